@@ -1,0 +1,247 @@
+/**
+ * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+ * `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}`,
+ * then the tensor bytes, offsets relative to the end of the header.
+ */
+import { T2LError, shapeString } from '../errors';
+import { numel, type DType, type Tensor } from '../tensor';
+import {
+  bfloat16ToFloat32,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+} from './float16';
+
+export type WriteDType = 'float32' | 'float16' | 'bfloat16';
+
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, Tensor & { dtype: string }>;
+  metadata: Record<string, string>;
+}
+
+const CODES: Record<WriteDType, string> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' };
+// A Map, not an object literal, so a dtype like "constructor" cannot hit Object.prototype.
+const READABLE = new Map<string, { size: number; dtype: DType }>([
+  ['F32', { size: 4, dtype: 'float32' }],
+  ['F16', { size: 2, dtype: 'float16' }],
+  ['BF16', { size: 2, dtype: 'bfloat16' }],
+  ['F64', { size: 8, dtype: 'float64' }],
+]);
+// Valid in the format, but not floats we could widen to float32.
+const OTHER_DTYPES = new Set(['BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'I32', 'U64', 'I64']);
+// The same cap the reference (Rust) reader puts on the header.
+const MAX_HEADER = 100_000_000;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function isShape(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every((d) => Number.isSafeInteger(d) && d >= 0);
+}
+
+/** Serializes tensors in the given order into one buffer; float32 in, stored as `dtype`. */
+export function writeSafetensors(
+  tensors: NamedTensor[],
+  options: { dtype?: WriteDType; metadata?: Record<string, string> } = {},
+): Uint8Array {
+  const dtype = options.dtype ?? 'float32';
+  const size = dtype === 'float32' ? 4 : 2;
+  const header: Record<string, unknown> = {};
+  if (options.metadata !== undefined) {
+    for (const [k, v] of Object.entries(options.metadata)) {
+      if (typeof v !== 'string') {
+        throw new T2LError('bad-input', `safetensors metadata ${k}: values must be strings`);
+      }
+    }
+    header.__metadata__ = options.metadata;
+  }
+  let offset = 0;
+  for (const t of tensors) {
+    if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) {
+      throw new T2LError('bad-input', `safetensors: tensor name ${t.name} is reserved or repeated`);
+    }
+    if (!isShape(t.shape) || numel(t.shape) !== t.data.length) {
+      throw new T2LError(
+        'bad-shape',
+        `safetensors: tensor ${t.name} has shape ${shapeString(t.shape)} (${numel(t.shape)} values) but ${t.data.length} values`,
+      );
+    }
+    const bytes = t.data.length * size;
+    header[t.name] = {
+      dtype: CODES[dtype],
+      shape: t.shape,
+      data_offsets: [offset, offset + bytes],
+    };
+    offset += bytes;
+  }
+
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Pad with spaces (still valid JSON) so the tensor data starts 8-byte aligned.
+  const headerLength = Math.ceil((8 + json.length) / 8) * 8 - 8;
+  const dataStart = 8 + headerLength;
+  const out = new Uint8Array(dataStart + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, dataStart);
+
+  let at = dataStart;
+  for (const t of tensors) {
+    const n = t.data.length;
+    if (LITTLE_ENDIAN) {
+      // Offsets are multiples of the element size from an 8-aligned start, so views line up.
+      if (dtype === 'float32') new Float32Array(out.buffer, at, n).set(t.data);
+      else if (dtype === 'float16') float32ToFloat16(t.data, new Uint16Array(out.buffer, at, n));
+      else float32ToBfloat16(t.data, new Uint16Array(out.buffer, at, n));
+    } else if (dtype === 'float32') {
+      for (let i = 0; i < n; i++) view.setFloat32(at + 4 * i, t.data[i]!, true);
+    } else {
+      const bits = dtype === 'float16' ? float32ToFloat16(t.data) : float32ToBfloat16(t.data);
+      for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, bits[i]!, true);
+    }
+    at += n * size;
+  }
+  return out;
+}
+
+function widen(bytes: Uint8Array, code: string, count: number): Float32Array {
+  // Copy to a fresh, aligned buffer (the result must not alias the file anyway). Not slice():
+  // on a Node Buffer that returns a view into a shared pool.
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  if (LITTLE_ENDIAN) {
+    if (code === 'F32') return new Float32Array(copy.buffer, 0, count);
+    if (code === 'F64') return Float32Array.from(new Float64Array(copy.buffer, 0, count));
+    const bits = new Uint16Array(copy.buffer, 0, count);
+    return code === 'F16' ? float16ToFloat32(bits) : bfloat16ToFloat32(bits);
+  }
+  const view = new DataView(copy.buffer);
+  if (code === 'F32')
+    return Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true));
+  if (code === 'F64')
+    return Float32Array.from({ length: count }, (_, i) => view.getFloat64(8 * i, true));
+  const bits = Uint16Array.from({ length: count }, (_, i) => view.getUint16(2 * i, true));
+  return code === 'F16' ? float16ToFloat32(bits) : bfloat16ToFloat32(bits);
+}
+
+/** Parses and strictly validates a safetensors file; every tensor is widened to float32. */
+export function readSafetensors(bytes: Uint8Array, label = 'file.safetensors'): SafetensorsFile {
+  // A declaration (not an arrow) so TypeScript knows code after a call is unreachable.
+  function fail(message: string): never {
+    throw new T2LError('bad-safetensors', `${label}: ${message}`);
+  }
+  if (bytes.length < 8) fail(`${bytes.length} bytes is too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8)) {
+    fail(`header length ${n} runs past the end of the file (${bytes.length - 8} bytes after it)`);
+  }
+  const headerLength = Number(n);
+  if (headerLength > MAX_HEADER) fail(`header length ${headerLength} exceeds ${MAX_HEADER} bytes`);
+
+  let header: unknown;
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(
+      bytes.subarray(8, 8 + headerLength),
+    );
+    header = JSON.parse(text);
+  } catch (e) {
+    const message = `${label}: header is not valid UTF-8 JSON (${String(e)})`;
+    throw new T2LError('bad-safetensors', message, { cause: e });
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    fail('header is not a JSON object');
+  }
+
+  const metadata: Record<string, string> = {};
+  const entries: Array<{
+    name: string;
+    code: string;
+    shape: number[];
+    begin: number;
+    end: number;
+  }> = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+        fail('__metadata__ must be an object of strings');
+      }
+      for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__.${k} must be a string, found ${typeof v}`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    if (typeof info !== 'object' || info === null) fail(`tensor ${name}: entry is not an object`);
+    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    if (typeof dtype !== 'string') fail(`tensor ${name}: dtype missing`);
+    const kind = READABLE.get(dtype);
+    if (kind === undefined) {
+      fail(
+        OTHER_DTYPES.has(dtype)
+          ? `tensor ${name}: dtype ${dtype} is not supported (F32, F16, BF16 or F64 only)`
+          : `tensor ${name}: unknown dtype ${dtype}`,
+      );
+    }
+    if (!isShape(shape)) fail(`tensor ${name}: shape must be a list of non-negative integers`);
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offsets[0] > offsets[1]
+    ) {
+      fail(`tensor ${name}: data_offsets must be [begin, end] with 0 <= begin <= end`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const want = numel(shape) * kind.size;
+    if (end - begin !== want) {
+      fail(
+        `tensor ${name}: shape ${shapeString(shape)} of ${dtype} needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      );
+    }
+    entries.push({ name, code: dtype, shape, begin, end });
+  }
+
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  // Sorted by offset, the tensors must tile the data exactly: no gaps, no overlaps, nothing after.
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const e of sorted) {
+    if (e.end > dataLength) {
+      fail(
+        `tensor ${e.name}: data_offsets [${e.begin}, ${e.end}] run past the data (${dataLength} bytes)`,
+      );
+    }
+    if (e.begin < expected)
+      fail(`tensor ${e.name}: data_offsets [${e.begin}, ${e.end}] overlap the previous tensor`);
+    if (e.begin > expected)
+      fail(
+        `tensor ${e.name}: data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${expected}`,
+      );
+    expected = e.end;
+  }
+  if (expected !== dataLength) {
+    fail(
+      `${dataLength - expected} trailing bytes after the last tensor (data ends at ${expected})`,
+    );
+  }
+
+  const tensors = new Map<string, Tensor & { dtype: string }>();
+  for (const e of entries) {
+    const chunk = bytes.subarray(dataStart + e.begin, dataStart + e.end);
+    const kind = READABLE.get(e.code)!;
+    tensors.set(e.name, {
+      shape: e.shape,
+      data: widen(chunk, e.code, numel(e.shape)),
+      sourceDType: kind.dtype,
+      dtype: e.code,
+    });
+  }
+  return { tensors, metadata };
+}
