@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
 
 // onnx-proto is CommonJS; its namespace comes through the default export under Node's ESM loader.
 const { onnx } = onnxProto;
@@ -36,7 +37,7 @@ export const OPSET = 17;
 /** IR version 8 goes with opset 17. */
 export const IR_VERSION = 8;
 
-function toAttribute(name: string, a: Attr): onnx.IAttributeProto {
+function toAttribute(name: string, a: Attr): OnnxTypes.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.kind) {
     case 'int':
@@ -50,7 +51,7 @@ function toAttribute(name: string, a: Attr): onnx.IAttributeProto {
   }
 }
 
-function valueInfo(name: string, elemType: DataTypeValue, dims: Dim[]): onnx.IValueInfoProto {
+function valueInfo(name: string, elemType: DataTypeValue, dims: Dim[]): OnnxTypes.IValueInfoProto {
   return {
     name,
     type: {
@@ -69,10 +70,10 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
 }
 
 export class GraphBuilder {
-  private readonly nodes: onnx.INodeProto[] = [];
-  private readonly initializers: onnx.ITensorProto[] = [];
-  private readonly inputs: onnx.IValueInfoProto[] = [];
-  private readonly outputs: onnx.IValueInfoProto[] = [];
+  private readonly nodes: OnnxTypes.INodeProto[] = [];
+  private readonly initializers: OnnxTypes.ITensorProto[] = [];
+  private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
+  private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
   /** Bytes of the largest initializer, for the per-binding size limit checks. */
@@ -137,7 +138,7 @@ export class GraphBuilder {
   }
 
   toModel(meta: { producer: string; doc?: string; metadata?: Record<string, string> }): Uint8Array {
-    const model: onnx.IModelProto = {
+    const model: OnnxTypes.IModelProto = {
       irVersion: IR_VERSION,
       producerName: meta.producer,
       docString: meta.doc ?? '',

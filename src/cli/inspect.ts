@@ -1,0 +1,34 @@
+import { loadCheckpoint } from '../core/checkpoint/load';
+import { folderKind, readPackage } from '../core/package/model';
+import { manifestFromSpec, type PackageManifest } from '../core/package/manifest';
+import { dirSource } from '../node/fs-source';
+
+export async function inspectCommand(dir: string, opts: { json?: boolean }): Promise<void> {
+  const source = dirSource(dir);
+  const kind = await folderKind(source);
+  let manifest: PackageManifest;
+  if (kind === 'checkpoint') {
+    const ckpt = await loadCheckpoint(source);
+    manifest = manifestFromSpec(ckpt.spec, ckpt.adapterConfig.raw, dir, 'inspect');
+  } else {
+    manifest = (await readPackage(source)).manifest;
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ kind, ...manifest }, null, 2) + '\n');
+    return;
+  }
+  const m = manifest;
+  const lines = [
+    `${dir}: T2L ${kind}`,
+    `  variant        T2L-${m.variant}${m.positions !== 'none' ? ` (${m.positions} rank positions)` : ''}`,
+    `  training task  ${m.trainingTask}`,
+    `  base model     ${m.baseModel} (${m.layers} layers)`,
+    `  text encoder   ${m.encoder} (task embedding ${m.taskEmbSize})`,
+    `  sizes          latent ${m.latentSize}, head input ${m.headInSize}, rank ${m.rank}`,
+    `  modules        ${m.modules.map((x) => `${x.name} ${x.inFeatures}→${x.outFeatures}`).join(', ')}`,
+    `  module order   ${m.moduleOrder.join(', ')} (type-embedding rows 0..${m.moduleOrder.length - 1})`,
+    `  parameters     ${m.paramCount.toLocaleString('en-US')}`,
+    `  precision      ${m.precision}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

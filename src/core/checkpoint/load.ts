@@ -1,0 +1,50 @@
+import { T2LError } from '../errors';
+import { decodeText, type FileSource } from '../files';
+import type { Tensor } from '../tensor';
+import { parseAdapterConfig, type AdapterConfig } from './adapter-config';
+import { parseArgsYaml, type T2LArgs } from './args';
+import { describeCheckpoint, type T2LSpec } from './spec';
+import { readTorchStateDict } from './torch-file';
+
+export const CHECKPOINT_FILES = ['hypermod.pt', 'args.yaml', 'adapter_config.json'] as const;
+
+/** A T2L checkpoint folder, read and checked: what the graph builder consumes. */
+export interface Checkpoint {
+  spec: T2LSpec;
+  weights: Map<string, Tensor>;
+  args: T2LArgs;
+  adapterConfig: AdapterConfig;
+  source: string;
+}
+
+export interface LoadCheckpointOptions {
+  moduleOrder?: string[] | undefined;
+}
+
+async function readRequired(source: FileSource, name: string): Promise<Uint8Array> {
+  if (!(await source.has(name))) {
+    throw new T2LError(
+      'missing-file',
+      `${source.label}: no ${name}; a T2L checkpoint folder holds ${CHECKPOINT_FILES.join(', ')}`,
+    );
+  }
+  return source.read(name);
+}
+
+export async function loadCheckpoint(
+  source: FileSource,
+  options: LoadCheckpointOptions = {},
+): Promise<Checkpoint> {
+  const label = source.label;
+  const args = parseArgsYaml(decodeText(await readRequired(source, 'args.yaml')), `${label}/args.yaml`);
+  const adapterConfig = parseAdapterConfig(
+    decodeText(await readRequired(source, 'adapter_config.json')),
+    `${label}/adapter_config.json`,
+  );
+  const weights = readTorchStateDict(await readRequired(source, 'hypermod.pt'), `${label}/hypermod.pt`);
+  const spec = describeCheckpoint(weights, args, adapterConfig, {
+    moduleOrder: options.moduleOrder,
+    label,
+  });
+  return { spec, weights, args, adapterConfig, source: label };
+}

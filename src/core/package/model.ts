@@ -1,0 +1,75 @@
+import type { Checkpoint } from '../checkpoint/load';
+import { loadCheckpoint } from '../checkpoint/load';
+import { T2LError } from '../errors';
+import { decodeText, type FileSource } from '../files';
+import { buildT2LGraph, type GraphOptions } from '../onnx/t2l-graph';
+import { GRAPH_FILE, MANIFEST_FILE, manifestFromSpec, parseManifest, type PackageManifest } from './manifest';
+
+export const CREATED_BY = 't2l-web 0.1.0';
+
+/** A converted hypernetwork: the manifest and its ONNX graph. What the app, CLI and server run. */
+export interface T2LModel {
+  manifest: PackageManifest;
+  graph: Uint8Array;
+}
+
+export function convertCheckpoint(checkpoint: Checkpoint, options: GraphOptions = {}): T2LModel {
+  const manifest = manifestFromSpec(
+    checkpoint.spec,
+    checkpoint.adapterConfig.raw,
+    checkpoint.source,
+    CREATED_BY,
+  );
+  const graph = buildT2LGraph(checkpoint.spec, checkpoint.weights, {
+    ...options,
+    metadata: { 't2l.manifest': JSON.stringify({ ...manifest, adapterConfig: undefined }), ...options.metadata },
+  });
+  return { manifest, graph };
+}
+
+/** The files of a package folder. */
+export function packageFiles(model: T2LModel): Record<string, Uint8Array | string> {
+  return {
+    [MANIFEST_FILE]: JSON.stringify(model.manifest, null, 2) + '\n',
+    [model.manifest.graph]: model.graph,
+  };
+}
+
+export async function readPackage(source: FileSource): Promise<T2LModel> {
+  const manifest = parseManifest(decodeText(await source.read(MANIFEST_FILE)), `${source.label}/${MANIFEST_FILE}`);
+  if (!(await source.has(manifest.graph))) {
+    throw new T2LError('bad-package', `${source.label}: t2l.json names the graph ${manifest.graph}, which is missing`);
+  }
+  return { manifest, graph: await source.read(manifest.graph) };
+}
+
+export type FolderKind = 'package' | 'checkpoint';
+
+export async function folderKind(source: FileSource): Promise<FolderKind> {
+  if (await source.has(MANIFEST_FILE)) return 'package';
+  if (await source.has('hypermod.pt')) return 'checkpoint';
+  throw new T2LError(
+    'missing-file',
+    `${source.label}: neither a converted package (${MANIFEST_FILE} + ${GRAPH_FILE}) nor a T2L checkpoint (hypermod.pt, args.yaml, adapter_config.json)`,
+  );
+}
+
+export interface OpenOptions extends GraphOptions {
+  moduleOrder?: string[] | undefined;
+}
+
+/** Opens a package, or converts a checkpoint folder on the fly. */
+export async function openModel(source: FileSource, options: OpenOptions = {}): Promise<T2LModel> {
+  if ((await folderKind(source)) === 'checkpoint') {
+    return convertCheckpoint(await loadCheckpoint(source, { moduleOrder: options.moduleOrder }), options);
+  }
+  const model = await readPackage(source);
+  const order = options.moduleOrder;
+  if (order && order.join(',') !== model.manifest.moduleOrder.join(',')) {
+    throw new T2LError(
+      'bad-input',
+      `${source.label}: this package was converted with module order ${model.manifest.moduleOrder.join(',')}; the order is part of the graph, so convert the checkpoint again with --module-order ${order.join(',')}`,
+    );
+  }
+  return model;
+}
