@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { adapterFiles, type AdapterDType } from '../core/adapter/adapter-files';
 import { readSafetensors } from '../core/adapter/safetensors';
 import { zipFolder } from '../core/adapter/zip';
-import { createTextEncoder } from '../core/encoder/text-encoder';
 import { T2LError } from '../core/errors';
 import { generateAdapters } from '../core/generate';
 import { openModel } from '../core/package/model';
@@ -41,6 +40,7 @@ async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
 async function embedDescriptions(descriptions: string[], encoder: string, dim: number): Promise<FloatTensor> {
   // A path that exists is a local transformers.js folder; anything else is a Hub model id.
   const local = existsSync(encoder);
+  const { createTextEncoder } = await import('../core/encoder/text-encoder');
   const enc = await createTextEncoder(local ? { localPath: resolve(encoder) } : { model: encoder });
   try {
     if (enc.dim !== dim) {

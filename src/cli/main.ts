@@ -1,8 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { T2LError } from '../core/errors';
-import { convertCommand } from './convert';
-import { generateCommand } from './generate';
-import { inspectCommand } from './inspect';
+
+// Commands are imported when run: the text encoder (transformers.js) and onnxruntime load slowly
+// and inspect/--help need neither.
 
 const program = new Command()
   .name('t2l')
@@ -18,7 +18,7 @@ program
   .description('Show a checkpoint or package: variant, sizes, parameter count, module order.')
   .argument('<dir>', 'T2L checkpoint folder (hypermod.pt, args.yaml, adapter_config.json) or converted package (t2l.json)')
   .option('--json', 'print JSON instead of text')
-  .action(inspectCommand);
+  .action(async (dir, opts) => (await import('./inspect')).inspectCommand(dir, opts));
 
 program
   .command('convert')
@@ -26,7 +26,7 @@ program
   .argument('<checkpoint-dir>', 'T2L checkpoint folder')
   .requiredOption('-o, --output <package-dir>', 'folder to write the package into')
   .option('--module-order <a,b>', 'type-embedding order of the target modules (default: adapter_config.json order)')
-  .action(convertCommand);
+  .action(async (dir, opts) => (await import('./convert')).convertCommand(dir, opts));
 
 program
   .command('generate')
@@ -45,7 +45,7 @@ program
   )
   .option('--zip', 'also write <out-dir>/<row>.zip with the adapter folder')
   .addOption(new Option('--backend <backend>', 'onnxruntime execution provider').choices(['cpu', 'cuda']).default('cpu'))
-  .action(generateCommand);
+  .action(async (dir, opts) => (await import('./generate')).generateCommand(dir, opts));
 
 try {
   await program.parseAsync(process.argv);
