@@ -1,0 +1,54 @@
+import { defineConfig, devices } from '@playwright/test';
+
+const PORT = 5199;
+// E2E_PREVIEW=1 tests the production build (vite build + vite preview) instead of the dev server.
+const server = process.env.E2E_PREVIEW
+  ? `npx vite build && npx vite preview --port ${PORT} --strictPort`
+  : `npx vite --port ${PORT} --strictPort`;
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results',
+  // WebGPU here is SwiftShader, Vulkan emulated on the CPU: slow, so timeouts are generous.
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  retries: 0,
+  fullyParallel: false,
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        headless: true,
+        launchOptions: {
+          // Playwright's own browser download cannot work here; Debian's Chromium is used instead.
+          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          args: [
+            '--enable-unsafe-webgpu',
+            // Without these Chromium keeps calling home, which fails on a closed network.
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--disable-quic',
+            '--no-first-run',
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: server,
+    url: `http://localhost:${PORT}/e2e/harness/index.html`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

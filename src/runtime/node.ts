@@ -1,0 +1,69 @@
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type {
+  Backend,
+  CreateRunner,
+  FloatTensor,
+  InferenceRunner,
+  RunnerOptions,
+} from '../core/runtime/types';
+
+/** onnxruntime-node runner: 'cpu' by default, 'cuda' only where its provider is installed. */
+export const createNodeRunner: CreateRunner = async (model, options = {}) => {
+  const backends = options.backends ?? ['cpu'];
+  const errors: string[] = [];
+  for (const backend of backends) {
+    if (backend !== 'cpu' && backend !== 'cuda') {
+      errors.push(`${backend}: not an onnxruntime-node backend`);
+      continue;
+    }
+    try {
+      const session = await InferenceSession.create(model, sessionOptions(backend, options));
+      return new NodeRunner(session, backend);
+    } catch (e) {
+      // The CUDA provider is a separate download (skipped by .npmrc here): try the next backend.
+      errors.push(`${backend}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new Error(`No onnxruntime-node backend could create the session (${errors.join('; ')})`);
+};
+
+function sessionOptions(backend: Backend, options: RunnerOptions): InferenceSession.SessionOptions {
+  const opts: InferenceSession.SessionOptions = { executionProviders: [backend] };
+  if (options.numThreads) opts.intraOpNumThreads = options.numThreads;
+  return opts;
+}
+
+class NodeRunner implements InferenceRunner {
+  constructor(
+    private readonly session: InferenceSession,
+    readonly backend: Backend,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Record<string, FloatTensor>): Promise<Record<string, FloatTensor>> {
+    const ortFeeds: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = new Tensor('float32', t.data, t.dims);
+    }
+    const results = await this.session.run(ortFeeds);
+    const out: Record<string, FloatTensor> = {};
+    for (const [name, t] of Object.entries(results)) {
+      if (t.type !== 'float32') throw new Error(`Output ${name} is ${t.type}, expected float32`);
+      // Copied so the result outlives the native buffer behind the tensor.
+      out[name] = { dims: [...t.dims], data: Float32Array.from(t.data as Float32Array) };
+      t.dispose();
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

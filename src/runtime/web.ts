@@ -1,0 +1,156 @@
+// The webgpu entry registers both the 'webgpu' and the 'wasm' execution providers.
+import * as ort from 'onnxruntime-web/webgpu';
+import type {
+  Backend,
+  CreateRunner,
+  FloatTensor,
+  InferenceRunner,
+  RunnerOptions,
+} from '../core/runtime/types';
+
+export interface OrtWebConfig {
+  /** URL prefix (ending in '/') where the app serves onnxruntime-web's .mjs/.wasm files. */
+  wasmPaths?: string;
+  numThreads?: number;
+}
+
+let applied: Required<OrtWebConfig> | undefined;
+let webGpuSessionCreated = false;
+
+/**
+ * Points onnxruntime-web at the app's own copy of its wasm files (never a CDN: the app must work
+ * offline) and picks the thread count. Takes effect only before the first session is created.
+ */
+export function configureOrtWeb(config: OrtWebConfig = {}): Required<OrtWebConfig> {
+  const base = globalThis.location?.href;
+  const wasmPaths = new URL(config.wasmPaths ?? `${import.meta.env.BASE_URL}ort/`, base).href;
+  const numThreads = config.numThreads || defaultThreads();
+  ort.env.wasm.wasmPaths = wasmPaths;
+  ort.env.wasm.numThreads = numThreads;
+  applied = { wasmPaths, numThreads };
+  return applied;
+}
+
+function defaultThreads(): number {
+  // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers).
+  if (!globalThis.crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8));
+}
+
+/**
+ * Tries the backends in order (default WebGPU, then wasm). `numThreads` counts only when this
+ * creates the first session without configureOrtWeb having been called.
+ */
+export const createWebRunner: CreateRunner = async (model, options: RunnerOptions = {}) => {
+  if (!applied) configureOrtWeb({ numThreads: options.numThreads });
+  const backends = options.backends ?? ['webgpu', 'wasm'];
+  const errors: string[] = [];
+  for (const backend of backends) {
+    if (backend !== 'webgpu' && backend !== 'wasm') {
+      errors.push(`${backend}: not an onnxruntime-web backend`);
+      continue;
+    }
+    try {
+      // One provider per attempt, so the backend reported is the one that created the session.
+      const session = await ort.InferenceSession.create(model, { executionProviders: [backend] });
+      if (backend === 'webgpu') webGpuSessionCreated = true;
+      return new WebRunner(session, backend);
+    } catch (e) {
+      errors.push(`${backend}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new Error(`No onnxruntime-web backend could create the session (${errors.join('; ')})`);
+};
+
+class WebRunner implements InferenceRunner {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly backend: Backend,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Record<string, FloatTensor>): Promise<Record<string, FloatTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
+    }
+    const results = await this.session.run(ortFeeds);
+    const out: Record<string, FloatTensor> = {};
+    for (const [name, t] of Object.entries(results)) {
+      if (t.type !== 'float32') throw new Error(`Output ${name} is ${t.type}, expected float32`);
+      const data = (await t.getData(true)) as Float32Array;
+      out[name] = { dims: [...t.dims], data: data.slice() };
+      t.dispose();
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export interface WebGpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+}
+
+export interface WebGpuInfo {
+  available: boolean;
+  /** Why no adapter, when none. */
+  reason?: string;
+  adapterInfo?: WebGpuAdapterInfo;
+  /** True for software adapters such as SwiftShader: expect CPU speed. */
+  isFallbackAdapter: boolean;
+  limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+  features: { shaderF16: boolean };
+}
+
+/** What WebGPU adapter the browser offers, for the UI to explain the backend choice. */
+export async function detectWebGpu(): Promise<WebGpuInfo> {
+  const none = (reason: string): WebGpuInfo => ({
+    available: false,
+    reason,
+    isFallbackAdapter: false,
+    features: { shaderF16: false },
+  });
+  if (typeof navigator === 'undefined' || !navigator.gpu) return none('navigator.gpu is missing');
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await navigator.gpu.requestAdapter();
+  } catch (e) {
+    return none(`requestAdapter failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!adapter) return none('requestAdapter returned no adapter');
+  // Older browsers expose isFallbackAdapter on the adapter rather than on its info.
+  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+  return {
+    available: true,
+    adapterInfo: infoOf(adapter.info),
+    isFallbackAdapter: adapter.info.isFallbackAdapter ?? legacy.isFallbackAdapter ?? false,
+    limits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+    features: { shaderF16: adapter.features.has('shader-f16') },
+  };
+}
+
+function infoOf(info: GPUAdapterInfo): WebGpuAdapterInfo {
+  return { vendor: info.vendor, architecture: info.architecture, description: info.description };
+}
+
+/** The adapter behind the GPUDevice onnxruntime-web runs on; null before a WebGPU session exists. */
+export async function ortWebGpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
+  if (!webGpuSessionCreated) return null;
+  const device = await ort.env.webgpu.device;
+  return device ? infoOf(device.adapterInfo) : null;
+}
