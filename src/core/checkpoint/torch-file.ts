@@ -1,0 +1,213 @@
+import { unzipSync } from 'fflate';
+import { T2LError, shapeString } from '../errors';
+import { numel, type DType, type Tensor } from '../tensor';
+import { PyDict, TensorRef, describe, unpickle } from './pickle';
+
+interface StorageKind {
+  dtype: DType;
+  bytes: number;
+}
+
+const FLOAT_STORAGES: Record<string, StorageKind> = {
+  FloatStorage: { dtype: 'float32', bytes: 4 },
+  HalfStorage: { dtype: 'float16', bytes: 2 },
+  BFloat16Storage: { dtype: 'bfloat16', bytes: 2 },
+  DoubleStorage: { dtype: 'float64', bytes: 8 },
+};
+
+// Records under <root>/ that the reader uses; anything else (version, .data/serialization_id) is skipped.
+const WANTED = /^[^/]+\/(data\.pkl|byteorder|data\/[^/]+)$/;
+
+/**
+ * Reads a `torch.save(state_dict)` zip archive into name → float32 tensor, in file order.
+ * Nothing in the file is executed: see `pickle.ts`.
+ */
+export function readTorchStateDict(bytes: Uint8Array, label = 'hypermod.pt'): Map<string, Tensor> {
+  const files = unzip(bytes, label);
+  const pklName = Object.keys(files).find((n) => n.endsWith('/data.pkl'));
+  if (pklName === undefined) {
+    throw new T2LError(
+      'bad-zip',
+      `${label}: the zip archive has no <root>/data.pkl, so it is not a torch.save checkpoint`,
+    );
+  }
+  const root = pklName.slice(0, -'data.pkl'.length);
+  const bigEndian = readByteOrder(files[`${root}byteorder`], label);
+  const top = unpickle(files[pklName]!, `${label}: data.pkl`);
+  if (!(top instanceof PyDict)) {
+    throw new T2LError(
+      'bad-pickle',
+      `${label}: data.pkl holds ${describe(top)}, not a state dict (a dict of name → tensor)`,
+    );
+  }
+
+  const refs: [string, TensorRef][] = [];
+  const uses = new Map<string, number>();
+  for (const [key, value] of top.map) {
+    if (typeof key !== 'string') {
+      throw new T2LError(
+        'bad-pickle',
+        `${label}: data.pkl has the key ${describe(key)}; a state dict has only string keys`,
+      );
+    }
+    if (!(value instanceof TensorRef)) {
+      throw new T2LError(
+        'bad-pickle',
+        `${label}: entry "${key}" of data.pkl is ${describe(value)}, not a tensor; expected a state dict (name → tensor)`,
+      );
+    }
+    refs.push([key, value]);
+    uses.set(value.storage.key, (uses.get(value.storage.key) ?? 0) + 1);
+  }
+
+  const storages = new Map<string, Float32Array>();
+  const out = new Map<string, Tensor>();
+  for (const [key, ref] of refs) {
+    const kind = FLOAT_STORAGES[ref.storage.storageType];
+    if (kind === undefined) {
+      throw new T2LError(
+        'unsupported',
+        `${label}: tensor "${key}" is stored as torch.${ref.storage.storageType}; unsupported dtype ` +
+          '(only float32, float16, bfloat16 and float64 tensors can be read)',
+      );
+    }
+    let storage = storages.get(ref.storage.key);
+    if (storage === undefined) {
+      const record = files[`${root}data/${ref.storage.key}`];
+      if (record === undefined) {
+        throw new T2LError(
+          'missing-tensor',
+          `${label}: tensor "${key}" needs the storage record ${root}data/${ref.storage.key}, which the archive lacks`,
+        );
+      }
+      storage = decodeStorage(record, kind, bigEndian);
+      storages.set(ref.storage.key, storage);
+    }
+    const data = gather(storage, ref, key, label, uses.get(ref.storage.key) === 1);
+    out.set(key, { shape: [...ref.size], data, sourceDType: kind.dtype });
+  }
+  return out;
+}
+
+function unzip(bytes: Uint8Array, label: string): Record<string, Uint8Array> {
+  const notTorch =
+    'a torch.save checkpoint is a zip archive (torch >= 1.6); the old non-zip legacy format is not supported';
+  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! <= 5) {
+    throw new T2LError(
+      'bad-zip',
+      `${label} is a bare pickle, i.e. the old non-zip legacy torch.save format, which is not supported; ` +
+        're-save it with torch >= 1.6 (torch.save(torch.load(f), f))',
+    );
+  }
+  try {
+    return unzipSync(bytes, { filter: (f) => WANTED.test(f.name) });
+  } catch (e) {
+    throw new T2LError(
+      'bad-zip',
+      `${label} is not a torch.save zip archive, or it is truncated (${(e as Error).message}); ${notTorch}`,
+      { cause: e },
+    );
+  }
+}
+
+function readByteOrder(record: Uint8Array | undefined, label: string): boolean {
+  if (record === undefined) return false; // torch < 1.13 wrote no byteorder record and only little-endian
+  const s = new TextDecoder().decode(record).trim();
+  if (s !== 'little' && s !== 'big') {
+    throw new T2LError(
+      'bad-zip',
+      `${label}: byteorder record says "${s}", expected "little" or "big"`,
+    );
+  }
+  return s === 'big';
+}
+
+const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The whole storage as float32; a view of the record when it already is little-endian float32. */
+function decodeStorage(record: Uint8Array, kind: StorageKind, bigEndian: boolean): Float32Array {
+  const n = Math.floor(record.length / kind.bytes);
+  const view = new DataView(record.buffer, record.byteOffset, n * kind.bytes);
+  const le = !bigEndian;
+  if (kind.dtype === 'float32') {
+    // fflate copies each record into its own buffer, so the offset is 0 and a view is safe
+    if (le === hostLittleEndian && record.byteOffset % 4 === 0) {
+      return new Float32Array(record.buffer, record.byteOffset, n);
+    }
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, le);
+    return out;
+  }
+  const out = new Float32Array(n);
+  if (kind.dtype === 'float64') {
+    for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, le);
+  } else if (kind.dtype === 'bfloat16') {
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, le) << 16;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, le));
+  }
+  return out;
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Copies the tensor's elements out of its storage in row-major order, following the strides. */
+function gather(
+  storage: Float32Array,
+  ref: TensorRef,
+  key: string,
+  label: string,
+  soleUser: boolean,
+): Float32Array {
+  const { size, stride, offset } = ref;
+  const n = numel(size);
+  if (n === 0) return new Float32Array(0);
+  let last = offset;
+  for (let d = 0; d < size.length; d++) last += (size[d]! - 1) * stride[d]!;
+  if (last >= storage.length) {
+    throw new T2LError(
+      'bad-pickle',
+      `${label}: tensor "${key}" ${shapeString(size)} (offset ${offset}, stride ${shapeString(stride)}) ` +
+        `needs ${last + 1} elements of storage ${ref.storage.key}, which holds only ${storage.length}`,
+    );
+  }
+  if (isContiguous(size, stride)) {
+    // A whole, unshared storage becomes the tensor without a copy; otherwise copy so that tensors
+    // which share a storage in the file never alias each other in memory.
+    if (soleUser && offset === 0 && n === storage.length) return storage;
+    return storage.slice(offset, offset + n);
+  }
+  const out = new Float32Array(n);
+  const rank = size.length;
+  const idx = new Array<number>(rank).fill(0);
+  let src = offset;
+  for (let i = 0; i < n; i++) {
+    out[i] = storage[src]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d]! < size[d]!) {
+        src += stride[d]!;
+        break;
+      }
+      src -= (size[d]! - 1) * stride[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+function isContiguous(size: readonly number[], stride: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = size.length - 1; d >= 0; d--) {
+    if (size[d] !== 1 && stride[d] !== expected) return false;
+    expected *= size[d]!;
+  }
+  return true;
+}

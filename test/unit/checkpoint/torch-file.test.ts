@@ -1,0 +1,449 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { unzipSync, zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { T2LError } from '../../../src/core/errors';
+import { unpickle } from '../../../src/core/checkpoint/pickle';
+import { readTorchStateDict } from '../../../src/core/checkpoint/torch-file';
+import { writeTorchStateDict } from '../../../src/core/checkpoint/torch-writer';
+import type { Tensor } from '../../../src/core/tensor';
+
+const CONFORMANCE = join(__dirname, '../../fixtures/conformance');
+const index = JSON.parse(readFileSync(join(CONFORMANCE, 'index.json'), 'utf8')) as {
+  variants: Record<string, { params: number; state_dict_keys: number }>;
+};
+
+function fixture(variant: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(CONFORMANCE, variant, 'hypermod.pt')));
+}
+
+function expectT2LError(fn: () => unknown, code: string, message: RegExp | string): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(T2LError);
+  expect((caught as T2LError).code).toBe(code);
+  if (typeof message === 'string') expect((caught as T2LError).message).toBe(message);
+  else expect((caught as T2LError).message).toMatch(message);
+}
+
+// --- a tiny pickle assembler, to craft what our writer never produces (protocol 4 opcodes,
+// --- non-contiguous strides, other storage types, hostile globals) ---
+
+const utf8 = (s: string) => [...new TextEncoder().encode(s)];
+const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+const str = (s: string) => [0x8c, utf8(s).length, ...utf8(s)]; // SHORT_BINUNICODE
+const int = (n: number) => [0x4a, ...u32(n)]; // BININT
+const ints = (xs: number[]) => [0x28, ...xs.flatMap(int), 0x74]; // MARK ... TUPLE
+const stackGlobal = (mod: string, name: string) => [...str(mod), ...str(name), 0x93];
+
+interface CraftEntry {
+  name: string;
+  storage: string; // e.g. "HalfStorage"
+  key: string;
+  numel: number;
+  offset: number;
+  size: number[];
+  stride: number[];
+  parameter?: boolean;
+}
+
+/** A protocol-4 style state dict pickle: FRAME, MEMOIZE, STACK_GLOBAL, and a BUILD with _metadata. */
+function craftPickle(entries: CraftEntry[]): Uint8Array {
+  const body: number[] = [0x80, 4, 0x95, ...u32(0), ...u32(0)];
+  body.push(...stackGlobal('collections', 'OrderedDict'), 0x94, 0x29, 0x52, 0x94, 0x28);
+  for (const e of entries) {
+    body.push(...str(e.name));
+    if (e.parameter) body.push(...stackGlobal('torch._utils', '_rebuild_parameter'), 0x28);
+    body.push(...stackGlobal('torch._utils', '_rebuild_tensor_v2'), 0x94, 0x28, 0x28);
+    body.push(...str('storage'), ...stackGlobal('torch', e.storage), ...str(e.key), ...str('cpu'));
+    body.push(...int(e.numel), 0x74, 0x51, ...int(e.offset), ...ints(e.size), ...ints(e.stride));
+    body.push(0x89, 0x68, 0, 0x29, 0x52, 0x74, 0x52); // NEWFALSE, BINGET 0 (OrderedDict) () REDUCE
+    if (e.parameter) body.push(0x89, 0x68, 0, 0x29, 0x52, 0x74, 0x52);
+  }
+  body.push(0x75); // SETITEMS
+  body.push(0x7d, ...str('_metadata'), 0x7d, 0x73, 0x62, 0x2e); // {'_metadata': {}} BUILD STOP
+  return new Uint8Array(body);
+}
+
+function craftZip(files: Record<string, Uint8Array | number[] | string>): Uint8Array {
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, v] of Object.entries(files)) {
+    out[`archive/${name}`] =
+      typeof v === 'string'
+        ? new TextEncoder().encode(v)
+        : v instanceof Uint8Array
+          ? v
+          : new Uint8Array(v);
+  }
+  return zipSync(out, { level: 0 });
+}
+
+function f32(values: number[], littleEndian = true): Uint8Array {
+  const b = new Uint8Array(values.length * 4);
+  const v = new DataView(b.buffer);
+  values.forEach((x, i) => v.setFloat32(i * 4, x, littleEndian));
+  return b;
+}
+
+function u16(values: number[]): Uint8Array {
+  return new Uint8Array(new Uint16Array(values).buffer);
+}
+
+describe('readTorchStateDict on the conformance checkpoints', () => {
+  for (const [variant, info] of Object.entries(index.variants)) {
+    it(`${variant}: ${info.state_dict_keys} keys, ${info.params} parameters`, () => {
+      const sd = readTorchStateDict(fixture(variant), `${variant}/hypermod.pt`);
+      expect(sd.size).toBe(info.state_dict_keys);
+      let params = 0;
+      for (const t of sd.values()) {
+        expect(t.data.length).toBe(t.shape.reduce((a, b) => a * b, 1));
+        expect(t.sourceDType).toBe('float32');
+        params += t.data.length;
+      }
+      expect(params).toBe(info.params);
+      // file order: torch writes the AB offsets first and the heads last
+      expect([...sd.keys()][0]).toBe('AB_offset.A.q_proj');
+      expect([...sd.keys()].at(-1)).toMatch(/^heads\.v_proj\./);
+    });
+  }
+
+  it('has the shapes the spec names', () => {
+    const sd = readTorchStateDict(fixture('L-sft'));
+    const shape = (k: string) => sd.get(k)?.shape;
+    expect(shape('AB_offset.A.q_proj')).toEqual([3, 8, 48]);
+    expect(shape('AB_offset.B.v_proj')).toEqual([3, 16, 8]);
+    expect(shape('task_encoder.mlp.0.weight')).toEqual([64, 1024]);
+    expect(shape('mixer.1.weight')).toEqual([512, 128]);
+    expect(shape('heads.q_proj.weight')).toEqual([704, 512]);
+    expect(shape('heads.v_proj.bias')).toEqual([512]);
+    const m = readTorchStateDict(fixture('M-recon-zscore-factorized'));
+    expect(m.get('heads.q_proj.weight')?.shape).toEqual([384, 512]);
+    expect(m.has('heads.q_proj.bias')).toBe(false);
+  });
+
+  it('reads the same values as python', () => {
+    // Expected values: python3 stdlib only — zipfile.read('hypermod/data/<storage key>') and
+    // struct.unpack_from('<f', raw, 4 * flat_index), the storage key taken from data.pkl via
+    // pickle with stub classes; printed with repr(), i.e. the float32 widened exactly to a double.
+    const l = readTorchStateDict(fixture('L-sft'));
+    expect(l.get('heads.q_proj.weight')!.data[3 * 512 + 100]).toBe(0.016019189730286598);
+    expect(l.get('AB_offset.B.v_proj')!.data[2 * 128 + 15 * 8 + 7]).toBe(0.00212123547680676);
+    expect(l.get('task_encoder.mlp.0.weight')!.data[63 * 1024 + 1023]).toBe(0.05429373309016228);
+    const m = readTorchStateDict(fixture('M-recon-zscore-factorized'));
+    expect(m.get('std_recon_target.A.v_proj')!.data[384 + 2 * 48 + 3]).toBe(0.022056426852941513);
+    const s = readTorchStateDict(fixture('S-learnedpos-sft'));
+    expect(s.get('pos_emb.0.weight')!.data[7 * 128 + 5]).toBe(-0.412818968296051);
+  });
+});
+
+describe('writeTorchStateDict', () => {
+  const tensors: [string, Tensor][] = [
+    [
+      'a.weight',
+      { shape: [2, 3, 4], data: Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3) },
+    ],
+    ['b', { shape: [5], data: new Float32Array([1e-30, -0, Infinity, 3.25, -7]) }],
+    ['scalar', { shape: [], data: new Float32Array([42.5]) }],
+    ['empty', { shape: [0, 3], data: new Float32Array(0) }],
+    ['ünï.cödé', { shape: [1, 1, 7], data: Float32Array.from({ length: 7 }, (_, i) => -i) }],
+  ];
+
+  it('round-trips shapes, values and order', () => {
+    const sd = readTorchStateDict(writeTorchStateDict(tensors, { root: 'hypermod' }));
+    expect([...sd.keys()]).toEqual(tensors.map(([k]) => k));
+    for (const [k, t] of tensors) {
+      expect(sd.get(k)!.shape).toEqual(t.shape);
+      expect(Array.from(sd.get(k)!.data)).toEqual(Array.from(t.data));
+      expect(sd.get(k)!.sourceDType).toBe('float32');
+    }
+  });
+
+  it('re-writes a conformance checkpoint so that it reads back identically', () => {
+    const original = readTorchStateDict(fixture('S-learnedpos-sft'));
+    const again = readTorchStateDict(writeTorchStateDict(original));
+    expect([...again.keys()]).toEqual([...original.keys()]);
+    for (const [k, t] of original) {
+      const data = again.get(k)!.data;
+      // element-wise toEqual on ~1M floats is slow; count mismatches instead
+      expect(data.length).toBe(t.data.length);
+      expect(data.filter((v, i) => v !== t.data[i]).length).toBe(0);
+    }
+  });
+
+  it('writes the torch layout with 64-byte aligned payloads', () => {
+    const zip = writeTorchStateDict(tensors, { root: 'hypermod' });
+    const names = Object.keys(unzipSync(zip));
+    expect(names).toEqual([
+      'hypermod/data.pkl',
+      'hypermod/byteorder',
+      ...tensors.map((_, i) => `hypermod/data/${i}`),
+      'hypermod/version',
+    ]);
+    expect(new TextDecoder().decode(unzipSync(zip)['hypermod/version'])).toBe('3\n');
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    let off = 0;
+    let records = 0;
+    while (view.getUint32(off, true) === 0x04034b50) {
+      const size = view.getUint32(off + 18, true);
+      const payload = off + 30 + view.getUint16(off + 26, true) + view.getUint16(off + 28, true);
+      expect(payload % 64).toBe(0);
+      off = payload + size;
+      records++;
+    }
+    expect(records).toBe(names.length);
+  });
+
+  it('refuses a tensor whose data does not fit its shape', () => {
+    expectT2LError(
+      () => writeTorchStateDict([['x', { shape: [2, 2], data: new Float32Array(3) }]]),
+      'bad-shape',
+      /"x" has shape \[2, 2\] but 3 values/,
+    );
+  });
+});
+
+describe('readTorchStateDict on crafted files', () => {
+  const storage6 = f32([0, 1, 2, 3, 4, 5]);
+
+  it('follows strides and offsets (transposed, offset, 0-dim, shared storage)', () => {
+    const pkl = craftPickle([
+      {
+        name: 't',
+        storage: 'FloatStorage',
+        key: '0',
+        numel: 6,
+        offset: 0,
+        size: [3, 2],
+        stride: [1, 3],
+      },
+      { name: 'o', storage: 'FloatStorage', key: '0', numel: 6, offset: 1, size: [2], stride: [2] },
+      { name: 's', storage: 'FloatStorage', key: '0', numel: 6, offset: 5, size: [], stride: [] },
+      {
+        name: 'p',
+        storage: 'FloatStorage',
+        key: '0',
+        numel: 6,
+        offset: 0,
+        size: [2, 3],
+        stride: [3, 1],
+        parameter: true,
+      },
+    ]);
+    const sd = readTorchStateDict(craftZip({ 'data.pkl': pkl, 'data/0': storage6 }));
+    expect(sd.get('t')).toEqual({
+      shape: [3, 2],
+      data: new Float32Array([0, 3, 1, 4, 2, 5]),
+      sourceDType: 'float32',
+    });
+    expect(Array.from(sd.get('o')!.data)).toEqual([1, 3]);
+    expect(sd.get('s')!.shape).toEqual([]);
+    expect(Array.from(sd.get('s')!.data)).toEqual([5]);
+    expect(Array.from(sd.get('p')!.data)).toEqual([0, 1, 2, 3, 4, 5]);
+    sd.get('p')!.data[0] = 99; // tensors sharing a storage must not alias in memory
+    expect(sd.get('t')!.data[0]).toBe(0);
+  });
+
+  it('widens float16, bfloat16 and float64 storages', () => {
+    const halves = [0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0x8000, 0x7c00];
+    const f64 = new Uint8Array(new Float64Array([1 / 3, -2.5]).buffer);
+    const pkl = craftPickle([
+      { name: 'h', storage: 'HalfStorage', key: 'h', numel: 7, offset: 0, size: [7], stride: [1] },
+      {
+        name: 'ht',
+        storage: 'HalfStorage',
+        key: 'h',
+        numel: 7,
+        offset: 0,
+        size: [2, 2],
+        stride: [1, 2],
+      },
+      {
+        name: 'b',
+        storage: 'BFloat16Storage',
+        key: 'b',
+        numel: 2,
+        offset: 0,
+        size: [2],
+        stride: [1],
+      },
+      {
+        name: 'd',
+        storage: 'DoubleStorage',
+        key: 'd',
+        numel: 2,
+        offset: 0,
+        size: [2],
+        stride: [1],
+      },
+    ]);
+    const sd = readTorchStateDict(
+      craftZip({
+        'data.pkl': pkl,
+        'data/h': u16(halves),
+        'data/b': u16([0x3f80, 0xc040]),
+        'data/d': f64,
+      }),
+    );
+    expect(Array.from(sd.get('h')!.data)).toEqual([1, -2, 0.5, 65504, 2 ** -24, -0, Infinity]);
+    expect(sd.get('h')!.sourceDType).toBe('float16');
+    expect(Array.from(sd.get('ht')!.data)).toEqual([1, 0.5, -2, 65504]);
+    expect(Array.from(sd.get('b')!.data)).toEqual([1, -3]);
+    expect(sd.get('b')!.sourceDType).toBe('bfloat16');
+    expect(Array.from(sd.get('d')!.data)).toEqual([Math.fround(1 / 3), -2.5]);
+    expect(sd.get('d')!.sourceDType).toBe('float64');
+  });
+
+  it('byte-swaps when the byteorder record says big', () => {
+    const pkl = craftPickle([
+      { name: 'x', storage: 'FloatStorage', key: '0', numel: 3, offset: 0, size: [3], stride: [1] },
+    ]);
+    const sd = readTorchStateDict(
+      craftZip({ 'data.pkl': pkl, byteorder: 'big', 'data/0': f32([1.5, -2, 1e-3], false) }),
+    );
+    expect(Array.from(sd.get('x')!.data)).toEqual([1.5, -2, Math.fround(1e-3)]);
+  });
+
+  it('refuses bytes that are not a zip, and says the legacy format is unsupported', () => {
+    expectT2LError(
+      () => readTorchStateDict(new TextEncoder().encode('definitely not a checkpoint, just text')),
+      'bad-zip',
+      /^hypermod\.pt is not a torch\.save zip archive.*legacy format is not supported$/,
+    );
+    expectT2LError(
+      () => readTorchStateDict(new Uint8Array([0x80, 0x02, 0x8a, 0x0a]), 'old.pt'),
+      'bad-zip',
+      /^old\.pt is a bare pickle, i\.e\. the old non-zip legacy torch\.save format/,
+    );
+  });
+
+  it('refuses a truncated checkpoint', () => {
+    const full = fixture('L-sft');
+    expectT2LError(
+      () => readTorchStateDict(full.subarray(0, full.length >> 1), 'L-sft/hypermod.pt'),
+      'bad-zip',
+      /^L-sft\/hypermod\.pt is not a torch\.save zip archive, or it is truncated/,
+    );
+  });
+
+  it('refuses a zip without data.pkl', () => {
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data/0': storage6 })),
+      'bad-zip',
+      'hypermod.pt: the zip archive has no <root>/data.pkl, so it is not a torch.save checkpoint',
+    );
+  });
+
+  it('refuses a pickle that names os.system, without running it', () => {
+    // GLOBAL 'os system', the argument ('echo pwned',), REDUCE: what a malicious .pt contains
+    const evil = [0x80, 2, ...utf8('cos\nsystem\n'), ...str('echo pwned'), 0x85, 0x52, 0x2e];
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data.pkl': evil })),
+      'forbidden-global',
+      'hypermod.pt: data.pkl refers to the global "os.system"; a state dict never does, ' +
+        'so the file is refused (it is never executed)',
+    );
+    const viaStack = [0x80, 4, ...stackGlobal('builtins', 'eval'), ...str('1+1'), 0x85, 0x52, 0x2e];
+    expectT2LError(
+      () => unpickle(new Uint8Array(viaStack), 'x.pt: data.pkl'),
+      'forbidden-global',
+      /"builtins\.eval"/,
+    );
+    const getattr = [0x80, 2, ...utf8('c__builtin__\ngetattr\n'), 0x2e];
+    expectT2LError(
+      () => unpickle(new Uint8Array(getattr), 'p'),
+      'forbidden-global',
+      /"__builtin__\.getattr"/,
+    );
+    const inst = [0x80, 2, 0x28, ...utf8('ios\nsystem\n'), 0x2e];
+    expectT2LError(() => unpickle(new Uint8Array(inst), 'p'), 'forbidden-global', /"os\.system"/);
+  });
+
+  it('refuses malformed pickles with the byte offset', () => {
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data.pkl': [0x80, 2, 0xff, 0x2e] })),
+      'bad-pickle',
+      'hypermod.pt: data.pkl is malformed at byte 2: unknown opcode 0xff',
+    );
+    expectT2LError(
+      () => unpickle(new Uint8Array([0x80, 2, 0x52, 0x2e]), 'p'),
+      'bad-pickle',
+      'p is malformed at byte 2: stack underflow',
+    );
+    expectT2LError(
+      () => unpickle(new Uint8Array([0x80, 2, 0x58, 16, 0, 0, 0, 0x61]), 'p'),
+      'bad-pickle',
+      'p is malformed at byte 2: truncated',
+    );
+    expectT2LError(
+      () => unpickle(new Uint8Array([0x80, 2, 0x4b, 1]), 'p'),
+      'bad-pickle',
+      'p is malformed at byte 4: truncated: the pickle ends without STOP',
+    );
+    expectT2LError(
+      () => unpickle(new Uint8Array([0x80, 2, 0x68, 7, 0x2e]), 'p'),
+      'bad-pickle',
+      /memo entry 7/,
+    );
+  });
+
+  it('refuses a top-level object that is not a dict of tensors', () => {
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data.pkl': [0x80, 2, 0x5d, 0x2e] })),
+      'bad-pickle',
+      'hypermod.pt: data.pkl holds a list of 0, not a state dict (a dict of name → tensor)',
+    );
+    const dictOfInt = [0x80, 2, 0x7d, ...str('epoch'), 0x4b, 3, 0x73, 0x2e];
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data.pkl': dictOfInt })),
+      'bad-pickle',
+      /entry "epoch" of data\.pkl is the number 3, not a tensor/,
+    );
+  });
+
+  it('refuses a missing or too short storage record, naming the tensor', () => {
+    const pkl = craftPickle([
+      {
+        name: 'w',
+        storage: 'FloatStorage',
+        key: '0',
+        numel: 6,
+        offset: 0,
+        size: [2, 3],
+        stride: [3, 1],
+      },
+    ]);
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data.pkl': pkl })),
+      'missing-tensor',
+      'hypermod.pt: tensor "w" needs the storage record archive/data/0, which the archive lacks',
+    );
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data.pkl': pkl, 'data/0': f32([1, 2, 3, 4, 5]) })),
+      'bad-pickle',
+      /tensor "w" \[2, 3\] \(offset 0, stride \[3, 1\]\) needs 6 elements of storage 0, which holds only 5/,
+    );
+  });
+
+  it('refuses integer storages with an unsupported-dtype message', () => {
+    const pkl = craftPickle([
+      {
+        name: 'steps',
+        storage: 'LongStorage',
+        key: '0',
+        numel: 1,
+        offset: 0,
+        size: [],
+        stride: [],
+      },
+    ]);
+    expectT2LError(
+      () => readTorchStateDict(craftZip({ 'data.pkl': pkl, 'data/0': new Uint8Array(8) })),
+      'unsupported',
+      /tensor "steps" is stored as torch\.LongStorage; unsupported dtype/,
+    );
+  });
+});
