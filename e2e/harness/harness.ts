@@ -1,4 +1,5 @@
 import { configureOrtWeb } from '../../src/runtime/web';
+import { conformanceFunctions } from './conformance-functions';
 import { runtimeFunctions } from './runtime-functions';
 
 /**
@@ -16,6 +17,7 @@ const harness = {
     ortConfig,
   }),
   ...runtimeFunctions,
+  ...conformanceFunctions,
 };
 
 export type Harness = typeof harness;

@@ -14,7 +14,10 @@ export interface FileSource {
 }
 
 /** An in-memory folder: tests, drag-and-drop, and conversions that already hold the bytes. */
-export function memorySource(label: string, files: Record<string, Uint8Array | string>): FileSource {
+export function memorySource(
+  label: string,
+  files: Record<string, Uint8Array | string>,
+): FileSource {
   const enc = new TextEncoder();
   return {
     label,
@@ -31,4 +34,49 @@ export function memorySource(label: string, files: Record<string, Uint8Array | s
 
 export function decodeText(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}
+
+export interface UrlSourceOptions {
+  /** Extra request headers, e.g. Authorization for gated Hugging Face repos. */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+/**
+ * A folder served over HTTP: files are `${base}${name}`. Works in the browser and in Node.
+ * Single-page-app hosts (Vite's dev server among them) answer unknown paths with index.html and
+ * status 200, so an HTML answer for a non-HTML name counts as missing.
+ */
+export function urlSource(base: string, options: UrlSourceOptions = {}): FileSource {
+  const root = base.endsWith('/') ? base : `${base}/`;
+  const doFetch = options.fetch ?? fetch;
+  const init = { headers: options.headers ?? {} };
+  const isFallback = (name: string, res: Response) =>
+    !name.endsWith('.html') && (res.headers.get('content-type') ?? '').startsWith('text/html');
+  return {
+    label: root,
+    has: async (name) => {
+      const res = await doFetch(root + name, { ...init, method: 'HEAD' });
+      return res.ok && !isFallback(name, res);
+    },
+    read: async (name) => {
+      let res: Response;
+      try {
+        res = await doFetch(root + name, init);
+      } catch (e) {
+        throw new T2LError(
+          'missing-file',
+          `${root}${name}: could not be fetched (${(e as Error).message})`,
+          { cause: e },
+        );
+      }
+      if (!res.ok || isFallback(name, res)) {
+        throw new T2LError(
+          'missing-file',
+          `${root}${name}: HTTP ${res.ok ? '404 (fallback page)' : res.status}`,
+        );
+      }
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
 }
