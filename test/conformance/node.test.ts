@@ -51,18 +51,31 @@ describe.each(CONFORMANCE_CASES)('conformance %s (onnxruntime-node)', (name) => 
 
   it('a batch of all rows gives the same adapters as one row at a time', async () => {
     const { taskEmb } = conformanceInputs(name);
-    const batch = await generateAdapters(model.manifest, runner, { dims: taskEmb.shape, data: taskEmb.data });
+    const batch = await generateAdapters(model.manifest, runner, {
+      dims: taskEmb.shape,
+      data: taskEmb.data,
+    });
     expect(batch).toHaveLength(3);
     for (const [row, adapter] of batch.entries()) {
       const expected = conformanceExpected(name, row);
-      for (const [mod, { loraA, loraB, layers, rank, inFeatures, outFeatures }] of Object.entries(adapter.modules)) {
+      for (const [mod, { loraA, loraB, layers, rank, inFeatures, outFeatures }] of Object.entries(
+        adapter.modules,
+      )) {
         for (let l = 0; l < layers; l++) {
-          const a = expected.get(`base_model.model.model.layers.${l}.self_attn.${mod}.lora_A.weight`)!;
-          const b = expected.get(`base_model.model.model.layers.${l}.self_attn.${mod}.lora_B.weight`)!;
+          const a = expected.get(
+            `base_model.model.model.layers.${l}.self_attn.${mod}.lora_A.weight`,
+          )!;
+          const b = expected.get(
+            `base_model.model.model.layers.${l}.self_attn.${mod}.lora_B.weight`,
+          )!;
           const sa = rank * inFeatures;
           const sb = outFeatures * rank;
-          expect(relativeError(loraA.subarray(l * sa, (l + 1) * sa), a.data)).toBeLessThanOrEqual(TOLERANCE);
-          expect(relativeError(loraB.subarray(l * sb, (l + 1) * sb), b.data)).toBeLessThanOrEqual(TOLERANCE);
+          expect(relativeError(loraA.subarray(l * sa, (l + 1) * sa), a.data)).toBeLessThanOrEqual(
+            TOLERANCE,
+          );
+          expect(relativeError(loraB.subarray(l * sb, (l + 1) * sb), b.data)).toBeLessThanOrEqual(
+            TOLERANCE,
+          );
         }
       }
     }
@@ -74,7 +87,9 @@ describe.each(CONFORMANCE_CASES)('conformance %s (onnxruntime-node)', (name) => 
     const debug = await createNodeRunner(graph);
     try {
       const { taskEmb, encoded } = conformanceInputs(name);
-      const out = await debug.run({ [TASK_EMB_INPUT]: { dims: taskEmb.shape, data: taskEmb.data } });
+      const out = await debug.run({
+        [TASK_EMB_INPUT]: { dims: taskEmb.shape, data: taskEmb.data },
+      });
       const ours = out[ENCODED_TASK_EMB_OUTPUT]!;
       expect(ours.dims).toEqual(encoded.shape);
       expect(relativeError(ours.data, encoded.data)).toBeLessThanOrEqual(TOLERANCE);
