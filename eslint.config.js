@@ -11,7 +11,7 @@ export default tseslint.config(
       'coverage',
       'test-results',
       'playwright-report',
-      'public/demo',
+      'models/demo',
       '.fixtures',
     ],
   },
@@ -37,7 +37,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'src/core must stay free of Node-only modules.' },
-            { group: ['fs', 'path', 'os', 'child_process', 'onnxruntime-node'], message: 'src/core must stay free of Node-only modules.' },
+            {
+              group: ['fs', 'path', 'os', 'child_process', 'onnxruntime-node'],
+              message: 'src/core must stay free of Node-only modules.',
+            },
           ],
         },
       ],

@@ -3,8 +3,13 @@ import { convertCheckpoint, packageFiles } from '../core/package/model';
 import { dirSource, writeFolder } from '../node/fs-source';
 import { parseModuleOrder } from './options';
 
-export async function convertCommand(dir: string, opts: { output: string; moduleOrder?: string }): Promise<void> {
-  const ckpt = await loadCheckpoint(dirSource(dir), { moduleOrder: parseModuleOrder(opts.moduleOrder) });
+export async function convertCommand(
+  dir: string,
+  opts: { output: string; moduleOrder?: string },
+): Promise<void> {
+  const ckpt = await loadCheckpoint(dirSource(dir), {
+    moduleOrder: parseModuleOrder(opts.moduleOrder),
+  });
   const model = convertCheckpoint(ckpt);
   await writeFolder(opts.output, packageFiles(model));
   const mb = (model.graph.byteLength / 2 ** 20).toFixed(1);

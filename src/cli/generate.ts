@@ -37,7 +37,11 @@ async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
   return { dims: t.shape, data: t.data };
 }
 
-async function embedDescriptions(descriptions: string[], encoder: string, dim: number): Promise<FloatTensor> {
+async function embedDescriptions(
+  descriptions: string[],
+  encoder: string,
+  dim: number,
+): Promise<FloatTensor> {
   // A path that exists is a local transformers.js folder; anything else is a Hub model id.
   const local = existsSync(encoder);
   const { createTextEncoder } = await import('../core/encoder/text-encoder');
@@ -58,13 +62,22 @@ async function embedDescriptions(descriptions: string[], encoder: string, dim: n
 
 export async function generateCommand(dir: string, opts: GenerateOptions): Promise<void> {
   if (Boolean(opts.embedding) === Boolean(opts.description)) {
-    throw new T2LError('bad-input', 'give exactly one of --embedding <file.safetensors> or --description "<text>"');
+    throw new T2LError(
+      'bad-input',
+      'give exactly one of --embedding <file.safetensors> or --description "<text>"',
+    );
   }
-  const model = await openModel(dirSource(dir), { moduleOrder: parseModuleOrder(opts.moduleOrder) });
+  const model = await openModel(dirSource(dir), {
+    moduleOrder: parseModuleOrder(opts.moduleOrder),
+  });
   const { manifest } = model;
   const emb = opts.embedding
     ? await readEmbedding(opts.embedding, opts.tensor)
-    : await embedDescriptions(opts.description!, opts.encoder ?? manifest.encoder, manifest.taskEmbSize);
+    : await embedDescriptions(
+        opts.description!,
+        opts.encoder ?? manifest.encoder,
+        manifest.taskEmbSize,
+      );
 
   const runner = await createNodeRunner(model.graph, { backends: [opts.backend] });
   try {

@@ -16,16 +16,24 @@ const program = new Command()
 program
   .command('inspect')
   .description('Show a checkpoint or package: variant, sizes, parameter count, module order.')
-  .argument('<dir>', 'T2L checkpoint folder (hypermod.pt, args.yaml, adapter_config.json) or converted package (t2l.json)')
+  .argument(
+    '<dir>',
+    'T2L checkpoint folder (hypermod.pt, args.yaml, adapter_config.json) or converted package (t2l.json)',
+  )
   .option('--json', 'print JSON instead of text')
   .action(async (dir, opts) => (await import('./inspect')).inspectCommand(dir, opts));
 
 program
   .command('convert')
-  .description('Convert a T2L checkpoint folder into a package (t2l.json + model.onnx) the app, CLI and server load.')
+  .description(
+    'Convert a T2L checkpoint folder into a package (t2l.json + model.onnx) the app, CLI and server load.',
+  )
   .argument('<checkpoint-dir>', 'T2L checkpoint folder')
   .requiredOption('-o, --output <package-dir>', 'folder to write the package into')
-  .option('--module-order <a,b>', 'type-embedding order of the target modules (default: adapter_config.json order)')
+  .option(
+    '--module-order <a,b>',
+    'type-embedding order of the target modules (default: adapter_config.json order)',
+  )
   .action(async (dir, opts) => (await import('./convert')).convertCommand(dir, opts));
 
 program
@@ -35,16 +43,31 @@ program
   )
   .argument('<dir>', 'T2L checkpoint folder or converted package')
   .requiredOption('-o, --output <out-dir>', 'folder to write the adapters into')
-  .option('--embedding <file.safetensors>', 'task embeddings, shape [E] or [N, E] (already normalized and scaled)')
+  .option(
+    '--embedding <file.safetensors>',
+    'task embeddings, shape [E] or [N, E] (already normalized and scaled)',
+  )
   .option('--tensor <name>', 'tensor to read from --embedding', 'task_emb')
   .option('--description <text...>', 'task description(s); embedded with the text encoder')
-  .option('--encoder <local-dir|hub-id>', "text encoder (default: the checkpoint's emb_model, from the Hugging Face Hub)")
-  .option('--module-order <a,b>', 'type-embedding order of the target modules (default: adapter_config.json order)')
+  .option(
+    '--encoder <local-dir|hub-id>',
+    "text encoder (default: the checkpoint's emb_model, from the Hugging Face Hub)",
+  )
+  .option(
+    '--module-order <a,b>',
+    'type-embedding order of the target modules (default: adapter_config.json order)',
+  )
   .addOption(
-    new Option('--dtype <dtype>', 'element type of the written adapter').choices(['float32', 'float16', 'bfloat16']).default('float32'),
+    new Option('--dtype <dtype>', 'element type of the written adapter')
+      .choices(['float32', 'float16', 'bfloat16'])
+      .default('float32'),
   )
   .option('--zip', 'also write <out-dir>/<row>.zip with the adapter folder')
-  .addOption(new Option('--backend <backend>', 'onnxruntime execution provider').choices(['cpu', 'cuda']).default('cpu'))
+  .addOption(
+    new Option('--backend <backend>', 'onnxruntime execution provider')
+      .choices(['cpu', 'cuda'])
+      .default('cpu'),
+  )
   .action(async (dir, opts) => (await import('./generate')).generateCommand(dir, opts));
 
 try {

@@ -7,21 +7,39 @@ import type { FloatTensor, InferenceRunner } from './runtime/types';
 export interface GeneratedAdapter {
   modules: Record<
     string,
-    { loraA: Float32Array; loraB: Float32Array; layers: number; rank: number; inFeatures: number; outFeatures: number }
+    {
+      loraA: Float32Array;
+      loraB: Float32Array;
+      layers: number;
+      rank: number;
+      inFeatures: number;
+      outFeatures: number;
+    }
   >;
 }
 
 /** Checks a batch of task embeddings ([E] or [N, E]) against the model before it reaches the graph. */
-export function checkTaskEmbeddings(manifest: PackageManifest, emb: FloatTensor, label = 'task embedding'): number {
+export function checkTaskEmbeddings(
+  manifest: PackageManifest,
+  emb: FloatTensor,
+  label = 'task embedding',
+): number {
   const E = manifest.taskEmbSize;
   const dims = emb.dims;
-  const ok = (dims.length === 1 && dims[0] === E) || (dims.length === 2 && dims[1] === E && dims[0]! > 0);
+  const ok =
+    (dims.length === 1 && dims[0] === E) || (dims.length === 2 && dims[1] === E && dims[0]! > 0);
   if (!ok) {
-    throw new T2LError('bad-shape', `${label}: expected shape [${E}] or [N, ${E}], found ${shapeString(dims)}`);
+    throw new T2LError(
+      'bad-shape',
+      `${label}: expected shape [${E}] or [N, ${E}], found ${shapeString(dims)}`,
+    );
   }
   for (let i = 0; i < emb.data.length; i++) {
     if (!Number.isFinite(emb.data[i])) {
-      throw new T2LError('bad-input', `${label}: value ${i} is ${emb.data[i]}; embeddings must be finite`);
+      throw new T2LError(
+        'bad-input',
+        `${label}: value ${i} is ${emb.data[i]}; embeddings must be finite`,
+      );
     }
   }
   return dims.length === 1 ? 1 : dims[0]!;
@@ -34,7 +52,9 @@ export async function generateAdapters(
   emb: FloatTensor,
 ): Promise<GeneratedAdapter[]> {
   const n = checkTaskEmbeddings(manifest, emb);
-  const out = await runner.run({ [TASK_EMB_INPUT]: { dims: [n, manifest.taskEmbSize], data: emb.data } });
+  const out = await runner.run({
+    [TASK_EMB_INPUT]: { dims: [n, manifest.taskEmbSize], data: emb.data },
+  });
   const { layers: L, rank: r } = manifest;
   const adapters: GeneratedAdapter[] = Array.from({ length: n }, () => ({ modules: {} }));
   for (const m of manifest.modules) {
@@ -44,7 +64,10 @@ export async function generateAdapters(
     const sizeA = L * r * m.inFeatures;
     const sizeB = L * m.outFeatures * r;
     if (A.data.length !== n * sizeA || B.data.length !== n * sizeB) {
-      throw new T2LError('runtime', `the graph's ${m.name} outputs have shapes ${shapeString(A.dims)} and ${shapeString(B.dims)}`);
+      throw new T2LError(
+        'runtime',
+        `the graph's ${m.name} outputs have shapes ${shapeString(A.dims)} and ${shapeString(B.dims)}`,
+      );
     }
     adapters.forEach((a, i) => {
       a.modules[m.name] = {

@@ -14,7 +14,9 @@ export function numel(shape: readonly number[]): number {
 
 export function tensor(shape: number[], data: Float32Array): Tensor {
   if (numel(shape) !== data.length) {
-    throw new Error(`tensor: shape [${shape.join(', ')}] needs ${numel(shape)} values, got ${data.length}`);
+    throw new Error(
+      `tensor: shape [${shape.join(', ')}] needs ${numel(shape)} values, got ${data.length}`,
+    );
   }
   return { shape, data };
 }

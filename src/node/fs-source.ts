@@ -23,7 +23,10 @@ export function dirSource(dir: string): FileSource {
 }
 
 /** Writes a map of relative paths to contents under `dir`, creating folders as needed. */
-export async function writeFolder(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
+export async function writeFolder(
+  dir: string,
+  files: Record<string, Uint8Array | string>,
+): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
     await mkdir(dirname(path), { recursive: true });

@@ -14,10 +14,18 @@ const tmp = mkdtempSync(join(tmpdir(), 't2l-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the CLI as a user would after the README's install step; resolves with exit code and output. */
-async function t2l(args: string[], viaNpx = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [cmd, argv] = viaNpx ? ['npx', ['--no-install', 't2l', ...args]] : [process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...args]];
+async function t2l(
+  args: string[],
+  viaNpx = false,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [cmd, argv] = viaNpx
+    ? ['npx', ['--no-install', 't2l', ...args]]
+    : [process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...args]];
   try {
-    const { stdout, stderr } = await run(cmd as string, argv as string[], { cwd: ROOT, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(cmd as string, argv as string[], {
+      cwd: ROOT,
+      maxBuffer: 1 << 24,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -47,14 +55,22 @@ describe('t2l CLI', () => {
   it('npx t2l generate writes one reference-equal adapter per embedding row', async () => {
     const out = join(tmp, 'gen-L');
     const dir = join(CONFORMANCE_DIR, 'L-sft');
-    const r = await t2l(['generate', dir, '--embedding', join(dir, 'inputs.safetensors'), '-o', out, '--zip'], true);
+    const r = await t2l(
+      ['generate', dir, '--embedding', join(dir, 'inputs.safetensors'), '-o', out, '--zip'],
+      true,
+    );
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['0', '0.zip', '1', '1.zip', '2', '2.zip']);
     for (const row of [0, 1, 2]) expectMatchesReference(join(out, String(row)), 'L-sft', row);
     const zipped = unzipSync(new Uint8Array(readFileSync(join(out, '1.zip'))));
-    expect(Object.keys(zipped).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
-    expect(zipped['adapter_model.safetensors']).toEqual(new Uint8Array(readFileSync(join(out, '1', 'adapter_model.safetensors'))));
+    expect(Object.keys(zipped).sort()).toEqual([
+      'adapter_config.json',
+      'adapter_model.safetensors',
+    ]);
+    expect(zipped['adapter_model.safetensors']).toEqual(
+      new Uint8Array(readFileSync(join(out, '1', 'adapter_model.safetensors'))),
+    );
   });
 
   it('convert, inspect and generate from the package give the same adapters', async () => {
@@ -72,24 +88,50 @@ describe('t2l CLI', () => {
     expect(i.stdout).toContain('852,864');
 
     const out = join(tmp, 'gen-S');
-    const g = await t2l(['generate', pkg, '--embedding', join(dir, 'inputs.safetensors'), '-o', out]);
+    const g = await t2l([
+      'generate',
+      pkg,
+      '--embedding',
+      join(dir, 'inputs.safetensors'),
+      '-o',
+      out,
+    ]);
     expect(g.code).toBe(0);
-    for (const row of [0, 1, 2]) expectMatchesReference(join(out, String(row)), 'S-learnedpos-sft', row);
+    for (const row of [0, 1, 2])
+      expectMatchesReference(join(out, String(row)), 'S-learnedpos-sft', row);
   });
 
   it('inspect --json on a checkpoint reports sizes and parameters', async () => {
     const r = await t2l(['inspect', join(CONFORMANCE_DIR, 'M-recon-zscore-factorized'), '--json']);
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
-    expect(info).toMatchObject({ kind: 'checkpoint', variant: 'M', trainingTask: 'recon', layers: 3, rank: 8, taskEmbSize: 1024 });
+    expect(info).toMatchObject({
+      kind: 'checkpoint',
+      variant: 'M',
+      trainingTask: 'recon',
+      layers: 3,
+      rank: 8,
+      taskEmbSize: 1024,
+    });
   });
 
   it('writes float16 adapters on request', async () => {
     const out = join(tmp, 'gen-f16');
     const dir = join(CONFORMANCE_DIR, 'M-sft');
-    const r = await t2l(['generate', dir, '--embedding', join(dir, 'inputs.safetensors'), '-o', out, '--dtype', 'float16']);
+    const r = await t2l([
+      'generate',
+      dir,
+      '--embedding',
+      join(dir, 'inputs.safetensors'),
+      '-o',
+      out,
+      '--dtype',
+      'float16',
+    ]);
     expect(r.code).toBe(0);
-    const { tensors } = parseSafetensorsIndependently(new Uint8Array(readFileSync(join(out, '0', 'adapter_model.safetensors'))));
+    const { tensors } = parseSafetensorsIndependently(
+      new Uint8Array(readFileSync(join(out, '0', 'adapter_model.safetensors'))),
+    );
     const expected = conformanceExpected('M-sft', 0);
     for (const [key, e] of expected) {
       expect(tensors.get(key)!.dtype).toBe('F16');
@@ -107,11 +149,29 @@ describe('t2l CLI', () => {
     expect(both.code).not.toBe(0);
     expect(both.stderr).toContain('give exactly one of --embedding');
 
-    const badTensor = await t2l(['generate', dir, '--embedding', join(dir, 'inputs.safetensors'), '--tensor', 'nope', '-o', join(tmp, 'y')]);
+    const badTensor = await t2l([
+      'generate',
+      dir,
+      '--embedding',
+      join(dir, 'inputs.safetensors'),
+      '--tensor',
+      'nope',
+      '-o',
+      join(tmp, 'y'),
+    ]);
     expect(badTensor.code).not.toBe(0);
     expect(badTensor.stderr).toContain('no tensor "nope" (it has: ');
 
-    const wrongSize = await t2l(['generate', dir, '--embedding', join(dir, 'inputs.safetensors'), '--tensor', 'encoded_task_emb', '-o', join(tmp, 'z')]);
+    const wrongSize = await t2l([
+      'generate',
+      dir,
+      '--embedding',
+      join(dir, 'inputs.safetensors'),
+      '--tensor',
+      'encoded_task_emb',
+      '-o',
+      join(tmp, 'z'),
+    ]);
     expect(wrongSize.code).not.toBe(0);
     expect(wrongSize.stderr).toContain('expected shape [1024] or [N, 1024], found [3, 64]');
 
@@ -125,7 +185,15 @@ describe('t2l CLI', () => {
     expect(r.code).toBe(0);
     for (const c of ['inspect', 'convert', 'generate']) expect(r.stdout).toContain(c);
     const g = await t2l(['generate', '--help']);
-    for (const o of ['--embedding', '--tensor', '--description', '--encoder', '--module-order', '--zip', '--dtype']) {
+    for (const o of [
+      '--embedding',
+      '--tensor',
+      '--description',
+      '--encoder',
+      '--module-order',
+      '--zip',
+      '--dtype',
+    ]) {
       expect(g.stdout).toContain(o);
     }
   });

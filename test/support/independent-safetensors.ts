@@ -24,7 +24,10 @@ export function parseSafetensorsIndependently(bytes: Uint8Array): {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (8 + n > bytes.length) throw new Error('header length beyond the file');
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+    string,
+    unknown
+  >;
   const base = 8 + n;
   const tensors = new Map<string, ParsedTensor>();
   let metadata: Record<string, string> | undefined;
@@ -34,12 +37,17 @@ export function parseSafetensorsIndependently(bytes: Uint8Array): {
       metadata = info as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const { dtype, shape, data_offsets } = info as {
+      dtype: string;
+      shape: number[];
+      data_offsets: [number, number];
+    };
     const [b, e] = data_offsets;
     spans.push([b, e]);
     const count = shape.reduce((a, c) => a * c, 1);
     const size = dtype === 'F32' ? 4 : 2;
-    if (e - b !== count * size) throw new Error(`${name}: ${e - b} bytes for ${count} ${dtype} values`);
+    if (e - b !== count * size)
+      throw new Error(`${name}: ${e - b} bytes for ${count} ${dtype} values`);
     const values = new Float32Array(count);
     for (let i = 0; i < count; i++) {
       const at = base + b + i * size;

@@ -14,7 +14,11 @@ export interface ReferenceOutput {
   modules: Record<string, { A: Vec[]; B: Vec[] }>; // per layer: A [r*in] row-major, B [out*r] row-major
 }
 
-export function referenceForward(spec: T2LSpec, weights: Map<string, Tensor>, taskEmb: ArrayLike<number>): ReferenceOutput {
+export function referenceForward(
+  spec: T2LSpec,
+  weights: Map<string, Tensor>,
+  taskEmb: ArrayLike<number>,
+): ReferenceOutput {
   const W = (k: string) => {
     const t = weights.get(k);
     if (!t) throw new Error(`reference: missing ${k}`);
@@ -69,7 +73,10 @@ export function referenceForward(spec: T2LSpec, weights: Map<string, Tensor>, ta
   };
   const posEmb = (k: number) => ln(row('pos_emb.0.weight', k), 'pos_emb.1');
 
-  const encoded = ln(linear(Float64Array.from(taskEmb), 'task_encoder.mlp.0'), 'task_encoder.mlp.1');
+  const encoded = ln(
+    linear(Float64Array.from(taskEmb), 'task_encoder.mlp.0'),
+    'task_encoder.mlp.1',
+  );
   const modules: ReferenceOutput['modules'] = {};
   spec.modules.forEach((m, mi) => {
     const head = (x: Vec) => linear(x, `heads.${m.name}`);
@@ -91,7 +98,9 @@ export function referenceForward(spec: T2LSpec, weights: Map<string, Tensor>, ta
       } else if (spec.variant === 'autoreg-unshared') {
         for (let k = 0; k < r; k++) {
           const g =
-            spec.positions === 'learned' ? residual(add(h1, posEmb(k)), 'mlp2') : residual(rope(h1, k), 'mlp2');
+            spec.positions === 'learned'
+              ? residual(add(h1, posEmb(k)), 'mlp2')
+              : residual(rope(h1, k), 'mlp2');
           const y = head(mlp3(g));
           A.set(y.subarray(0, m.inFeatures), k * m.inFeatures);
           Bt.set(y.subarray(m.inFeatures, m.inFeatures + m.outFeatures), k * m.outFeatures);
@@ -111,7 +120,9 @@ export function referenceForward(spec: T2LSpec, weights: Map<string, Tensor>, ta
               y = full.subarray(k * max, k * max + width);
             } else {
               const gk =
-                spec.positions === 'learned' ? add(g, residual(posEmb(k), 'mlp2')) : residual(rope(g, k), 'mlp2');
+                spec.positions === 'learned'
+                  ? add(g, residual(posEmb(k), 'mlp2'))
+                  : residual(rope(g, k), 'mlp2');
               y = head(mlp3(gk)).subarray(0, width);
             }
             target.set(y.subarray(0, width), k * width);
@@ -120,7 +131,8 @@ export function referenceForward(spec: T2LSpec, weights: Map<string, Tensor>, ta
       }
       // Bᵀ [r, out] → B [out, r]
       let B: Vec = new Float64Array(m.outFeatures * r);
-      for (let k = 0; k < r; k++) for (let o = 0; o < m.outFeatures; o++) B[o * r + k] = Bt[k * m.outFeatures + o]!;
+      for (let k = 0; k < r; k++)
+        for (let o = 0; o < m.outFeatures; o++) B[o * r + k] = Bt[k * m.outFeatures + o]!;
       const layerSlice = (key: string, size: number) =>
         Float64Array.from(W(key).data.subarray(l * size, (l + 1) * size));
       const sizeA = r * m.inFeatures;

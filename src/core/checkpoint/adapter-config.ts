@@ -16,7 +16,9 @@ export function parseAdapterConfig(text: string, file = 'adapter_config.json'): 
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new T2LError('bad-config', `${file}: not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new T2LError('bad-config', `${file}: not valid JSON (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new T2LError('bad-config', `${file}: expected a JSON object`);
@@ -24,19 +26,31 @@ export function parseAdapterConfig(text: string, file = 'adapter_config.json'): 
   const c = raw as Record<string, unknown>;
   const r = c['r'];
   if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) {
-    throw new T2LError('bad-config', `${file}: r must be a positive integer, found ${JSON.stringify(r)}`);
+    throw new T2LError(
+      'bad-config',
+      `${file}: r must be a positive integer, found ${JSON.stringify(r)}`,
+    );
   }
   const alpha = c['lora_alpha'] ?? 8;
   if (typeof alpha !== 'number') {
-    throw new T2LError('bad-config', `${file}: lora_alpha must be a number, found ${JSON.stringify(alpha)}`);
+    throw new T2LError(
+      'bad-config',
+      `${file}: lora_alpha must be a number, found ${JSON.stringify(alpha)}`,
+    );
   }
   let tm = c['target_modules'];
   if (typeof tm === 'string') tm = [tm];
   if (!Array.isArray(tm) || tm.length === 0 || !tm.every((m) => typeof m === 'string')) {
-    throw new T2LError('bad-config', `${file}: target_modules must be a non-empty list of module names`);
+    throw new T2LError(
+      'bad-config',
+      `${file}: target_modules must be a non-empty list of module names`,
+    );
   }
   if (c['peft_type'] !== undefined && c['peft_type'] !== 'LORA') {
-    throw new T2LError('unsupported', `${file}: peft_type ${JSON.stringify(c['peft_type'])} is not LORA`);
+    throw new T2LError(
+      'unsupported',
+      `${file}: peft_type ${JSON.stringify(c['peft_type'])} is not LORA`,
+    );
   }
   const base = c['base_model_name_or_path'];
   return {

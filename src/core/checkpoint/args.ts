@@ -24,7 +24,10 @@ function bool(raw: Record<string, unknown>, key: string, file: string, fallback 
   const v = raw[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'boolean') {
-    throw new T2LError('bad-config', `${file}: ${key} must be true or false, found ${JSON.stringify(v)}`);
+    throw new T2LError(
+      'bad-config',
+      `${file}: ${key} must be true or false, found ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -33,7 +36,10 @@ function optNumber(raw: Record<string, unknown>, key: string, file: string): num
   const v = raw[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new T2LError('bad-config', `${file}: ${key} must be a number, found ${JSON.stringify(v)}`);
+    throw new T2LError(
+      'bad-config',
+      `${file}: ${key} must be a number, found ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -42,7 +48,10 @@ function optString(raw: Record<string, unknown>, key: string, file: string): str
   const v = raw[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') {
-    throw new T2LError('bad-config', `${file}: ${key} must be a string, found ${JSON.stringify(v)}`);
+    throw new T2LError(
+      'bad-config',
+      `${file}: ${key} must be a string, found ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -52,7 +61,9 @@ export function parseArgsYaml(text: string, file = 'args.yaml'): T2LArgs {
   try {
     raw = parse(text);
   } catch (e) {
-    throw new T2LError('bad-config', `${file}: not valid YAML (${(e as Error).message})`, { cause: e });
+    throw new T2LError('bad-config', `${file}: not valid YAML (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new T2LError('bad-config', `${file}: expected a mapping of training arguments`);
@@ -66,7 +77,11 @@ export function parseArgsYaml(text: string, file = 'args.yaml'): T2LArgs {
     );
   }
   const tm = r['target_modules'];
-  if (tm !== undefined && tm !== null && (!Array.isArray(tm) || !tm.every((m) => typeof m === 'string'))) {
+  if (
+    tm !== undefined &&
+    tm !== null &&
+    (!Array.isArray(tm) || !tm.every((m) => typeof m === 'string'))
+  ) {
     throw new T2LError('bad-config', `${file}: target_modules must be a list of module names`);
   }
   return {

@@ -36,12 +36,18 @@ export async function loadCheckpoint(
   options: LoadCheckpointOptions = {},
 ): Promise<Checkpoint> {
   const label = source.label;
-  const args = parseArgsYaml(decodeText(await readRequired(source, 'args.yaml')), `${label}/args.yaml`);
+  const args = parseArgsYaml(
+    decodeText(await readRequired(source, 'args.yaml')),
+    `${label}/args.yaml`,
+  );
   const adapterConfig = parseAdapterConfig(
     decodeText(await readRequired(source, 'adapter_config.json')),
     `${label}/adapter_config.json`,
   );
-  const weights = readTorchStateDict(await readRequired(source, 'hypermod.pt'), `${label}/hypermod.pt`);
+  const weights = readTorchStateDict(
+    await readRequired(source, 'hypermod.pt'),
+    `${label}/hypermod.pt`,
+  );
   const spec = describeCheckpoint(weights, args, adapterConfig, {
     moduleOrder: options.moduleOrder,
     label,

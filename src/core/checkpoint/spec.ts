@@ -125,7 +125,12 @@ export class WeightTable {
   }
 }
 
-function contradiction(label: string, what: string, argsSide: string, weightSide: string): T2LError {
+function contradiction(
+  label: string,
+  what: string,
+  argsSide: string,
+  weightSide: string,
+): T2LError {
   return new T2LError(
     'args-mismatch',
     `${label}: args.yaml and hypermod.pt disagree on ${what}: args.yaml says ${argsSide}, but ${weightSide}`,
@@ -160,14 +165,20 @@ export function describeCheckpoint(
     );
   }
   if (args.learnablePosEmb && !args.autoregGen) {
-    throw new T2LError('unsupported', `${label}: learnable_pos_emb is only valid with autoreg_gen: true`);
+    throw new T2LError(
+      'unsupported',
+      `${label}: learnable_pos_emb is only valid with autoreg_gen: true`,
+    );
   }
 
   const halfZ = w.dim('task_encoder.mlp.0.weight', 2, 0);
   const E = w.dim('task_encoder.mlp.0.weight', 2, 1);
   const Z = 2 * halfZ;
   if (Z % 4 !== 0) {
-    throw new T2LError('bad-shape', `${label}: latent size ${Z} (from task_encoder.mlp.0.weight) is not divisible by 4`);
+    throw new T2LError(
+      'bad-shape',
+      `${label}: latent size ${Z} (from task_encoder.mlp.0.weight) is not divisible by 4`,
+    );
   }
   w.get('mixer.1.weight', [4 * Z, Z]);
   if (args.latentSize !== undefined && args.latentSize !== Z) {
@@ -222,7 +233,11 @@ export function describeCheckpoint(
   }
 
   const variant = variantOf(args.sharedABHead, args.autoregGen);
-  const positions: Positions = !args.autoregGen ? 'none' : args.learnablePosEmb ? 'learned' : 'rotary';
+  const positions: Positions = !args.autoregGen
+    ? 'none'
+    : args.learnablePosEmb
+      ? 'learned'
+      : 'rotary';
   const r = w.dim(`AB_offset.A.${order[0]}`, 3, 1);
   if (r !== config.r) {
     throw new T2LError(
@@ -322,7 +337,12 @@ function checkSharedShapes(w: WeightTable, s: Sizes): void {
       w.get(`out_emb.${m.name}.B`, [Z]);
     }
   } else if (w.has('out_emb_norm.weight')) {
-    throw contradiction(label(w), 'the head', 'shared_AB_head: false', 'hypermod.pt has out_emb_norm (a shared A/B head)');
+    throw contradiction(
+      label(w),
+      'the head',
+      'shared_AB_head: false',
+      'hypermod.pt has out_emb_norm (a shared A/B head)',
+    );
   }
   if (s.positions === 'learned') {
     w.get('pos_emb.0.weight', [r, Z]);

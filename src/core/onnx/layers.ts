@@ -21,10 +21,14 @@ export class Layers {
   }
 
   layerNorm(x: string, key: string): string {
-    return this.g.op('LayerNormalization', [x, this.const(`${key}.weight`), this.const(`${key}.bias`)], {
-      axis: int(-1),
-      epsilon: float(LN_EPS),
-    });
+    return this.g.op(
+      'LayerNormalization',
+      [x, this.const(`${key}.weight`), this.const(`${key}.bias`)],
+      {
+        axis: int(-1),
+        epsilon: float(LN_EPS),
+      },
+    );
   }
 
   silu(x: string): string {
@@ -44,7 +48,15 @@ export class Layers {
    * transposed ([c1-c0, out]) so MatMul applies to inputs of any rank. Weights over the initializer
    * limit become several MatMuls over output-column blocks joined by a Concat.
    */
-  matmulT(x: string, W: Float32Array, out: number, inp: number, c0: number, c1: number, key: string): string {
+  matmulT(
+    x: string,
+    W: Float32Array,
+    out: number,
+    inp: number,
+    c0: number,
+    c1: number,
+    key: string,
+  ): string {
     const rows = c1 - c0;
     const maxCols = Math.max(1, Math.floor(this.maxInitializerBytes / (4 * rows)));
     const parts: string[] = [];
@@ -79,7 +91,12 @@ export class Layers {
 
   slice(x: string, starts: number[], ends: number[], axes: number[]): string {
     const g = this.g;
-    return g.op('Slice', [x, g.int64('starts', starts), g.int64('ends', ends), g.int64('axes', axes)]);
+    return g.op('Slice', [
+      x,
+      g.int64('starts', starts),
+      g.int64('ends', ends),
+      g.int64('axes', axes),
+    ]);
   }
 
   /** Picks index i along `axis`, dropping that axis. */
@@ -89,7 +106,14 @@ export class Layers {
 }
 
 /** Rows c0..c1 (input features) × columns o0..o1 (outputs) of Wᵀ, for W stored [out, in]. */
-function transposeBlock(W: Float32Array, inp: number, c0: number, c1: number, o0: number, o1: number): Float32Array {
+function transposeBlock(
+  W: Float32Array,
+  inp: number,
+  c0: number,
+  c1: number,
+  o0: number,
+  o1: number,
+): Float32Array {
   const cols = o1 - o0;
   const t = new Float32Array((c1 - c0) * cols);
   for (let o = o0; o < o1; o++) {

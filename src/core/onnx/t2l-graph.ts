@@ -48,8 +48,14 @@ export function buildT2LGraph(
   const W1 = nn.w.get('mixer.1.weight');
   const zPart = nn.unsqueeze(nn.matmulT(z, W1.data, 4 * Z, Z, 0, Z / 2, 'mixer.1.z'), [1, 2]);
   const dPart = nn.matmulT(depth, W1.data, 4 * Z, Z, Z / 2, (3 * Z) / 4, 'mixer.1.depth'); // [L, 4Z]
-  const tPart = nn.unsqueeze(nn.matmulT(type, W1.data, 4 * Z, Z, (3 * Z) / 4, Z, 'mixer.1.type'), [1]);
-  let x = g.op('Add', [g.op('Add', [zPart, dPart]), g.op('Add', [tPart, nn.const('mixer.1.bias')])]);
+  const tPart = nn.unsqueeze(
+    nn.matmulT(type, W1.data, 4 * Z, Z, (3 * Z) / 4, Z, 'mixer.1.type'),
+    [1],
+  );
+  let x = g.op('Add', [
+    g.op('Add', [zPart, dPart]),
+    g.op('Add', [tPart, nn.const('mixer.1.bias')]),
+  ]);
   x = nn.silu(nn.linear(nn.silu(x), 'mixer.4')); // [N, M, L, Z]
   const h1 = nn.residual(x, 'mlp1');
 
@@ -80,7 +86,8 @@ interface HeadInputs {
 function headInputs(nn: Layers, spec: T2LSpec, h1: string): HeadInputs {
   const { layers: L, rank: r } = spec;
   const g = nn.g;
-  const transposeB = (bt: string) => g.op('Transpose', [bt], { perm: { kind: 'ints', value: [0, 1, 3, 2] } });
+  const transposeB = (bt: string) =>
+    g.op('Transpose', [bt], { perm: { kind: 'ints', value: [0, 1, 3, 2] } });
 
   switch (spec.variant) {
     case 'L': {
@@ -91,7 +98,12 @@ function headInputs(nn: Layers, spec: T2LSpec, h1: string): HeadInputs {
         split: (y, m) => {
           const ri = r * m.inFeatures;
           const A = nn.reshape(nn.slice(y, [0], [ri], [-1]), [0, L, r, m.inFeatures]);
-          const bt = nn.reshape(nn.slice(y, [ri], [ri + r * m.outFeatures], [-1]), [0, L, r, m.outFeatures]);
+          const bt = nn.reshape(nn.slice(y, [ri], [ri + r * m.outFeatures], [-1]), [
+            0,
+            L,
+            r,
+            m.outFeatures,
+          ]);
           return { A, B: transposeB(bt) };
         },
       };
@@ -137,7 +149,7 @@ function outEmbeddings(nn: Layers, spec: T2LSpec): string {
   const M = spec.modules.length;
   const data = new Float32Array(M * 2 * Z);
   spec.modules.forEach((m, i) => {
-    data.set(nn.w.get(`out_emb.${m.name}.A`).data, (2 * i) * Z);
+    data.set(nn.w.get(`out_emb.${m.name}.A`).data, 2 * i * Z);
     data.set(nn.w.get(`out_emb.${m.name}.B`).data, (2 * i + 1) * Z);
   });
   const normed = nn.layerNorm(nn.g.weight('out_emb', [M, 2, Z], data), 'out_emb_norm');
@@ -159,9 +171,13 @@ function rankPositions(nn: Layers, spec: T2LSpec, u: string, sharedHead: boolean
   }
   const { cos, sin } = rotaryTables(r, Z);
   const half = Z / 2;
-  const rotated = g.op('Concat', [g.op('Neg', [nn.slice(u, [half], [Z], [-1])]), nn.slice(u, [0], [half], [-1])], {
-    axis: int(-1),
-  });
+  const rotated = g.op(
+    'Concat',
+    [g.op('Neg', [nn.slice(u, [half], [Z], [-1])]), nn.slice(u, [0], [half], [-1])],
+    {
+      axis: int(-1),
+    },
+  );
   const roped = g.op('Add', [
     g.op('Mul', [u, g.weight('rope_cos', [r, Z], cos)]),
     g.op('Mul', [rotated, g.weight('rope_sin', [r, Z], sin)]),
@@ -187,18 +203,32 @@ export function rotaryTables(r: number, Z: number): { cos: Float32Array; sin: Fl
 }
 
 /** The spec's "after the head" steps for one module. */
-function postProcess(nn: Layers, spec: T2LSpec, m: ModuleSpec, A: string, B: string): { A: string; B: string } {
+function postProcess(
+  nn: Layers,
+  spec: T2LSpec,
+  m: ModuleSpec,
+  A: string,
+  B: string,
+): { A: string; B: string } {
   const g = nn.g;
-  const offset = (X: 'A' | 'B', v: string) => g.op('Add', [v, nn.const(`AB_offset.${X}.${m.name}`)]);
+  const offset = (X: 'A' | 'B', v: string) =>
+    g.op('Add', [v, nn.const(`AB_offset.${X}.${m.name}`)]);
   if (spec.trainingTask === 'sft') return { A: offset('A', A), B: offset('B', B) };
   if (spec.factorized) {
     const zscore = (X: 'A' | 'B', v: string) => {
       if (!spec.predZScore) return v;
-      const std = g.op('Add', [nn.const(`std_recon_target.${X}.${m.name}`), g.weight('eps', [], Float32Array.of(1e-10))]);
+      const std = g.op('Add', [
+        nn.const(`std_recon_target.${X}.${m.name}`),
+        g.weight('eps', [], Float32Array.of(1e-10)),
+      ]);
       return g.op('Add', [g.op('Mul', [v, std]), nn.const(`mean_recon_target.${X}.${m.name}`)]);
     };
     return { A: offset('A', zscore('A', A)), B: offset('B', zscore('B', B)) };
   }
-  const scale = g.weight('sqrt_delta_w_scaling', [], Float32Array.of(Math.sqrt(spec.deltaWScaling)));
+  const scale = g.weight(
+    'sqrt_delta_w_scaling',
+    [],
+    Float32Array.of(Math.sqrt(spec.deltaWScaling)),
+  );
   return { A: g.op('Div', [A, scale]), B: g.op('Div', [B, scale]) };
 }

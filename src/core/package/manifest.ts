@@ -54,7 +54,11 @@ export function manifestFromSpec(
     headInSize: spec.headInSize,
     layers: spec.layers,
     rank: spec.rank,
-    modules: spec.modules.map((m) => ({ name: m.name, inFeatures: m.inFeatures, outFeatures: m.outFeatures })),
+    modules: spec.modules.map((m) => ({
+      name: m.name,
+      inFeatures: m.inFeatures,
+      outFeatures: m.outFeatures,
+    })),
     moduleOrder: spec.modules.map((m) => m.name),
     trainingTask: spec.trainingTask,
     precision: 'fp32',
@@ -74,16 +78,22 @@ export function parseManifest(text: string, file = MANIFEST_FILE): PackageManife
   try {
     m = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new T2LError('bad-package', `${file}: not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new T2LError('bad-package', `${file}: not valid JSON (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   const fail = (why: string) => new T2LError('bad-package', `${file}: ${why}`);
   if (m === null || typeof m !== 'object') throw fail('expected a JSON object');
-  if (m['format'] !== PACKAGE_FORMAT) throw fail(`format must be "${PACKAGE_FORMAT}", found ${JSON.stringify(m['format'])}`);
+  if (m['format'] !== PACKAGE_FORMAT)
+    throw fail(`format must be "${PACKAGE_FORMAT}", found ${JSON.stringify(m['format'])}`);
   if (typeof m['version'] !== 'number' || m['version'] > PACKAGE_VERSION) {
-    throw fail(`version ${JSON.stringify(m['version'])} is newer than this t2l-web understands (${PACKAGE_VERSION})`);
+    throw fail(
+      `version ${JSON.stringify(m['version'])} is newer than this t2l-web understands (${PACKAGE_VERSION})`,
+    );
   }
   for (const k of ['taskEmbSize', 'latentSize', 'headInSize', 'layers', 'rank']) {
-    if (!positiveInt(m[k])) throw fail(`${k} must be a positive integer, found ${JSON.stringify(m[k])}`);
+    if (!positiveInt(m[k]))
+      throw fail(`${k} must be a positive integer, found ${JSON.stringify(m[k])}`);
   }
   const modules = m['modules'];
   if (
@@ -91,7 +101,9 @@ export function parseManifest(text: string, file = MANIFEST_FILE): PackageManife
     modules.length === 0 ||
     !modules.every(
       (x: Record<string, unknown>) =>
-        typeof x?.['name'] === 'string' && positiveInt(x['inFeatures']) && positiveInt(x['outFeatures']),
+        typeof x?.['name'] === 'string' &&
+        positiveInt(x['inFeatures']) &&
+        positiveInt(x['outFeatures']),
     )
   ) {
     throw fail('modules must be a non-empty list of {name, inFeatures, outFeatures}');

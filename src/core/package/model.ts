@@ -3,7 +3,13 @@ import { loadCheckpoint } from '../checkpoint/load';
 import { T2LError } from '../errors';
 import { decodeText, type FileSource } from '../files';
 import { buildT2LGraph, type GraphOptions } from '../onnx/t2l-graph';
-import { GRAPH_FILE, MANIFEST_FILE, manifestFromSpec, parseManifest, type PackageManifest } from './manifest';
+import {
+  GRAPH_FILE,
+  MANIFEST_FILE,
+  manifestFromSpec,
+  parseManifest,
+  type PackageManifest,
+} from './manifest';
 
 export const CREATED_BY = 't2l-web 0.1.0';
 
@@ -22,7 +28,10 @@ export function convertCheckpoint(checkpoint: Checkpoint, options: GraphOptions 
   );
   const graph = buildT2LGraph(checkpoint.spec, checkpoint.weights, {
     ...options,
-    metadata: { 't2l.manifest': JSON.stringify({ ...manifest, adapterConfig: undefined }), ...options.metadata },
+    metadata: {
+      't2l.manifest': JSON.stringify({ ...manifest, adapterConfig: undefined }),
+      ...options.metadata,
+    },
   });
   return { manifest, graph };
 }
@@ -36,9 +45,15 @@ export function packageFiles(model: T2LModel): Record<string, Uint8Array | strin
 }
 
 export async function readPackage(source: FileSource): Promise<T2LModel> {
-  const manifest = parseManifest(decodeText(await source.read(MANIFEST_FILE)), `${source.label}/${MANIFEST_FILE}`);
+  const manifest = parseManifest(
+    decodeText(await source.read(MANIFEST_FILE)),
+    `${source.label}/${MANIFEST_FILE}`,
+  );
   if (!(await source.has(manifest.graph))) {
-    throw new T2LError('bad-package', `${source.label}: t2l.json names the graph ${manifest.graph}, which is missing`);
+    throw new T2LError(
+      'bad-package',
+      `${source.label}: t2l.json names the graph ${manifest.graph}, which is missing`,
+    );
   }
   return { manifest, graph: await source.read(manifest.graph) };
 }
@@ -61,7 +76,10 @@ export interface OpenOptions extends GraphOptions {
 /** Opens a package, or converts a checkpoint folder on the fly. */
 export async function openModel(source: FileSource, options: OpenOptions = {}): Promise<T2LModel> {
   if ((await folderKind(source)) === 'checkpoint') {
-    return convertCheckpoint(await loadCheckpoint(source, { moduleOrder: options.moduleOrder }), options);
+    return convertCheckpoint(
+      await loadCheckpoint(source, { moduleOrder: options.moduleOrder }),
+      options,
+    );
   }
   const model = await readPackage(source);
   const order = options.moduleOrder;

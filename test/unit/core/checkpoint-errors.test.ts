@@ -18,7 +18,10 @@ function files(name: string): Record<string, Uint8Array | string> {
   };
 }
 
-async function loadError(f: Record<string, Uint8Array | string>, moduleOrder?: string[]): Promise<T2LError> {
+async function loadError(
+  f: Record<string, Uint8Array | string>,
+  moduleOrder?: string[],
+): Promise<T2LError> {
   try {
     await loadCheckpoint(memorySource('ckpt', f), { moduleOrder });
   } catch (e) {
@@ -37,7 +40,10 @@ function withWeights(name: string, edit: (w: Map<string, Tensor>) => void) {
 
 const setArg = (f: Record<string, Uint8Array | string>, key: string, value: string) => ({
   ...f,
-  'args.yaml': (f['args.yaml'] as string).replace(new RegExp(`^${key}: .*$`, 'm'), `${key}: ${value}`),
+  'args.yaml': (f['args.yaml'] as string).replace(
+    new RegExp(`^${key}: .*$`, 'm'),
+    `${key}: ${value}`,
+  ),
 });
 
 describe('checkpoint reading: bad input is refused with a message naming the problem', () => {
@@ -57,7 +63,9 @@ describe('checkpoint reading: bad input is refused with a message naming the pro
 
   it('a tensor of the wrong shape', async () => {
     const e = await loadError(
-      withWeights('L-sft', (w) => w.set('mixer.4.bias', { shape: [100], data: new Float32Array(100) })),
+      withWeights('L-sft', (w) =>
+        w.set('mixer.4.bias', { shape: [100], data: new Float32Array(100) }),
+      ),
     );
     expect(e.code).toBe('bad-shape');
     expect(e.message).toContain('tensor "mixer.4.bias" has shape [100], expected [128]');
@@ -120,7 +128,10 @@ describe('checkpoint reading: bad input is refused with a message naming the pro
 
   it('adapter_config.json with another rank than the weights', async () => {
     const f = files('L-sft');
-    const e = await loadError({ ...f, 'adapter_config.json': (f['adapter_config.json'] as string).replace('"r": 8', '"r": 16') });
+    const e = await loadError({
+      ...f,
+      'adapter_config.json': (f['adapter_config.json'] as string).replace('"r": 8', '"r": 16'),
+    });
     expect(e.code).toBe('args-mismatch');
     expect(e.message).toContain('r = 16');
   });
@@ -140,7 +151,10 @@ describe('checkpoint reading: bad input is refused with a message naming the pro
   });
 
   it('a hypermod.pt that is not a zip', async () => {
-    const e = await loadError({ ...files('L-sft'), 'hypermod.pt': new TextEncoder().encode('not a zip at all') });
+    const e = await loadError({
+      ...files('L-sft'),
+      'hypermod.pt': new TextEncoder().encode('not a zip at all'),
+    });
     expect(e.code).toBe('bad-zip');
   });
 });

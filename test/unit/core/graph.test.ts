@@ -8,7 +8,12 @@ import { buildT2LGraph } from '../../../src/core/onnx/t2l-graph';
 import { convertCheckpoint, openModel, packageFiles } from '../../../src/core/package/model';
 import { dirSource } from '../../../src/node/fs-source';
 import { createNodeRunner } from '../../../src/runtime/node';
-import { CONFORMANCE_DIR, conformanceExpected, conformanceInputs, relativeError } from '../../support/conformance';
+import {
+  CONFORMANCE_DIR,
+  conformanceExpected,
+  conformanceInputs,
+  relativeError,
+} from '../../support/conformance';
 
 const { onnx } = onnxProto;
 
@@ -49,16 +54,24 @@ describe('the ONNX graph', () => {
 
   it('keeps every initializer of the default build within 128 MiB', async () => {
     const ckpt = await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'M-sft')));
-    expect(Math.max(...initializerSizes(convertCheckpoint(ckpt).graph))).toBeLessThanOrEqual(128 * 2 ** 20);
+    expect(Math.max(...initializerSizes(convertCheckpoint(ckpt).graph))).toBeLessThanOrEqual(
+      128 * 2 ** 20,
+    );
   });
 
   it('a swapped module order changes the adapters (the type embedding rows follow the order)', async () => {
     const dir = dirSource(join(CONFORMANCE_DIR, 'L-sft'));
-    const swapped = convertCheckpoint(await loadCheckpoint(dir, { moduleOrder: ['v_proj', 'q_proj'] }));
+    const swapped = convertCheckpoint(
+      await loadCheckpoint(dir, { moduleOrder: ['v_proj', 'q_proj'] }),
+    );
     expect(swapped.manifest.moduleOrder).toEqual(['v_proj', 'q_proj']);
     const [a] = await adaptersFor(swapped.graph, swapped.manifest);
-    const expected = conformanceExpected('L-sft', 0).get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')!;
-    expect(relativeError(a!.modules['q_proj']!.loraA.subarray(0, expected.data.length), expected.data)).toBeGreaterThan(1e-2);
+    const expected = conformanceExpected('L-sft', 0).get(
+      'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight',
+    )!;
+    expect(
+      relativeError(a!.modules['q_proj']!.loraA.subarray(0, expected.data.length), expected.data),
+    ).toBeGreaterThan(1e-2);
   });
 });
 
@@ -73,8 +86,13 @@ describe('packages', () => {
     const runner = await createNodeRunner(pkg.graph);
     try {
       const { taskEmb } = conformanceInputs('S-sft');
-      const [a] = await generateAdapters(pkg.manifest, runner, { dims: [1024], data: taskEmb.data.subarray(0, 1024) });
-      const e = conformanceExpected('S-sft', 0).get('base_model.model.model.layers.2.self_attn.v_proj.lora_B.weight')!;
+      const [a] = await generateAdapters(pkg.manifest, runner, {
+        dims: [1024],
+        data: taskEmb.data.subarray(0, 1024),
+      });
+      const e = conformanceExpected('S-sft', 0).get(
+        'base_model.model.model.layers.2.self_attn.v_proj.lora_B.weight',
+      )!;
       const B = a!.modules['v_proj']!.loraB;
       expect(relativeError(B.subarray(2 * 16 * 8, 3 * 16 * 8), e.data)).toBeLessThanOrEqual(1e-4);
     } finally {
@@ -85,16 +103,18 @@ describe('packages', () => {
   it('refuses a module order other than the one a package was converted with', async () => {
     const ckpt = await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'L-sft')));
     const files = packageFiles(convertCheckpoint(ckpt));
-    await expect(openModel(memorySource('pkg', files), { moduleOrder: ['v_proj', 'q_proj'] })).rejects.toThrow(
-      /converted with module order q_proj,v_proj/,
-    );
+    await expect(
+      openModel(memorySource('pkg', files), { moduleOrder: ['v_proj', 'q_proj'] }),
+    ).rejects.toThrow(/converted with module order q_proj,v_proj/);
   });
 
   it('names what is wrong with a broken manifest', async () => {
-    await expect(openModel(memorySource('pkg', { 't2l.json': '{"format": "other"}' }))).rejects.toThrow(
-      /pkg\/t2l\.json: format must be "t2l-package"/,
+    await expect(
+      openModel(memorySource('pkg', { 't2l.json': '{"format": "other"}' })),
+    ).rejects.toThrow(/pkg\/t2l\.json: format must be "t2l-package"/);
+    await expect(openModel(memorySource('empty', {}))).rejects.toThrow(
+      /neither a converted package/,
     );
-    await expect(openModel(memorySource('empty', {}))).rejects.toThrow(/neither a converted package/);
   });
 
   it('refuses task embeddings of the wrong size or with NaN', async () => {
@@ -102,12 +122,14 @@ describe('packages', () => {
     const model = convertCheckpoint(ckpt);
     const runner = await createNodeRunner(model.graph);
     try {
-      await expect(generateAdapters(model.manifest, runner, { dims: [2, 512], data: new Float32Array(1024) })).rejects.toThrow(
-        'expected shape [1024] or [N, 1024], found [2, 512]',
-      );
+      await expect(
+        generateAdapters(model.manifest, runner, { dims: [2, 512], data: new Float32Array(1024) }),
+      ).rejects.toThrow('expected shape [1024] or [N, 1024], found [2, 512]');
       const nan = new Float32Array(1024);
       nan[3] = NaN;
-      await expect(generateAdapters(model.manifest, runner, { dims: [1024], data: nan })).rejects.toThrow('value 3 is NaN');
+      await expect(
+        generateAdapters(model.manifest, runner, { dims: [1024], data: nan }),
+      ).rejects.toThrow('value 3 is NaN');
     } finally {
       await runner.release();
     }
