@@ -198,3 +198,102 @@ describe('t2l CLI', () => {
     }
   });
 });
+
+describe('t2l generate --description', () => {
+  it('embeds the text with the encoder and equals generating from that embedding', async () => {
+    const { writeTinyEncoder } = await import('../../scripts/fixtures/write-tiny-encoder');
+    const { makeRandomCheckpoint } = await import('../../src/fixtures/random-checkpoint');
+    const { createTextEncoder } = await import('../../src/core/encoder/text-encoder');
+    const { writeSafetensors } = await import('../../src/core/adapter/safetensors');
+    const { writeFolder } = await import('../../src/node/fs-source');
+    const { writeFile } = await import('node:fs/promises');
+
+    const encoderDir = join(tmp, 'tiny-encoder');
+    await writeTinyEncoder(encoderDir, { hiddenSize: 1024 });
+    const ckptDir = join(tmp, 'tiny-ckpt');
+    await writeFolder(ckptDir, {
+      ...makeRandomCheckpoint({ latentSize: 64, headInSize: 64, seed: 3 }),
+    });
+
+    const texts = ['Solve grade-school math word problems step by step', 'Détecter le sarcasme'];
+    const enc = await createTextEncoder({ localPath: encoderDir });
+    const emb = await enc.embed(texts);
+    await enc.dispose();
+    const embFile = join(tmp, 'emb.safetensors');
+    await writeFile(
+      embFile,
+      writeSafetensors([{ name: 'task_emb', shape: emb.dims, data: emb.data }]),
+    );
+
+    const fromText = join(tmp, 'from-text');
+    const a = await t2l([
+      'generate',
+      ckptDir,
+      '--description',
+      ...texts,
+      '--encoder',
+      encoderDir,
+      '-o',
+      fromText,
+    ]);
+    expect(a.stderr).not.toContain('error');
+    expect(a.code).toBe(0);
+    const fromEmb = join(tmp, 'from-emb');
+    const b = await t2l(['generate', ckptDir, '--embedding', embFile, '-o', fromEmb]);
+    expect(b.code).toBe(0);
+
+    for (const row of ['0', '1']) {
+      const x = parseSafetensorsIndependently(
+        new Uint8Array(readFileSync(join(fromText, row, 'adapter_model.safetensors'))),
+      );
+      const y = parseSafetensorsIndependently(
+        new Uint8Array(readFileSync(join(fromEmb, row, 'adapter_model.safetensors'))),
+      );
+      expect(x.metadata?.['t2l.description']).toBe(texts[Number(row)]);
+      expect([...x.tensors.keys()]).toEqual([...y.tensors.keys()]);
+      for (const [key, t] of y.tensors)
+        expect(relativeError(x.tensors.get(key)!.values, t.values)).toBeLessThanOrEqual(1e-5);
+    }
+    // The two descriptions give different adapters.
+    const k = 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight';
+    const r0 = parseSafetensorsIndependently(
+      new Uint8Array(readFileSync(join(fromText, '0', 'adapter_model.safetensors'))),
+    );
+    const r1 = parseSafetensorsIndependently(
+      new Uint8Array(readFileSync(join(fromText, '1', 'adapter_model.safetensors'))),
+    );
+    expect(relativeError(r0.tensors.get(k)!.values, r1.tensors.get(k)!.values)).toBeGreaterThan(
+      1e-3,
+    );
+
+    const empty = await t2l([
+      'generate',
+      ckptDir,
+      '--description',
+      '  \n',
+      '--encoder',
+      encoderDir,
+      '-o',
+      join(tmp, 'e'),
+    ]);
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toContain('The task description is empty');
+
+    const wrongDim = join(tmp, 'enc-64');
+    await writeTinyEncoder(wrongDim, { hiddenSize: 64 });
+    const dim = await t2l([
+      'generate',
+      ckptDir,
+      '--description',
+      'x y z',
+      '--encoder',
+      wrongDim,
+      '-o',
+      join(tmp, 'd'),
+    ]);
+    expect(dim.code).not.toBe(0);
+    expect(dim.stderr).toContain(
+      'gives 64-dimensional embeddings, but the hypernetwork expects 1024',
+    );
+  });
+});
