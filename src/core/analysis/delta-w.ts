@@ -28,7 +28,7 @@ function gramCols(X: Float32Array, Y: Float32Array, r: number, n: number): Float
     const o = k * r;
     for (let i = 0; i < r; i++) {
       const x = X[o + i]!;
-      for (let j = 0; j < r; j++) g[i * r + j] += x * Y[o + j]!;
+      for (let j = 0; j < r; j++) g[i * r + j] = g[i * r + j]! + x * Y[o + j]!;
     }
   }
   return g;
