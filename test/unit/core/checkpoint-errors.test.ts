@@ -110,6 +110,12 @@ describe('checkpoint reading: bad input is refused with a message naming the pro
     expect(e.message).toContain('pred_z_score without factorized');
   });
 
+  it('learned rank positions without one-rank-at-a-time generation', async () => {
+    const e = await loadError(setArg(files('L-sft'), 'learnable_pos_emb', 'true'));
+    expect(e.code).toBe('unsupported');
+    expect(e.message).toContain('learnable_pos_emb is only valid with autoreg_gen: true');
+  });
+
   it('an unknown training task', async () => {
     const e = await loadError(setArg(files('L-sft'), 'training_task', 'rl'));
     expect(e.code).toBe('unsupported');
