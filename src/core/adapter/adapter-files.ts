@@ -14,13 +14,12 @@ export interface AdapterFileOptions {
   metadata?: Record<string, string>;
 }
 
-/** The PEFT folder of one generated adapter, with its provenance in the safetensors metadata. */
-export function adapterFiles(
+/** The t2l.* provenance every written adapter carries (safetensors and GGUF metadata). */
+export function adapterProvenance(
   manifest: PackageManifest,
-  adapter: GeneratedAdapter,
   options: AdapterFileOptions = {},
-): { 'adapter_config.json': string; 'adapter_model.safetensors': Uint8Array } {
-  const metadata: Record<string, string> = {
+): Record<string, string> {
+  return {
     't2l.base_model': manifest.baseModel,
     't2l.variant': manifest.variant,
     't2l.checkpoint': options.source ?? manifest.source,
@@ -31,6 +30,15 @@ export function adapterFiles(
     ...(options.backend !== undefined ? { 't2l.backend': options.backend } : {}),
     ...options.metadata,
   };
+}
+
+/** The PEFT folder of one generated adapter, with its provenance in the safetensors metadata. */
+export function adapterFiles(
+  manifest: PackageManifest,
+  adapter: GeneratedAdapter,
+  options: AdapterFileOptions = {},
+): { 'adapter_config.json': string; 'adapter_model.safetensors': Uint8Array } {
+  const metadata = adapterProvenance(manifest, options);
   return buildPeftAdapter({
     modules: adapter.modules,
     adapterConfig: manifest.adapterConfig,

@@ -1,0 +1,471 @@
+/**
+ * One generated adapter as a GGUF LoRA adapter for llama.cpp (`--lora`) and Ollama (`ADAPTER`).
+ *
+ * The layout is the one llama.cpp's `convert_lora_to_gguf.py` writes and `src/llama-adapter.cpp`
+ * loads (format details taken from llama.cpp's sources: `gguf-py/gguf/gguf_writer.py`,
+ * `gguf-py/gguf/constants.py`, `ggml/src/gguf.cpp`, `src/llama-adapter.{h,cpp}`,
+ * `src/llama-graph.cpp` `build_lora_mm`, and the converters for the `llama` and `gemma2` archs):
+ *
+ * - little-endian; magic `GGUF`, version 3 (u32), tensor count and KV count (u64);
+ * - KV pairs: key (u64 length + UTF-8), value type (u32), value; strings are u64 length + UTF-8;
+ * - tensor infos: name, n_dims (u32), ne[0..n_dims) (u64, ne0 = the contiguous dimension), ggml
+ *   type (u32: 0 = F32, 1 = F16), offset (u64) from the start of the data section;
+ * - the data section starts at the next multiple of `general.alignment` (32 when absent, which is
+ *   what the converter leaves it) and every tensor is padded to that alignment; the loader insists
+ *   each offset equals the padded sum of the tensors before it.
+ *
+ * llama.cpp requires `general.type = "adapter"`, `adapter.type = "lora"`, and `general.architecture`
+ * equal to the base model's; it reads `adapter.lora.alpha` (f32). Each LoRA'd weight `<w>` (e.g.
+ * `blk.0.attn_q.weight`) has tensors `<w>.lora_a` and `<w>.lora_b`, checked against the base weight:
+ * `lora_a.ne = [in, r]` (PyTorch `lora_A` [r, in], same bytes) and `lora_b.ne = [r, out]` (PyTorch
+ * `lora_B` [out, r], same bytes). The update is `W·x + s·B·(A·x)` with `s = alpha / r`,
+ * `r = lora_b.ne[0]`.
+ *
+ * Two things differ from the PEFT adapter and are carried over here:
+ *
+ * 1. Scale. PEFT with `use_rslora` scales by `lora_alpha / sqrt(r)`, llama.cpp by `alpha / r`. We
+ *    write `alpha' = peft_scale · r` (= `lora_alpha · sqrt(r)` with rsLoRA), so `alpha' / r` is
+ *    PEFT's scale and the effective update is unchanged.
+ * 2. Rotary layout. For `llama`-arch models (Llama and Mistral), llama.cpp's `convert_hf_to_gguf.py`
+ *    permutes the rows of `q_proj` (with n_head) and `k_proj` (with n_head_kv) inside each head:
+ *    `w.reshape(n, 2, rows/n/2, cols).swapaxes(1, 2).reshape(rows, cols)`, turning Hugging Face's
+ *    rotate-half pairs (i, i + d/2) into the adjacent pairs (2i, 2i + 1) llama.cpp's rotary embedding
+ *    uses. The base GGUF has permuted q/k weights, so a LoRA update must be permuted the same way:
+ *    the permutation acts on output rows, i.e. on the rows of `lora_B` (A is untouched), which is
+ *    what the LoRA converter does too. `gemma2` keeps Hugging Face's layout (no permutation).
+ */
+import { T2LError } from '../errors';
+import { float32ToFloat16 } from './float16';
+import type { ModuleLora } from './peft';
+
+export type GgufArch = 'llama' | 'gemma2';
+export type GgufDType = 'float32' | 'float16';
+
+export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
+export const GGUF_VERSION = 3;
+export const GGUF_ALIGNMENT = 32;
+/** GGML_QNT_VERSION, which the converter writes as `general.quantization_version`. */
+export const GGML_QUANT_VERSION = 2;
+/** llama.cpp's GGML_MAX_NAME: tensor names must be shorter. */
+const GGML_MAX_NAME = 64;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** GGUF metadata value types (gguf.h `enum gguf_type`). */
+export const GGUF_TYPE = {
+  UINT32: 4,
+  FLOAT32: 6,
+  STRING: 8,
+} as const;
+/** ggml tensor types (ggml.h `enum ggml_type`). */
+export const GGML_TYPE: Record<GgufDType, number> = { float32: 0, float16: 1 };
+
+/** Hugging Face module name → llama.cpp tensor name inside `blk.<i>.` (gguf-py tensor_mapping). */
+export const GGUF_TENSOR_NAMES: Record<string, string> = {
+  q_proj: 'attn_q',
+  k_proj: 'attn_k',
+  v_proj: 'attn_v',
+  o_proj: 'attn_output',
+  gate_proj: 'ffn_gate',
+  up_proj: 'ffn_up',
+  down_proj: 'ffn_down',
+};
+
+export interface BaseModelInfo {
+  arch: GgufArch;
+  /** num_attention_heads */
+  nHead: number;
+  /** num_key_value_heads */
+  nKvHead: number;
+  /** Not a real model: the random demo models of `npm run fixtures`. */
+  demo?: boolean;
+}
+
+/**
+ * Base models of the released T2L checkpoints, from their `config.json`, matched case-insensitively
+ * on the last path component of `base_model_name_or_path` (so local copies match too).
+ */
+export const KNOWN_BASE_MODELS: Record<string, BaseModelInfo> = {
+  'mistral-7b-instruct-v0.2': { arch: 'llama', nHead: 32, nKvHead: 8 },
+  'llama-3.1-8b-instruct': { arch: 'llama', nHead: 32, nKvHead: 8 },
+  'meta-llama-3.1-8b-instruct': { arch: 'llama', nHead: 32, nKvHead: 8 },
+  'gemma-2-2b-it': { arch: 'gemma2', nHead: 8, nKvHead: 4 },
+  // The random demo models (models/demo): lets the app and CLI exercise GGUF export offline.
+  'tiny-demo-base': { arch: 'llama', nHead: 4, nKvHead: 4, demo: true },
+};
+
+/** Overrides for base models the table does not know (CLI: --arch, --n-head, --n-kv-head). */
+export interface GgufTargetOptions {
+  arch?: GgufArch;
+  nHead?: number;
+  nKvHead?: number;
+}
+
+export interface GgufTarget {
+  arch: GgufArch;
+  nHead?: number;
+  nKvHead?: number;
+  /** Whether q_proj/k_proj rows are permuted into llama.cpp's rotary layout. */
+  permuteQK: boolean;
+}
+
+export function lookupBaseModel(baseModel: string): BaseModelInfo | undefined {
+  const key = baseModel
+    .replace(/[\\/]+$/, '')
+    .split(/[\\/]/)
+    .pop()!
+    .toLowerCase();
+  return Object.hasOwn(KNOWN_BASE_MODELS, key) ? KNOWN_BASE_MODELS[key] : undefined;
+}
+
+const isPositiveInt = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+
+/**
+ * Which llama.cpp architecture and head counts a GGUF for `baseModel` needs: the table above, with
+ * explicit options taking precedence. Refuses what it cannot know, naming the option to pass.
+ */
+export function resolveGgufTarget(
+  baseModel: string,
+  modules: readonly string[],
+  options: GgufTargetOptions = {},
+): GgufTarget {
+  const known = lookupBaseModel(baseModel);
+  if (options.arch !== undefined && options.arch !== 'llama' && options.arch !== 'gemma2') {
+    throw new T2LError(
+      'bad-input',
+      `GGUF: unsupported architecture "${String(options.arch)}" (supported: llama for Llama and Mistral, gemma2 for Gemma-2)`,
+    );
+  }
+  for (const k of ['nHead', 'nKvHead'] as const) {
+    if (options[k] !== undefined && !isPositiveInt(options[k])) {
+      throw new T2LError(
+        'bad-input',
+        `GGUF: ${k === 'nHead' ? '--n-head' : '--n-kv-head'} must be a positive integer, found ${options[k]}`,
+      );
+    }
+  }
+  const arch = options.arch ?? known?.arch;
+  if (arch === undefined) {
+    throw new T2LError(
+      'unsupported',
+      `GGUF: base model "${baseModel}" is not one t2l-web knows; pass its llama.cpp architecture ` +
+        `(--arch llama for Llama/Mistral, --arch gemma2 for Gemma-2), and for llama also ` +
+        `--n-head and --n-kv-head (num_attention_heads, num_key_value_heads in its config.json)`,
+    );
+  }
+  // Head counts only matter where they are used: llama's q/k permutation.
+  const sameArch = known !== undefined && known.arch === arch;
+  const nHead = options.nHead ?? (sameArch ? known.nHead : undefined);
+  const nKvHead = options.nKvHead ?? (sameArch ? known.nKvHead : undefined);
+  const permuteQK = arch === 'llama';
+  if (permuteQK) {
+    const need: string[] = [];
+    if (modules.includes('q_proj') && nHead === undefined) need.push('--n-head');
+    if (modules.includes('k_proj') && nKvHead === undefined) need.push('--n-kv-head');
+    if (need.length > 0) {
+      throw new T2LError(
+        'unsupported',
+        `GGUF: llama.cpp permutes q_proj/k_proj rows of llama-arch models by attention head, and the ` +
+          `head counts of "${baseModel}" are unknown; pass ${need.join(' and ')} ` +
+          `(num_attention_heads / num_key_value_heads in its config.json)`,
+      );
+    }
+  }
+  return {
+    arch,
+    ...(nHead !== undefined ? { nHead } : {}),
+    ...(nKvHead !== undefined ? { nKvHead } : {}),
+    permuteQK,
+  };
+}
+
+/**
+ * The row order llama.cpp's converter gives a [rows, ...] q/k weight: new row `h·d + 2j + s` is old
+ * row `h·d + s·d/2 + j` (d = rows / nHeads, j < d/2, s ∈ {0, 1}). Returns old-row indices.
+ */
+export function rotaryRowOrder(rows: number, nHeads: number): Int32Array {
+  if (!isPositiveInt(nHeads) || rows % (2 * nHeads) !== 0) {
+    throw new T2LError(
+      'bad-shape',
+      `GGUF: ${rows} rows do not split into ${nHeads} heads of even size; check the head count`,
+    );
+  }
+  const d = rows / nHeads;
+  const half = d / 2;
+  const order = new Int32Array(rows);
+  for (let h = 0; h < nHeads; h++) {
+    for (let j = 0; j < half; j++) {
+      for (let s = 0; s < 2; s++) order[h * d + 2 * j + s] = h * d + s * half + j;
+    }
+  }
+  return order;
+}
+
+/** Rows of a row-major [rows, cols] matrix, reordered: out row i = in row order[i]. */
+export function permuteRows(m: Float32Array, cols: number, order: Int32Array): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let i = 0; i < order.length; i++) {
+    out.set(m.subarray(order[i]! * cols, (order[i]! + 1) * cols), i * cols);
+  }
+  return out;
+}
+
+/**
+ * PEFT's LoRA scale from adapter_config.json: `lora_alpha / sqrt(r)` with `use_rslora`, else
+ * `lora_alpha / r`. Refuses what one GGUF alpha cannot express (alpha_pattern, rank_pattern).
+ */
+export function peftLoraScale(config: Record<string, unknown>): number {
+  const alpha = config['lora_alpha'];
+  const r = config['r'];
+  if (typeof alpha !== 'number' || !(alpha > 0) || !isPositiveInt(r)) {
+    throw new T2LError(
+      'bad-config',
+      `GGUF: adapter_config.json needs a positive lora_alpha and r, found lora_alpha=${JSON.stringify(alpha)}, r=${JSON.stringify(r)}`,
+    );
+  }
+  for (const k of ['alpha_pattern', 'rank_pattern']) {
+    const p = config[k];
+    if (p !== undefined && p !== null && (typeof p !== 'object' || Object.keys(p).length > 0)) {
+      throw new T2LError(
+        'unsupported',
+        `GGUF: adapter_config.json has a non-empty ${k}; a GGUF adapter has one alpha for every module`,
+      );
+    }
+  }
+  return config['use_rslora'] === true ? alpha / Math.sqrt(r) : alpha / r;
+}
+
+export interface GgufAdapterInput {
+  /** Per module, A [L, r, in] and B [L, out, r], row-major (as generated). */
+  modules: Record<string, ModuleLora>;
+  moduleOrder: string[];
+  /** The checkpoint's adapter_config.json (lora_alpha, r, use_rslora). */
+  adapterConfig: Record<string, unknown>;
+  baseModel: string;
+  target: GgufTarget;
+  dtype?: GgufDType;
+  /** general.name */
+  name?: string;
+  /** general.description */
+  description?: string;
+  /** Extra string metadata (e.g. t2l.* provenance); may not replace the keys llama.cpp reads. */
+  metadata?: Record<string, string>;
+}
+
+type KV =
+  | { key: string; type: 'string'; value: string }
+  | { key: string; type: 'u32' | 'f32'; value: number };
+
+/** The llama.cpp tensor name of one LoRA matrix. */
+export function ggufTensorName(layer: number, module: string, which: 'a' | 'b'): string {
+  const t = GGUF_TENSOR_NAMES[module];
+  if (t === undefined) {
+    throw new T2LError(
+      'unsupported',
+      `GGUF: no llama.cpp tensor for target module ${module} (supported: ${Object.keys(GGUF_TENSOR_NAMES).join(', ')})`,
+    );
+  }
+  return `blk.${layer}.${t}.weight.lora_${which}`;
+}
+
+/** The llama.cpp `adapter.lora.alpha` that gives PEFT's effective scale at rank r. */
+export function ggufAlpha(adapterConfig: Record<string, unknown>, rank: number): number {
+  return peftLoraScale(adapterConfig) * rank;
+}
+
+/** Serializes one adapter as a GGUF v3 LoRA file. */
+export function buildGgufAdapter(input: GgufAdapterInput): Uint8Array {
+  const { modules, moduleOrder, target } = input;
+  const dtype = input.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float16') {
+    throw new T2LError(
+      'bad-input',
+      `GGUF: element type must be float32 or float16, found ${String(dtype)}`,
+    );
+  }
+  if (moduleOrder.length === 0 || moduleOrder.some((m) => !(m in modules))) {
+    throw new T2LError(
+      'bad-input',
+      `GGUF: module order [${moduleOrder.join(', ')}] must name generated modules [${Object.keys(modules).join(', ')}]`,
+    );
+  }
+  const first = modules[moduleOrder[0]!]!;
+  for (const name of moduleOrder) {
+    const m = modules[name]!;
+    if (m.rank !== first.rank || m.layers !== first.layers) {
+      throw new T2LError(
+        'bad-shape',
+        `GGUF: module ${name} has ${m.layers} layers of rank ${m.rank}, expected ${first.layers} of rank ${first.rank} like ${moduleOrder[0]}`,
+      );
+    }
+    if (
+      m.loraA.length !== m.layers * m.rank * m.inFeatures ||
+      m.loraB.length !== m.layers * m.outFeatures * m.rank
+    ) {
+      throw new T2LError(
+        'bad-shape',
+        `GGUF: module ${name}: lora_A/lora_B sizes do not match its shape`,
+      );
+    }
+  }
+  const alpha = ggufAlpha(input.adapterConfig, first.rank);
+
+  // Row orders for the permuted modules (llama: q with n_head, k with n_head_kv).
+  const orders = new Map<string, Int32Array>();
+  if (target.permuteQK) {
+    for (const [name, heads] of [
+      ['q_proj', target.nHead],
+      ['k_proj', target.nKvHead],
+    ] as const) {
+      const m = modules[name];
+      if (m === undefined || !moduleOrder.includes(name)) continue;
+      if (heads === undefined) {
+        throw new T2LError('bad-input', `GGUF: ${name} needs a head count to be permuted`);
+      }
+      orders.set(name, rotaryRowOrder(m.outFeatures, heads));
+    }
+  }
+
+  const kvs: KV[] = [
+    { key: 'general.architecture', type: 'string', value: target.arch },
+    { key: 'general.type', type: 'string', value: 'adapter' },
+    { key: 'adapter.type', type: 'string', value: 'lora' },
+  ];
+  if (input.name) kvs.push({ key: 'general.name', type: 'string', value: input.name });
+  if (input.description) {
+    kvs.push({ key: 'general.description', type: 'string', value: input.description });
+  }
+  kvs.push(
+    { key: 'general.base_model.count', type: 'u32', value: 1 },
+    { key: 'general.base_model.0.name', type: 'string', value: input.baseModel },
+    { key: 'adapter.lora.alpha', type: 'f32', value: alpha },
+    { key: 'general.quantization_version', type: 'u32', value: GGML_QUANT_VERSION },
+  );
+  for (const [key, value] of Object.entries(input.metadata ?? {})) {
+    if (kvs.some((kv) => kv.key === key) || key === 'general.alignment' || key.length === 0) {
+      throw new T2LError('bad-input', `GGUF: metadata key "${key}" is reserved or repeated`);
+    }
+    if (typeof value !== 'string') {
+      throw new T2LError('bad-input', `GGUF: metadata ${key} must be a string`);
+    }
+    kvs.push({ key, type: 'string', value });
+  }
+
+  // Tensors: layer by layer, modules in order, lora_a then lora_b (the pairing the converter's
+  // parameter count expects). ne is innermost-first.
+  interface T {
+    name: string;
+    ne: [number, number];
+    data: Float32Array;
+  }
+  const tensors: T[] = [];
+  for (let l = 0; l < first.layers; l++) {
+    for (const name of moduleOrder) {
+      const m = modules[name]!;
+      const a = m.rank * m.inFeatures;
+      const b = m.outFeatures * m.rank;
+      const loraB = m.loraB.subarray(l * b, (l + 1) * b);
+      const order = orders.get(name);
+      tensors.push({
+        name: ggufTensorName(l, name, 'a'),
+        ne: [m.inFeatures, m.rank],
+        data: m.loraA.subarray(l * a, (l + 1) * a),
+      });
+      tensors.push({
+        name: ggufTensorName(l, name, 'b'),
+        ne: [m.rank, m.outFeatures],
+        data: order ? permuteRows(loraB, m.rank, order) : loraB,
+      });
+    }
+  }
+  for (const t of tensors) {
+    if (t.name.length >= GGML_MAX_NAME) {
+      throw new T2LError('bad-input', `GGUF: tensor name ${t.name} is too long for llama.cpp`);
+    }
+  }
+
+  const enc = new TextEncoder();
+  const keyBytes = new Map<string, Uint8Array>();
+  const bytesOf = (s: string) => {
+    let b = keyBytes.get(s);
+    if (b === undefined) keyBytes.set(s, (b = enc.encode(s)));
+    return b;
+  };
+  const elemSize = dtype === 'float32' ? 4 : 2;
+  const pad = (n: number) => Math.ceil(n / GGUF_ALIGNMENT) * GGUF_ALIGNMENT;
+
+  let headerSize = 4 + 4 + 8 + 8;
+  for (const kv of kvs) {
+    headerSize += 8 + bytesOf(kv.key).length + 4;
+    headerSize += kv.type === 'string' ? 8 + bytesOf(kv.value).length : 4;
+  }
+  let dataSize = 0;
+  const offsets: number[] = [];
+  for (const t of tensors) {
+    headerSize += 8 + bytesOf(t.name).length + 4 + 8 * t.ne.length + 4 + 8;
+    offsets.push(dataSize);
+    dataSize += pad(t.data.length * elemSize);
+  }
+  const dataStart = pad(headerSize);
+  const out = new Uint8Array(dataStart + dataSize);
+  const view = new DataView(out.buffer);
+  let p = 0;
+  const u32 = (v: number) => {
+    view.setUint32(p, v, true);
+    p += 4;
+  };
+  const u64 = (v: number) => {
+    view.setBigUint64(p, BigInt(v), true);
+    p += 8;
+  };
+  const str = (s: string) => {
+    const b = bytesOf(s);
+    u64(b.length);
+    out.set(b, p);
+    p += b.length;
+  };
+
+  u32(GGUF_MAGIC);
+  u32(GGUF_VERSION);
+  u64(tensors.length);
+  u64(kvs.length);
+  for (const kv of kvs) {
+    str(kv.key);
+    if (kv.type === 'string') {
+      u32(GGUF_TYPE.STRING);
+      str(kv.value);
+    } else if (kv.type === 'u32') {
+      u32(GGUF_TYPE.UINT32);
+      u32(kv.value);
+    } else {
+      u32(GGUF_TYPE.FLOAT32);
+      view.setFloat32(p, kv.value, true);
+      p += 4;
+    }
+  }
+  for (const [i, t] of tensors.entries()) {
+    str(t.name);
+    u32(t.ne.length);
+    for (const d of t.ne) u64(d);
+    u32(GGML_TYPE[dtype]);
+    u64(offsets[i]!);
+  }
+  if (p !== headerSize) throw new Error(`GGUF writer: header is ${p} bytes, planned ${headerSize}`);
+
+  // Offsets are multiples of 32, so typed views on `out` are aligned; GGUF data is little-endian.
+  for (const [i, t] of tensors.entries()) {
+    const at = dataStart + offsets[i]!;
+    const values = dtype === 'float32' ? t.data : float32ToFloat16(t.data);
+    if (LITTLE_ENDIAN) {
+      if (values instanceof Float32Array)
+        new Float32Array(out.buffer, at, values.length).set(values);
+      else new Uint16Array(out.buffer, at, values.length).set(values);
+    } else {
+      for (let k = 0; k < values.length; k++) {
+        if (values instanceof Float32Array) view.setFloat32(at + 4 * k, values[k]!, true);
+        else view.setUint16(at + 2 * k, values[k]!, true);
+      }
+    }
+  }
+  return out;
+}
