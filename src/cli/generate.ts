@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { adapterFiles, type AdapterDType } from '../core/adapter/adapter-files';
+import { type AdapterDType } from '../core/adapter/adapter-files';
+import { adapterFolder, adapterGguf } from '../core/adapter/download';
+import { resolveGgufTarget, type GgufArch } from '../core/adapter/gguf';
 import { readSafetensors } from '../core/adapter/safetensors';
 import { zipFolder } from '../core/adapter/zip';
 import { T2LError } from '../core/errors';
@@ -10,6 +12,7 @@ import { openModel } from '../core/package/model';
 import type { Backend, FloatTensor } from '../core/runtime/types';
 import { dirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
+import type { CliFormat } from './formats';
 import { parseModuleOrder } from './options';
 
 interface GenerateOptions {
@@ -21,7 +24,29 @@ interface GenerateOptions {
   moduleOrder?: string;
   dtype: AdapterDType;
   zip?: boolean;
+  format?: CliFormat;
+  arch?: GgufArch;
+  nHead?: number;
+  nKvHead?: number;
   backend: Backend;
+}
+
+/** --format, with --zip as the older spelling of --format zip. */
+function outputFormat(opts: GenerateOptions): CliFormat {
+  const format = opts.format ?? 'peft';
+  if (opts.zip && format === 'gguf') {
+    throw new T2LError(
+      'bad-input',
+      '--zip makes a zip of the PEFT folder; it does not go with --format gguf',
+    );
+  }
+  if (
+    format !== 'gguf' &&
+    (opts.arch !== undefined || opts.nHead !== undefined || opts.nKvHead !== undefined)
+  ) {
+    throw new T2LError('bad-input', '--arch, --n-head and --n-kv-head are for --format gguf');
+  }
+  return opts.zip ? 'zip' : format;
 }
 
 async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
@@ -41,11 +66,14 @@ async function embedDescriptions(
   descriptions: string[],
   encoder: string,
   dim: number,
+  timings: Record<string, number>,
 ): Promise<FloatTensor> {
   // A path that exists is a local transformers.js folder; anything else is a Hub model id.
   const local = existsSync(encoder);
+  let t0 = performance.now();
   const { createTextEncoder } = await import('../core/encoder/text-encoder');
   const enc = await createTextEncoder(local ? { localPath: resolve(encoder) } : { model: encoder });
+  timings['load_encoder'] = performance.now() - t0;
   try {
     if (enc.dim !== dim) {
       throw new T2LError(
@@ -53,7 +81,9 @@ async function embedDescriptions(
         `text encoder ${encoder} gives ${enc.dim}-dimensional embeddings, but the hypernetwork expects ${dim}`,
       );
     }
+    t0 = performance.now();
     const { dims, data } = await enc.embed(descriptions);
+    timings['encode'] = performance.now() - t0;
     return { dims, data };
   } finally {
     await enc.dispose();
@@ -67,32 +97,61 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
       'give exactly one of --embedding <file.safetensors> or --description "<text>"',
     );
   }
+  const format = outputFormat(opts);
   const model = await openModel(dirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
   });
   const { manifest } = model;
+  const gguf = { arch: opts.arch, nHead: opts.nHead, nKvHead: opts.nKvHead };
+  if (format === 'gguf') {
+    // Refuse before the slow part: unknown base model or an element type GGUF does not take.
+    resolveGgufTarget(manifest.baseModel, manifest.moduleOrder, gguf);
+    if (opts.dtype !== 'float32' && opts.dtype !== 'float16') {
+      throw new T2LError('bad-input', `--format gguf writes float32 or float16, not ${opts.dtype}`);
+    }
+  }
+  const timings: Record<string, number> = {};
   const emb = opts.embedding
     ? await readEmbedding(opts.embedding, opts.tensor)
     : await embedDescriptions(
         opts.description!,
         opts.encoder ?? manifest.encoder,
         manifest.taskEmbSize,
+        timings,
       );
 
+  let t0 = performance.now();
   const runner = await createNodeRunner(model.graph, { backends: [opts.backend] });
+  timings['load_hypernetwork'] = performance.now() - t0;
   try {
+    t0 = performance.now();
     const adapters = await generateAdapters(manifest, runner, emb);
+    timings['generate'] = performance.now() - t0;
+    const date = new Date();
     for (const [i, adapter] of adapters.entries()) {
-      const files = adapterFiles(manifest, adapter, {
+      const options = {
         dtype: opts.dtype,
         description: opts.description?.[i],
         source: dir,
         backend: runner.backend,
-      });
+      };
       const folder = join(opts.output, String(i));
+      if (format === 'gguf') {
+        await mkdir(opts.output, { recursive: true });
+        await writeFile(`${folder}.gguf`, adapterGguf(manifest, adapter, { ...options, gguf }));
+        process.stdout.write(`wrote ${folder}.gguf\n`);
+        continue;
+      }
+      const files = adapterFolder(manifest, adapter, {
+        ...options,
+        timings,
+        date,
+        folder,
+        ggufFile: `${folder}.gguf`,
+      });
       await writeFolder(folder, files);
-      if (opts.zip) await writeFile(join(opts.output, `${i}.zip`), zipFolder(files));
-      process.stdout.write(`wrote ${folder}${opts.zip ? ` and ${folder}.zip` : ''}\n`);
+      if (format === 'zip') await writeFile(`${folder}.zip`, zipFolder(files));
+      process.stdout.write(`wrote ${folder}${format === 'zip' ? ` and ${folder}.zip` : ''}\n`);
     }
   } finally {
     await runner.release();

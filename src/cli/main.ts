@@ -1,5 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { T2LError } from '../core/errors';
+import { formatOptions } from './formats';
+
+const [formatOpt, zipOpt, archOpt, nHeadOpt, nKvHeadOpt] = formatOptions();
 
 // Commands are imported when run: the text encoder (transformers.js) and onnxruntime load slowly
 // and inspect/--help need neither.
@@ -39,7 +42,7 @@ program
 program
   .command('generate')
   .description(
-    'Generate PEFT adapters: one per row of a task-embedding tensor, or one per --description. Each goes to <out-dir>/<row>/ (adapter_config.json, adapter_model.safetensors).',
+    'Generate LoRA adapters: one per row of a task-embedding tensor, or one per --description. Each goes to <out-dir>/<row>/ (README.md, adapter_config.json, adapter_model.safetensors), zipped too with --format zip, or to <out-dir>/<row>.gguf for llama.cpp/Ollama with --format gguf.',
   )
   .argument('<dir>', 'T2L checkpoint folder or converted package')
   .requiredOption('-o, --output <out-dir>', 'folder to write the adapters into')
@@ -58,11 +61,15 @@ program
     'type-embedding order of the target modules (default: adapter_config.json order)',
   )
   .addOption(
-    new Option('--dtype <dtype>', 'element type of the written adapter')
+    new Option('--dtype <dtype>', 'element type of the written adapter (GGUF: float32 or float16)')
       .choices(['float32', 'float16', 'bfloat16'])
       .default('float32'),
   )
-  .option('--zip', 'also write <out-dir>/<row>.zip with the adapter folder')
+  .addOption(formatOpt)
+  .addOption(zipOpt)
+  .addOption(archOpt)
+  .addOption(nHeadOpt)
+  .addOption(nKvHeadOpt)
   .addOption(
     new Option('--backend <backend>', 'onnxruntime execution provider')
       .choices(['cpu', 'cuda'])

@@ -65,6 +65,7 @@ describe('t2l CLI', () => {
     for (const row of [0, 1, 2]) expectMatchesReference(join(out, String(row)), 'L-sft', row);
     const zipped = unzipSync(new Uint8Array(readFileSync(join(out, '1.zip'))));
     expect(Object.keys(zipped).sort()).toEqual([
+      'README.md',
       'adapter_config.json',
       'adapter_model.safetensors',
     ]);
