@@ -77,6 +77,72 @@ program
   )
   .action(async (dir, opts) => (await import('./generate')).generateCommand(dir, opts));
 
+program
+  .command('serve')
+  .description(
+    'Serve every package/checkpoint under <models-dir> over the Open Inference Protocol v2 (KServe v2 / Triton REST, binary tensors too) and POST /v1/adapters. Loopback only unless --host; stops cleanly on SIGINT/SIGTERM.',
+  )
+  .argument(
+    '<models-dir>',
+    'folder holding packages (t2l.json) and/or checkpoints (hypermod.pt); each model is named by its folder',
+  )
+  .option(
+    '--host <host>',
+    'address to listen on (0.0.0.0: every interface; use --token then)',
+    '127.0.0.1',
+  )
+  .option('--port <port>', 'port (0: any free port, printed in the "listening" log line)', '8000')
+  .option(
+    '--token <token>',
+    'require "Authorization: Bearer <token>" (default: $T2L_TOKEN; health checks stay open)',
+  )
+  .option(
+    '--cors-origin <url...>',
+    'browser origins allowed to call the server, e.g. http://localhost:5173 ("*": any)',
+  )
+  .option(
+    '--encoder <local-dir|hub-id>',
+    'text encoder, enabling the "description" input and /v1/adapters with a description',
+  )
+  .option('--max-batch <n>', 'most rows (embeddings or descriptions) per request', '16')
+  .option('--max-body <bytes>', 'largest request body', String(4 * 1024 * 1024))
+  .option('--max-description-chars <n>', 'longest description, in characters', '2000')
+  .option(
+    '--queue <n>',
+    'requests that may wait for a free slot; more are answered 503 + Retry-After',
+    '32',
+  )
+  .option('--concurrency <n>', 'inferences run at once', '1')
+  .option(
+    '--timeout-ms <ms>',
+    'deadline of a request, waiting included (503 while queued, 504 while running)',
+    '30000',
+  )
+  .addOption(
+    new Option(
+      '--backend <backend>',
+      'onnxruntime execution provider (cuda falls back to cpu where not installed)',
+    )
+      .choices(['cpu', 'cuda'])
+      .default('cpu'),
+  )
+  .action(async (dir, opts) => (await import('./serve')).serveCommand(dir, opts));
+
+program
+  .command('export-triton')
+  .description(
+    'Write a Triton Inference Server model repository entry: <repo>/<name>/config.pbtxt (ONNX Runtime backend, dynamic batching) and <repo>/<name>/1/model.onnx.',
+  )
+  .argument('<dir>', 'T2L checkpoint folder or converted package')
+  .requiredOption('-o, --output <model-repository>', 'Triton model repository folder')
+  .option('--name <name>', "model name in the repository (default: the folder's name)")
+  .option('--max-batch-size <n>', "Triton's max_batch_size", '16')
+  .option(
+    '--module-order <a,b>',
+    'type-embedding order of the target modules (default: adapter_config.json order)',
+  )
+  .action(async (dir, opts) => (await import('./export-triton')).exportTritonCommand(dir, opts));
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

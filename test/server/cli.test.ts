@@ -1,0 +1,102 @@
+/** `t2l serve` as a real process: starts, answers, stops on SIGTERM; startup errors. */
+import { execFile } from 'node:child_process';
+import { mkdir, symlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServe } from '../support/t2l-serve';
+import { E, L_SFT_DIR, makeFixture, postJson, type Fixture } from './helpers';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+let fx: Fixture;
+beforeAll(async () => {
+  fx = await makeFixture();
+});
+afterAll(() => fx?.cleanup());
+
+async function t2l(args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'bin', 't2l.mjs'), ...args],
+      {
+        cwd: ROOT,
+      },
+    );
+    return { code: 0, stderr };
+  } catch (e) {
+    const err = e as { code: number; stderr: string };
+    return { code: err.code, stderr: err.stderr };
+  }
+}
+
+describe('t2l serve (process)', () => {
+  it('serves on a free port with token and CORS, logs JSON lines, and stops cleanly on SIGTERM', async () => {
+    const srv = await spawnServe([
+      fx.modelsDir,
+      '--encoder',
+      fx.encoderDir,
+      '--token',
+      'tok',
+      '--cors-origin',
+      'http://localhost:5199',
+      '--max-batch',
+      '2',
+    ]);
+    try {
+      expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const auth = { Authorization: 'Bearer tok' };
+      const res = await postJson(
+        `${srv.url}/v2/models/L-sft/infer`,
+        {
+          inputs: [{ name: 'description', shape: [1], datatype: 'BYTES', data: ['Summarize'] }],
+          outputs: [{ name: 'task_emb' }],
+        },
+        auth,
+      );
+      expect(res.status).toBe(200);
+      expect((await res.json()).outputs[0].shape).toEqual([1, E]);
+      const tooMany = await postJson(
+        `${srv.url}/v2/models/L-sft/infer`,
+        { inputs: [{ name: 'description', shape: [3], datatype: 'BYTES', data: ['a', 'b', 'c'] }] },
+        auth,
+      );
+      expect(tooMany.status).toBe(400);
+      expect((await fetch(`${srv.url}/v2`)).status).toBe(401);
+    } finally {
+      expect(await srv.stop()).toBe(0);
+    }
+    const lines = srv.stderr.filter(Boolean).map((l) => JSON.parse(l));
+    expect(
+      lines.find((l) => l.msg === 'request' && l.path === '/v2/models/L-sft/infer'),
+    ).toMatchObject({
+      method: 'POST',
+      status: 200,
+      model: 'L-sft',
+    });
+    expect(lines.at(-1).msg).toBe('stopped');
+    expect(JSON.stringify(lines)).not.toContain('tok"');
+  });
+
+  it('refuses to start without models, with clashing names, or with bad options', async () => {
+    const dup = join(fx.root, 'dup');
+    await mkdir(join(dup, 'a'), { recursive: true });
+    await mkdir(join(dup, 'b'), { recursive: true });
+    await symlink(L_SFT_DIR, join(dup, 'a', 'L-sft'));
+    await symlink(L_SFT_DIR, join(dup, 'b', 'L-sft'));
+    const [missing, empty, clash, port] = await Promise.all([
+      t2l(['serve', join(fx.root, 'nope')]),
+      t2l(['serve', fx.encoderDir]),
+      t2l(['serve', dup]),
+      t2l(['serve', fx.modelsDir, '--port', 'http']),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope: no such folder/);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/no model folder found/);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/two models would be named "L-sft"/);
+    expect(port.code).toBe(1);
+    expect(port.stderr).toMatch(/--port must be a whole number/);
+  });
+});
