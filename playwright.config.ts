@@ -47,6 +47,8 @@ export default defineConfig({
     command: server,
     url: `http://localhost:${PORT}/e2e/harness/index.html`,
     reuseExistingServer: !process.env.CI,
+    // Tells vite.config.ts not to watch files: nothing may reload a page mid-test.
+    env: { T2L_E2E: '1' },
     timeout: 120_000,
     stdout: 'ignore',
     stderr: 'pipe',

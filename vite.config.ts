@@ -1,6 +1,6 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
@@ -40,17 +40,93 @@ function ortWasmFiles(): Plugin {
   };
 }
 
+const MODELS_DIR = resolve(import.meta.dirname, 'models');
+/** What of models/ the app serves: the catalog and the offline demo models (npm run fixtures). */
+const MODEL_PATHS = ['catalog.json', 'demo'];
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+const MIME: Record<string, string> = {
+  '.json': 'application/json',
+  '.md': 'text/markdown; charset=utf-8',
+  '.yaml': 'text/yaml; charset=utf-8',
+};
+
+/**
+ * Serves models/catalog.json and models/demo/ under /models/ in dev and copies them into the build
+ * (and so into `vite preview`): the demo works offline from the app's own origin. Missing files
+ * answer 404 rather than the HTML page, so the app can tell a missing file from a present one.
+ */
+function modelFiles(): Plugin {
+  return {
+    name: 't2l-model-files',
+    configureServer(server) {
+      server.middlewares.use('/models', (req, res, next) => {
+        const path = decodeURIComponent((req.url ?? '').split('?')[0]!).replace(/^\/+/, '');
+        const file = resolve(MODELS_DIR, path);
+        const inside = MODEL_PATHS.some((p) => {
+          const rel = relative(join(MODELS_DIR, p), file);
+          return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
+        });
+        if (!inside) return next();
+        if (!existsSync(file) || !statSync(file).isFile()) {
+          res.writeHead(404, { 'Content-Type': 'text/plain', ...isolationHeaders });
+          res.end(`not found: /models/${path}`);
+          return;
+        }
+        const ext = file.slice(file.lastIndexOf('.'));
+        res.writeHead(200, {
+          'Content-Type': MIME[ext] ?? 'application/octet-stream',
+          'Content-Length': statSync(file).size,
+          'Cache-Control': 'no-cache',
+          ...isolationHeaders,
+        });
+        if (req.method === 'HEAD') return res.end();
+        createReadStream(file).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const p of MODEL_PATHS) {
+        const root = join(MODELS_DIR, p);
+        if (!existsSync(root)) {
+          this.warn(`models/${p} is missing; run npm run fixtures before building for the demo`);
+          continue;
+        }
+        const files = statSync(root).isDirectory() ? filesUnder(root) : [root];
+        for (const file of files) {
+          const fileName = `models/${relative(MODELS_DIR, file).split(sep).join('/')}`;
+          this.emitFile({ type: 'asset', fileName, source: readFileSync(file) });
+        }
+      }
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), tailwindcss(), ortWasmFiles()],
+  plugins: [react(), tailwindcss(), ortWasmFiles(), modelFiles()],
   resolve: {
     // onnxruntime-web's "extern wasm" entries load the glue module from ort.env.wasm.wasmPaths
     // instead of embedding it, so the build does not also emit a hashed copy of the 26 MB wasm.
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
   },
   // Pre-bundling would move onnxruntime-web away from the URL its workers are loaded from.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  optimizeDeps: {
+    exclude: ['onnxruntime-web'],
+    // The worker's imports are scanned up front too: a dependency found late makes Vite re-bundle
+    // and reload the page mid-generation.
+    entries: ['index.html', 'e2e/harness/index.html', 'src/app/worker/t2l.worker.ts'],
+  },
   worker: { format: 'es' },
-  server: { headers: isolationHeaders },
+  server: {
+    headers: isolationHeaders,
+    // The e2e server serves a fixed tree: an edit elsewhere in the repository during a run must not
+    // reload the page under test (the app's worker cannot be hot-updated, so any change reloads).
+    ...(process.env.T2L_E2E ? { watch: null } : {}),
+  },
   preview: { headers: isolationHeaders },
   build: {
     rolldownOptions: {

@@ -1,9 +1,46 @@
-/** Placeholder until the real app lands. */
+import { useEffect } from 'react';
+import { CacheDialog } from './components/CacheDialog';
+import { DescriptionCard } from './components/DescriptionCard';
+import { DropOverlay } from './components/DropOverlay';
+import { GenerateBar } from './components/GenerateBar';
+import { Header } from './components/Header';
+import { ModelPicker } from './components/ModelPicker';
+import { OptionsCard } from './components/OptionsCard';
+import { OutputPanel } from './components/OutputPanel';
+import { SettingsDialog } from './components/SettingsDialog';
+import { installDrop } from './services/drop';
+import { initApp } from './services/init';
+import { installShortcut } from './services/shortcut';
+
 export function App() {
+  useEffect(() => {
+    initApp();
+    const removeShortcut = installShortcut();
+    const removeDrop = installDrop();
+    return () => {
+      removeShortcut();
+      removeDrop();
+    };
+  }, []);
   return (
-    <main className="mx-auto max-w-2xl p-8">
-      <h1 className="text-2xl font-semibold">Text-to-LoRA</h1>
-      <p className="mt-2 text-gray-600">Describe a task, get a LoRA adapter.</p>
-    </main>
+    <div className="min-h-dvh bg-zinc-50 text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100">
+      <Header />
+      <main className="mx-auto grid max-w-6xl gap-5 px-4 py-5 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_26rem] lg:items-start">
+        <div className="flex min-w-0 flex-col gap-5">
+          <DescriptionCard />
+          <ModelPicker />
+          <OptionsCard />
+          <GenerateBar />
+        </div>
+        <OutputPanel />
+      </main>
+      <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-500 sm:px-6 dark:text-zinc-500">
+        Text-to-LoRA (Sakana AI, ICML 2025) run with onnxruntime-web and transformers.js. Models and
+        descriptions stay in this browser.
+      </footer>
+      <SettingsDialog />
+      <CacheDialog />
+      <DropOverlay />
+    </div>
   );
 }

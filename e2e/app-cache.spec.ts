@@ -1,0 +1,106 @@
+import { expect, test, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import {
+  chooseBackend,
+  chooseModel,
+  cliAdapter,
+  DEMO,
+  downloadZip,
+  expectSameAdapter,
+  generateAndWait,
+  openApp,
+  waitUntilReady,
+} from './app-support';
+
+/**
+ * The browser cache: what a generation downloads is kept across reloads (with the description),
+ * listed in the Cache view, and a damaged entry is detected and downloaded again, never used.
+ */
+
+const PACKAGE = '/models/demo/packages/M/';
+
+async function outcomeNames(page: Page, outcome: string): Promise<string[]> {
+  const item = page.getByTestId('fact-files').locator(`[data-outcome="${outcome}"]`);
+  if ((await item.count()) === 0) return [];
+  return ((await item.getAttribute('data-names')) ?? '').split(',').sort();
+}
+
+/** Flips a byte of one cached file and cuts another short, as a disk error or a bad write might. */
+async function damageCache(page: Page): Promise<string[]> {
+  return page.evaluate(async (pkg) => {
+    const cache = await caches.open('t2l-files-v1');
+    const damaged: string[] = [];
+    for (const req of await cache.keys()) {
+      if (!req.url.includes(pkg)) continue;
+      const res = (await cache.match(req))!;
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const mid = bytes.length >> 1;
+      if (req.url.endsWith('model.onnx')) bytes[mid] = bytes[mid]! ^ 0xff;
+      const changed = req.url.endsWith('model.onnx') ? bytes : bytes.subarray(0, bytes.length - 10);
+      await cache.put(req, new Response(changed, { headers: res.headers }));
+      damaged.push(req.url);
+    }
+    return damaged;
+  }, PACKAGE);
+}
+
+test('a reload keeps the description and the cache; a damaged cache entry is refetched', async ({
+  page,
+}) => {
+  const description = 'Answer grade-school science questions by reasoning about the concept.';
+  const expected = cliAdapter(join(DEMO, 'packages', 'M'), description);
+  const packageRequests: string[] = [];
+  page.context().on('request', (r) => {
+    if (r.url().includes(PACKAGE)) packageRequests.push(r.url());
+  });
+  const app = await openApp(page);
+  await chooseModel(page, 'demo-M');
+  await chooseBackend(page, 'wasm');
+  await page.locator('#description').fill(description);
+  await generateAndWait(page);
+  expect(await outcomeNames(page, 'downloaded')).toEqual(
+    expect.arrayContaining(['model.onnx', 't2l.json']),
+  );
+
+  // After a reload: the description, the model choice and the cached files are all still there.
+  await page.reload();
+  await waitUntilReady(page);
+  await expect(page.locator('#description')).toHaveValue(description);
+  await expect(page.getByTestId('model-demo-M').locator('input')).toBeChecked();
+  await expect(page.getByTestId('model-demo-M')).toContainText('cached');
+  await page.getByRole('button', { name: 'Cache' }).click();
+  const view = page.getByTestId('cache-view');
+  await expect(view.getByTestId('cache-group').filter({ hasText: 'Demo T2L-M' })).toContainText(
+    'model.onnx',
+  );
+  await expect(view.getByTestId('cache-group').filter({ hasText: 'Text encoder' })).toContainText(
+    'model.onnx',
+  );
+  await page.keyboard.press('Escape');
+  await expect(view).toBeHidden();
+
+  // A second visit reads everything from the cache: no request for the package.
+  packageRequests.length = 0;
+  await generateAndWait(page);
+  expect(packageRequests).toEqual([]);
+  expect(await outcomeNames(page, 'cached')).toEqual(
+    expect.arrayContaining(['model.onnx', 't2l.json']),
+  );
+  expect(await outcomeNames(page, 'downloaded')).toEqual([]);
+
+  // Damage the cached package; the next visit notices, downloads both files again, and the
+  // adapter is still right.
+  expect(await damageCache(page)).toHaveLength(2);
+  await page.reload();
+  await waitUntilReady(page);
+  await generateAndWait(page);
+  expect(await outcomeNames(page, 'refetched')).toEqual(['model.onnx', 't2l.json']);
+  expect(packageRequests.filter((u) => u.endsWith('model.onnx'))).toHaveLength(1);
+  expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);
+
+  // Clearing the cache empties the view.
+  await page.getByRole('button', { name: 'Cache' }).click();
+  await page.getByTestId('cache-clear').click();
+  await expect(page.getByTestId('cache-empty')).toBeVisible();
+  expect(app.offOrigin).toEqual([]);
+});

@@ -1,0 +1,98 @@
+import { expect, test } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  chooseBackend,
+  chooseModel,
+  cliAdapter,
+  DEMO,
+  downloadZip,
+  expectSameAdapter,
+  generateAndWait,
+  openApp,
+} from './app-support';
+
+/**
+ * The main flow in real headless Chromium: type a description, generate with a demo model on
+ * WebGPU and on wasm, download the zip, and check the adapter inside equals the CLI's for the same
+ * description and model.
+ */
+
+test('WebGPU: the demo package makes the same adapter as `t2l generate`', async ({ page }) => {
+  const description = 'Solve grade-school math word problems step by step.';
+  const expected = cliAdapter(join(DEMO, 'packages', 'L'), description);
+  const app = await openApp(page);
+  await chooseModel(page, 'demo-L');
+  await chooseBackend(page, 'WebGPU');
+  await page.locator('#description').fill(description);
+  await generateAndWait(page);
+
+  const backend = page.getByTestId('fact-backend');
+  await expect(backend.locator('[data-backend]')).toHaveAttribute('data-backend', 'webgpu');
+  await expect(backend).toContainText('WebGPU · ');
+  await expect(page.getByTestId('fact-base-model')).toHaveText('t2l-web/tiny-demo-base');
+  await expect(page.getByTestId('fact-variant')).toContainText('T2L-L');
+
+  const files = await downloadZip(page);
+  expect(Object.keys(files)).toEqual(
+    expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors']),
+  );
+  expectSameAdapter(files['adapter_model.safetensors']!, await expected);
+  expect(app.offOrigin).toEqual([]);
+});
+
+test('wasm: a checkpoint converted in the browser makes the same adapter as `t2l generate`', async ({
+  page,
+}, testInfo) => {
+  const description = 'Decide whether a movie review is positive or negative.';
+  const expected = cliAdapter(join(DEMO, 'checkpoints', 'L'), description);
+  const app = await openApp(page);
+  await chooseModel(page, 'demo-L-checkpoint');
+  await chooseBackend(page, 'wasm');
+  await page.locator('#description').fill(description);
+  await generateAndWait(page);
+
+  // The result card names what ran and how long each stage took.
+  await expect(page.getByTestId('fact-backend')).toContainText(/wasm · \d+ threads?/);
+  await expect(page.getByTestId('fact-checkpoint')).toContainText('/models/demo/checkpoints/L/');
+  await expect(page.getByTestId('fact-precision')).toContainText('fp32');
+  await expect(page.getByTestId('fact-size')).toContainText('safetensors');
+  for (const stage of ['load', 'encode', 'hypernetwork', 'pack']) {
+    await expect(page.getByTestId(`timing-${stage}`)).toContainText(/\d/);
+  }
+  await expect(page.getByTestId('load-notes')).toContainText('converted it to ONNX');
+
+  const files = await downloadZip(page);
+  expectSameAdapter(files['adapter_model.safetensors']!, await expected);
+
+  // The bare safetensors download is the same file as the one in the zip.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('download-safetensors').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('adapter_model.safetensors');
+  expect(new Uint8Array(await readFile(await download.path()))).toEqual(
+    files['adapter_model.safetensors'],
+  );
+
+  const shot = testInfo.outputPath('app-main-screen.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  await testInfo.attach('main screen after a generation', { path: shot, contentType: 'image/png' });
+  expect(app.offOrigin).toEqual([]);
+});
+
+test('Ctrl+Enter generates; an empty description is refused in place', async ({ page }) => {
+  await openApp(page);
+  await chooseModel(page, 'demo-S');
+  await chooseBackend(page, 'wasm');
+  await page.locator('#description').fill('   ');
+  await page.locator('#description').press('Control+Enter');
+  await expect(page.getByTestId('error')).toContainText('Describe the task first');
+
+  // An example fills the box; the shortcut works from the text box.
+  await page.getByRole('button', { name: 'Sarcasm' }).click();
+  await expect(page.locator('#description')).toHaveValue(/sarcastic/);
+  await page.locator('#description').press('Control+Enter');
+  await expect(page.getByTestId('result')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('fact-variant')).toContainText('T2L-S');
+});

@@ -1,0 +1,137 @@
+/**
+ * Helpers for the app's end-to-end specs: open the page while recording any request that leaves
+ * the origin, drive a generation, unzip the downloaded adapter, and produce the CLI's adapter for
+ * the same description and model to compare against.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, type Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import { relativeError } from '../test/support/conformance';
+import {
+  parseSafetensorsIndependently,
+  type ParsedTensor,
+} from '../test/support/independent-safetensors';
+
+export const ROOT = join(import.meta.dirname, '..');
+export const DEMO = join(ROOT, 'models', 'demo');
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export interface OpenedApp {
+  /** Every request to another origin, for the "nothing leaves the origin" check. */
+  offOrigin: string[];
+}
+
+export async function openApp(page: Page): Promise<OpenedApp> {
+  const offOrigin: string[] = [];
+  page.context().on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return;
+    if (!LOCAL_HOSTS.has(url.hostname)) offOrigin.push(req.url());
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') console.log('[page error]', msg.text());
+  });
+  page.on('pageerror', (e) => console.log('[page exception]', e.message));
+  await page.goto('/');
+  await waitUntilReady(page);
+  return { offOrigin };
+}
+
+/** The catalog is listed and the worker has reported what the browser can run. */
+export async function waitUntilReady(page: Page): Promise<void> {
+  await expect(page.getByTestId('model-demo-L')).toBeVisible();
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking');
+}
+
+export async function chooseModel(page: Page, id: string): Promise<void> {
+  await page.getByTestId(`model-${id}`).click();
+  await expect(page.getByTestId(`model-${id}`).locator('input')).toBeChecked();
+}
+
+export async function chooseBackend(page: Page, label: 'Auto' | 'WebGPU' | 'wasm'): Promise<void> {
+  await page.getByRole('radiogroup', { name: 'Backend' }).getByText(label, { exact: true }).click();
+}
+
+/** Clicks Generate and waits for the result card (failing with the page's error if one shows). */
+export async function generateAndWait(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Generate adapter' }).click();
+  const outcome = page.getByTestId('result').or(page.getByTestId('error'));
+  await expect(outcome).toBeVisible({ timeout: 150_000 });
+  if (await page.getByTestId('error').isVisible()) {
+    throw new Error(`the page shows an error: ${await page.getByTestId('error').innerText()}`);
+  }
+}
+
+/** Clicks "Download PEFT .zip" and returns the files inside the zip by name. */
+export async function downloadZip(page: Page): Promise<Record<string, Uint8Array>> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('download-zip').click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^t2l-[a-z0-9-]+\.zip$/);
+  const bytes = new Uint8Array(await readFile(await download.path()));
+  const files: Record<string, Uint8Array> = {};
+  for (const [name, data] of Object.entries(unzipSync(bytes))) {
+    if (!name.endsWith('/')) files[name.split('/').pop()!] = data;
+  }
+  return files;
+}
+
+const run = promisify(execFile);
+const cliCache = new Map<string, Promise<Map<string, ParsedTensor>>>();
+
+/** The adapter `npx t2l generate` writes for this description and model folder (run once each). */
+export function cliAdapter(
+  modelDir: string,
+  description: string,
+): Promise<Map<string, ParsedTensor>> {
+  const key = `${modelDir}\n${description}`;
+  let result = cliCache.get(key);
+  if (!result) {
+    result = (async () => {
+      const out = await mkdtemp(join(tmpdir(), 't2l-e2e-cli-'));
+      try {
+        await run(
+          process.execPath,
+          [
+            join(ROOT, 'bin', 't2l.mjs'),
+            'generate',
+            modelDir,
+            '--description',
+            description,
+            '--encoder',
+            join(DEMO, 'encoder'),
+            '-o',
+            out,
+          ],
+          { cwd: ROOT },
+        );
+        const bytes = new Uint8Array(await readFile(join(out, '0', 'adapter_model.safetensors')));
+        return parseSafetensorsIndependently(bytes).tensors;
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    })();
+    cliCache.set(key, result);
+  }
+  return result;
+}
+
+/** Same keys, same shapes, values within 1e-4 relative (to the tensor's largest magnitude). */
+export function expectSameAdapter(
+  safetensors: Uint8Array,
+  expected: Map<string, ParsedTensor>,
+): void {
+  const { tensors } = parseSafetensorsIndependently(safetensors);
+  expect([...tensors.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [key, e] of expected) {
+    const t = tensors.get(key)!;
+    expect(t.shape, `${key} shape`).toEqual(e.shape);
+    expect(relativeError(t.values, e.values), `${key} values`).toBeLessThanOrEqual(1e-4);
+  }
+}

@@ -1,0 +1,72 @@
+import { useCache } from '../stores/cache';
+import { useCapabilities } from '../stores/capabilities';
+import { openDialog } from '../stores/ui';
+import { adapterName } from '../services/backend-choice';
+import { formatBytes } from '../services/format';
+import { Button, cx } from './ui';
+
+function BackendStatus() {
+  const { caps, error } = useCapabilities();
+  let text = 'Checking this browser…';
+  let dot = 'bg-zinc-400 animate-pulse';
+  if (error) {
+    text = 'Worker failed to start';
+    dot = 'bg-red-500';
+  } else if (caps) {
+    const gpu = caps.webgpu;
+    text = gpu.available
+      ? `WebGPU: ${adapterName(caps)}${gpu.isFallbackAdapter ? ' (software)' : ''} · wasm ${caps.threads}×`
+      : `wasm · ${caps.threads} thread${caps.threads === 1 ? '' : 's'} · no WebGPU`;
+    dot = gpu.available && !gpu.isFallbackAdapter ? 'bg-emerald-500' : 'bg-amber-500';
+  }
+  return (
+    <span
+      className="hidden items-center gap-2 rounded-full border border-zinc-200 px-3 py-1 text-xs text-zinc-600 md:inline-flex dark:border-zinc-800 dark:text-zinc-300"
+      title={caps?.webgpu.reason ?? ''}
+      data-testid="backend-status"
+    >
+      <span className={cx('h-2 w-2 rounded-full', dot)} aria-hidden="true" />
+      {text}
+    </span>
+  );
+}
+
+export function Header() {
+  const cached = useCache((s) => s.entries.reduce((n, e) => n + e.size, 0));
+  return (
+    <header className="border-b border-zinc-200 bg-white/80 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/80">
+      <div className="mx-auto flex max-w-6xl items-center gap-3 px-4 py-3 sm:px-6">
+        <div className="flex items-center gap-2.5">
+          <span
+            className="grid h-8 w-8 place-items-center rounded-lg bg-gradient-to-br from-indigo-500 to-violet-600 text-sm font-bold text-white shadow-sm"
+            aria-hidden="true"
+          >
+            T2L
+          </span>
+          <div className="leading-tight">
+            <h1 className="text-base font-semibold tracking-tight">Text-to-LoRA</h1>
+            <p className="hidden text-xs text-zinc-500 sm:block dark:text-zinc-400">
+              A LoRA adapter from one sentence, generated in your browser
+            </p>
+          </div>
+        </div>
+        <div className="ml-auto flex items-center gap-1.5">
+          <BackendStatus />
+          <Button variant="ghost" onClick={() => openDialog('cache')} aria-label="Cache">
+            <span aria-hidden="true">⛁</span>
+            <span className="hidden sm:inline">Cache</span>
+            {cached > 0 && (
+              <span className="text-xs text-zinc-500 dark:text-zinc-400">
+                {formatBytes(cached)}
+              </span>
+            )}
+          </Button>
+          <Button variant="ghost" onClick={() => openDialog('settings')} aria-label="Settings">
+            <span aria-hidden="true">⚙</span>
+            <span className="hidden sm:inline">Settings</span>
+          </Button>
+        </div>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,189 @@
+import type { ReactNode } from 'react';
+import { useRun, type RunResult } from '../stores/run';
+import { downloadSafetensors, downloadZip } from '../services/generation';
+import { formatBytes, formatCount, formatMs } from '../services/format';
+import { STAGES, type FileOutcome, type Stage } from '../worker/protocol';
+import { STAGE_LABEL } from './ProgressView';
+import { Badge, Button, cx } from './ui';
+
+const STAGE_COLOR: Record<Stage, string> = {
+  load: 'bg-sky-500',
+  encode: 'bg-violet-500',
+  hypernetwork: 'bg-indigo-500',
+  pack: 'bg-emerald-500',
+};
+
+function Fact({
+  label,
+  children,
+  testId,
+}: {
+  label: string;
+  children: ReactNode;
+  testId?: string;
+}) {
+  return (
+    <div className="grid grid-cols-[7.5rem_1fr] gap-2 py-1.5 text-sm">
+      <dt className="text-zinc-500 dark:text-zinc-400">{label}</dt>
+      <dd className="min-w-0 break-words text-zinc-900 dark:text-zinc-100" data-testid={testId}>
+        {children}
+      </dd>
+    </div>
+  );
+}
+
+function Timings({ result }: { result: RunResult }) {
+  const t = result.timings;
+  const total = STAGES.reduce((n, s) => n + t[s], 0) || 1;
+  return (
+    <div data-testid="timings">
+      <div className="mb-2 flex items-baseline justify-between text-xs">
+        <span className="font-medium text-zinc-600 dark:text-zinc-300">Time per stage</span>
+        <span className="text-zinc-500 tabular-nums dark:text-zinc-400">
+          {formatMs(result.totalMs)} total
+        </span>
+      </div>
+      <div
+        className="flex h-2 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800"
+        aria-hidden="true"
+      >
+        {STAGES.map((s) => (
+          <div key={s} className={STAGE_COLOR[s]} style={{ width: `${(t[s] / total) * 100}%` }} />
+        ))}
+      </div>
+      <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-xs">
+        {STAGES.map((s) => (
+          <div key={s} className="flex items-center gap-1.5" data-testid={`timing-${s}`}>
+            <span className={cx('h-2 w-2 rounded-sm', STAGE_COLOR[s])} aria-hidden="true" />
+            <dt className="text-zinc-500 dark:text-zinc-400">{STAGE_LABEL[s]}</dt>
+            <dd className="ml-auto font-medium tabular-nums">{formatMs(t[s])}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+function FilesSummary({ result }: { result: RunResult }) {
+  if (result.files.length === 0) return <>all already in memory</>;
+  const of = (o: FileOutcome['outcome']) => result.files.filter((f) => f.outcome === o);
+  const parts = [
+    ['cached', of('cached'), 'from cache'],
+    ['downloaded', of('downloaded'), 'downloaded'],
+    ['refetched', of('refetched'), 'damaged in the cache, downloaded again'],
+  ] as const;
+  return (
+    <ul className="flex flex-col gap-0.5">
+      {parts
+        .filter(([, files]) => files.length > 0)
+        .map(([outcome, files, words]) => (
+          <li
+            key={outcome}
+            title={files.map((f) => f.url).join('\n')}
+            data-outcome={outcome}
+            data-names={files.map((f) => f.name).join(',')}
+          >
+            {files.length} {words}{' '}
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">
+              ({formatBytes(files.reduce((n, f) => n + f.bytes, 0))}:{' '}
+              {files.map((f) => f.name).join(', ')})
+            </span>
+          </li>
+        ))}
+    </ul>
+  );
+}
+
+export function ResultCard() {
+  const result = useRun((s) => s.result);
+  if (!result) return null;
+  const adapter = result.adapters[0]!;
+  const m = result.model;
+  return (
+    <article className="flex flex-col gap-4" data-testid="result" aria-label="Generated adapter">
+      <div className="flex items-start justify-between gap-3">
+        <div>
+          <h2 className="flex items-center gap-2 text-base font-semibold">
+            <span
+              className="grid h-5 w-5 place-items-center rounded-full bg-emerald-500 text-xs text-white"
+              aria-hidden="true"
+            >
+              ✓
+            </span>
+            Adapter ready
+          </h2>
+          <p className="mt-1 line-clamp-3 text-sm text-zinc-600 italic dark:text-zinc-300">
+            “{adapter.description}”
+          </p>
+        </div>
+        <time
+          className="shrink-0 text-xs text-zinc-500 dark:text-zinc-400"
+          dateTime={new Date(result.finishedAt).toISOString()}
+        >
+          {new Date(result.finishedAt).toLocaleTimeString()}
+        </time>
+      </div>
+
+      <div className="flex flex-wrap gap-2">
+        <Button variant="primary" onClick={() => downloadZip(result)} data-testid="download-zip">
+          ↓ Download PEFT .zip
+          <span className="text-xs font-normal opacity-80">{formatBytes(adapter.zip.length)}</span>
+        </Button>
+        <Button onClick={() => downloadSafetensors(result)} data-testid="download-safetensors">
+          adapter_model.safetensors
+        </Button>
+      </div>
+
+      <dl className="divide-y divide-zinc-100 dark:divide-zinc-800">
+        <Fact label="Base model" testId="fact-base-model">
+          <span className="font-mono text-[13px]">{m.baseModel}</span>
+        </Fact>
+        <Fact label="T2L checkpoint" testId="fact-checkpoint">
+          {result.modelName}
+          <span
+            className="block truncate text-xs text-zinc-500 dark:text-zinc-400"
+            title={result.location}
+          >
+            {result.location}
+          </span>
+        </Fact>
+        <Fact label="Variant" testId="fact-variant">
+          T2L-{m.variant} <Badge>{m.trainingTask}</Badge>{' '}
+          <span className="text-xs text-zinc-500 dark:text-zinc-400">
+            {m.layers} layers · rank {m.rank} · {m.modules.join(', ')} · {formatCount(m.paramCount)}{' '}
+            params
+          </span>
+        </Fact>
+        <Fact label="Precision" testId="fact-precision">
+          hypernetwork {m.precision} · adapter {result.dtype}
+        </Fact>
+        <Fact label="Backend" testId="fact-backend">
+          <span data-backend={result.backend.kind}>{result.backend.label}</span>
+          <span className="block text-xs text-zinc-500 dark:text-zinc-400">
+            {result.backend.reason}; text encoder on {result.backend.encoderDevice}
+          </span>
+        </Fact>
+        <Fact label="Adapter size" testId="fact-size">
+          {formatBytes(adapter.safetensors.length)} safetensors · {formatBytes(adapter.zip.length)}{' '}
+          zip
+        </Fact>
+        <Fact label="Files" testId="fact-files">
+          <FilesSummary result={result} />
+        </Fact>
+      </dl>
+
+      <Timings result={result} />
+
+      {result.loadNotes.length > 0 && (
+        <ul
+          className="list-inside list-disc text-xs text-zinc-500 dark:text-zinc-400"
+          data-testid="load-notes"
+        >
+          {result.loadNotes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
+    </article>
+  );
+}

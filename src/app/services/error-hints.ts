@@ -1,0 +1,101 @@
+/** Turns a worker error into what the page shows: a title, the message, and what to do next. */
+import type { WorkerError } from '../worker/protocol';
+
+export interface ShownError {
+  title: string;
+  message: string;
+  hint: string;
+  code: string;
+}
+
+const CHECKPOINT_CODES = new Set([
+  'bad-zip',
+  'bad-pickle',
+  'forbidden-global',
+  'missing-tensor',
+  'bad-shape',
+  'args-mismatch',
+  'bad-config',
+  'unsupported',
+  'bad-safetensors',
+]);
+
+export function explainError(e: WorkerError): ShownError {
+  const base = { message: e.message, code: e.code };
+  const hub = /huggingface\.co/.test(e.url ?? e.message);
+  if (e.code === 'http' && (e.status === 401 || e.status === 403) && hub) {
+    return {
+      ...base,
+      title: 'The Hugging Face Hub refused the download',
+      hint: 'This repository needs you to be signed in: add a Hugging Face token with read access in Settings, and accept the repository’s terms on huggingface.co if it asks you to.',
+    };
+  }
+  if (e.code === 'http' && (e.status === 401 || e.status === 403)) {
+    return {
+      ...base,
+      title: 'The server refused the download',
+      hint: 'The server wants credentials this app does not send. Host the files somewhere public, or open them as a local folder.',
+    };
+  }
+  if (e.code === 'http' && e.status === 404) {
+    return {
+      ...base,
+      title: 'A file was not found',
+      hint: 'Check the location. A package folder holds t2l.json and model.onnx; a checkpoint folder holds hypermod.pt, args.yaml and adapter_config.json.',
+    };
+  }
+  if (e.code === 'http') {
+    return {
+      ...base,
+      title: `The server answered ${e.status}`,
+      hint: 'Try again in a moment; if it persists, the server is having trouble.',
+    };
+  }
+  if (/could not be fetched|Failed to fetch|NetworkError/i.test(e.message)) {
+    return {
+      ...base,
+      title: 'Could not reach the server',
+      hint: 'Check your network connection. Demo models and anything already in the cache work offline.',
+    };
+  }
+  if (e.code === 'missing-file') {
+    return {
+      ...base,
+      title: 'Files are missing',
+      hint: 'Open a T2L checkpoint folder (hypermod.pt, args.yaml, adapter_config.json) or a converted package (t2l.json, model.onnx).',
+    };
+  }
+  if (CHECKPOINT_CODES.has(e.code)) {
+    return {
+      ...base,
+      title: 'This is not a T2L checkpoint the app can read',
+      hint: 'Use a folder from SakanaAI/text-to-lora (trained_t2l/…) as downloaded, or a package made with `npx t2l convert`. The message above names the file and what was wrong.',
+    };
+  }
+  if (e.code === 'bad-package') {
+    return {
+      ...base,
+      title: 'The package is damaged or too new',
+      hint: 'Convert the checkpoint again with `npx t2l convert`, or clear the cache and reload.',
+    };
+  }
+  if (e.code === 'bad-input') {
+    return {
+      ...base,
+      title: 'Check the input',
+      hint: 'Fix what the message names and generate again.',
+    };
+  }
+  if (e.code === 'runtime') {
+    return {
+      ...base,
+      title: 'The backend failed',
+      hint: 'Try another backend (the Backend choice under the model list). On WebGPU, an out-of-memory error means the model is too large for this GPU.',
+    };
+  }
+  return {
+    ...base,
+    title: 'Something went wrong',
+    hint: 'Try again; if it keeps happening, reload the page. Please report it with the message above.',
+  };
+}

@@ -1,0 +1,20 @@
+/** Facts about a catalog entry for the picker: is it cached, where does it come from. */
+import type { CachedFileInfo } from './file-cache';
+import { sourceUrl, type CatalogEntry } from './catalog';
+import { LOCAL_ID } from '../stores/catalog';
+
+/** True when the entry's hypernetwork is in the cache (as downloaded, or as converted). */
+export function isCached(entry: CatalogEntry, cached: CachedFileInfo[]): boolean {
+  if (entry.id === LOCAL_ID) return false;
+  const url = sourceUrl(entry.source);
+  const converted = `/__t2l-converted/${encodeURIComponent(url)}/`;
+  return cached.some((c) => c.url.startsWith(url) || c.url.includes(converted));
+}
+
+export type EntryGroup = 'official' | 'demo' | 'yours';
+
+export function groupOf(entry: CatalogEntry): EntryGroup {
+  if (entry.demo) return 'demo';
+  if (entry.source.hub === 'SakanaAI/text-to-lora') return 'official';
+  return 'yours';
+}

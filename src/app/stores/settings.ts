@@ -1,0 +1,34 @@
+/**
+ * Settings kept in this browser only (localStorage): the Hugging Face token, the remote endpoint,
+ * and model locations the user added. Nothing here is sent anywhere but where it is meant for.
+ */
+import { create } from 'zustand';
+import { persist } from 'zustand/middleware';
+import type { CatalogEntry } from '../services/catalog';
+
+export interface SettingsState {
+  hfToken: string;
+  remoteUrl: string;
+  remoteToken: string;
+  userModels: CatalogEntry[];
+  set: (patch: Partial<Pick<SettingsState, 'hfToken' | 'remoteUrl' | 'remoteToken'>>) => void;
+  addUserModel: (entry: CatalogEntry) => void;
+  removeUserModel: (id: string) => void;
+}
+
+export const useSettings = create<SettingsState>()(
+  persist(
+    (set) => ({
+      hfToken: '',
+      remoteUrl: '',
+      remoteToken: '',
+      userModels: [],
+      set: (patch) => set(patch),
+      addUserModel: (entry) =>
+        set((s) => ({ userModels: [...s.userModels.filter((m) => m.id !== entry.id), entry] })),
+      removeUserModel: (id) =>
+        set((s) => ({ userModels: s.userModels.filter((m) => m.id !== id) })),
+    }),
+    { name: 't2l-settings', version: 1 },
+  ),
+);

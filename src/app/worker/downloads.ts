@@ -1,0 +1,207 @@
+/**
+ * Every file the worker fetches goes through here: served from the verified cache when present,
+ * otherwise downloaded with progress (bytes, speed), resumed with a Range request after a dropped
+ * connection, and stored in the cache only once complete.
+ */
+import { T2LError } from '../../core/errors';
+import { readCached, writeCached } from '../services/file-cache';
+import type { Progress } from './protocol';
+
+export interface DownloadContext {
+  signal: AbortSignal;
+  progress: (p: Progress) => void;
+  /** Extra headers for this URL (the Hugging Face token goes only to huggingface.co). */
+  headersFor: (url: string) => Record<string, string>;
+}
+
+export interface DownloadOptions {
+  /** Cache under this group; undefined fetches without caching. */
+  cacheGroup?: string;
+  /** Key to cache under when it differs from the URL. */
+  cacheKey?: string;
+  /** Shown instead of the URL's last segment. */
+  name?: string;
+}
+
+/** A download that failed with an HTTP status: the UI turns 401/403/404 into advice. */
+export class HttpError extends T2LError {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super('missing-file', message);
+  }
+}
+
+const RETRIES = 3;
+const PROGRESS_EVERY_MS = 100;
+
+function nameOf(url: string): string {
+  const path = new URL(url).pathname.replace(/\/+$/, '');
+  return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || url;
+}
+
+/** SPA hosts answer unknown paths with the app's HTML and status 200: that is a missing file. */
+function isHtmlFallback(url: string, res: Response): boolean {
+  return (
+    !/\.html?$/i.test(new URL(url).pathname) &&
+    (res.headers.get('content-type') ?? '').startsWith('text/html')
+  );
+}
+
+/** Bytes per second over the last couple of seconds of progress samples. */
+function speedMeter() {
+  const samples: Array<[number, number]> = [];
+  return (loaded: number): number => {
+    const now = performance.now();
+    samples.push([now, loaded]);
+    while (samples.length > 2 && now - samples[0]![0] > 2000) samples.shift();
+    const [t0, b0] = samples[0]!;
+    return now - t0 > 0 ? ((loaded - b0) * 1000) / (now - t0) : 0;
+  };
+}
+
+export async function fetchOrThrow(
+  url: string,
+  init: RequestInit,
+  signal: AbortSignal,
+): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal });
+  } catch (e) {
+    if (signal.aborted) throw signal.reason;
+    throw new T2LError(
+      'missing-file',
+      `${url}: could not be fetched (${e instanceof Error ? e.message : String(e)})`,
+      { cause: e },
+    );
+  }
+}
+
+/** One file's bytes: cached, or downloaded (and then cached when a group is given). */
+export async function download(
+  url: string,
+  ctx: DownloadContext,
+  options: DownloadOptions = {},
+): Promise<Uint8Array> {
+  const key = options.cacheKey ?? url;
+  const name = options.name ?? nameOf(url);
+  const report = (p: Omit<Extract<Progress, { type: 'file' }>, 'type' | 'url' | 'name'>) =>
+    ctx.progress({ type: 'file', url, name, ...p });
+
+  let corruptNote: string | undefined;
+  if (options.cacheGroup !== undefined) {
+    const hit = await readCached(key);
+    if (hit.status === 'hit') {
+      report({
+        state: 'cached',
+        loaded: hit.bytes.length,
+        total: hit.bytes.length,
+        bytesPerSecond: 0,
+      });
+      return hit.bytes;
+    }
+    if (hit.status === 'corrupt') {
+      corruptNote = `the cached copy was damaged (${hit.why}); downloading it again`;
+      report({ state: 'corrupt', loaded: 0, total: null, bytesPerSecond: 0, note: corruptNote });
+    }
+  }
+
+  const bytes = await downloadWithResume(url, ctx, (loaded, total, bytesPerSecond, retrying) =>
+    report({
+      state: retrying ? 'retrying' : 'downloading',
+      loaded,
+      total,
+      bytesPerSecond,
+      ...(corruptNote ? { note: corruptNote } : {}),
+    }),
+  );
+  report({
+    state: 'done',
+    loaded: bytes.length,
+    total: bytes.length,
+    bytesPerSecond: 0,
+    ...(corruptNote ? { note: corruptNote } : {}),
+  });
+  if (options.cacheGroup !== undefined) {
+    await writeCached(key, bytes, { group: options.cacheGroup, name });
+  }
+  return bytes;
+}
+
+async function downloadWithResume(
+  url: string,
+  ctx: DownloadContext,
+  onProgress: (loaded: number, total: number | null, bps: number, retrying: boolean) => void,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let total: number | null = null;
+  const speed = speedMeter();
+  let lastReport = 0;
+
+  for (let attempt = 0; ; attempt++) {
+    const headers: Record<string, string> = { ...ctx.headersFor(url) };
+    if (loaded > 0) headers['Range'] = `bytes=${loaded}-`;
+    const res = await fetchOrThrow(url, { headers }, ctx.signal);
+    const start = Number(res.headers.get('content-range')?.match(/^bytes (\d+)-/)?.[1] ?? 0);
+    if (loaded > 0 && (res.status !== 206 || start !== loaded)) {
+      // The server ignored the Range request: start over rather than splice two versions.
+      chunks.length = 0;
+      loaded = 0;
+    }
+    if (!res.ok || isHtmlFallback(url, res)) {
+      await res.body?.cancel().catch(() => undefined);
+      const status = res.ok ? 404 : res.status;
+      throw new HttpError(
+        url,
+        status,
+        `${url}: HTTP ${status}${res.ok ? ' (the server answered with its HTML page)' : ''}`,
+      );
+    }
+    if (total === null) {
+      const range = res.headers.get('content-range')?.match(/\/(\d+)$/);
+      const length = res.headers.get('content-encoding') ? null : res.headers.get('content-length');
+      total = range ? Number(range[1]) : length !== null ? Number(length) : null;
+    }
+    try {
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        loaded += value.length;
+        const now = performance.now();
+        const bps = speed(loaded);
+        if (now - lastReport > PROGRESS_EVERY_MS) {
+          lastReport = now;
+          onProgress(loaded, total, bps, false);
+        }
+      }
+      if (total !== null && loaded !== total) {
+        throw new Error(`received ${loaded} of ${total} bytes`);
+      }
+      break;
+    } catch (e) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (attempt + 1 >= RETRIES) {
+        throw new T2LError(
+          'missing-file',
+          `${url}: the download broke off after ${loaded} bytes, ${RETRIES} times (${e instanceof Error ? e.message : String(e)}); try again`,
+          { cause: e },
+        );
+      }
+      onProgress(loaded, total, 0, true);
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+    }
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+/**
+ * The text encoder (transformers.js) in the worker. transformers.js fetches its own files; its
+ * `env.fetch` is pointed at the worker's downloader so those files get the same progress events,
+ * verified cache and cancellation as the hypernetwork's, and its own cache is switched off.
+ */
+import { env } from '@huggingface/transformers';
+import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
+import { download, HttpError, type DownloadContext } from './downloads';
+import type { EncoderSource } from './protocol';
+
+interface Active {
+  ctx: DownloadContext;
+  group: string;
+}
+
+let active: Active | null = null;
+let loaded: { key: string; encoder: DescriptionEncoder } | null = null;
+let installed = false;
+
+function installFetch(): void {
+  if (installed) return;
+  installed = true;
+  env.useBrowserCache = false;
+  const plain = env.fetch;
+  env.fetch = async (input: string | URL, init?: RequestInit) => {
+    const url = String(input);
+    const job = active;
+    const method = (init?.method ?? 'GET').toUpperCase();
+    // Range probes and anything outside a load (e.g. its wasm files) go to the network as asked.
+    if (!job || method !== 'GET' || new Headers(init?.headers).has('Range')) {
+      return plain(input, init);
+    }
+    try {
+      const bytes = await download(url, job.ctx, { cacheGroup: job.group });
+      return new Response(bytes as Uint8Array<ArrayBuffer>, {
+        status: 200,
+        headers: { 'content-length': String(bytes.length) },
+      });
+    } catch (e) {
+      // transformers.js decides which files are optional from the status; give it one.
+      if (e instanceof HttpError) return new Response(null, { status: e.status });
+      throw e;
+    }
+  };
+}
+
+export function encoderLabel(source: EncoderSource): string {
+  return source.kind === 'hub' ? source.model : source.url;
+}
+
+/** Loads the encoder (or reuses the loaded one) on the given transformers.js device. */
+export async function loadEncoder(
+  source: EncoderSource,
+  device: string,
+  dtype: string,
+  ctx: DownloadContext,
+  wasmPaths: string,
+): Promise<{ encoder: DescriptionEncoder; reused: boolean }> {
+  const key = `${encoderLabel(source)}|${device}|${dtype}`;
+  if (loaded?.key === key) return { encoder: loaded.encoder, reused: true };
+  if (loaded) {
+    // One encoder at a time: gte-large alone is 1.7 GB in float32.
+    const old = loaded.encoder;
+    loaded = null;
+    await old.dispose();
+  }
+  installFetch();
+  active = { ctx, group: `Text encoder · ${encoderLabel(source)} (${dtype})` };
+  try {
+    const encoder = await createTextEncoder({
+      ...(source.kind === 'hub' ? { model: source.model } : { localPath: source.url }),
+      device,
+      dtype,
+      wasmPaths,
+    });
+    loaded = { key, encoder };
+    return { encoder, reused: false };
+  } finally {
+    active = null;
+  }
+}
+
+export async function releaseEncoder(): Promise<void> {
+  const old = loaded;
+  loaded = null;
+  await old?.encoder.dispose();
+}

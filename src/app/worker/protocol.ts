@@ -1,0 +1,161 @@
+/**
+ * The messages between the page and the generation worker. Every call carries an id; the worker
+ * answers with any number of progress events and then exactly one result or error for that id.
+ * A cancel message aborts the call with the same id. Everything here must survive structured clone.
+ */
+import type { AdapterDType } from '../../core/adapter/adapter-files';
+import type { WebGpuAdapterInfo, WebGpuInfo } from '../../runtime/web';
+
+export type ComputeBackend = 'webgpu' | 'wasm' | 'remote';
+
+/** A folder of hypernetwork files: over HTTP (self-hosted, Hub) or picked from the user's disk. */
+export type ModelSource =
+  | {
+      kind: 'url';
+      /** What the folder holds; 'auto' looks for t2l.json, then hypermod.pt. */
+      format: 'package' | 'checkpoint' | 'auto';
+      /** Absolute URL of the folder, ending in '/'. */
+      url: string;
+      label: string;
+    }
+  | { kind: 'files'; label: string; files: Record<string, Blob> };
+
+/** Where the text encoder's files are: a Hub model id or a folder URL (transformers.js layout). */
+export type EncoderSource = { kind: 'hub'; model: string } | { kind: 'url'; url: string };
+
+export interface RemoteEndpoint {
+  url: string;
+  token?: string;
+}
+
+export interface GenerateRequest {
+  model: ModelSource;
+  /** Text encoders by the id a package names (manifest.encoder); unknown ids are Hub models. */
+  encoders: Record<string, EncoderSource>;
+  descriptions: string[];
+  /** Backends to try in order; the first that creates a session runs. */
+  backends: ComputeBackend[];
+  dtype: AdapterDType;
+  /** transformers.js dtype of the text encoder (fp32 as the reference runs it). */
+  encoderDtype: string;
+  /** Sent only to huggingface.co. */
+  hfToken?: string;
+  remote?: RemoteEndpoint;
+  /** Why these backends, to be echoed in the result. */
+  backendReason: string;
+}
+
+export type Stage = 'load' | 'encode' | 'hypernetwork' | 'pack';
+export const STAGES: readonly Stage[] = ['load', 'encode', 'hypernetwork', 'pack'];
+
+export type FileState = 'downloading' | 'retrying' | 'cached' | 'done' | 'corrupt';
+
+export type Progress =
+  | { type: 'stage'; stage: Stage; detail: string }
+  | {
+      type: 'file';
+      url: string;
+      /** Short name for the UI, e.g. "model.onnx". */
+      name: string;
+      state: FileState;
+      loaded: number;
+      /** Null when the server does not say. */
+      total: number | null;
+      bytesPerSecond: number;
+      note?: string;
+    };
+
+export interface ModelSummary {
+  baseModel: string;
+  variant: string;
+  precision: string;
+  source: string;
+  encoder: string;
+  layers: number;
+  rank: number;
+  modules: string[];
+  paramCount: number;
+  trainingTask: string;
+}
+
+export interface BackendReport {
+  kind: ComputeBackend;
+  /** One line, e.g. "WebGPU · nvidia ampere" or "wasm · 8 threads". */
+  label: string;
+  /** Why this backend ran (the choice, plus any fallback that happened). */
+  reason: string;
+  adapter?: WebGpuAdapterInfo | null;
+  threads?: number;
+  encoderDevice: string;
+}
+
+export interface Timings {
+  load: number;
+  encode: number;
+  hypernetwork: number;
+  pack: number;
+}
+
+export interface GeneratedFile {
+  description: string;
+  adapterConfig: string;
+  safetensors: Uint8Array;
+  zip: Uint8Array;
+}
+
+/** What happened to each file the generation needed. */
+export interface FileOutcome {
+  url: string;
+  name: string;
+  /** 'refetched': the cached copy was damaged, so it was downloaded again. */
+  outcome: 'cached' | 'downloaded' | 'refetched';
+  bytes: number;
+}
+
+export interface GenerateResult {
+  model: ModelSummary;
+  /** Where the hypernetwork came from: its URL, or the local folder's name. */
+  location: string;
+  backend: BackendReport;
+  timings: Timings;
+  /** What the load stage did: converted in the browser, read from the cache, downloaded. */
+  loadNotes: string[];
+  files: FileOutcome[];
+  adapters: GeneratedFile[];
+}
+
+export interface Capabilities {
+  webgpu: WebGpuInfo;
+  crossOriginIsolated: boolean;
+  /** Threads onnxruntime-web's wasm backend uses (1 without cross-origin isolation). */
+  threads: number;
+  hardwareConcurrency: number;
+  wasm: boolean;
+}
+
+/** The worker's methods: params in, result out. */
+export interface Methods {
+  capabilities: { params: null; result: Capabilities };
+  generate: { params: GenerateRequest; result: GenerateResult };
+  /** Drops loaded sessions and encoders (e.g. after the cache is cleared). */
+  release: { params: null; result: null };
+}
+export type Method = keyof Methods;
+
+export type Inbound =
+  | { [M in Method]: { type: 'call'; id: number; method: M; params: Methods[M]['params'] } }[Method]
+  | { type: 'cancel'; id: number };
+
+export interface WorkerError {
+  /** T2LError code, 'http' for a failed download, 'cancelled', or 'internal'. */
+  code: string;
+  message: string;
+  /** HTTP status of a failed download. */
+  status?: number;
+  url?: string;
+}
+
+export type Outbound =
+  | { type: 'progress'; id: number; progress: Progress }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: WorkerError };
