@@ -1,7 +1,7 @@
-import { unzipSync } from 'fflate';
 import { T2LError, shapeString } from '../errors';
 import { numel, type DType, type Tensor } from '../tensor';
 import { PyDict, TensorRef, describe, unpickle } from './pickle';
+import { zipMembers } from './zip-view';
 
 interface StorageKind {
   dtype: DType;
@@ -20,7 +20,9 @@ const WANTED = /^[^/]+\/(data\.pkl|byteorder|data\/[^/]+)$/;
 
 /**
  * Reads a `torch.save(state_dict)` zip archive into name → float32 tensor, in file order.
- * Nothing in the file is executed: see `pickle.ts`.
+ * Nothing in the file is executed: see `pickle.ts`. Little-endian float32 tensors that own their
+ * storage are views into `bytes` (torch stores members uncompressed and 64-byte aligned), so the
+ * file is not copied: keep it unmodified while the tensors are in use.
  */
 export function readTorchStateDict(bytes: Uint8Array, label = 'hypermod.pt'): Map<string, Tensor> {
   const files = unzip(bytes, label);
@@ -100,7 +102,7 @@ function unzip(bytes: Uint8Array, label: string): Record<string, Uint8Array> {
     );
   }
   try {
-    return unzipSync(bytes, { filter: (f) => WANTED.test(f.name) });
+    return zipMembers(bytes, (name) => WANTED.test(name));
   } catch (e) {
     throw new T2LError(
       'bad-zip',
@@ -130,7 +132,7 @@ function decodeStorage(record: Uint8Array, kind: StorageKind, bigEndian: boolean
   const view = new DataView(record.buffer, record.byteOffset, n * kind.bytes);
   const le = !bigEndian;
   if (kind.dtype === 'float32') {
-    // fflate copies each record into its own buffer, so the offset is 0 and a view is safe
+    // A view into the file when aligned (torch pads every record to 64 bytes); a copy otherwise.
     if (le === hostLittleEndian && record.byteOffset % 4 === 0) {
       return new Float32Array(record.buffer, record.byteOffset, n);
     }

@@ -11,6 +11,7 @@ const { onnx } = onnxProto;
 
 export const DataType = {
   FLOAT: onnx.TensorProto.DataType.FLOAT,
+  UINT16: onnx.TensorProto.DataType.UINT16,
   UINT8: onnx.TensorProto.DataType.UINT8,
   INT8: onnx.TensorProto.DataType.INT8,
   INT32: onnx.TensorProto.DataType.INT32,
@@ -36,6 +37,31 @@ export type Dim = number | string;
 export const OPSET = 17;
 /** IR version 8 goes with opset 17. */
 export const IR_VERSION = 8;
+/** onnxruntime's contrib operators (MatMulNBits), implemented by its CPU, wasm and WebGPU providers. */
+export const MS_DOMAIN = 'com.microsoft';
+
+/** Bytes per element of the initializer types the builder writes. */
+export const BYTES_PER_ELEMENT: Record<DataTypeValue, number> = {
+  [DataType.FLOAT]: 4,
+  [DataType.UINT16]: 2,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.FLOAT16]: 2,
+};
+
+/**
+ * An initializer whose bytes are written straight into the encoded model by `fill`, so that weights
+ * transposed or quantized on the way out never exist twice in memory.
+ */
+interface PendingInitializer {
+  name: string;
+  dims: number[];
+  dataType: DataTypeValue;
+  byteLength: number;
+  fill: (dst: Uint8Array) => void;
+}
 
 function toAttribute(name: string, a: Attr): OnnxTypes.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
@@ -71,13 +97,16 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
 
 export class GraphBuilder {
   private readonly nodes: OnnxTypes.INodeProto[] = [];
-  private readonly initializers: OnnxTypes.ITensorProto[] = [];
+  private readonly initializers: PendingInitializer[] = [];
+  private readonly domains = new Set<string>();
   private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
   /** Bytes of the largest initializer, for the per-binding size limit checks. */
   largestInitializerBytes = 0;
+  /** Bytes of all initializers together. */
+  initializerBytes = 0;
 
   constructor(private readonly graphName: string) {}
 
@@ -112,18 +141,49 @@ export class GraphBuilder {
     return this.rawInitializer(prefix, dims, DataType.INT64, bytesOf(data));
   }
 
+  /** An initializer holding `raw` (referenced, not copied, until the model is encoded). */
   rawInitializer(prefix: string, dims: number[], dataType: DataTypeValue, raw: Uint8Array): string {
+    return this.lazyInitializer(prefix, dims, dataType, raw.byteLength, (dst) => dst.set(raw));
+  }
+
+  /**
+   * An initializer of `byteLength` bytes that `fill` writes into the encoded model when toModel()
+   * runs (the destination is zeroed and exactly byteLength long). The source data it reads must
+   * stay alive until then.
+   */
+  lazyInitializer(
+    prefix: string,
+    dims: number[],
+    dataType: DataTypeValue,
+    byteLength: number,
+    fill: (dst: Uint8Array) => void,
+  ): string {
+    const expected = dims.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[dataType];
+    if (expected !== byteLength) {
+      throw new Error(
+        `GraphBuilder: initializer ${prefix} [${dims.join(', ')}] needs ${expected} bytes, not ${byteLength}`,
+      );
+    }
     const name = this.fresh(prefix);
-    this.largestInitializerBytes = Math.max(this.largestInitializerBytes, raw.byteLength);
-    this.initializers.push({ name, dims, dataType, rawData: raw });
+    this.largestInitializerBytes = Math.max(this.largestInitializerBytes, byteLength);
+    this.initializerBytes += byteLength;
+    this.initializers.push({ name, dims, dataType, byteLength, fill });
     return name;
   }
 
-  /** Adds one node and returns its output names. */
-  node(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, nOutputs = 1): string[] {
+  /** Adds one node and returns its output names. `domain` '' is the standard ONNX domain. */
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    nOutputs = 1,
+    domain = '',
+  ): string[] {
     const outputs = Array.from({ length: nOutputs }, () => this.fresh(opType.toLowerCase()));
+    if (domain) this.domains.add(domain);
     this.nodes.push({
       opType,
+      ...(domain ? { domain } : {}),
       input: inputs,
       output: outputs,
       name: `${opType}_${this.nodes.length}`,
@@ -133,25 +193,136 @@ export class GraphBuilder {
   }
 
   /** Adds one single-output node and returns its output name. */
-  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
-    return this.node(opType, inputs, attrs, 1)[0]!;
+  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, domain = ''): string {
+    return this.node(opType, inputs, attrs, 1, domain)[0]!;
   }
 
+  /**
+   * Encodes the model. The protobuf is assembled by hand around the initializers: the graph's other
+   * fields go through protobufjs, and each initializer's raw_data is written by its fill function
+   * directly into the one output buffer, so no weight is copied twice (protobuf allows a message's
+   * fields in any order, and repeated fields may be interleaved). Every raw_data starts on a 64-byte
+   * boundary of the buffer, padded with the tensor's doc_string, so fills write through typed arrays.
+   */
   toModel(meta: { producer: string; doc?: string; metadata?: Record<string, string> }): Uint8Array {
-    const model: OnnxTypes.IModelProto = {
+    const head = onnx.ModelProto.encode({
       irVersion: IR_VERSION,
       producerName: meta.producer,
       docString: meta.doc ?? '',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [
+        { domain: '', version: OPSET },
+        ...[...this.domains].map((domain) => ({ domain, version: 1 })),
+      ],
       metadataProps: Object.entries(meta.metadata ?? {}).map(([key, value]) => ({ key, value })),
-      graph: {
-        name: this.graphName,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      },
+    }).finish();
+    const graphHead = onnx.GraphProto.encode({
+      name: this.graphName,
+      node: this.nodes,
+      input: this.inputs,
+      output: this.outputs,
+    }).finish();
+    const tensorHeads = this.initializers.map((t) =>
+      onnx.TensorProto.encode({ name: t.name, dims: t.dims, dataType: t.dataType }).finish(),
+    );
+
+    // The layout depends on the varint holding the graph's length, which depends on the padding:
+    // settle it by trying each varint width in turn.
+    let layout = this.layout(head.length, graphHead.length, tensorHeads, 1);
+    while (varintLength(layout.graphLength) !== layout.graphKeyWidth) {
+      layout = this.layout(head.length, graphHead.length, tensorHeads, layout.graphKeyWidth + 1);
+    }
+    const total = layout.total;
+    if (total > MAX_PROTOBUF_BYTES) {
+      throw new Error(
+        `GraphBuilder: the model would be ${total} bytes; protobuf (and so onnxruntime) reads at most 2 GiB in one file`,
+      );
+    }
+
+    const out = new Uint8Array(total);
+    let at = 0;
+    const put = (bytes: Uint8Array) => {
+      out.set(bytes, at);
+      at += bytes.length;
     };
-    return onnx.ModelProto.encode(model).finish();
+    const key = (fieldNumber: number, length: number) => {
+      out[at++] = (fieldNumber << 3) | 2; // wire type 2: length-delimited
+      at = writeVarint(out, at, length);
+    };
+    put(head);
+    key(GRAPH_FIELD, layout.graphLength);
+    put(graphHead);
+    this.initializers.forEach((t, i) => {
+      const pad = layout.pads[i]!;
+      key(INITIALIZER_FIELD, layout.tensorLengths[i]!);
+      put(tensorHeads[i]!);
+      if (pad >= 0) {
+        key(DOC_STRING_FIELD, pad);
+        out.fill(0x20, at, at + pad);
+        at += pad;
+      }
+      key(RAW_DATA_FIELD, t.byteLength);
+      if (at % RAW_DATA_ALIGNMENT !== 0) throw new Error('GraphBuilder: misaligned raw_data');
+      t.fill(out.subarray(at, at + t.byteLength));
+      at += t.byteLength;
+    });
+    if (at !== total) throw new Error(`GraphBuilder: wrote ${at} of ${total} bytes`);
+    return out;
   }
+
+  /** Byte layout of the encoded model, given the width of the graph length's varint. */
+  private layout(
+    headLength: number,
+    graphHeadLength: number,
+    tensorHeads: Uint8Array[],
+    graphKeyWidth: number,
+  ) {
+    let at = headLength + 1 + graphKeyWidth + graphHeadLength;
+    const pads: number[] = [];
+    const tensorLengths: number[] = [];
+    this.initializers.forEach((t, i) => {
+      const rawKey = 1 + varintLength(t.byteLength);
+      // pad −1: no doc_string; otherwise a doc_string of `pad` spaces (2 + pad bytes with its key).
+      for (let pad = -1; ; pad++) {
+        const docBytes = pad < 0 ? 0 : 1 + varintLength(pad) + pad;
+        const tensorLength = tensorHeads[i]!.length + docBytes + rawKey + t.byteLength;
+        const rawStart =
+          at + 1 + varintLength(tensorLength) + tensorHeads[i]!.length + docBytes + rawKey;
+        if (rawStart % RAW_DATA_ALIGNMENT === 0) {
+          pads.push(pad);
+          tensorLengths.push(tensorLength);
+          at = rawStart + t.byteLength;
+          break;
+        }
+      }
+    });
+    const graphLength = at - (headLength + 1 + graphKeyWidth);
+    return { graphKeyWidth, graphLength, pads, tensorLengths, total: at };
+  }
+}
+
+// Field numbers in onnx.proto: ModelProto.graph, GraphProto.initializer, TensorProto.raw_data and
+// TensorProto.doc_string.
+const GRAPH_FIELD = 7;
+const INITIALIZER_FIELD = 5;
+const RAW_DATA_FIELD = 9;
+const DOC_STRING_FIELD = 12;
+const RAW_DATA_ALIGNMENT = 64;
+const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 128) {
+    out[at++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  out[at++] = n;
+  return at;
 }

@@ -1,0 +1,101 @@
+import { inflateSync } from 'fflate';
+
+/**
+ * Reads the members of a zip archive without copying them: a stored (uncompressed) member, which is
+ * all torch.save writes, comes back as a view into `bytes`; a deflated one is inflated into its own
+ * buffer. So a checkpoint's tensors can alias the file itself, and reading a 1 GB .pt costs no
+ * second gigabyte. Reads the central directory, with zip64 sizes and offsets where present.
+ * Throws plain Errors (the caller words them for the user).
+ */
+export function zipMembers(
+  bytes: Uint8Array,
+  wanted: (name: string) => boolean = () => true,
+): Record<string, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u16 = (at: number) => view.getUint16(at, true);
+  const u32 = (at: number) => view.getUint32(at, true);
+  const u64 = (at: number) => u32(at) + u32(at + 4) * 2 ** 32;
+  const need = (at: number, n: number, what: string) => {
+    if (at < 0 || at + n > bytes.length) throw new Error(`${what} lies past the end of the file`);
+  };
+
+  // End of central directory: 22 bytes plus a comment of at most 65535 bytes, at the very end.
+  let eocd = -1;
+  for (let at = bytes.length - 22; at >= Math.max(0, bytes.length - 22 - 0xffff); at--) {
+    if (u32(at) === 0x06054b50) {
+      eocd = at;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('no end-of-central-directory record');
+  let count = u16(eocd + 10);
+  let cdSize = u32(eocd + 12);
+  let cdOffset = u32(eocd + 16);
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    // zip64: the locator sits just before the classic record and points at the zip64 record.
+    const locator = eocd - 20;
+    need(locator, 20, 'the zip64 locator');
+    if (u32(locator) !== 0x07064b50) throw new Error('zip64 sizes without a zip64 locator');
+    const rec = u64(locator + 8);
+    need(rec, 56, 'the zip64 end-of-central-directory record');
+    if (u32(rec) !== 0x06064b50) throw new Error('bad zip64 end-of-central-directory record');
+    count = u64(rec + 32);
+    cdSize = u64(rec + 40);
+    cdOffset = u64(rec + 48);
+  }
+  need(cdOffset, cdSize, 'the central directory');
+
+  const decoder = new TextDecoder();
+  const out: Record<string, Uint8Array> = {};
+  let at = cdOffset;
+  for (let i = 0; i < count; i++) {
+    need(at, 46, 'a central directory entry');
+    if (u32(at) !== 0x02014b50) throw new Error(`bad central directory entry ${i}`);
+    const method = u16(at + 10);
+    let compressed = u32(at + 20);
+    let size = u32(at + 24);
+    const nameLength = u16(at + 28);
+    const extraLength = u16(at + 30);
+    const commentLength = u16(at + 32);
+    let local = u32(at + 42);
+    need(at + 46, nameLength + extraLength, 'a central directory entry');
+    const name = decoder.decode(bytes.subarray(at + 46, at + 46 + nameLength));
+    // zip64 extended information: the 64-bit values, in this order, of the fields that are 0xffffffff.
+    for (let e = at + 46 + nameLength; e + 4 <= at + 46 + nameLength + extraLength;) {
+      const id = u16(e);
+      const len = u16(e + 2);
+      if (id === 0x0001) {
+        let p = e + 4;
+        if (size === 0xffffffff) {
+          size = u64(p);
+          p += 8;
+        }
+        if (compressed === 0xffffffff) {
+          compressed = u64(p);
+          p += 8;
+        }
+        if (local === 0xffffffff) local = u64(p);
+      }
+      e += 4 + len;
+    }
+    at += 46 + nameLength + extraLength + commentLength;
+    if (!wanted(name)) continue;
+
+    need(local, 30, `the local header of ${name}`);
+    if (u32(local) !== 0x04034b50) throw new Error(`bad local header for ${name}`);
+    const start = local + 30 + u16(local + 26) + u16(local + 28);
+    need(start, compressed, `the data of ${name}`);
+    const data = bytes.subarray(start, start + compressed);
+    if (method === 0) {
+      if (compressed !== size) throw new Error(`stored member ${name} has two different sizes`);
+      out[name] = data;
+    } else if (method === 8) {
+      const inflated = inflateSync(data, { out: new Uint8Array(size) });
+      if (inflated.length !== size) throw new Error(`member ${name} inflates to the wrong size`);
+      out[name] = inflated;
+    } else {
+      throw new Error(`member ${name} uses compression method ${method}`);
+    }
+  }
+  return out;
+}
