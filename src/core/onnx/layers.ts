@@ -1,5 +1,18 @@
 import type { WeightTable } from '../checkpoint/spec';
-import { float, int, type GraphBuilder } from './builder';
+import { DataType, float, int, MS_DOMAIN, type GraphBuilder } from './builder';
+import {
+  DEFAULT_Q4_BLOCK_SIZE,
+  int8Scales,
+  q4Layout,
+  quantizeQ4,
+  rowRange,
+  writeF16,
+  writeTransposedF16,
+  writeTransposedF32,
+  writeTransposedInt8,
+  type Precision,
+  type RowSelection,
+} from './quantize';
 
 /** PyTorch nn.LayerNorm's default. */
 export const LN_EPS = 1e-5;
@@ -7,13 +20,59 @@ export const LN_EPS = 1e-5;
 /** The 128 MiB default of WebGPU's maxStorageBufferBindingSize: no initializer may exceed it. */
 export const DEFAULT_MAX_INITIALIZER_BYTES = 128 * 1024 * 1024;
 
+/** How the graph stores its matrix weights. */
+export interface WeightFormat {
+  precision: Precision;
+  /** q4: input features per quantization block (16, 32, 64 or 128). */
+  blockSize: number;
+  /**
+   * int8 and q4: Linear weights other than the heads are stored as int8 when they have at least
+   * this many elements (the 4Z-wide MLP layers of the Z = 512 checkpoints); smaller ones stay float32.
+   */
+  minQuantizedElements: number;
+  /** q4: block scales stored as float16 and widened by a Cast (halves their size). */
+  halfScales: boolean;
+  /**
+   * q4: MatMulNBits' accuracy_level, the least precise arithmetic the provider may use for the
+   * activations: 0 (float32 as given) or 4 (int8, quantized per block on the fly).
+   */
+  accuracyLevel: 0 | 4;
+}
+
+export const DEFAULT_MIN_QUANTIZED_ELEMENTS = 1 << 20;
+
+export const FP32_FORMAT: WeightFormat = {
+  precision: 'fp32',
+  blockSize: DEFAULT_Q4_BLOCK_SIZE,
+  minQuantizedElements: DEFAULT_MIN_QUANTIZED_ELEMENTS,
+  halfScales: true,
+  accuracyLevel: 4,
+};
+
 /** Building blocks of the T2L graph over a checkpoint's weights (PyTorch names and layouts). */
 export class Layers {
+  /** Weights stored in each format, by checkpoint key (reported in the package manifest). */
+  readonly stored = new Map<string, Precision>();
+
   constructor(
     readonly g: GraphBuilder,
     readonly w: WeightTable,
     readonly maxInitializerBytes: number = DEFAULT_MAX_INITIALIZER_BYTES,
+    readonly format: WeightFormat = FP32_FORMAT,
   ) {}
+
+  /**
+   * The storage of a matrix weight with `elements` values. Heads (the bulk of every checkpoint) take
+   * the package's precision. Other Linear weights with at least minQuantizedElements values take
+   * int8 in int8 and q4 packages: 4-bit noise in the shared MLPs passes through every later layer
+   * (min cosine 0.95 on the conformance checkpoints, against 0.995 with 4-bit heads only). Smaller
+   * ones stay float32, except in fp16 packages, where every matrix is half precision.
+   */
+  formatFor(elements: number, head: boolean): Precision {
+    const p = this.format.precision;
+    if (p === 'fp32' || p === 'fp16' || head) return p;
+    return elements >= this.format.minQuantizedElements ? 'int8' : 'fp32';
+  }
 
   const(key: string): string {
     const t = this.w.get(key);
@@ -35,18 +94,26 @@ export class Layers {
     return this.g.op('Mul', [x, this.g.op('Sigmoid', [x])]);
   }
 
-  /** x·Wᵀ + b for a PyTorch Linear (weight [out, in]); columns blocked to respect the size limit. */
-  linear(x: string, key: string): string {
+  /**
+   * x·Wᵀ + b for a PyTorch Linear (weight [out, in]); columns blocked to respect the size limit.
+   * `head` marks the per-module heads, which int8 and q4 always quantize.
+   */
+  linear(x: string, key: string, head = false): string {
     const W = this.w.get(`${key}.weight`);
     const [out, inp] = W.shape as [number, number];
-    const y = this.matmulT(x, W.data, out, inp, 0, inp, key);
+    const format = this.formatFor(out * inp, head);
+    this.stored.set(`${key}.weight`, format);
+    const y = this.matmulT(x, W.data, out, inp, 0, inp, key, format);
     return this.w.has(`${key}.bias`) ? this.g.op('Add', [y, this.const(`${key}.bias`)]) : y;
   }
 
   /**
-   * x·W[:, c0:c1]ᵀ: the product with a column range of a PyTorch [out, in] weight, which is stored
-   * transposed ([c1-c0, out]) so MatMul applies to inputs of any rank. Weights over the initializer
-   * limit become several MatMuls over output-column blocks joined by a Concat.
+   * x·W[rows, c0:c1]ᵀ: the product with a column range of a PyTorch [out, in] weight, for all its
+   * rows (output features) or a selection of them in any order (`rows`). float32, float16 and int8
+   * weights are stored transposed ([c1-c0, rows]) so MatMul applies to inputs of any rank; q4 ones
+   * in MatMulNBits' [rows, blocks, block/2] layout. Weights over the initializer limit become several
+   * products over output-column blocks joined by a Concat; float16 and int8 blocks are sized by
+   * their float32 width, since the Cast (and Mul) produce a float32 tensor that size.
    */
   matmulT(
     x: string,
@@ -56,16 +123,121 @@ export class Layers {
     c0: number,
     c1: number,
     key: string,
+    format: Precision = 'fp32',
+    rows: RowSelection = rowRange(0, out),
   ): string {
-    const rows = c1 - c0;
-    const maxCols = Math.max(1, Math.floor(this.maxInitializerBytes / (4 * rows)));
+    const K = c1 - c0;
+    const bytesPerColumn =
+      format === 'q4' ? q4Layout(K, 1, this.format.blockSize).packedBytes : 4 * K;
+    const maxCols = Math.max(1, Math.floor(this.maxInitializerBytes / bytesPerColumn));
     const parts: string[] = [];
-    for (let o0 = 0; o0 < out; o0 += maxCols) {
-      const o1 = Math.min(out, o0 + maxCols);
-      const block = transposeBlock(W, inp, c0, c1, o0, o1);
-      parts.push(this.g.op('MatMul', [x, this.g.weight(`${key}.weightT`, [rows, o1 - o0], block)]));
+    for (let j0 = 0; j0 < rows.length; j0 += maxCols) {
+      const block = rows.subarray(j0, Math.min(rows.length, j0 + maxCols));
+      parts.push(
+        format === 'q4'
+          ? this.matMulQ4(x, W, inp, c0, c1, block, key)
+          : this.g.op('MatMul', [x, this.transposedWeight(W, inp, c0, c1, block, key, format)]),
+      );
     }
     return parts.length === 1 ? parts[0]! : this.g.op('Concat', parts, { axis: int(-1) });
+  }
+
+  /** Wᵀ[c0:c1, rows] as a float32 value of the graph, stored in `format`. */
+  private transposedWeight(
+    W: Float32Array,
+    inp: number,
+    c0: number,
+    c1: number,
+    rows: RowSelection,
+    key: string,
+    format: Precision,
+  ): string {
+    const g = this.g;
+    const dims = [c1 - c0, rows.length];
+    const n = dims[0]! * dims[1]!;
+    switch (format) {
+      case 'fp32':
+        return g.lazyInitializer(`${key}.weightT`, dims, DataType.FLOAT, 4 * n, (dst) =>
+          writeTransposedF32(dst, W, inp, c0, c1, rows),
+        );
+      case 'fp16': {
+        const half = g.lazyInitializer(`${key}.weightT_f16`, dims, DataType.FLOAT16, 2 * n, (dst) =>
+          writeTransposedF16(dst, W, inp, c0, c1, rows),
+        );
+        return g.op('Cast', [half], { to: int(DataType.FLOAT) });
+      }
+      case 'int8': {
+        const scales = int8Scales(W, inp, c0, c1, rows);
+        const q = g.lazyInitializer(`${key}.weightT_i8`, dims, DataType.INT8, n, (dst) =>
+          writeTransposedInt8(dst, W, inp, scales, c0, c1, rows),
+        );
+        // Cast + Mul rather than DequantizeLinear: onnxruntime folds these at session creation into
+        // a float32 weight for its fastest MatMul, where it would turn DequantizeLinear + MatMul into
+        // an 8-bit MatMulNBits, which has no fast kernel on many CPUs (10× slower here).
+        const s = g.weight(`${key}.scale`, [rows.length], scales);
+        return g.op('Mul', [g.op('Cast', [q], { to: int(DataType.FLOAT) }), s]);
+      }
+      case 'q4':
+        throw new Error('q4 weights go through matMulQ4');
+    }
+  }
+
+  /** x·W[rows, c0:c1]ᵀ with onnxruntime's MatMulNBits (4 bits, symmetric blocks). */
+  private matMulQ4(
+    x: string,
+    W: Float32Array,
+    inp: number,
+    c0: number,
+    c1: number,
+    rows: RowSelection,
+    key: string,
+  ): string {
+    const g = this.g;
+    const K = c1 - c0;
+    const N = rows.length;
+    const { blockSize, halfScales } = this.format;
+    const { blocks, blobSize, packedBytes, scaleCount } = q4Layout(K, N, blockSize);
+    // Quantized once, when the model is encoded; the scales are filled by the packed weight's fill,
+    // which always runs first (initializers are written in the order they were added).
+    const scaleValues = new Float32Array(scaleCount);
+    const packed = g.lazyInitializer(
+      `${key}.q4`,
+      [N, blocks, blobSize],
+      DataType.UINT8,
+      packedBytes,
+      (dst) => quantizeQ4(W, inp, c0, c1, rows, blockSize, dst, scaleValues, halfScales),
+    );
+    let scales: string;
+    if (halfScales) {
+      const half = g.lazyInitializer(
+        `${key}.q4_scales_f16`,
+        [scaleCount],
+        DataType.FLOAT16,
+        2 * scaleCount,
+        (dst) => writeF16(dst, scaleValues),
+      );
+      scales = g.op('Cast', [half], { to: int(DataType.FLOAT) });
+    } else {
+      scales = g.lazyInitializer(
+        `${key}.q4_scales`,
+        [scaleCount],
+        DataType.FLOAT,
+        4 * scaleCount,
+        (dst) => new Float32Array(dst.buffer, dst.byteOffset, scaleCount).set(scaleValues),
+      );
+    }
+    return g.op(
+      'MatMulNBits',
+      [x, packed, scales],
+      {
+        K: int(K),
+        N: int(N),
+        bits: int(4),
+        block_size: int(blockSize),
+        ...(this.format.accuracyLevel ? { accuracy_level: int(this.format.accuracyLevel) } : {}),
+      },
+      MS_DOMAIN,
+    );
   }
 
   /** MLPResidualBlock: u + SiLU(Linear4(SiLU(Linear1(LN0(u))))). */
@@ -103,23 +275,4 @@ export class Layers {
   pick(x: string, i: number, axis: number): string {
     return this.g.op('Gather', [x, this.g.int64('index', [i], [])], { axis: int(axis) });
   }
-}
-
-/** Rows c0..c1 (input features) × columns o0..o1 (outputs) of Wᵀ, for W stored [out, in]. */
-function transposeBlock(
-  W: Float32Array,
-  inp: number,
-  c0: number,
-  c1: number,
-  o0: number,
-  o1: number,
-): Float32Array {
-  const cols = o1 - o0;
-  const t = new Float32Array((c1 - c0) * cols);
-  for (let o = o0; o < o1; o++) {
-    const src = o * inp;
-    const dst = o - o0;
-    for (let c = c0; c < c1; c++) t[(c - c0) * cols + dst] = W[src + c]!;
-  }
-  return t;
 }

@@ -1,7 +1,14 @@
 import { WeightTable, type ModuleSpec, type T2LSpec } from '../checkpoint/spec';
+import { T2LError } from '../errors';
 import type { Tensor } from '../tensor';
 import { GraphBuilder, int } from './builder';
-import { DEFAULT_MAX_INITIALIZER_BYTES, Layers } from './layers';
+import {
+  DEFAULT_MAX_INITIALIZER_BYTES,
+  DEFAULT_MIN_QUANTIZED_ELEMENTS,
+  Layers,
+  type WeightFormat,
+} from './layers';
+import { DEFAULT_Q4_BLOCK_SIZE, Q4_BLOCK_SIZES, type Precision } from './quantize';
 
 export const TASK_EMB_INPUT = 'task_emb';
 /** Optional output: the task encoder's result, to check step 1 of the spec alone. */
@@ -11,6 +18,16 @@ export const loraBName = (module: string) => `${module}.lora_B`;
 
 export interface GraphOptions {
   maxInitializerBytes?: number;
+  /** How the matrix weights are stored (default fp32, the reference's numbers). */
+  precision?: Precision;
+  /** q4: input features per quantization block (16, 32, 64 or 128; default 32). */
+  blockSize?: number;
+  /** int8/q4: non-head Linear weights with at least this many elements are quantized too. */
+  minQuantizedElements?: number;
+  /** q4: store the block scales as float16 (default true). */
+  halfScales?: boolean;
+  /** q4: MatMulNBits accuracy_level, 0 (float32 activations) or 4 (int8 activations; default). */
+  accuracyLevel?: 0 | 4;
   producer?: string;
   metadata?: Record<string, string>;
   /** Also output encoded_task_emb [N, Z/2] (tests and debugging). */
@@ -28,11 +45,32 @@ export function buildT2LGraph(
   weights: Map<string, Tensor>,
   options: GraphOptions = {},
 ): Uint8Array {
+  return buildT2LModel(spec, weights, options).graph;
+}
+
+/** What a built graph holds, for the package manifest. */
+export interface GraphInfo {
+  format: WeightFormat;
+  /** Checkpoint keys of the matrix weights, by how they are stored. */
+  stored: Partial<Record<Precision, string[]>>;
+  /** Bytes of all initializers, and of the largest. */
+  initializerBytes: number;
+  largestInitializerBytes: number;
+}
+
+/** The graph and how its weights are stored. */
+export function buildT2LModel(
+  spec: T2LSpec,
+  weights: Map<string, Tensor>,
+  options: GraphOptions = {},
+): { graph: Uint8Array; info: GraphInfo } {
+  const format = weightFormat(options);
   const g = new GraphBuilder('t2l');
   const nn = new Layers(
     g,
     new WeightTable(weights, 'checkpoint'),
     options.maxInitializerBytes ?? DEFAULT_MAX_INITIALIZER_BYTES,
+    format,
   );
   const { latentSize: Z, taskEmbSize: E, layers: L, rank: r } = spec;
 
@@ -45,11 +83,14 @@ export function buildT2LGraph(
 
   // mixer.1 on concat(z, depth, type) is the sum of three products with column blocks of its
   // weight; broadcasting the sum gives the [N, M, L, 4Z] batch without materializing the concat.
+  // Its three column blocks are small: float32, or float16 in an fp16 package.
   const W1 = nn.w.get('mixer.1.weight');
-  const zPart = nn.unsqueeze(nn.matmulT(z, W1.data, 4 * Z, Z, 0, Z / 2, 'mixer.1.z'), [1, 2]);
-  const dPart = nn.matmulT(depth, W1.data, 4 * Z, Z, Z / 2, (3 * Z) / 4, 'mixer.1.depth'); // [L, 4Z]
+  const f1 = format.precision === 'fp16' ? 'fp16' : 'fp32';
+  nn.stored.set('mixer.1.weight', f1);
+  const zPart = nn.unsqueeze(nn.matmulT(z, W1.data, 4 * Z, Z, 0, Z / 2, 'mixer.1.z', f1), [1, 2]);
+  const dPart = nn.matmulT(depth, W1.data, 4 * Z, Z, Z / 2, (3 * Z) / 4, 'mixer.1.depth', f1); // [L, 4Z]
   const tPart = nn.unsqueeze(
-    nn.matmulT(type, W1.data, 4 * Z, Z, (3 * Z) / 4, Z, 'mixer.1.type'),
+    nn.matmulT(type, W1.data, 4 * Z, Z, (3 * Z) / 4, Z, 'mixer.1.type', f1),
     [1],
   );
   let x = g.op('Add', [
@@ -62,18 +103,150 @@ export function buildT2LGraph(
   const perModule = headInputs(nn, spec, h1);
   spec.modules.forEach((m, i) => {
     const headIn = nn.pick(perModule.value, i, 1);
-    const y = nn.linear(headIn, `heads.${m.name}`);
-    let { A, B } = perModule.split(y, m);
-    ({ A, B } = postProcess(nn, spec, m, A, B));
+    let A: string;
+    let B: string;
+    if (spec.variant === 'L') {
+      ({ A, B } = headL(nn, spec, m, headIn));
+    } else {
+      const y = nn.linear(headIn, `heads.${m.name}`, true);
+      ({ A, B } = perModule.split(y, m));
+      ({ A, B } = postProcess(nn, spec, m, A, B));
+    }
     g.output(loraAName(m.name), A, ['N', L, r, m.inFeatures]);
     g.output(loraBName(m.name), B, ['N', L, m.outFeatures, r]);
   });
 
-  return g.toModel({
+  const graph = g.toModel({
     producer: options.producer ?? 't2l-web',
     doc: `Text-to-LoRA hypernetwork (T2L-${spec.variant}) for ${spec.baseModel}`,
     metadata: options.metadata ?? {},
   });
+  const stored: GraphInfo['stored'] = {};
+  for (const [key, p] of nn.stored) (stored[p] ??= []).push(key);
+  return {
+    graph,
+    info: {
+      format,
+      stored,
+      initializerBytes: g.initializerBytes,
+      largestInitializerBytes: g.largestInitializerBytes,
+    },
+  };
+}
+
+/** The weight format for the options, checked. */
+export function weightFormat(options: GraphOptions): WeightFormat {
+  const blockSize = options.blockSize ?? DEFAULT_Q4_BLOCK_SIZE;
+  if (!(Q4_BLOCK_SIZES as readonly number[]).includes(blockSize)) {
+    throw new T2LError(
+      'bad-input',
+      `q4 block size ${blockSize} is not one of ${Q4_BLOCK_SIZES.join(', ')} (what MatMulNBits supports everywhere)`,
+    );
+  }
+  return {
+    precision: options.precision ?? 'fp32',
+    blockSize,
+    minQuantizedElements: options.minQuantizedElements ?? DEFAULT_MIN_QUANTIZED_ELEMENTS,
+    halfScales: options.halfScales ?? true,
+    accuracyLevel: options.accuracyLevel ?? 4,
+  };
+}
+
+/**
+ * The head of module m in T2L-L, with everything after it folded in. The head's output rows for A
+ * and for Bᵀ become two products: A's columns as they are, B's permuted so that the product comes
+ * out in lora_B's [out, r] order (no Slice, no Transpose). The bias and the post-processing (AB
+ * offsets, z-score de-normalization, recon scaling) are per-element affine maps, precomputed into
+ * one scale and one shift per output ([L, columns]), so each part takes at most a Mul and an Add.
+ */
+function headL(nn: Layers, spec: T2LSpec, m: ModuleSpec, x: string): { A: string; B: string } {
+  const { layers: L, rank: r, headInSize: H } = spec;
+  const key = `heads.${m.name}`;
+  const W = nn.w.get(`${key}.weight`);
+  const O = W.shape[0]!;
+  const format = nn.formatFor(O * H, true);
+  nn.stored.set(`${key}.weight`, format);
+  const bias = nn.w.has(`${key}.bias`) ? nn.w.get(`${key}.bias`).data : undefined;
+  const ri = r * m.inFeatures;
+  const ro = r * m.outFeatures;
+  const rowsA = new Int32Array(ri).map((_, j) => j);
+  // Column o·r + k of the B product is row k of Bᵀ, feature o: head output ri + k·out + o.
+  const rowsB = new Int32Array(ro);
+  for (let o = 0; o < m.outFeatures; o++) {
+    for (let k = 0; k < r; k++) rowsB[o * r + k] = ri + k * m.outFeatures + o;
+  }
+  const part = (X: 'A' | 'B', rows: Int32Array, shape: [0, number, number, number]) => {
+    const g = nn.g;
+    // Reshaped first (a view of the product), so that the last op writes the graph output itself.
+    const y = nn.reshape(nn.matmulT(x, W.data, O, H, 0, H, `${key}.${X}`, format, rows), shape);
+    const { scale, shift } = affinePostProcess(nn, spec, m, X, rows, bias);
+    // Constants per layer and column are [L, a, b]; per column only, [a, b].
+    const dims = (data: Float32Array) =>
+      data.length === rows.length ? shape.slice(2) : shape.slice(1);
+    let v = y;
+    if (typeof scale === 'number') {
+      if (scale !== 1) {
+        v = g.op('Mul', [v, g.weight(`${key}.${X}.scale`, [], Float32Array.of(scale))]);
+      }
+    } else {
+      v = g.op('Mul', [v, g.weight(`${key}.${X}.scale`, dims(scale), scale)]);
+    }
+    if (shift) v = g.op('Add', [v, g.weight(`${key}.${X}.shift`, dims(shift), shift)]);
+    return v;
+  };
+  return {
+    A: part('A', rowsA, [0, L, r, m.inFeatures]),
+    B: part('B', rowsB, [0, L, m.outFeatures, r]),
+  };
+}
+
+/**
+ * The spec's "after the head" steps for T2L-L, with the head's bias, as X = y·scale + shift on
+ * the product y = x·Wᵀ (columns `rows` of the head). The per-layer tensors (AB_offset,
+ * mean/std_recon_target) are [L, r, in] for A and [L, out, r] for B, i.e. already in the product's
+ * column order. No shift when it is all zero.
+ */
+function affinePostProcess(
+  nn: Layers,
+  spec: T2LSpec,
+  m: ModuleSpec,
+  X: 'A' | 'B',
+  rows: Int32Array,
+  bias: Float32Array | undefined,
+): { scale: number | Float32Array; shift: Float32Array | undefined } {
+  const L = spec.layers;
+  const cols = rows.length;
+  const b = (j: number) => (bias ? bias[rows[j]!]! : 0);
+  const perLayer = (name: string) => nn.w.get(`${name}.${X}.${m.name}`).data;
+  const result = (scale: number | Float32Array, shift: Float32Array) => ({
+    scale,
+    shift: isZero(shift) ? undefined : shift,
+  });
+  if (spec.trainingTask === 'recon' && !spec.factorized) {
+    // X = (y + b) / sqrt(delta_w_scaling)
+    const c = Math.sqrt(spec.deltaWScaling);
+    return result(
+      1 / c,
+      Float32Array.from({ length: cols }, (_, j) => b(j) / c),
+    );
+  }
+  const off = perLayer('AB_offset');
+  const shift = new Float32Array(L * cols);
+  if (spec.trainingTask === 'recon' && spec.predZScore) {
+    // X = (y + b)·(std + 1e-10) + mean + offset
+    const std = perLayer('std_recon_target');
+    const mean = perLayer('mean_recon_target');
+    const scale = new Float32Array(L * cols);
+    for (let i = 0; i < L * cols; i++) {
+      const s = Math.fround(std[i]! + 1e-10);
+      scale[i] = s;
+      shift[i] = b(i % cols) * s + mean[i]! + off[i]!;
+    }
+    return result(scale, shift);
+  }
+  // X = y + b + offset (sft, and factorized recon without z-scores)
+  for (let i = 0; i < L * cols; i++) shift[i] = b(i % cols) + off[i]!;
+  return result(1, shift);
 }
 
 interface HeadInputs {
@@ -211,8 +384,11 @@ function postProcess(
   B: string,
 ): { A: string; B: string } {
   const g = nn.g;
+  // All-zero offsets (a checkpoint not trained from a multi-task LoRA) add nothing: skip them.
   const offset = (X: 'A' | 'B', v: string) =>
-    g.op('Add', [v, nn.const(`AB_offset.${X}.${m.name}`)]);
+    isZero(nn.w.get(`AB_offset.${X}.${m.name}`).data)
+      ? v
+      : g.op('Add', [v, nn.const(`AB_offset.${X}.${m.name}`)]);
   if (spec.trainingTask === 'sft') return { A: offset('A', A), B: offset('B', B) };
   if (spec.factorized) {
     const zscore = (X: 'A' | 'B', v: string) => {
@@ -231,4 +407,9 @@ function postProcess(
     Float32Array.of(Math.sqrt(spec.deltaWScaling)),
   );
   return { A: g.op('Div', [A, scale]), B: g.op('Div', [B, scale]) };
+}
+
+function isZero(data: Float32Array): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
 }

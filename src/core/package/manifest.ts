@@ -1,12 +1,44 @@
 import { T2LError } from '../errors';
 import type { Positions, T2LSpec, Variant } from '../checkpoint/spec';
+import { isPrecision, type Precision } from '../onnx/quantize';
+
+export { PRECISIONS, isPrecision, type Precision } from '../onnx/quantize';
 
 export const PACKAGE_FORMAT = 't2l-package';
 export const PACKAGE_VERSION = 1;
 export const MANIFEST_FILE = 't2l.json';
 export const GRAPH_FILE = 'model.onnx';
 
-export type Precision = 'fp32';
+/**
+ * How close a package's adapters are to the float32 graph's, on a fixed set of task embeddings
+ * (FIDELITY_EMBEDDINGS: seeded random unit vectors × √E). Each LoRA matrix (one layer, one module,
+ * A or B, one embedding) is compared on its own; the worst is what counts.
+ */
+export interface Fidelity {
+  /** What the adapters were compared with. */
+  reference: 'fp32';
+  /** How the embeddings were made, e.g. "8 seeded random unit vectors × sqrt(E), seed 20250711". */
+  embeddings: string;
+  /** Smallest cosine similarity over all compared matrices. */
+  minCosine: number;
+  meanCosine: number;
+  /** Largest max|ours − fp32| / max|fp32| over all compared matrices. */
+  maxRelError: number;
+  /** Where the smallest cosine was, e.g. "q_proj.lora_B layer 3, embedding 5". */
+  worst: string;
+  /** Matrices compared. */
+  matrices: number;
+}
+
+/** How the graph stores its weights. */
+export interface WeightStorage {
+  /** q4: input features per quantization block. */
+  blockSize?: number;
+  /** Matrix weights (checkpoint keys) by storage precision. */
+  stored: Partial<Record<Precision, string[]>>;
+  /** Bytes of all initializers in model.onnx. */
+  initializerBytes: number;
+}
 
 /** t2l.json: what a converted package is, so the app, CLI and server need nothing else. */
 export interface PackageManifest {
@@ -26,7 +58,12 @@ export interface PackageManifest {
   /** Row i of the type embedding belongs to moduleOrder[i]. */
   moduleOrder: string[];
   trainingTask: 'sft' | 'recon';
+  /** Weight precision of the graph: fp32 (the reference's numbers), fp16, int8 or q4 (4-bit). */
   precision: Precision;
+  /** Which weights the precision applies to (packages written before precisions had none). */
+  weights?: WeightStorage;
+  /** Measured closeness to float32; absent when it was not measured. */
+  fidelity?: Fidelity;
   /** Text encoder the checkpoint was trained with (args.yaml emb_model). */
   encoder: string;
   paramCount: number;
@@ -41,6 +78,7 @@ export function manifestFromSpec(
   adapterConfig: Record<string, unknown>,
   source: string,
   createdBy: string,
+  precision: Precision = 'fp32',
 ): PackageManifest {
   return {
     format: PACKAGE_FORMAT,
@@ -61,7 +99,7 @@ export function manifestFromSpec(
     })),
     moduleOrder: spec.modules.map((m) => m.name),
     trainingTask: spec.trainingTask,
-    precision: 'fp32',
+    precision,
     encoder: spec.embModel,
     paramCount: spec.paramCount,
     adapterConfig,
@@ -114,6 +152,22 @@ export function parseManifest(text: string, file = MANIFEST_FILE): PackageManife
   }
   for (const k of ['baseModel', 'variant', 'encoder', 'graph']) {
     if (typeof m[k] !== 'string') throw fail(`${k} must be a string`);
+  }
+  if (m['precision'] === undefined) m['precision'] = 'fp32';
+  if (!isPrecision(m['precision'])) {
+    throw fail(
+      `precision ${JSON.stringify(m['precision'])} is not one this t2l-web knows (fp32, fp16, int8, q4)`,
+    );
+  }
+  const fidelity = m['fidelity'] as Record<string, unknown> | undefined;
+  if (
+    fidelity !== undefined &&
+    (fidelity === null ||
+      typeof fidelity !== 'object' ||
+      typeof fidelity['minCosine'] !== 'number' ||
+      typeof fidelity['maxRelError'] !== 'number')
+  ) {
+    throw fail('fidelity must be an object with numbers minCosine and maxRelError');
   }
   if (m['adapterConfig'] === null || typeof m['adapterConfig'] !== 'object') {
     throw fail('adapterConfig must be the adapter_config.json object');

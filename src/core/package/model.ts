@@ -2,12 +2,13 @@ import type { Checkpoint } from '../checkpoint/load';
 import { loadCheckpoint } from '../checkpoint/load';
 import { T2LError } from '../errors';
 import { decodeText, type FileSource } from '../files';
-import { buildT2LGraph, type GraphOptions } from '../onnx/t2l-graph';
+import { buildT2LModel, type GraphOptions } from '../onnx/t2l-graph';
 import {
   GRAPH_FILE,
   MANIFEST_FILE,
   manifestFromSpec,
   parseManifest,
+  type Fidelity,
   type PackageManifest,
 } from './manifest';
 
@@ -19,22 +20,49 @@ export interface T2LModel {
   graph: Uint8Array;
 }
 
-export function convertCheckpoint(checkpoint: Checkpoint, options: GraphOptions = {}): T2LModel {
+/**
+ * Converts a checkpoint into a package at the precision asked for (default fp32): fp16 stores the
+ * matrices in half precision, int8 and q4 quantize the heads (and, at Z = 512, the wide MLP layers).
+ * The manifest says which weights are stored how; its fidelity comes from measureFidelity
+ * (./fidelity), which needs a runtime, or is exact for fp32.
+ */
+export function convertCheckpoint(checkpoint: Checkpoint, options: ConvertOptions = {}): T2LModel {
+  const precision = options.precision ?? 'fp32';
   const manifest = manifestFromSpec(
     checkpoint.spec,
     checkpoint.adapterConfig.raw,
     checkpoint.source,
     CREATED_BY,
+    precision,
   );
-  const graph = buildT2LGraph(checkpoint.spec, checkpoint.weights, {
+  const { graph, info } = buildT2LModel(checkpoint.spec, checkpoint.weights, {
     ...options,
     metadata: {
       't2l.manifest': JSON.stringify({ ...manifest, adapterConfig: undefined }),
       ...options.metadata,
     },
   });
+  manifest.weights = {
+    ...(precision === 'q4' ? { blockSize: info.format.blockSize } : {}),
+    stored: info.stored,
+    initializerBytes: info.initializerBytes,
+  };
+  if (precision === 'fp32') manifest.fidelity = EXACT_FIDELITY;
   return { manifest, graph };
 }
+
+export type ConvertOptions = GraphOptions;
+
+/** An fp32 package is the reference itself. */
+export const EXACT_FIDELITY: Fidelity = {
+  reference: 'fp32',
+  embeddings: 'none needed: the float32 graph is the reference',
+  minCosine: 1,
+  meanCosine: 1,
+  maxRelError: 0,
+  worst: '',
+  matrices: 0,
+};
 
 /** The files of a package folder. */
 export function packageFiles(model: T2LModel): Record<string, Uint8Array | string> {
