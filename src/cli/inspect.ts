@@ -2,6 +2,7 @@ import { loadCheckpoint } from '../core/checkpoint/load';
 import { folderKind, readPackage } from '../core/package/model';
 import { manifestFromSpec, type PackageManifest } from '../core/package/manifest';
 import { dirSource } from '../node/fs-source';
+import { describeFidelity } from './convert';
 
 export async function inspectCommand(dir: string, opts: { json?: boolean }): Promise<void> {
   const source = dirSource(dir);
@@ -28,7 +29,19 @@ export async function inspectCommand(dir: string, opts: { json?: boolean }): Pro
     `  modules        ${m.modules.map((x) => `${x.name} ${x.inFeatures}→${x.outFeatures}`).join(', ')}`,
     `  module order   ${m.moduleOrder.join(', ')} (type-embedding rows 0..${m.moduleOrder.length - 1})`,
     `  parameters     ${m.paramCount.toLocaleString('en-US')}`,
-    `  precision      ${m.precision}`,
+    `  precision      ${describePrecision(m)}`,
+    ...(kind === 'package' ? [`  fidelity       ${describeFidelity(m.fidelity)}`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+function describePrecision(m: PackageManifest): string {
+  const w = m.weights;
+  if (!w) return m.precision;
+  const parts = Object.entries(w.stored).map(
+    ([p, keys]) =>
+      `${keys.length} ${p}${p === 'q4' && w.blockSize ? ` (blocks of ${w.blockSize})` : ''}`,
+  );
+  const mib = (w.initializerBytes / 2 ** 20).toFixed(1);
+  return `${m.precision}: ${parts.join(', ')} matrices; weights ${mib} MiB`;
 }

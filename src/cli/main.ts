@@ -37,6 +37,23 @@ program
     '--module-order <a,b>',
     'type-embedding order of the target modules (default: adapter_config.json order)',
   )
+  .addOption(
+    new Option(
+      '--precision <precision>',
+      'weight precision: fp32 (exact), fp16, int8 (per-channel) or q4 (4-bit blocks, MatMulNBits)',
+    )
+      .choices(['fp32', 'fp16', 'int8', 'q4'])
+      .default('fp32'),
+  )
+  .addOption(
+    new Option('--block-size <n>', 'q4: input features per quantization block')
+      .choices(['16', '32', '64', '128'])
+      .default('32'),
+  )
+  .option(
+    '--no-fidelity',
+    'skip measuring the adapters against float32 (recorded in t2l.json and shown by inspect)',
+  )
   .action(async (dir, opts) => (await import('./convert')).convertCommand(dir, opts));
 
 program
