@@ -1,5 +1,6 @@
 import { configureOrtWeb } from '../../src/runtime/web';
 import { conformanceFunctions } from './conformance-functions';
+import { quantizedFunctions } from './quantized-functions';
 import { runtimeFunctions } from './runtime-functions';
 
 /**
@@ -18,6 +19,7 @@ const harness = {
   }),
   ...runtimeFunctions,
   ...conformanceFunctions,
+  ...quantizedFunctions,
 };
 
 export type Harness = typeof harness;

@@ -30,9 +30,9 @@ describe('GraphBuilder encoding', () => {
     expect(filled).toBe(1);
 
     const model = onnx.ModelProto.decode(bytes);
-    expect(model.opsetImport.map((o) => o.domain)).toEqual(['']);
-    expect(model.metadataProps[0]).toMatchObject({ key: 'a', value: 'b' });
-    const inits = model.graph!.initializer;
+    expect(model.opsetImport!.map((o) => o.domain)).toEqual(['']);
+    expect(model.metadataProps![0]).toMatchObject({ key: 'a', value: 'b' });
+    const inits = model.graph!.initializer!;
     expect(inits.map((t) => t.name)).toEqual([...names, lazy]);
     for (const t of inits) {
       const raw = t.rawData!;
@@ -59,7 +59,7 @@ describe('GraphBuilder encoding', () => {
     const x = g.input('x', [1, 16]);
     g.output('y', g.op('Identity', [x], {}, MS_DOMAIN), [1, 16]);
     const model = onnx.ModelProto.decode(g.toModel({ producer: 'test' }));
-    expect(model.opsetImport.map((o) => o.domain)).toEqual(['', MS_DOMAIN]);
-    expect(model.graph!.node[0]!.domain).toBe(MS_DOMAIN);
+    expect(model.opsetImport!.map((o) => o.domain)).toEqual(['', MS_DOMAIN]);
+    expect(model.graph!.node![0]!.domain).toBe(MS_DOMAIN);
   });
 });
