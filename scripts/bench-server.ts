@@ -4,6 +4,7 @@
  *
  *   npm run bench:server -- [--duration 30] [--concurrency 16] [--batch 1]
  *                           [--models models/demo/packages] [--model L] [--queue 32]
+ *                           [--server-concurrency 8] [--backend cpu|cuda]
  *                           [--url http://host:8000 --token T]   (an already running server)
  *
  * Prints one JSON line (SoakResult) on stdout and a summary on stderr. `soakServer()` is the same

@@ -121,7 +121,11 @@ program
     '--encoder <local-dir|hub-id>',
     'text encoder, enabling the "description" input and /v1/adapters with a description',
   )
-  .option('--max-batch <n>', 'most rows (embeddings or descriptions) per request', '16')
+  .option(
+    '--max-batch <n>',
+    'most rows (embeddings or descriptions) per request, and per merged run',
+    '16',
+  )
   .option('--max-body <bytes>', 'largest request body', String(4 * 1024 * 1024))
   .option('--max-description-chars <n>', 'longest description, in characters', '2000')
   .option(
@@ -129,7 +133,11 @@ program
     'requests that may wait for a free slot; more are answered 503 + Retry-After',
     '32',
   )
-  .option('--concurrency <n>', 'inferences run at once', '1')
+  .option(
+    '--concurrency <n>',
+    'requests worked on at once; their rows are merged into one run per model (dynamic batching, up to --max-batch rows)',
+    '8',
+  )
   .option(
     '--timeout-ms <ms>',
     'deadline of a request, waiting included (503 while queued, 504 while running)',

@@ -25,7 +25,14 @@ export interface InferLimits {
   maxBatch: number;
   /** Most characters (code points) in one description. */
   maxDescriptionChars: number;
+  /**
+   * Most values returned as JSON numbers in one response (default 4M, about 80 MB of JSON):
+   * larger outputs must be asked for in binary, which has no such cost.
+   */
+  maxJsonOutputValues?: number;
 }
+
+export const MAX_JSON_OUTPUT_VALUES = 4 * 1024 * 1024;
 
 export interface ModelIO {
   name: string;
@@ -327,6 +334,18 @@ export function parseInferRequest(
       const p = checkParameters(raw['parameters'], label);
       return { name, binary: optionalBool(p, 'binary_data', label) ?? binaryDefault };
     });
+  }
+  const jsonValues = outputs
+    .filter((o) => !o.binary)
+    .reduce((sum, o) => {
+      const dims = io.outputs.find((t) => t.name === o.name)!.shape.slice(1);
+      return sum + n * elementCount(dims);
+    }, 0);
+  const maxJson = limits.maxJsonOutputValues ?? MAX_JSON_OUTPUT_VALUES;
+  if (jsonValues > maxJson) {
+    throw badRequest(
+      `the outputs asked for as JSON hold ${jsonValues} values, more than ${maxJson}; ask for them in binary ("parameters": {"binary_data": true}, or "binary_data_output": true for all)`,
+    );
   }
   return { ...(id !== undefined ? { id: id as string } : {}), n, input: input!, outputs };
 }

@@ -9,6 +9,7 @@ import { DESCRIPTION, TASK_EMB, type OipTensorMetadata } from '../core/remote/oi
 import type { Backend, InferenceRunner } from '../core/runtime/types';
 import { dirSource } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
+import { ModelBatcher } from './batcher';
 import { MODEL_NAME } from './triton-config';
 
 const MAX_DEPTH = 4;
@@ -27,6 +28,8 @@ export interface ServedModel extends ModelFolder {
   reason?: string;
   model?: T2LModel;
   runner?: InferenceRunner;
+  /** Merges concurrent requests' rows into one run of `runner`. */
+  batcher?: ModelBatcher;
   /** Whether the server's text encoder fits this model (same E): the `description` input. */
   acceptsDescription: boolean;
 }
@@ -86,12 +89,13 @@ export function discoverModels(
 /** Opens the package (or converts the checkpoint) and creates its onnxruntime-node session. */
 export async function loadServedModel(
   m: ServedModel,
-  options: { backend: Backend; encoderDim?: number | undefined },
+  options: { backend: Backend; encoderDim?: number | undefined; maxBatchRows: number },
 ): Promise<void> {
   try {
     const model = await openModel(dirSource(m.dir));
     const backends: Backend[] = options.backend === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
     m.runner = await createNodeRunner(model.graph, { backends });
+    m.batcher = new ModelBatcher(m.runner, options.maxBatchRows);
     m.model = model;
     m.acceptsDescription = options.encoderDim === model.manifest.taskEmbSize;
     m.state = 'READY';

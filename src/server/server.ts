@@ -51,7 +51,7 @@ export interface ServeOptions {
   corsOrigins?: string[];
   /** Text encoder for `description` inputs: a local transformers.js folder or a Hub model id. */
   encoder?: string | undefined;
-  /** Most rows in one request (default 16). */
+  /** Most rows in one request, and in one merged run (default 16). */
   maxBatch?: number;
   /** Most request body bytes (default 4 MiB). */
   maxBody?: number;
@@ -59,7 +59,10 @@ export interface ServeOptions {
   maxDescriptionChars?: number;
   /** Requests that may wait for a free slot; more are answered 503 (default 32). */
   queue?: number;
-  /** Inferences run at once (default 1: onnxruntime already spreads one run over the cores). */
+  /**
+   * Requests worked on at once (default 8). Their task embeddings are merged into one
+   * onnxruntime run per model (dynamic batching, up to maxBatch rows); more requests wait.
+   */
   concurrency?: number;
   /** Deadline of a request from when it is queued (default 30000). */
   timeoutMs?: number;
@@ -89,7 +92,7 @@ const DEFAULTS = {
   maxBody: 4 * 1024 * 1024,
   maxDescriptionChars: 2000,
   queue: 32,
-  concurrency: 1,
+  concurrency: 8,
   timeoutMs: 30_000,
   backend: 'cpu' as const,
 };
@@ -190,7 +193,11 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
     }
     for (const m of models.values()) {
       const t0 = performance.now();
-      await loadServedModel(m, { backend, encoderDim: encoder?.dim });
+      await loadServedModel(m, {
+        backend,
+        encoderDim: encoder?.dim,
+        maxBatchRows: limits.maxBatch,
+      });
       if (m.state === 'READY') {
         log({
           level: 'info',
@@ -362,7 +369,7 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
     const emb = plan.input.kind === 'task_emb' ? plan.input.emb : await embed(plan.input.texts);
     const out: Record<string, FloatTensor> = {};
     if (plan.outputs.some((o) => o.name !== TASK_EMB)) {
-      Object.assign(out, await m.runner!.run({ [TASK_EMB]: emb }));
+      Object.assign(out, await m.batcher!.run(emb));
     }
     out[TASK_EMB] = emb;
     return out;
@@ -461,7 +468,7 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
         const t0 = performance.now();
         const emb = plan.input.kind === 'task_emb' ? plan.input.emb : await embed(plan.input.texts);
         const t1 = performance.now();
-        const [adapter] = await generateAdapters(m.model!.manifest, m.runner!, emb);
+        const [adapter] = await generateAdapters(m.model!.manifest, m.batcher!.asRunner(), emb);
         return adapterDownload(m.model!.manifest, adapter!, {
           format: ADAPTER_FORMATS[format]!,
           dtype: dtype as AdapterDType,

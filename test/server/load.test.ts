@@ -108,6 +108,7 @@ describe('bounded queue', () => {
     const g = gate();
     const { server, url } = await serve({
       modelsDir: fx.modelsDir,
+      concurrency: 1,
       queue: 4,
       timeoutMs: 300,
       beforeInference: g.hook,
@@ -123,6 +124,75 @@ describe('bounded queue', () => {
       expect(r2.status).toBe(503);
       expect(r2.headers.get('retry-after')).not.toBeNull();
       expect((await r2.json()).error).toMatch(/waited 300 ms/);
+    } finally {
+      g.open();
+      await server.close();
+    }
+  });
+});
+
+describe('dynamic batching', () => {
+  it('merges requests that arrive while the model is busy into one run, each gets its rows', async () => {
+    const g = gate();
+    const { server, url } = await serve({
+      modelsDir: fx.modelsDir,
+      concurrency: 8,
+      beforeInference: g.hook,
+    });
+    try {
+      const infer = `${url}/v2/models/L-pkg/infer`;
+      // Four requests (1, 2, 1 and 3 rows) held at the gate, then let go together.
+      const rows = [[0], [1, 2], [2], [0, 1, 2]];
+      const pending = rows.map((r) =>
+        postBinary(
+          infer,
+          {
+            inputs: [
+              {
+                name: 'task_emb',
+                shape: [r.length, E],
+                datatype: 'FP32',
+                parameters: { binary_data_size: r.length * E * 4 },
+              },
+            ],
+            outputs: [
+              { name: 'q_proj.lora_A', parameters: { binary_data: true } },
+              { name: 'v_proj.lora_B' },
+            ],
+          },
+          [
+            f32Buffer(
+              Float32Array.from(
+                r.flatMap((i) => Array.from(fx.taskEmb.subarray(i * E, (i + 1) * E))),
+              ),
+            ),
+          ],
+        ),
+      );
+      await g.started(4);
+      g.open();
+      for (const [k, res] of (await Promise.all(pending)).entries()) {
+        expect(res.status).toBe(200);
+        const { outputs } = await readInferResponse(res);
+        const A = outputs.get('q_proj.lora_A')!;
+        const B = outputs.get('v_proj.lora_B')!;
+        expect(A.shape[0]).toBe(rows[k]!.length);
+        const a = A.values.length / rows[k]!.length;
+        const b = B.values.length / rows[k]!.length;
+        rows[k]!.forEach((row, i) => {
+          const want = local[row]!.modules;
+          expect(
+            relativeError(A.values.subarray(i * a, (i + 1) * a), want['q_proj']!.loraA),
+          ).toBeLessThanOrEqual(1e-4);
+          expect(
+            relativeError(B.values.subarray(i * b, (i + 1) * b), want['v_proj']!.loraB),
+          ).toBeLessThanOrEqual(1e-4);
+        });
+      }
+      // The first request ran alone; the others, which came while it ran, ran together.
+      const sizes = server.models.get('L-pkg')!.batcher!.runSizes;
+      expect(sizes.reduce((x, y) => x + y, 0)).toBe(7);
+      expect(sizes.length).toBeLessThan(4);
     } finally {
       g.open();
       await server.close();

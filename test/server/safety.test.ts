@@ -477,3 +477,32 @@ describe('CORS allow-list', () => {
     expect(status).toBe(403);
   });
 });
+
+describe('response size', () => {
+  it('asks for binary outputs when the JSON answer would be too large', async () => {
+    const { parseInferRequest } = await import('../../src/server/infer');
+    const io = {
+      name: 'big',
+      taskEmbSize: 4,
+      inputs: [{ name: 'task_emb', datatype: 'FP32', shape: [-1, 4] }],
+      outputs: [
+        { name: 'q_proj.lora_A', datatype: 'FP32', shape: [-1, 2, 8, 100] },
+        { name: 'q_proj.lora_B', datatype: 'FP32', shape: [-1, 2, 100, 8] },
+      ],
+    };
+    const body = (binary: boolean) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          parameters: { binary_data_output: binary },
+          inputs: [
+            { name: 'task_emb', shape: [2, 4], datatype: 'FP32', data: new Array(8).fill(1) },
+          ],
+        }),
+      );
+    const limits = { maxBatch: 4, maxDescriptionChars: 10, maxJsonOutputValues: 6000 };
+    expect(() => parseInferRequest(body(false), undefined, io, limits)).toThrow(
+      /hold 6400 values, more than 6000; ask for them in binary/,
+    );
+    expect(parseInferRequest(body(true), undefined, io, limits).outputs).toHaveLength(2);
+  });
+});
