@@ -373,3 +373,24 @@ describe('inference', () => {
     expect(JSON.parse(JSON.stringify(line))).toEqual(line);
   });
 });
+
+describe('backend', () => {
+  it('--backend cuda falls back to the CPU where the CUDA provider is not installed, and says so', async () => {
+    const cuda = await serve({ modelsDir: fx.modelsDir, backend: 'cuda' });
+    try {
+      const m = cuda.server.models.get('L-pkg')!;
+      expect(m.state).toBe('READY');
+      if (m.runner!.backend === 'cuda') return; // a machine with the CUDA provider: nothing to fall back from
+      expect(
+        cuda.logs.some(
+          (l) =>
+            l['level'] === 'warn' && /cuda is not available, running on cpu/.test(String(l['msg'])),
+        ),
+      ).toBe(true);
+      const config = await (await fetch(`${cuda.url}/v2/models/L-pkg/config`)).json();
+      expect(config.instance_group).toEqual([{ kind: 'KIND_CPU', count: 1 }]);
+    } finally {
+      await cuda.server.close();
+    }
+  });
+});
