@@ -164,8 +164,11 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
   let inflight = 0;
   let onDrained: (() => void) | undefined;
 
+  const serverReady = () =>
+    !closing && !encoderFailed && [...models.values()].every((m) => m.state === 'READY');
+
   // Models load after the server listens, so liveness answers at once; readiness waits for them.
-  const loaded = (async () => {
+  const loadAll = async () => {
     if (options.encoder !== undefined) {
       const t0 = performance.now();
       try {
@@ -224,10 +227,7 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
         });
       }
     }
-  })();
-
-  const serverReady = () =>
-    !closing && !encoderFailed && [...models.values()].every((m) => m.state === 'READY');
+  };
 
   // ---- helpers ---------------------------------------------------------------------------------
 
@@ -699,12 +699,22 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
     (req, res) => void handle(req, res),
   );
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const why =
+        e.code === 'EADDRINUSE'
+          ? 'is in use; choose another with --port (0: any free port)'
+          : e.code === 'EACCES'
+            ? 'needs privileges; choose a port above 1023'
+            : `cannot be listened on (${e.message})`;
+      reject(new T2LError('bad-input', `${host}:${port} ${why}`, { cause: e }));
+    });
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      server.on('error', (e) => log({ level: 'error', msg: 'server error', error: String(e) }));
       resolve();
     });
   });
+  const loaded = loadAll();
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;

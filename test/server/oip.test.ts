@@ -374,6 +374,15 @@ describe('inference', () => {
   });
 });
 
+describe('start-up', () => {
+  it('says when the port is taken', async () => {
+    const { startServer } = await import('../../src/server/server');
+    await expect(
+      startServer({ modelsDir: fx.modelsDir, port: srv.server.port, log: () => {} }),
+    ).rejects.toThrow(/127\.0\.0\.1:\d+ is in use; choose another with --port/);
+  });
+});
+
 describe('backend', () => {
   it('--backend cuda falls back to the CPU where the CUDA provider is not installed, and says so', async () => {
     const cuda = await serve({ modelsDir: fx.modelsDir, backend: 'cuda' });
