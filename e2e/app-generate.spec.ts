@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readModelCard } from '../src/core/adapter/model-card';
 import {
   chooseBackend,
   chooseModel,
@@ -49,6 +50,8 @@ test('wasm: a checkpoint converted in the browser makes the same adapter as `t2l
   const app = await openApp(page);
   await chooseModel(page, 'demo-L-checkpoint');
   await chooseBackend(page, 'wasm');
+  // float32, as the CLI converts by default: the numbers must match to 1e-4.
+  await page.locator('#precision').selectOption('fp32');
   await page.locator('#description').fill(description);
   await generateAndWait(page);
 
@@ -64,6 +67,16 @@ test('wasm: a checkpoint converted in the browser makes the same adapter as `t2l
 
   const files = await downloadZip(page);
   expectSameAdapter(files['adapter_model.safetensors']!, await expected);
+  // Every zip explains itself: a model card with the facts of this generation.
+  const card = readModelCard(new TextDecoder().decode(files['README.md']));
+  expect(card.facts).toMatchObject({
+    description,
+    base_model: 't2l-web/tiny-demo-base',
+    variant: 'L',
+    hypernetwork_precision: 'fp32',
+    dtype: 'float32',
+    backend: 'wasm',
+  });
 
   // The bare safetensors download is the same file as the one in the zip.
   const [download] = await Promise.all([
@@ -83,7 +96,8 @@ test('wasm: a checkpoint converted in the browser makes the same adapter as `t2l
 
 test('Ctrl+Enter generates; an empty description is refused in place', async ({ page }) => {
   await openApp(page);
-  await chooseModel(page, 'demo-S');
+  // Auto precision converts the checkpoint to 4-bit in the browser and measures its fidelity.
+  await chooseModel(page, 'demo-L-checkpoint');
   await chooseBackend(page, 'wasm');
   await page.locator('#description').fill('   ');
   await page.locator('#description').press('Control+Enter');
@@ -94,5 +108,15 @@ test('Ctrl+Enter generates; an empty description is refused in place', async ({ 
   await expect(page.locator('#description')).toHaveValue(/sarcastic/);
   await page.locator('#description').press('Control+Enter');
   await expect(page.getByTestId('result')).toBeVisible({ timeout: 120_000 });
-  await expect(page.getByTestId('fact-variant')).toContainText('T2L-S');
+  await expect(page.getByTestId('fact-precision')).toContainText(
+    /hypernetwork q4 \(cosine ≥ 0\.99\d*/,
+  );
+  // The GGUF download (llama.cpp / Ollama) is a GGUF file.
+  const [gguf] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('download-gguf').click(),
+  ]);
+  expect(gguf.suggestedFilename()).toMatch(/^t2l-.*\.gguf$/);
+  const magic = (await readFile(await gguf.path())).subarray(0, 4).toString('latin1');
+  expect(magic).toBe('GGUF');
 });

@@ -1,10 +1,14 @@
 import type { AdapterDType } from '../../core/adapter/adapter-files';
+import { ENCODER_DTYPES, type EncoderDtype } from '../../core/encoder/dtype';
+import { PRECISIONS, type Precision } from '../../core/package/manifest';
+import { PRECISION_INFO } from '../../core/package/precision';
 import { useCapabilities } from '../stores/capabilities';
 import { useCatalog } from '../stores/catalog';
 import { useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
-import { chooseBackends, type BackendPreference } from '../services/backend-choice';
-import { allEntries, selectedEntry } from '../services/models';
+import type { BackendPreference } from '../services/backend-choice';
+import { resolvePrecision } from '../services/generation';
+import { currentSelection } from '../services/selection';
 import { Card, cx } from './ui';
 
 const BACKENDS: Array<{ id: BackendPreference; label: string }> = [
@@ -14,49 +18,28 @@ const BACKENDS: Array<{ id: BackendPreference; label: string }> = [
   { id: 'remote', label: 'Remote' },
 ];
 
-const DTYPES: Array<{ id: AdapterDType; label: string }> = [
-  { id: 'float32', label: 'float32' },
-  { id: 'float16', label: 'float16' },
-  { id: 'bfloat16', label: 'bfloat16' },
-];
+const DTYPES: AdapterDType[] = ['float32', 'float16', 'bfloat16'];
 
-function BackendReason() {
-  const caps = useCapabilities((s) => s.caps);
-  const pref = useDraft((s) => s.backend);
-  const modelId = useDraft((s) => s.modelId);
-  const catalog = useCatalog();
-  const settings = useSettings();
-  if (!caps) return <span>Checking what this browser can run…</span>;
-  const entry = selectedEntry(allEntries(catalog, settings.userModels), modelId);
-  const choice = chooseBackends(pref, caps, {
-    remoteConfigured: Boolean(settings.remoteUrl),
-    ...(entry?.remoteFirst ? { remoteFirst: true } : {}),
-  });
-  return choice.ok ? (
-    <span>
-      Runs on{' '}
-      <strong className="font-medium text-zinc-700 dark:text-zinc-200">{choice.backends[0]}</strong>
-      : {choice.reason}.
-    </span>
-  ) : (
-    <span className="text-amber-700 dark:text-amber-400">{choice.reason}</span>
-  );
-}
+const select =
+  'w-full rounded-lg border border-zinc-300 bg-white px-2.5 py-1.5 text-sm focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-950';
+const label = 'mb-1 block text-xs font-medium text-zinc-600 dark:text-zinc-400';
 
 export function OptionsCard() {
-  const backend = useDraft((s) => s.backend);
-  const setBackend = useDraft((s) => s.setBackend);
-  const dtype = useDraft((s) => s.dtype);
-  const setDtype = useDraft((s) => s.setDtype);
+  const draft = useDraft();
+  const catalog = useCatalog();
+  const settings = useSettings();
+  const caps = useCapabilities((s) => s.caps);
+  const { entry, choice } = currentSelection(draft, catalog, settings, caps);
+  const backends = choice?.ok ? choice.backends : (['wasm'] as const);
+  const precision = resolvePrecision(draft.precision, backends);
+  const converts = entry?.source.kind !== 'package';
   return (
     <Card title="Options">
-      <div className="grid gap-4 sm:grid-cols-[1fr_auto]">
+      <div className="flex flex-col gap-4">
         <fieldset>
-          <legend className="mb-1.5 text-xs font-medium text-zinc-600 dark:text-zinc-400">
-            Backend
-          </legend>
+          <legend className={label}>Backend</legend>
           <div
-            className="inline-flex rounded-lg border border-zinc-300 p-0.5 dark:border-zinc-700"
+            className="inline-flex flex-wrap rounded-lg border border-zinc-300 p-0.5 dark:border-zinc-700"
             role="radiogroup"
             aria-label="Backend"
           >
@@ -65,7 +48,7 @@ export function OptionsCard() {
                 key={b.id}
                 className={cx(
                   'cursor-pointer rounded-md px-3 py-1 text-sm transition-colors has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-indigo-500',
-                  backend === b.id
+                  draft.backend === b.id
                     ? 'bg-indigo-600 text-white shadow-sm'
                     : 'text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800',
                 )}
@@ -74,8 +57,8 @@ export function OptionsCard() {
                   type="radio"
                   name="backend"
                   value={b.id}
-                  checked={backend === b.id}
-                  onChange={() => setBackend(b.id)}
+                  checked={draft.backend === b.id}
+                  onChange={() => draft.setBackend(b.id)}
                   className="sr-only"
                 />
                 {b.label}
@@ -86,29 +69,82 @@ export function OptionsCard() {
             className="mt-1.5 text-xs text-zinc-500 dark:text-zinc-400"
             data-testid="backend-reason"
           >
-            <BackendReason />
+            {!choice ? (
+              'Checking what this browser can run…'
+            ) : choice.ok ? (
+              <>
+                Runs on{' '}
+                <strong className="font-medium text-zinc-700 dark:text-zinc-200">
+                  {choice.backends[0]}
+                </strong>
+                : {choice.reason}.
+              </>
+            ) : (
+              <span className="text-amber-700 dark:text-amber-400">{choice.reason}</span>
+            )}
           </p>
         </fieldset>
-        <div>
-          <label
-            htmlFor="dtype"
-            className="mb-1.5 block text-xs font-medium text-zinc-600 dark:text-zinc-400"
-          >
-            Adapter weights
-          </label>
-          <select
-            id="dtype"
-            value={dtype}
-            onChange={(e) => setDtype(e.target.value as AdapterDType)}
-            className="rounded-lg border border-zinc-300 bg-white px-2.5 py-1.5 text-sm focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-950"
-          >
-            {DTYPES.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.label}
-              </option>
-            ))}
-          </select>
+
+        <div className="grid gap-3 sm:grid-cols-3">
+          <div>
+            <label htmlFor="precision" className={label}>
+              Hypernetwork precision
+            </label>
+            <select
+              id="precision"
+              value={draft.precision}
+              onChange={(e) => draft.setPrecision(e.target.value as Precision | 'auto')}
+              className={select}
+            >
+              <option value="auto">Auto ({precision})</option>
+              {PRECISIONS.map((p) => (
+                <option key={p} value={p}>
+                  {PRECISION_INFO[p].label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label htmlFor="encoder-dtype" className={label}>
+              Text encoder
+            </label>
+            <select
+              id="encoder-dtype"
+              value={draft.encoderDtype}
+              onChange={(e) => draft.setEncoderDtype(e.target.value as EncoderDtype | 'auto')}
+              className={select}
+            >
+              <option value="auto">Auto (by backend)</option>
+              {ENCODER_DTYPES.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label htmlFor="dtype" className={label}>
+              Adapter weights
+            </label>
+            <select
+              id="dtype"
+              value={draft.dtype}
+              onChange={(e) => draft.setDtype(e.target.value as AdapterDType)}
+              className={select}
+            >
+              {DTYPES.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </div>
         </div>
+        <p className="-mt-2 text-xs text-zinc-500 dark:text-zinc-400" data-testid="precision-help">
+          {converts
+            ? `${PRECISION_INFO[precision].label}: ${PRECISION_INFO[precision].description}`
+            : 'This package keeps the precision it was converted with; the precision choice applies to checkpoints converted here.'}
+        </p>
       </div>
     </Card>
   );

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { useRun, type RunResult } from '../stores/run';
-import { downloadSafetensors, downloadZip } from '../services/generation';
+import { downloadGguf, downloadSafetensors, downloadZip } from '../services/generation';
 import { formatBytes, formatCount, formatMs } from '../services/format';
 import { STAGES, type FileOutcome, type Stage } from '../worker/protocol';
 import { STAGE_LABEL } from './ProgressView';
@@ -124,14 +124,33 @@ export function ResultCard() {
         </time>
       </div>
 
-      <div className="flex flex-wrap gap-2">
-        <Button variant="primary" onClick={() => downloadZip(result)} data-testid="download-zip">
-          ↓ Download PEFT .zip
-          <span className="text-xs font-normal opacity-80">{formatBytes(adapter.zip.length)}</span>
-        </Button>
-        <Button onClick={() => downloadSafetensors(result)} data-testid="download-safetensors">
-          adapter_model.safetensors
-        </Button>
+      <div className="flex flex-col gap-1.5">
+        <div className="flex flex-wrap gap-2">
+          <Button variant="primary" onClick={() => downloadZip(result)} data-testid="download-zip">
+            ↓ Download PEFT .zip
+            <span className="text-xs font-normal opacity-80">
+              {formatBytes(adapter.zip.length)}
+            </span>
+          </Button>
+          <Button onClick={() => downloadSafetensors(result)} data-testid="download-safetensors">
+            .safetensors
+          </Button>
+          <Button
+            onClick={() => downloadGguf(result)}
+            disabled={!adapter.gguf}
+            title={
+              adapter.gguf ? 'LoRA for llama.cpp (--lora) and Ollama (ADAPTER)' : adapter.ggufNote
+            }
+            data-testid="download-gguf"
+          >
+            .gguf
+          </Button>
+        </div>
+        <p className="text-xs text-zinc-500 dark:text-zinc-400">
+          The zip holds the PEFT folder and a model card (README.md) with snippets for PEFT, vLLM,
+          llama.cpp and Ollama.
+          {!adapter.gguf && ` No GGUF: ${adapter.ggufNote}.`}
+        </p>
       </div>
 
       <dl className="divide-y divide-zinc-100 dark:divide-zinc-800">
@@ -155,7 +174,20 @@ export function ResultCard() {
           </span>
         </Fact>
         <Fact label="Precision" testId="fact-precision">
-          hypernetwork {m.precision} · adapter {result.dtype}
+          hypernetwork {m.precision}
+          {m.fidelity && m.fidelity.matrices > 0 && (
+            <span
+              className="text-xs text-zinc-500 dark:text-zinc-400"
+              title={m.fidelity.embeddings}
+            >
+              {' '}
+              (cosine ≥ {m.fidelity.minCosine.toFixed(4)} to float32)
+            </span>
+          )}{' '}
+          · text encoder {result.backend.encoderDtype} · adapter {result.dtype}
+          <span className="block text-xs text-zinc-500 dark:text-zinc-400">
+            encoder: {result.backend.encoderDtypeReason}
+          </span>
         </Fact>
         <Fact label="Backend" testId="fact-backend">
           <span data-backend={result.backend.kind}>{result.backend.label}</span>

@@ -2,6 +2,7 @@
  * The model catalog (models/catalog.json): data, not code. Entries name where a hypernetwork is (a
  * Hub repo path or a URL, relative to the app) and which text encoder it needs.
  */
+import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { EncoderSource, ModelSource } from '../worker/protocol';
 
 export type SourceFormat = 'checkpoint' | 'package' | 'auto';
@@ -30,12 +31,16 @@ export interface CatalogEntry {
   demo?: boolean;
   /** Too big for most browsers: use the remote backend when one is configured. */
   remoteFirst?: boolean;
+  /** Its name on a remote server; by default the folder's name, as `t2l serve` names models. */
+  remoteModel?: string;
 }
 
 export interface CatalogEncoder {
   hub?: string;
   url?: string;
   size?: number;
+  /** transformers.js dtypes the folder has (onnx/model.onnx = fp32, model_fp16, model_quantized = q8, model_q4). */
+  dtypes?: EncoderDtype[];
 }
 
 export interface Catalog {
@@ -92,6 +97,12 @@ export function sourceHost(source: CatalogSource): string {
   return url.origin === location.origin ? `this app (${url.pathname})` : url.host + url.pathname;
 }
 
+export function remoteModelName(entry: CatalogEntry): string {
+  if (entry.remoteModel) return entry.remoteModel;
+  const path = entry.source.url ?? entry.source.path ?? '';
+  return path.replace(/\/+$/, '').split('/').pop() || entry.name;
+}
+
 export function toModelSource(entry: CatalogEntry): ModelSource {
   return {
     kind: 'url',
@@ -104,8 +115,9 @@ export function toModelSource(entry: CatalogEntry): ModelSource {
 export function encoderTable(catalog: Catalog): Record<string, EncoderSource> {
   const out: Record<string, EncoderSource> = {};
   for (const [id, e] of Object.entries(catalog.encoders)) {
-    if (e.url) out[id] = { kind: 'url', url: new URL(e.url, appBase()).href };
-    else out[id] = { kind: 'hub', model: e.hub ?? id };
+    const dtypes = e.dtypes ? { dtypes: e.dtypes } : {};
+    if (e.url) out[id] = { kind: 'url', url: new URL(e.url, appBase()).href, ...dtypes };
+    else out[id] = { kind: 'hub', model: e.hub ?? id, ...dtypes };
   }
   return out;
 }

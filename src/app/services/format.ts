@@ -29,15 +29,3 @@ export function formatCount(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
   return String(n);
 }
-
-/** "t2l-solve-math-word-problems" from a description, for file names. */
-export function fileStem(description: string): string {
-  const slug = description
-    .normalize('NFKD')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 48)
-    .replace(/-+$/, '');
-  return slug ? `t2l-${slug}` : 't2l-adapter';
-}

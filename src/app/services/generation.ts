@@ -6,16 +6,25 @@ import { LOCAL_ID, useCatalog } from '../stores/catalog';
 import { useDraft } from '../stores/draft';
 import { upsertFile, useRun, type RunResult } from '../stores/run';
 import { useSettings } from '../stores/settings';
-import { chooseBackends } from './backend-choice';
 import { askPersistentStorage, refreshCache } from './cache-service';
-import { encoderTable, toModelSource } from './catalog';
+import { encoderTable, remoteModelName, toModelSource } from './catalog';
 import { explainError, type ShownError } from './error-hints';
-import { fileStem } from './format';
-import { allEntries, selectedEntry } from './models';
+import { currentSelection } from './selection';
 import { saveBytes } from './save-file';
 import { WorkerCallError, workerClient } from './worker-client';
 import { detectCapabilities } from './init';
-import type { GenerateRequest, ModelSource, Progress } from '../worker/protocol';
+import type { Precision } from '../../core/package/manifest';
+import { defaultPrecisionFor } from '../../core/package/precision';
+import type { ComputeBackend, GenerateRequest, ModelSource, Progress } from '../worker/protocol';
+
+/** 'auto' is the core's default for the backend that will run (4-bit in the browser). */
+export function resolvePrecision(
+  precision: Precision | 'auto',
+  backends: readonly ComputeBackend[],
+): Precision {
+  if (precision !== 'auto') return precision;
+  return defaultPrecisionFor(backends[0] === 'webgpu' ? 'webgpu' : 'wasm');
+}
 
 let controller: AbortController | null = null;
 let runs = 0;
@@ -34,12 +43,24 @@ function onProgress(p: Progress): void {
   }
 }
 
+let busy = false;
+
+/** Generates from the current draft; a second call while one runs (double Ctrl+Enter) is ignored. */
 export async function generate(): Promise<void> {
-  if (useRun.getState().status === 'running') return;
+  if (busy) return;
+  busy = true;
+  try {
+    await run();
+  } finally {
+    busy = false;
+  }
+}
+
+async function run(): Promise<void> {
   const draft = useDraft.getState();
   const settings = useSettings.getState();
   const catalog = useCatalog.getState();
-  const entry = selectedEntry(allEntries(catalog, settings.userModels), draft.modelId);
+  const { entry } = currentSelection(draft, catalog, settings, null);
   if (!entry) {
     return fail({
       title: 'No model',
@@ -71,14 +92,8 @@ export async function generate(): Promise<void> {
       code: 'internal',
     });
   }
-  const choice = chooseBackends(draft.backend, caps, {
-    remoteConfigured: Boolean(settings.remoteUrl),
-    ...(entry.remoteFirst ? { remoteFirst: true } : {}),
-    ...(entry.size ? { modelBytes: entry.size } : {}),
-    ...((navigator as { deviceMemory?: number }).deviceMemory
-      ? { deviceMemoryGb: (navigator as { deviceMemory?: number }).deviceMemory }
-      : {}),
-  });
+  const { choice } = currentSelection(draft, catalog, settings, caps);
+  if (!choice) return;
   if (!choice.ok) {
     return fail({
       title: 'That backend cannot run here',
@@ -88,20 +103,20 @@ export async function generate(): Promise<void> {
     });
   }
 
-  let model: ModelSource;
-  if (entry.id === LOCAL_ID && catalog.local) {
-    model = { kind: 'files', label: catalog.local.label, files: catalog.local.files };
-  } else {
-    model = toModelSource(entry);
-  }
+  const local = entry.id === LOCAL_ID ? catalog.local : null;
+  const model: ModelSource = local
+    ? { kind: 'files', label: local.label, files: local.files }
+    : toModelSource(entry);
   const request: GenerateRequest = {
     model,
     encoders: encoderTable(catalog.catalog),
     descriptions: [description],
     backends: choice.backends,
     backendReason: choice.reason,
+    remoteModel: local ? local.label : remoteModelName(entry),
     dtype: draft.dtype,
-    encoderDtype: 'fp32',
+    precision: resolvePrecision(draft.precision, choice.backends),
+    encoderDtype: draft.encoderDtype,
     ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
     ...(settings.remoteUrl
       ? {
@@ -160,10 +175,15 @@ export function cancel(): void {
 
 export function downloadZip(result: RunResult, index = 0): void {
   const a = result.adapters[index]!;
-  saveBytes(a.zip, `${fileStem(a.description)}.zip`, 'application/zip');
+  saveBytes(a.zip, `${a.stem}.zip`, 'application/zip');
 }
 
+/** Named as PEFT names it, so it drops into a folder beside adapter_config.json. */
 export function downloadSafetensors(result: RunResult, index = 0): void {
+  saveBytes(result.adapters[index]!.safetensors, 'adapter_model.safetensors');
+}
+
+export function downloadGguf(result: RunResult, index = 0): void {
   const a = result.adapters[index]!;
-  saveBytes(a.safetensors, 'adapter_model.safetensors');
+  if (a.gguf) saveBytes(a.gguf, `${a.stem}.gguf`);
 }

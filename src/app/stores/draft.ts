@@ -2,6 +2,8 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
+import type { EncoderDtype } from '../../core/encoder/dtype';
+import type { Precision } from '../../core/package/manifest';
 import type { BackendPreference } from '../services/backend-choice';
 
 export interface DraftState {
@@ -9,10 +11,15 @@ export interface DraftState {
   modelId: string | null;
   backend: BackendPreference;
   dtype: AdapterDType;
+  /** Precision a checkpoint is converted to here; 'auto' follows the backend. */
+  precision: Precision | 'auto';
+  encoderDtype: EncoderDtype | 'auto';
   setDescription: (description: string) => void;
   setModelId: (modelId: string) => void;
   setBackend: (backend: BackendPreference) => void;
   setDtype: (dtype: AdapterDType) => void;
+  setPrecision: (precision: Precision | 'auto') => void;
+  setEncoderDtype: (encoderDtype: EncoderDtype | 'auto') => void;
 }
 
 export const useDraft = create<DraftState>()(
@@ -22,10 +29,14 @@ export const useDraft = create<DraftState>()(
       modelId: null,
       backend: 'auto',
       dtype: 'float32',
+      precision: 'auto',
+      encoderDtype: 'auto',
       setDescription: (description) => set({ description }),
       setModelId: (modelId) => set({ modelId }),
       setBackend: (backend) => set({ backend }),
       setDtype: (dtype) => set({ dtype }),
+      setPrecision: (precision) => set({ precision }),
+      setEncoderDtype: (encoderDtype) => set({ encoderDtype }),
     }),
     { name: 't2l-draft', version: 1 },
   ),

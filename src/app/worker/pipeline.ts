@@ -2,10 +2,12 @@
  * One generation, in the four stages the result card times: load (hypernetwork and text encoder,
  * downloaded or cached, converted if needed, sessions created), encode, hypernetwork, pack.
  */
+import { encoderDtypeChoice, type EncoderDtype } from '../../core/encoder/dtype';
+import type { Embeddings } from '../../core/encoder/text-encoder';
 import { T2LError } from '../../core/errors';
 import { generateAdapters } from '../../core/generate';
 import type { PackageManifest } from '../../core/package/manifest';
-import type { InferenceRunner } from '../../core/runtime/types';
+import type { FloatTensor, InferenceRunner } from '../../core/runtime/types';
 import { ortWebGpuAdapterInfo } from '../../runtime/web';
 import type { DownloadContext } from './downloads';
 import { encoderLabel, loadEncoder } from './encoder-loader';
@@ -21,11 +23,35 @@ import type {
   Stage,
   Timings,
 } from './protocol';
-import { openRemoteModel } from './remote';
+import { embedRemotely, openRemoteModel, type RemoteModel } from './remote';
 
 export interface JobContext extends DownloadContext {
   threads: number;
   wasmPaths: string;
+  /** Whether the WebGPU adapter has shader-f16 (for the encoder's default dtype). */
+  shaderF16: () => Promise<boolean>;
+}
+
+/** The encoder's dtype: the user's, or the default for the device; only ones the folder has. */
+async function encoderDtype(
+  req: GenerateRequest,
+  source: EncoderSource,
+  device: 'webgpu' | 'wasm',
+  ctx: JobContext,
+): Promise<{ dtype: EncoderDtype; reason: string }> {
+  const available = source.dtypes?.length ? source.dtypes : (['fp32'] as EncoderDtype[]);
+  const wanted =
+    req.encoderDtype === 'auto'
+      ? encoderDtypeChoice({
+          backend: device,
+          shaderF16: device === 'webgpu' && (await ctx.shaderF16()),
+        })
+      : { dtype: req.encoderDtype, reason: 'as you chose' };
+  if (available.includes(wanted.dtype)) return wanted;
+  return {
+    dtype: available[0]!,
+    reason: `${wanted.dtype} would suit (${wanted.reason}), but this encoder is published in ${available.join(', ')} only`,
+  };
 }
 
 function summary(m: PackageManifest): ModelSummary {
@@ -40,33 +66,12 @@ function summary(m: PackageManifest): ModelSummary {
     modules: m.moduleOrder,
     paramCount: m.paramCount,
     trainingTask: m.trainingTask,
+    ...(m.fidelity ? { fidelity: m.fidelity } : {}),
   };
 }
 
 function encoderFor(req: GenerateRequest, manifest: PackageManifest): EncoderSource {
   return req.encoders[manifest.encoder] ?? { kind: 'hub', model: manifest.encoder };
-}
-
-async function backendReport(
-  runner: InferenceRunner,
-  reason: string,
-  threads: number,
-  encoderDevice: string,
-): Promise<BackendReport> {
-  if (runner.backend === 'webgpu') {
-    const adapter = await ortWebGpuAdapterInfo();
-    const name = adapter
-      ? [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ')
-      : 'unknown adapter';
-    return { kind: 'webgpu', label: `WebGPU · ${name}`, reason, adapter, encoderDevice };
-  }
-  return {
-    kind: 'wasm',
-    label: `wasm · ${threads} thread${threads === 1 ? '' : 's'}`,
-    reason,
-    threads,
-    encoderDevice,
-  };
 }
 
 /** Records the last state of every file the job touched, passing events on. */
@@ -92,6 +97,65 @@ function fileRecorder(ctx: JobContext): { ctx: JobContext; outcomes: () => FileO
   };
 }
 
+interface Opened {
+  manifest: PackageManifest;
+  runner: InferenceRunner;
+  notes: string[];
+  failures: string[];
+  remote?: RemoteModel;
+  release: () => Promise<void>;
+}
+
+async function openHypernetwork(req: GenerateRequest, ctx: JobContext): Promise<Opened> {
+  if (req.backends[0] === 'remote') {
+    const remote = await openRemoteModel(req.remote, req.remoteModel ?? req.model.label, ctx);
+    return {
+      manifest: remote.manifest,
+      runner: remote.runner,
+      notes: [`hypernetwork served by ${remote.runner.endpoint} (${remote.runner.backend})`],
+      failures: [],
+      remote,
+      release: async () => undefined,
+    };
+  }
+  const local = req.backends.filter((b): b is 'webgpu' | 'wasm' => b !== 'remote');
+  return loadModel(req.model, req.precision, local, ctx);
+}
+
+async function report(
+  opened: Opened,
+  reason: string,
+  ctx: JobContext,
+  encoder: Pick<BackendReport, 'encoderDevice' | 'encoderDtype' | 'encoderDtypeReason'>,
+): Promise<BackendReport> {
+  const { runner, remote } = opened;
+  const encoderDevice = encoder;
+  if (remote) {
+    const host = new URL(remote.runner.endpoint).host;
+    return {
+      kind: 'remote',
+      label: `remote · ${host} (${runner.backend})`,
+      reason,
+      ...encoderDevice,
+    };
+  }
+  if (runner.backend === 'webgpu') {
+    const adapter = await ortWebGpuAdapterInfo();
+    const name = adapter
+      ? [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ')
+      : 'unknown adapter';
+    return { kind: 'webgpu', label: `WebGPU · ${name}`, reason, adapter, ...encoderDevice };
+  }
+  const t = ctx.threads;
+  return {
+    kind: 'wasm',
+    label: `wasm · ${t} thread${t === 1 ? '' : 's'}`,
+    reason,
+    threads: t,
+    ...encoderDevice,
+  };
+}
+
 export async function generate(req: GenerateRequest, jobCtx: JobContext): Promise<GenerateResult> {
   const recorder = fileRecorder(jobCtx);
   const ctx = recorder.ctx;
@@ -108,42 +172,54 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
   };
 
   stage('load', `Opening ${req.model.label}`);
-  const local = req.backends.filter((b): b is 'webgpu' | 'wasm' => b !== 'remote');
-  const useRemote = req.backends[0] === 'remote';
-  const model = useRemote
-    ? {
-        ...(await openRemoteModel(req.remote, req.model.label, ctx)),
-        notes: [],
-        failures: [],
-        release: async () => undefined,
-      }
-    : await loadModel(req.model, local, ctx);
+  const opened = await openHypernetwork(req, ctx);
   try {
-    const { manifest, runner } = model;
+    const { manifest, runner, remote } = opened;
+    const notes = [...opened.notes];
     const encoderSource = encoderFor(req, manifest);
-    // The encoder runs where the hypernetwork runs; a remote hypernetwork still embeds locally.
+    // The encoder runs where the hypernetwork runs; with a remote hypernetwork it still runs here.
     const device = runner.backend === 'webgpu' ? 'webgpu' : 'wasm';
-    stage('load', `Loading the text encoder ${encoderLabel(encoderSource)}`);
-    const { encoder, reused } = await loadEncoder(
-      encoderSource,
-      device,
-      req.encoderDtype,
-      ctx,
-      ctx.wasmPaths,
-    );
-    if (encoder.dim !== manifest.taskEmbSize) {
-      throw new T2LError(
-        'bad-shape',
-        `The text encoder ${encoderLabel(encoderSource)} gives ${encoder.dim}-dimensional embeddings, but this hypernetwork expects ${manifest.taskEmbSize} (it was trained with ${manifest.encoder}).`,
+    let embed: (d: string[]) => Promise<FloatTensor | Embeddings>;
+    let encoderDevice: string = device;
+    const dtype = await encoderDtype(req, encoderSource, device, ctx);
+    stage('load', `Loading the text encoder ${encoderLabel(encoderSource)} (${dtype.dtype})`);
+    try {
+      const { encoder, reused } = await loadEncoder(
+        encoderSource,
+        device,
+        dtype.dtype,
+        ctx,
+        ctx.wasmPaths,
       );
+      if (encoder.dim !== manifest.taskEmbSize) {
+        throw new T2LError(
+          'bad-shape',
+          `The text encoder ${encoderLabel(encoderSource)} gives ${encoder.dim}-dimensional embeddings, but this hypernetwork expects ${manifest.taskEmbSize} (it was trained with ${manifest.encoder}).`,
+        );
+      }
+      notes.push(
+        reused
+          ? 'text encoder already loaded'
+          : `text encoder (${dtype.dtype}) loaded on ${device}`,
+      );
+      embed = (d) => encoder.embed(d);
+    } catch (e) {
+      // A remote server with its own encoder can embed what this browser cannot.
+      if (!remote || !req.remote || ctx.signal.aborted || !remote.runner.info.acceptsDescription) {
+        throw e;
+      }
+      notes.push(
+        `the text encoder could not load here (${(e as Error).message}); the server embeds`,
+      );
+      encoderDevice = 'the server';
+      const endpoint = req.remote;
+      embed = (d) => embedRemotely(endpoint, remote, d, ctx);
     }
     lap('load');
 
-    stage(
-      'encode',
-      `Embedding ${req.descriptions.length === 1 ? 'the description' : `${req.descriptions.length} descriptions`}`,
-    );
-    const { dims, data } = await encoder.embed(req.descriptions);
+    const n = req.descriptions.length;
+    stage('encode', `Embedding ${n === 1 ? 'the description' : `${n} descriptions`}`);
+    const { dims, data } = await embed(req.descriptions);
     lap('encode');
 
     stage('hypernetwork', `Running T2L-${manifest.variant} on ${runner.backend}`);
@@ -151,30 +227,33 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
     lap('hypernetwork');
 
     stage('pack', 'Writing the PEFT adapter');
+    const location = req.model.kind === 'url' ? req.model.url : `${req.model.label} (local folder)`;
     const files = adapters.map((a, i) =>
       packAdapter(manifest, a, {
         description: req.descriptions[i]!,
         dtype: req.dtype,
-        source: req.model.kind === 'url' ? req.model.url : req.model.label,
-        backend: runner.backend,
+        source: location,
+        backend: remote ? `remote ${remote.runner.endpoint} (${runner.backend})` : runner.backend,
+        timings: { load: timings.load, encode: timings.encode, hypernetwork: timings.hypernetwork },
       }),
     );
     lap('pack');
 
-    const reason = [req.backendReason, ...model.failures.map((f) => `fell back: ${f}`)].join('; ');
+    const reason = [req.backendReason, ...opened.failures.map((f) => `fell back: ${f}`)].join('; ');
     return {
       model: summary(manifest),
-      location: req.model.kind === 'url' ? req.model.url : `${req.model.label} (local folder)`,
-      backend: await backendReport(runner, reason, ctx.threads, device),
+      location,
+      backend: await report(opened, reason, ctx, {
+        encoderDevice,
+        encoderDtype: encoderDevice === 'the server' ? 'the server’s' : dtype.dtype,
+        encoderDtypeReason: dtype.reason,
+      }),
       timings,
-      loadNotes: [
-        ...model.notes,
-        reused ? 'text encoder already loaded' : `text encoder loaded on ${device}`,
-      ],
+      loadNotes: notes,
       files: recorder.outcomes(),
       adapters: files,
     };
   } finally {
-    await model.release();
+    await opened.release();
   }
 }

@@ -4,6 +4,8 @@
  * A cancel message aborts the call with the same id. Everything here must survive structured clone.
  */
 import type { AdapterDType } from '../../core/adapter/adapter-files';
+import type { EncoderDtype } from '../../core/encoder/dtype';
+import type { Fidelity, Precision } from '../../core/package/manifest';
 import type { WebGpuAdapterInfo, WebGpuInfo } from '../../runtime/web';
 
 export type ComputeBackend = 'webgpu' | 'wasm' | 'remote';
@@ -20,8 +22,13 @@ export type ModelSource =
     }
   | { kind: 'files'; label: string; files: Record<string, Blob> };
 
-/** Where the text encoder's files are: a Hub model id or a folder URL (transformers.js layout). */
-export type EncoderSource = { kind: 'hub'; model: string } | { kind: 'url'; url: string };
+/**
+ * Where the text encoder's files are: a Hub model id or a folder URL (transformers.js layout), and
+ * which transformers.js dtypes the folder has (fp32 only when not said).
+ */
+export type EncoderSource = ({ kind: 'hub'; model: string } | { kind: 'url'; url: string }) & {
+  dtypes?: EncoderDtype[];
+};
 
 export interface RemoteEndpoint {
   url: string;
@@ -36,11 +43,15 @@ export interface GenerateRequest {
   /** Backends to try in order; the first that creates a session runs. */
   backends: ComputeBackend[];
   dtype: AdapterDType;
-  /** transformers.js dtype of the text encoder (fp32 as the reference runs it). */
-  encoderDtype: string;
+  /** Weight precision for a checkpoint converted here (a package keeps its own). */
+  precision: Precision;
+  /** transformers.js dtype of the text encoder; 'auto' picks one for the backend that runs. */
+  encoderDtype: EncoderDtype | 'auto';
   /** Sent only to huggingface.co. */
   hfToken?: string;
   remote?: RemoteEndpoint;
+  /** The model's name on the remote server (a served folder's name). */
+  remoteModel?: string;
   /** Why these backends, to be echoed in the result. */
   backendReason: string;
 }
@@ -76,6 +87,8 @@ export interface ModelSummary {
   modules: string[];
   paramCount: number;
   trainingTask: string;
+  /** How close the package's adapters are to float32 (absent when not measured). */
+  fidelity?: Fidelity;
 }
 
 export interface BackendReport {
@@ -87,6 +100,9 @@ export interface BackendReport {
   adapter?: WebGpuAdapterInfo | null;
   threads?: number;
   encoderDevice: string;
+  /** The text encoder's dtype, and why. */
+  encoderDtype: string;
+  encoderDtypeReason: string;
 }
 
 export interface Timings {
@@ -98,9 +114,14 @@ export interface Timings {
 
 export interface GeneratedFile {
   description: string;
-  adapterConfig: string;
+  /** File name without extension, from the description. */
+  stem: string;
   safetensors: Uint8Array;
+  /** README.md (model card) + adapter_config.json + adapter_model.safetensors. */
   zip: Uint8Array;
+  /** llama.cpp / Ollama LoRA, or null with the reason in ggufNote. */
+  gguf: Uint8Array | null;
+  ggufNote: string;
 }
 
 /** What happened to each file the generation needed. */

@@ -14,6 +14,9 @@ import type { Inbound, Methods, Outbound, WorkerError } from './protocol';
 // Before any session: onnxruntime-web fixes its wasm location and thread count at the first one.
 const ort = configureOrtWeb();
 
+let gpu: ReturnType<typeof detectWebGpu> | null = null;
+const webGpuInfo = () => (gpu ??= detectWebGpu());
+
 const post = (msg: Outbound, transfer: Transferable[] = []) => self.postMessage(msg, { transfer });
 const jobs = new Map<number, AbortController>();
 let queue: Promise<unknown> = Promise.resolve();
@@ -52,7 +55,7 @@ const handlers: {
   ) => Promise<Methods[M]['result']>;
 } = {
   capabilities: async () => ({
-    webgpu: await detectWebGpu(),
+    webgpu: await webGpuInfo(),
     crossOriginIsolated: self.crossOriginIsolated,
     threads: ort.numThreads,
     hardwareConcurrency: navigator.hardwareConcurrency,
@@ -64,6 +67,7 @@ const handlers: {
       headersFor: hfHeaders(params.hfToken),
       threads: ort.numThreads,
       wasmPaths: ort.wasmPaths,
+      shaderF16: async () => (await webGpuInfo()).features.shaderF16,
     }),
   release: async () => {
     await releaseModels();
