@@ -2,35 +2,58 @@ import { useEffect } from 'react';
 import { CacheDialog } from './components/CacheDialog';
 import { DescriptionCard } from './components/DescriptionCard';
 import { DropOverlay } from './components/DropOverlay';
-import { GenerateBar } from './components/GenerateBar';
 import { Header } from './components/Header';
 import { ModelPicker } from './components/ModelPicker';
 import { OptionsCard } from './components/OptionsCard';
 import { OutputPanel } from './components/OutputPanel';
 import { SettingsDialog } from './components/SettingsDialog';
+import { ViewTabs } from './components/ViewTabs';
+import { CompareView } from './components/compare/CompareView';
+import { HistoryView } from './components/history/HistoryView';
 import { installDrop } from './services/drop';
+import { installHistoryRecorder, loadHistory } from './services/history';
 import { initApp } from './services/init';
+import { applyLinkOnce } from './services/open-link';
 import { installShortcut } from './services/shortcut';
+import { useView } from './stores/view';
 
 export function App() {
+  const view = useView((s) => s.view);
   useEffect(() => {
+    applyLinkOnce();
     initApp();
+    void loadHistory();
     const removeShortcut = installShortcut();
     const removeDrop = installDrop();
+    const removeRecorder = installHistoryRecorder();
     return () => {
       removeShortcut();
       removeDrop();
+      removeRecorder();
     };
   }, []);
   return (
     <div className="min-h-dvh bg-zinc-50 text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100">
       <Header />
-      <main className="mx-auto grid max-w-6xl gap-5 px-4 py-5 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_26rem] lg:items-start">
+      <ViewTabs />
+      {view === 'compare' && (
+        <main className="mx-auto max-w-6xl px-4 py-5 sm:px-6">
+          <CompareView />
+        </main>
+      )}
+      {view === 'history' && (
+        <main className="mx-auto max-w-6xl px-4 py-5 sm:px-6">
+          <HistoryView />
+        </main>
+      )}
+      <main
+        hidden={view !== 'generate'}
+        className="mx-auto grid max-w-6xl gap-5 px-4 py-5 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_26rem] lg:items-start"
+      >
         <div className="flex min-w-0 flex-col gap-5">
           <DescriptionCard />
           <ModelPicker />
           <OptionsCard />
-          <GenerateBar />
         </div>
         <OutputPanel />
       </main>

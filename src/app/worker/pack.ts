@@ -14,6 +14,8 @@ export interface PackOptions {
   source: string;
   backend: string;
   timings: Record<string, number>;
+  /** Extra safetensors/GGUF metadata, e.g. t2l.blend. */
+  metadata?: Record<string, string>;
 }
 
 function gguf(

@@ -10,6 +10,7 @@ import type { PackageManifest } from '../../core/package/manifest';
 import type { FloatTensor, InferenceRunner } from '../../core/runtime/types';
 import { ortWebGpuAdapterInfo } from '../../runtime/web';
 import type { DownloadContext } from './downloads';
+import { analyzeAdapters, applyBlend, blendMetadata, descriptionsToEmbed } from './analysis';
 import { encoderLabel, loadEncoder } from './encoder-loader';
 import { loadModel } from './model-loader';
 import { packAdapter } from './pack';
@@ -217,9 +218,10 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
     }
     lap('load');
 
-    const n = req.descriptions.length;
+    const toEmbed = descriptionsToEmbed(req);
+    const n = toEmbed.length;
     stage('encode', `Embedding ${n === 1 ? 'the description' : `${n} descriptions`}`);
-    const { dims, data } = await embed(req.descriptions);
+    const { dims, data } = applyBlend(req, await embed(toEmbed));
     lap('encode');
 
     stage('hypernetwork', `Running T2L-${manifest.variant} on ${runner.backend}`);
@@ -235,9 +237,13 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
         source: location,
         backend: remote ? `remote ${remote.runner.endpoint} (${runner.backend})` : runner.backend,
         timings: { load: timings.load, encode: timings.encode, hypernetwork: timings.hypernetwork },
+        metadata: blendMetadata(req),
       }),
     );
     lap('pack');
+    const analysis = req.analysisKey
+      ? analyzeAdapters(req.analysisKey, manifest, adapters)
+      : undefined;
 
     const reason = [req.backendReason, ...opened.failures.map((f) => `fell back: ${f}`)].join('; ');
     return {
@@ -252,6 +258,7 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
       loadNotes: notes,
       files: recorder.outcomes(),
       adapters: files,
+      ...(analysis ? { analysis } : {}),
     };
   } finally {
     await opened.release();

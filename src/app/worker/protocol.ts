@@ -54,6 +54,27 @@ export interface GenerateRequest {
   remoteModel?: string;
   /** Why these backends, to be echoed in the result. */
   backendReason: string;
+  /** Generate from a mix of descriptions[0]'s embedding with another's (one adapter). */
+  blend?: BlendRequest;
+  /** Keep the adapters in the worker under this key and return their ΔW norms (Compare). */
+  analysisKey?: string;
+}
+
+export interface BlendRequest {
+  /** The second description. */
+  with: string;
+  /** Its weight t in (1−t)·e₁ + t·e₂, 0 to 1. */
+  weight: number;
+}
+
+/** One adapter's update sizes: ‖ΔW‖_F per layer and module (scale included). */
+export interface AdapterAnalysis {
+  /** Key for the cosines call. */
+  id: string;
+  modules: string[];
+  scale: number;
+  /** [layers][modules] */
+  norms: number[][];
 }
 
 export type Stage = 'load' | 'encode' | 'hypernetwork' | 'pack';
@@ -143,6 +164,8 @@ export interface GenerateResult {
   loadNotes: string[];
   files: FileOutcome[];
   adapters: GeneratedFile[];
+  /** Per adapter, when the request had an analysisKey. */
+  analysis?: AdapterAnalysis[];
 }
 
 export interface Capabilities {
@@ -158,6 +181,8 @@ export interface Capabilities {
 export interface Methods {
   capabilities: { params: null; result: Capabilities };
   generate: { params: GenerateRequest; result: GenerateResult };
+  /** Cosine similarities of adapters kept by analysis ids (null: not comparable). */
+  cosines: { params: { ids: string[] }; result: (number | null)[][] };
   /** Drops loaded sessions and encoders (e.g. after the cache is cleared). */
   release: { params: null; result: null };
 }

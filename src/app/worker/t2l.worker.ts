@@ -6,6 +6,7 @@
 import { T2LError } from '../../core/errors';
 import { configureOrtWeb, detectWebGpu } from '../../runtime/web';
 import { HttpError, type DownloadContext } from './downloads';
+import { cosines, releaseAnalysis } from './analysis';
 import { releaseEncoder } from './encoder-loader';
 import { releaseModels } from './model-loader';
 import { generate } from './pipeline';
@@ -69,7 +70,9 @@ const handlers: {
       wasmPaths: ort.wasmPaths,
       shaderF16: async () => (await webGpuInfo()).features.shaderF16,
     }),
+  cosines: async ({ ids }) => cosines(ids),
   release: async () => {
+    releaseAnalysis();
     await releaseModels();
     await releaseEncoder();
     return null;

@@ -1,0 +1,382 @@
+import { expect, test, type Download, type Locator, type Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { unzipSync } from 'fflate';
+import { parseSafetensorsIndependently } from '../test/support/independent-safetensors';
+import { openApp } from './app-support';
+
+/**
+ * Compare, charts, blend, history and share links in real headless Chromium with the demo
+ * models (wasm; one column on WebGPU). Numbers are read from the charts' table views and CSVs.
+ */
+
+async function saved(
+  page: Page,
+  click: () => Promise<void>,
+): Promise<{ name: string; bytes: Uint8Array }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
+  return { name: download.suggestedFilename(), bytes: await bytesOf(download) };
+}
+
+async function bytesOf(download: Download): Promise<Uint8Array> {
+  return new Uint8Array(await readFile(await download.path()));
+}
+
+function unzip(bytes: Uint8Array): Record<string, Uint8Array> {
+  const files: Record<string, Uint8Array> = {};
+  for (const [name, data] of Object.entries(unzipSync(bytes))) {
+    if (!name.endsWith('/')) files[name.split('/').pop()!] = data;
+  }
+  return files;
+}
+
+async function runComparison(page: Page, columns: number): Promise<void> {
+  await page.getByTestId('run-compare').click();
+  for (let i = 0; i < columns; i++) {
+    const col = page.getByTestId(`compare-column-${i}`);
+    await expect(col).toHaveAttribute('data-status', /done|error/, { timeout: 170_000 });
+    if ((await col.getAttribute('data-status')) === 'error') {
+      throw new Error(`column ${i} failed: ${await col.innerText()}`);
+    }
+  }
+  await expect(page.getByTestId('run-compare')).toHaveText('Compare');
+}
+
+/** The numbers of a chart's table view, by row (data-value holds full precision). */
+async function tableNumbers(card: Locator, testId: string): Promise<(number | null)[][]> {
+  await card.getByTestId(`${testId}-table-toggle`).click();
+  const table = card.getByTestId(`${testId}-table`);
+  await expect(table).toBeVisible();
+  const rows = await table
+    .locator('tbody tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) =>
+        [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-value') ?? ''),
+      ),
+    );
+  await card.getByTestId(`${testId}-table-toggle`).click();
+  return rows.map((r) => r.map((v) => (v === '' ? null : Number(v))));
+}
+
+function parseCsv(text: string): string[][] {
+  return text
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => l.split(','));
+}
+
+function expectSymmetricWithUnitDiagonal(m: (number | null)[][], n: number): void {
+  expect(m).toHaveLength(n);
+  for (let i = 0; i < n; i++) {
+    expect(m[i]).toHaveLength(n);
+    expect(m[i]![i]).toBeCloseTo(1, 6);
+    for (let j = 0; j < n; j++) {
+      expect(m[i]![j]).not.toBeNull();
+      expect(Math.abs(m[i]![j]!)).toBeLessThanOrEqual(1 + 1e-6);
+      expect(m[i]![j]).toBeCloseTo(m[j]![i]!, 12);
+    }
+  }
+}
+
+/** The chart is an ECharts SVG with drawn marks (one per heatmap cell or bar at least). */
+async function expectChartDrawn(page: Page, testId: string, minMarks: number): Promise<void> {
+  const chart = page.getByTestId(testId);
+  await expect(chart).toHaveAttribute('role', 'img');
+  const svg = chart.locator('svg').first();
+  await expect(svg).toBeVisible();
+  const marks = await svg.locator('path, rect').count();
+  expect(marks, `${testId} marks`).toBeGreaterThanOrEqual(minMarks);
+}
+
+/** ‖scale·B·A‖_F formed explicitly from the downloaded safetensors (float64). */
+function explicitNorm(
+  tensors: Map<string, { shape: number[]; values: Float32Array }>,
+  layer: number,
+  module: string,
+  scale: number,
+): number {
+  const find = (part: string) =>
+    [...tensors.entries()].find(([k]) =>
+      new RegExp(`layers\\.${layer}\\..*${module}\\.${part}`).test(k),
+    )![1];
+  const A = find('lora_A');
+  const B = find('lora_B');
+  const [r, inF] = A.shape as [number, number];
+  const outF = B.shape[0]!;
+  let sum = 0;
+  for (let o = 0; o < outF; o++)
+    for (let i = 0; i < inF; i++) {
+      let s = 0;
+      for (let k = 0; k < r; k++) s += B.values[o * r + k]! * A.values[k * inF + i]!;
+      sum += s * s;
+    }
+  return scale * Math.sqrt(sum);
+}
+
+test('three configurations (demo L, M, S) on one description: columns, charts, numbers, download', async ({
+  page,
+}, testInfo) => {
+  await openApp(page);
+  await page.getByTestId('tab-compare').click();
+  await page.getByTestId('compare-mode-configs').click();
+  await page.getByTestId('compare-description').fill('Translate English recipes into French.');
+  for (const [i, id] of ['demo-L', 'demo-M', 'demo-S'].entries()) {
+    await page.getByTestId(`config-${i}-model`).selectOption(id);
+    await page.getByTestId(`config-${i}-backend`).selectOption(i === 2 ? 'webgpu' : 'wasm');
+  }
+  await runComparison(page, 3);
+
+  for (const [i, v] of ['L', 'M', 'S'].entries()) {
+    await expect(page.getByTestId(`compare-column-${i}-variant`)).toContainText(`T2L-${v}`);
+    await expect(page.getByTestId(`compare-column-${i}-size`)).toContainText('safetensors');
+    await expect(page.getByTestId(`compare-column-${i}-time`)).toContainText(/\d/);
+  }
+  await expect(page.getByTestId('compare-column-0-backend')).toHaveAttribute(
+    'data-backend',
+    'wasm',
+  );
+  await expect(page.getByTestId('compare-column-2-backend')).toHaveAttribute(
+    'data-backend',
+    'webgpu',
+  );
+
+  // The charts are drawn (ECharts SVG): 3×3 cosine cells, 4 layers × 2 modules per heatmap, bars.
+  await expectChartDrawn(page, 'chart-cosine-canvas', 9);
+  await expectChartDrawn(page, 'chart-stages-canvas', 3);
+  for (let i = 0; i < 3; i++) await expectChartDrawn(page, `chart-norms-${i}-canvas`, 8);
+  await expect(page.getByTestId('chart-cosine-canvas').locator('svg')).toContainText('1.000');
+  await page.getByTestId('compare-results').screenshot({
+    path: testInfo.outputPath('compare-configurations.png'),
+  });
+  await testInfo.attach('compare-configurations', {
+    path: testInfo.outputPath('compare-configurations.png'),
+    contentType: 'image/png',
+  });
+
+  // The similarity matrix: ones on the diagonal, symmetric (table view and CSV alike).
+  const cosineCard = page.getByTestId('chart-cosine');
+  const matrix = await tableNumbers(cosineCard, 'chart-cosine');
+  expectSymmetricWithUnitDiagonal(matrix, 3);
+  const csv = await saved(page, () => cosineCard.getByTestId('chart-cosine-csv').click());
+  expect(csv.name).toBe('cosine-similarity.csv');
+  const rows = parseCsv(new TextDecoder().decode(csv.bytes));
+  expect(rows[0]![0]).toBe('adapter');
+  const fromCsv = rows.slice(1).map((r) => r.slice(1).map(Number));
+  expectSymmetricWithUnitDiagonal(fromCsv, 3);
+  expect(fromCsv).toEqual(matrix);
+
+  // The stage table has a time for every stage of every column.
+  const stages = await tableNumbers(page.getByTestId('chart-stages'), 'chart-stages');
+  expect(stages).toHaveLength(3);
+  for (const r of stages) for (const v of r) expect(v).toBeGreaterThanOrEqual(0);
+
+  // Download from a column: a PEFT zip of T2L-M, whose ΔW norms are the heatmap's numbers.
+  const zip = await saved(page, () => page.getByTestId('compare-column-1-zip').click());
+  expect(zip.name).toMatch(/^t2l-translate-english-recipes-into-french\.zip$/);
+  const files = unzip(zip.bytes);
+  expect(Object.keys(files).sort()).toEqual(
+    ['README.md', 'adapter_config.json', 'adapter_model.safetensors'].sort(),
+  );
+  const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json'])) as {
+    r: number;
+    lora_alpha: number;
+    use_rslora: boolean;
+  };
+  const { tensors, metadata } = parseSafetensorsIndependently(files['adapter_model.safetensors']!);
+  expect(metadata?.['t2l.variant']).toBe('M');
+  const scale = config.use_rslora
+    ? config.lora_alpha / Math.sqrt(config.r)
+    : config.lora_alpha / config.r;
+  const norms = await tableNumbers(page.getByTestId('chart-norms-1'), 'chart-norms-1');
+  expect(norms).toHaveLength(4);
+  for (const [l, row] of norms.entries()) {
+    for (const [m, module] of ['q_proj', 'v_proj'].entries()) {
+      const expected = explicitNorm(tensors, l, module, scale);
+      expect(Math.abs(row[m]! - expected) / expected).toBeLessThan(1e-5);
+    }
+  }
+});
+
+test('one configuration on three descriptions; the history keeps them across a reload, byte for byte', async ({
+  page,
+}, testInfo) => {
+  await openApp(page);
+  await page.getByTestId('tab-compare').click();
+  await page.getByTestId('compare-mode-descriptions').click();
+  await page.getByTestId('single-model').selectOption('demo-S');
+  await page.getByTestId('single-backend').selectOption('wasm');
+  const descriptions = [
+    'Answer questions about chemistry.',
+    'Write Python functions from docstrings.',
+    'Classify the sentiment of tweets.',
+  ];
+  for (const [i, d] of descriptions.entries()) {
+    await page.getByTestId(`compare-description-${i}`).fill(d);
+  }
+  await runComparison(page, 3);
+  await expectChartDrawn(page, 'chart-cosine-canvas', 9);
+  await page.getByTestId('compare-results').screenshot({
+    path: testInfo.outputPath('compare-descriptions.png'),
+  });
+  const matrix = await tableNumbers(page.getByTestId('chart-cosine'), 'chart-cosine');
+  expectSymmetricWithUnitDiagonal(matrix, 3);
+  // Different descriptions give different adapters.
+  expect(matrix[0]![1]).toBeLessThan(1 - 1e-6);
+
+  const fromColumns: Uint8Array[] = [];
+  for (let i = 0; i < 3; i++) {
+    fromColumns.push(
+      (await saved(page, () => page.getByTestId(`compare-column-${i}-zip`).click())).bytes,
+    );
+  }
+
+  // History: newest first, all three, searchable.
+  await page.getByTestId('tab-history').click();
+  const items = page.getByTestId('history-item');
+  await expect(items).toHaveCount(3);
+  await expect(items.getByTestId('history-description')).toHaveText([...descriptions].reverse());
+  await page.getByTestId('history-search').fill('python');
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toContainText('Write Python functions');
+  await page.getByTestId('history-search').fill('');
+
+  // After a reload every adapter is still listed, and re-downloads the very same bytes.
+  await page.reload();
+  await page.getByTestId('tab-history').click();
+  await expect(items).toHaveCount(3);
+  await expect(items.getByTestId('history-description')).toHaveText([...descriptions].reverse());
+  for (const [k, d] of descriptions.entries()) {
+    const item = items.filter({ hasText: d });
+    const zip = await saved(page, () => item.getByTestId('history-zip').click());
+    expect(zip.name).toMatch(/^t2l-.*\.zip$/);
+    expect(Buffer.from(zip.bytes).equals(Buffer.from(fromColumns[k]!))).toBe(true);
+    const st = await saved(page, () => item.getByTestId('history-safetensors').click());
+    expect(
+      Buffer.from(st.bytes).equals(
+        Buffer.from(unzip(fromColumns[k]!)['adapter_model.safetensors']!),
+      ),
+    ).toBe(true);
+  }
+
+  // Delete one: gone, and still gone after a reload.
+  await items.filter({ hasText: descriptions[0]! }).getByTestId('history-delete').click();
+  await expect(items).toHaveCount(2);
+  await page.reload();
+  await page.getByTestId('tab-history').click();
+  await expect(items).toHaveCount(2);
+
+  // The share link of an entry reproduces its settings in the Generate view.
+  const href = await items
+    .filter({ hasText: descriptions[1]! })
+    .getByTestId('history-link')
+    .getAttribute('href');
+  expect(href).toContain('model=demo-S');
+  await page.goto(href!);
+  await expect(page.getByTestId('model-demo-S').locator('input')).toBeChecked();
+  await expect(page.locator('#description')).toHaveValue(descriptions[1]!);
+  await expect(
+    page.getByRole('radiogroup', { name: 'Backend' }).getByRole('radio', { name: /wasm/ }),
+  ).toBeChecked();
+});
+
+test('blend: a slider mixes two descriptions, and the adapter records the mix', async ({
+  page,
+}) => {
+  await openApp(page);
+  await page.getByTestId('tab-compare').click();
+  await page.getByTestId('compare-mode-blend').click();
+  await page.getByTestId('single-model').selectOption('demo-S');
+  await page.getByTestId('blend-a').fill('Solve math word problems.');
+  await page.getByTestId('blend-b').fill('Write short poems.');
+  await page.getByTestId('blend-weight').fill('0.25');
+  await expect(page.getByTestId('blend-weight-value')).toHaveText('75% A · 25% B');
+  await runComparison(page, 3);
+  await expect(page.getByTestId('compare-column-1-blend')).toContainText('w = 0.25');
+
+  const st = await saved(page, () => page.getByTestId('compare-column-1-safetensors').click());
+  const { metadata } = parseSafetensorsIndependently(st.bytes);
+  const blend = JSON.parse(metadata!['t2l.blend']!) as { a: string; b: string; weight_b: number };
+  expect(blend).toMatchObject({
+    a: 'Solve math word problems.',
+    b: 'Write short poems.',
+    weight_b: 0.25,
+  });
+
+  const m = await tableNumbers(page.getByTestId('chart-cosine'), 'chart-cosine');
+  expectSymmetricWithUnitDiagonal(m, 3);
+  // The blend is a different adapter from either end.
+  expect(m[0]![1]).toBeLessThan(1 - 1e-6);
+  expect(m[1]![2]).toBeLessThan(1 - 1e-6);
+
+  // Its share link reopens the blend.
+  const href = await page.getByTestId('compare-column-1-link').getAttribute('href');
+  await page.goto(href!);
+  await expect(page.getByTestId('blend-a')).toHaveValue('Solve math word problems.');
+  await expect(page.getByTestId('blend-b')).toHaveValue('Write short poems.');
+  await expect(page.getByTestId('blend-weight')).toHaveValue('0.25');
+});
+
+test('a share link sets the Generate view', async ({ page }) => {
+  await page.goto(
+    '/?model=demo-M&backend=wasm&precision=fp16&dtype=float16&d=Summarize+legal+contracts.',
+  );
+  await expect(page.getByTestId('model-demo-M').locator('input')).toBeChecked();
+  await expect(page.locator('#description')).toHaveValue('Summarize legal contracts.');
+  await expect(page.locator('#dtype')).toHaveValue('float16');
+  await expect(page.locator('#precision')).toHaveValue('fp16');
+  // The address bar is tidied so a reload keeps later edits.
+  expect(new URL(page.url()).search).toBe('');
+});
+
+async function generateOnce(page: Page, description: string): Promise<void> {
+  await page.getByTestId('model-demo-S').click();
+  await page
+    .getByRole('radiogroup', { name: 'Backend' })
+    .getByText('wasm', { exact: true })
+    .click();
+  await page.locator('#description').fill(description);
+  await page.getByRole('button', { name: 'Generate adapter' }).click();
+  await expect(page.getByTestId('result')).toBeVisible({ timeout: 150_000 });
+}
+
+test('a full disk is a clear message, and the adapter stays downloadable', async ({ page }) => {
+  // The quota estimate says there is no room left.
+  await page.addInitScript(() => {
+    Object.defineProperty(navigator.storage, 'estimate', {
+      value: async () => ({ usage: 999_999_900, quota: 1_000_000_000 }),
+    });
+  });
+  await openApp(page);
+  await generateOnce(page, 'Extract dates from emails.');
+  await expect(page.getByTestId('tab-history')).toContainText('1');
+  await page.getByTestId('tab-history').click();
+  const warning = page.getByTestId('history-warning');
+  await expect(warning).toBeVisible();
+  await expect(warning).toContainText('Browser storage is full');
+  await expect(warning).toContainText('was not added to the history');
+  await expect(page.getByTestId('history-unsaved-item')).toContainText(
+    'Extract dates from emails.',
+  );
+  const zip = await saved(page, () => page.getByTestId('history-unsaved-zip').click());
+  expect(Object.keys(unzip(zip.bytes))).toContain('adapter_model.safetensors');
+  await expect(page.getByTestId('history-item')).toHaveCount(0);
+});
+
+test('a QuotaExceededError from IndexedDB is a clear message, never a silent loss', async ({
+  page,
+}) => {
+  await page.addInitScript(() => {
+    const add = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function (
+      this: IDBObjectStore,
+      ...args: Parameters<typeof add>
+    ) {
+      if (this.name === 'entries') throw new DOMException('Quota exceeded.', 'QuotaExceededError');
+      return add.apply(this, args);
+    };
+  });
+  await openApp(page);
+  await generateOnce(page, 'Tag parts of speech.');
+  await page.getByTestId('tab-history').click();
+  await expect(page.getByTestId('history-warning')).toContainText('storage is full');
+  await expect(page.getByTestId('history-unsaved-item')).toContainText('Tag parts of speech.');
+});

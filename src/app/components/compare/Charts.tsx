@@ -1,0 +1,181 @@
+/** The Compare charts: ‖ΔW‖_F per layer and module, cosine similarities, and time per stage. */
+import { useMemo } from 'react';
+import { cosineTable, normTable, stageTable } from '../../services/chart-data';
+import type { ColumnOutcome } from '../../stores/compare';
+import { STAGES } from '../../worker/protocol';
+import { STAGE_LABEL } from '../ProgressView';
+import { ChartCard } from './ChartCard';
+import { EChart, type ChartOption } from './EChart';
+
+const TEXT = '#71717a';
+
+export function NormHeatmap({ column, index }: { column: ColumnOutcome; index: number }) {
+  const table = useMemo(() => normTable(column), [column]);
+  const option = useMemo<ChartOption | null>(() => {
+    if (!table) return null;
+    const modules = table.header.slice(1);
+    const values = table.rows.flatMap((r) => r.values.map((v) => v ?? 0));
+    return {
+      tooltip: { position: 'top' },
+      grid: { left: 56, right: 12, top: 8, bottom: 64 },
+      xAxis: {
+        type: 'category',
+        data: modules,
+        axisLabel: { color: TEXT },
+        splitArea: { show: true },
+      },
+      yAxis: {
+        type: 'category',
+        data: table.rows.map((r) => `layer ${r.label}`),
+        axisLabel: { color: TEXT },
+        splitArea: { show: true },
+      },
+      visualMap: {
+        min: Math.min(...values),
+        max: Math.max(...values),
+        calculable: false,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 4,
+        itemHeight: 80,
+        textStyle: { color: TEXT },
+        inRange: { color: ['#eef2ff', '#818cf8', '#312e81'] },
+      },
+      series: [
+        {
+          name: '‖ΔW‖_F',
+          type: 'heatmap',
+          data: table.rows.flatMap((r, y) => r.values.map((v, x) => [x, y, v ?? 0])),
+          label: {
+            show: true,
+            formatter: (p: { value: number[] }) => p.value[2]!.toPrecision(3),
+            fontSize: 10,
+          },
+        },
+      ],
+    };
+  }, [table]);
+  if (!table || !option) return null;
+  const rows = table.rows.length;
+  return (
+    <ChartCard
+      title={`‖ΔW‖_F per layer · ${column.label}`}
+      table={table}
+      csvName={`delta-w-norms-${index + 1}`}
+      digits={5}
+      testId={`chart-norms-${index}`}
+    >
+      <EChart
+        option={option}
+        label={`Heatmap of the Frobenius norm of each layer's update for ${column.label}`}
+        height={Math.min(520, 90 + rows * 26)}
+        testId={`chart-norms-${index}-canvas`}
+      />
+    </ChartCard>
+  );
+}
+
+export function CosineMatrix({
+  columns,
+  matrix,
+}: {
+  columns: ColumnOutcome[];
+  matrix: (number | null)[][];
+}) {
+  const table = useMemo(() => cosineTable(columns, matrix), [columns, matrix]);
+  const option = useMemo<ChartOption>(() => {
+    const labels = columns.map((c) => c.label);
+    return {
+      tooltip: { position: 'top' },
+      grid: { left: 110, right: 12, top: 8, bottom: 90 },
+      xAxis: { type: 'category', data: labels, axisLabel: { color: TEXT, rotate: 20 } },
+      yAxis: { type: 'category', data: labels, axisLabel: { color: TEXT }, inverse: true },
+      visualMap: {
+        min: -1,
+        max: 1,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 4,
+        itemHeight: 120,
+        textStyle: { color: TEXT },
+        inRange: { color: ['#b91c1c', '#f4f4f5', '#4338ca'] },
+      },
+      series: [
+        {
+          name: 'cosine similarity',
+          type: 'heatmap',
+          data: matrix.flatMap((row, y) =>
+            row.map((v, x) => [x, y, v === null ? '-' : v] as [number, number, number | string]),
+          ),
+          label: {
+            show: true,
+            formatter: (p: { value: (number | string)[] }) =>
+              typeof p.value[2] === 'number' ? p.value[2].toFixed(3) : '—',
+          },
+        },
+      ],
+    };
+  }, [columns, matrix]);
+  return (
+    <ChartCard
+      title="Cosine similarity of the updates ΔW"
+      note="All layers and modules as one vector; 1 on the diagonal. Computed from r×r traces, without forming ΔW."
+      table={table}
+      csvName="cosine-similarity"
+      digits={6}
+      testId="chart-cosine"
+    >
+      <EChart
+        option={option}
+        label="Matrix of cosine similarities between the adapters"
+        height={Math.max(220, 110 + columns.length * 40)}
+        testId="chart-cosine-canvas"
+      />
+    </ChartCard>
+  );
+}
+
+const STAGE_COLORS = ['#0ea5e9', '#8b5cf6', '#6366f1', '#10b981'];
+
+export function StageBars({ columns }: { columns: ColumnOutcome[] }) {
+  const table = useMemo(() => stageTable(columns), [columns]);
+  const option = useMemo<ChartOption>(
+    () => ({
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      legend: { top: 0, textStyle: { color: TEXT } },
+      grid: { left: 110, right: 16, top: 32, bottom: 28 },
+      xAxis: { type: 'value', name: 'ms', axisLabel: { color: TEXT } },
+      yAxis: {
+        type: 'category',
+        data: columns.map((c) => c.label),
+        axisLabel: { color: TEXT },
+        inverse: true,
+      },
+      series: STAGES.map((s, k) => ({
+        name: STAGE_LABEL[s],
+        type: 'bar',
+        stack: 'time',
+        itemStyle: { color: STAGE_COLORS[k] },
+        data: columns.map((c) => (c.result ? Math.round(c.result.timings[s] * 10) / 10 : 0)),
+      })),
+    }),
+    [columns],
+  );
+  return (
+    <ChartCard
+      title="Time per stage"
+      note="The first column also pays for loading; later ones find models and encoder in memory."
+      table={table}
+      csvName="stage-times"
+      digits={1}
+      testId="chart-stages"
+    >
+      <EChart
+        option={option}
+        label="Bar chart of the time each stage took, per adapter"
+        height={Math.max(160, 70 + columns.length * 34)}
+        testId="chart-stages-canvas"
+      />
+    </ChartCard>
+  );
+}

@@ -1,0 +1,11 @@
+import { CompareForm } from './CompareForm';
+import { CompareResults } from './CompareColumns';
+
+export function CompareView() {
+  return (
+    <div className="flex flex-col gap-5" data-testid="compare-view">
+      <CompareForm />
+      <CompareResults />
+    </div>
+  );
+}

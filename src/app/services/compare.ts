@@ -1,0 +1,285 @@
+/**
+ * Runs a comparison: one generation per column, in turn (they share the worker), each keeping its
+ * adapter in the worker for analysis; then one cosines call over all columns. Every adapter made
+ * here also goes into the history.
+ */
+import { useCapabilities } from '../stores/capabilities';
+import { LOCAL_ID, useCatalog } from '../stores/catalog';
+import {
+  MAX_CONFIGS,
+  MAX_DESCRIPTIONS,
+  useCompare,
+  type ColumnConfig,
+  type ColumnOutcome,
+  type CompareState,
+} from '../stores/compare';
+import { useDraft } from '../stores/draft';
+import { useSettings } from '../stores/settings';
+import type { GenerateRequest, ModelSource } from '../worker/protocol';
+import { chooseBackends } from './backend-choice';
+import { encoderTable, remoteModelName, toModelSource, type CatalogEntry } from './catalog';
+import { explainError } from './error-hints';
+import { resolvePrecision } from './generation';
+import { recordAdapter } from './history';
+import { detectCapabilities } from './init';
+import { allEntries, selectedEntry } from './models';
+import { saveBytes } from './save-file';
+import type { SharedSettings } from './share-link';
+import { WorkerCallError, workerClient } from './worker-client';
+
+function entries(): CatalogEntry[] {
+  return allEntries(useCatalog.getState(), useSettings.getState().userModels);
+}
+
+function entryFor(modelId: string): CatalogEntry | undefined {
+  return selectedEntry(entries(), modelId);
+}
+
+const short = (text: string, n = 28) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
+
+/** The columns a comparison will have, from what the form holds. */
+export function plannedColumns(s: CompareState): ColumnOutcome[] {
+  const base = (config: ColumnConfig, description: string) => ({
+    config,
+    description,
+    status: 'waiting' as const,
+    stage: null,
+  });
+  const variant = (c: ColumnConfig) => entryFor(c.modelId)?.name ?? c.modelId;
+  switch (s.mode) {
+    case 'configs':
+      return s.configs.map((c, i) => ({
+        ...base(c, s.description),
+        label: `${i + 1} · ${short(variant(c), 18)}`,
+        caption: `${variant(c)} · ${c.backend} · ${c.precision} · ${c.dtype}`,
+      }));
+    case 'descriptions':
+      return s.descriptions.map((d, i) => ({
+        ...base(s.single, d),
+        label: `${i + 1} · ${short(d, 18)}`,
+        caption: d,
+      }));
+    case 'blend': {
+      const { a, b, weight } = s.blend;
+      return [
+        { ...base(s.single, a), label: 'A', caption: a },
+        {
+          ...base(s.single, a),
+          blend: { with: b, weight },
+          label: `blend ${weight.toFixed(2)}`,
+          caption: `${Math.round((1 - weight) * 100)}% A + ${Math.round(weight * 100)}% B`,
+        },
+        { ...base(s.single, b), label: 'B', caption: b },
+      ];
+    }
+  }
+}
+
+/** Why the form cannot run yet, or null. */
+export function compareProblem(s: CompareState): string | null {
+  const cols = plannedColumns(s);
+  if (s.mode === 'configs' && (cols.length < 2 || cols.length > MAX_CONFIGS))
+    return `Compare 2 to ${MAX_CONFIGS} configurations.`;
+  if (s.mode === 'descriptions' && (cols.length < 2 || cols.length > MAX_DESCRIPTIONS))
+    return `Compare 2 to ${MAX_DESCRIPTIONS} descriptions.`;
+  if (cols.some((c) => !c.description.trim()) || (s.mode === 'blend' && !s.blend.b.trim()))
+    return 'Every description needs some text.';
+  return null;
+}
+
+function request(column: ColumnOutcome, key: string): GenerateRequest | string {
+  const entry = entryFor(column.config.modelId);
+  if (!entry) return 'There is no model to run.';
+  const caps = useCapabilities.getState().caps;
+  if (!caps) return 'The generation worker did not start.';
+  const settings = useSettings.getState();
+  const catalog = useCatalog.getState();
+  const choice = chooseBackends(column.config.backend, caps, {
+    remoteConfigured: Boolean(settings.remoteUrl),
+    ...(entry.remoteFirst ? { remoteFirst: true } : {}),
+    ...(entry.size ? { modelBytes: entry.size } : {}),
+  });
+  if (!choice.ok) return choice.reason;
+  const local = entry.id === LOCAL_ID ? catalog.local : null;
+  const model: ModelSource = local
+    ? { kind: 'files', label: local.label, files: local.files }
+    : toModelSource(entry);
+  return {
+    model,
+    encoders: encoderTable(catalog.catalog),
+    descriptions: [column.description],
+    backends: choice.backends,
+    backendReason: choice.reason,
+    remoteModel: local ? local.label : remoteModelName(entry),
+    dtype: column.config.dtype,
+    precision: resolvePrecision(column.config.precision, choice.backends),
+    encoderDtype: useDraft.getState().encoderDtype,
+    analysisKey: key,
+    ...(column.blend ? { blend: column.blend } : {}),
+    ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
+    ...(settings.remoteUrl
+      ? {
+          remote: {
+            url: settings.remoteUrl,
+            ...(settings.remoteToken ? { token: settings.remoteToken } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+export function columnSettings(c: ColumnOutcome): SharedSettings {
+  return {
+    view: 'generate',
+    modelId: c.config.modelId,
+    backend: c.config.backend,
+    precision: c.config.precision,
+    dtype: c.config.dtype,
+    description: c.description,
+    ...(c.blend ? { blendWith: c.blend.with, blendWeight: c.blend.weight } : {}),
+  };
+}
+
+let controller: AbortController | null = null;
+let runs = 0;
+
+function setColumn(i: number, patch: Partial<ColumnOutcome>): void {
+  useCompare.setState((s) => ({
+    columns: s.columns.map((c, j) => (j === i ? { ...c, ...patch } : c)),
+  }));
+}
+
+export async function runCompare(): Promise<void> {
+  const state = useCompare.getState();
+  if (state.running) return;
+  const problem = compareProblem(state);
+  if (problem) return void useCompare.setState({ error: problem });
+  const columns = plannedColumns(state);
+  useCompare.setState({ running: true, columns, cosines: null, error: null });
+  if (!useCapabilities.getState().caps) await detectCapabilities();
+  controller = new AbortController();
+  const signal = controller.signal;
+  const run = ++runs;
+  const ids: (string | null)[] = [];
+  try {
+    for (const [i, column] of columns.entries()) {
+      if (signal.aborted) break;
+      const req = request(column, `cmp${run}-${i}`);
+      if (typeof req === 'string') {
+        setColumn(i, { status: 'error', error: req });
+        ids.push(null);
+        continue;
+      }
+      setColumn(i, { status: 'running', stage: 'load' });
+      try {
+        const result = await workerClient().call('generate', req, {
+          signal,
+          onProgress: (p) => {
+            if (p.type === 'stage') setColumn(i, { stage: p.stage });
+          },
+        });
+        const adapter = result.adapters[0]!;
+        const analysis = result.analysis?.[0];
+        const modelName = entryFor(column.config.modelId)?.name ?? column.config.modelId;
+        setColumn(i, {
+          status: 'done',
+          stage: null,
+          modelName,
+          result: { model: result.model, backend: result.backend, timings: result.timings },
+          adapter,
+          ...(analysis ? { analysis } : {}),
+        });
+        ids.push(analysis?.id ?? null);
+        void recordAdapter({
+          result,
+          adapter,
+          modelId: column.config.modelId,
+          modelName,
+          dtype: column.config.dtype,
+          settings: columnSettings(column),
+          ...(column.blend ? { blend: column.blend } : {}),
+        });
+      } catch (e) {
+        ids.push(null);
+        const message =
+          e instanceof WorkerCallError
+            ? e.detail.code === 'cancelled'
+              ? 'Cancelled.'
+              : explainError(e.detail).message
+            : e instanceof Error
+              ? e.message
+              : String(e);
+        setColumn(i, { status: 'error', stage: null, error: message });
+      }
+    }
+    const known = ids.filter((x): x is string => x !== null);
+    if (known.length >= 2 && !signal.aborted) {
+      const matrix = await workerClient().call('cosines', { ids: known }, { signal });
+      // Back onto all columns, with null for those that failed.
+      const at = ids.map((id) => (id === null ? -1 : known.indexOf(id)));
+      useCompare.setState({
+        cosines: at.map((a) => at.map((b) => (a < 0 || b < 0 ? null : (matrix[a]![b] ?? null)))),
+      });
+    }
+  } catch (e) {
+    if (!(e instanceof WorkerCallError && e.detail.code === 'cancelled')) {
+      useCompare.setState({ error: e instanceof Error ? e.message : String(e) });
+    }
+  } finally {
+    controller = null;
+    useCompare.setState({ running: false });
+  }
+}
+
+export function cancelCompare(): void {
+  controller?.abort();
+}
+
+export function downloadColumn(c: ColumnOutcome, format: 'zip' | 'safetensors' | 'gguf'): void {
+  const a = c.adapter;
+  if (!a) return;
+  if (format === 'zip') saveBytes(a.zip, `${a.stem}.zip`, 'application/zip');
+  else if (format === 'safetensors') saveBytes(a.safetensors, 'adapter_model.safetensors');
+  else if (a.gguf) saveBytes(a.gguf, `${a.stem}.gguf`);
+}
+
+/** Form edits. */
+export const compareActions = {
+  setMode: (mode: CompareState['mode']) => useCompare.setState({ mode }),
+  setDescription: (description: string) => useCompare.setState({ description }),
+  setConfig: (i: number, patch: Partial<ColumnConfig>) =>
+    useCompare.setState((s) => ({
+      configs: s.configs.map((c, j) => (j === i ? { ...c, ...patch } : c)),
+    })),
+  addConfig: () =>
+    useCompare.setState((s) =>
+      s.configs.length >= MAX_CONFIGS
+        ? s
+        : { configs: [...s.configs, { ...s.configs[s.configs.length - 1]! }] },
+    ),
+  removeConfig: (i: number) =>
+    useCompare.setState((s) =>
+      s.configs.length <= 2 ? s : { configs: s.configs.filter((_, j) => j !== i) },
+    ),
+  setSingle: (patch: Partial<ColumnConfig>) =>
+    useCompare.setState((s) => ({ single: { ...s.single, ...patch } })),
+  setDescriptionAt: (i: number, text: string) =>
+    useCompare.setState((s) => ({
+      descriptions: s.descriptions.map((d, j) => (j === i ? text : d)),
+    })),
+  addDescription: () =>
+    useCompare.setState((s) =>
+      s.descriptions.length >= MAX_DESCRIPTIONS ? s : { descriptions: [...s.descriptions, ''] },
+    ),
+  removeDescription: (i: number) =>
+    useCompare.setState((s) =>
+      s.descriptions.length <= 2 ? s : { descriptions: s.descriptions.filter((_, j) => j !== i) },
+    ),
+  setBlend: (patch: Partial<CompareState['blend']>) =>
+    useCompare.setState((s) => ({ blend: { ...s.blend, ...patch } })),
+};
+
+/** The models a column may use. */
+export function modelChoices(): CatalogEntry[] {
+  return entries();
+}
