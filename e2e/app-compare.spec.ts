@@ -325,6 +325,24 @@ test('a share link sets the Generate view', async ({ page }) => {
   await expect(page.locator('#precision')).toHaveValue('fp16');
   // The address bar is tidied so a reload keeps later edits.
   expect(new URL(page.url()).search).toBe('');
+
+  // A generation in this view goes into the history, with a link back to its settings.
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking');
+  await generateOnce(page, 'Summarize legal contracts.');
+  await page.getByTestId('tab-history').click();
+  const item = page.getByTestId('history-item');
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText('Summarize legal contracts.');
+  await expect(item).toContainText('float16');
+  const href = (await item.getByTestId('history-link').getAttribute('href'))!;
+  const q = new URL(href).searchParams;
+  expect(Object.fromEntries(q)).toMatchObject({
+    model: 'demo-S',
+    backend: 'wasm',
+    precision: 'fp16',
+    dtype: 'float16',
+    d: 'Summarize legal contracts.',
+  });
 });
 
 async function generateOnce(page: Page, description: string): Promise<void> {

@@ -47,12 +47,23 @@ export function plannedColumns(s: CompareState): ColumnOutcome[] {
   });
   const variant = (c: ColumnConfig) => entryFor(c.modelId)?.name ?? c.modelId;
   switch (s.mode) {
-    case 'configs':
-      return s.configs.map((c, i) => ({
-        ...base(c, s.description),
-        label: `${i + 1} · ${short(variant(c), 18)}`,
-        caption: `${variant(c)} · ${c.backend} · ${c.precision} · ${c.dtype}`,
-      }));
+    case 'configs': {
+      // Axis labels name only what differs between the columns.
+      const differs = (k: keyof ColumnConfig) => new Set(s.configs.map((c) => c[k])).size > 1;
+      return s.configs.map((c, i) => {
+        const parts = [
+          ...(differs('modelId') ? [short(variant(c).replace(/\s*\(.*\)$/, ''), 16)] : []),
+          ...(differs('backend') ? [c.backend] : []),
+          ...(differs('precision') ? [c.precision] : []),
+          ...(differs('dtype') ? [c.dtype] : []),
+        ];
+        return {
+          ...base(c, s.description),
+          label: [String(i + 1), ...parts].join(' · '),
+          caption: `${variant(c)} · ${c.backend} · ${c.precision} · ${c.dtype}`,
+        };
+      });
+    }
     case 'descriptions':
       return s.descriptions.map((d, i) => ({
         ...base(s.single, d),

@@ -87,8 +87,12 @@ export function CosineMatrix({
     const labels = columns.map((c) => c.label);
     return {
       tooltip: { position: 'top' },
-      grid: { left: 110, right: 12, top: 8, bottom: 90 },
-      xAxis: { type: 'category', data: labels, axisLabel: { color: TEXT, rotate: 20 } },
+      grid: { left: 150, right: 12, top: 8, bottom: 64 },
+      xAxis: {
+        type: 'category',
+        data: labels,
+        axisLabel: { color: TEXT, formatter: (v: string) => v.split(' · ')[0] },
+      },
       yAxis: { type: 'category', data: labels, axisLabel: { color: TEXT }, inverse: true },
       visualMap: {
         min: -1,
@@ -143,7 +147,7 @@ export function StageBars({ columns }: { columns: ColumnOutcome[] }) {
     () => ({
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       legend: { top: 0, textStyle: { color: TEXT } },
-      grid: { left: 110, right: 16, top: 32, bottom: 28 },
+      grid: { left: 150, right: 24, top: 32, bottom: 28 },
       xAxis: { type: 'value', name: 'ms', axisLabel: { color: TEXT } },
       yAxis: {
         type: 'category',
