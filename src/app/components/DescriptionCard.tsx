@@ -1,6 +1,7 @@
 import { useDraft } from '../stores/draft';
 import { EXAMPLES } from '../services/examples';
 import { shortcutLabel } from '../services/shortcut';
+import { GenerateBar } from './GenerateBar';
 import { Card, Kbd } from './ui';
 
 export function DescriptionCard() {
@@ -37,9 +38,14 @@ export function DescriptionCard() {
             {ex.label}
           </button>
         ))}
-        <span className="ml-auto text-xs text-zinc-400 tabular-nums">
-          {description.length > 0 ? `${description.length} characters` : ''}
+      </div>
+      <div className="mt-4 flex flex-wrap items-center justify-between gap-3 border-t border-zinc-100 pt-4 dark:border-zinc-800">
+        <span className="text-xs text-zinc-400 tabular-nums">
+          {description.length > 0
+            ? `${description.length} characters`
+            : 'Saved in this browser as you type'}
         </span>
+        <GenerateBar />
       </div>
     </Card>
   );

@@ -173,16 +173,7 @@ export function ModelPicker() {
   const selected = selectedEntry(entries, modelId);
 
   return (
-    <Card
-      title="Hypernetwork"
-      aside={
-        selected && (
-          <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">
-            {selected.description}
-          </span>
-        )
-      }
-    >
+    <Card title="Hypernetwork">
       {catalog.status === 'loading' && (
         <p className="flex items-center gap-2 text-sm text-zinc-500">
           <Spinner /> Loading the model catalog…
@@ -199,14 +190,14 @@ export function ModelPicker() {
           const items = entries.filter((e) => groupOf(e) === g.id);
           if (g.id !== 'yours' && items.length === 0) return null;
           return (
-            <fieldset key={g.id} className="flex flex-col gap-1.5">
+            <fieldset key={g.id} className="flex min-w-0 flex-col gap-1.5">
               <legend className="mb-1.5 text-xs">
                 <span className="font-semibold tracking-wide text-zinc-700 uppercase dark:text-zinc-300">
                   {g.title}
                 </span>
                 <span className="ml-2 text-zinc-500 dark:text-zinc-400">{g.note}</span>
               </legend>
-              <div className={cx('grid gap-1.5', g.id !== 'yours' && 'sm:grid-cols-2')}>
+              <div className={cx('grid grid-cols-1 gap-1.5', g.id !== 'yours' && 'sm:grid-cols-2')}>
                 {items.map((e) => (
                   <ModelOption
                     key={e.id}

@@ -36,7 +36,7 @@ export function OptionsCard() {
   return (
     <Card title="Options">
       <div className="flex flex-col gap-4">
-        <fieldset>
+        <fieldset className="min-w-0">
           <legend className={label}>Backend</legend>
           <div
             className="inline-flex flex-wrap rounded-lg border border-zinc-300 p-0.5 dark:border-zinc-700"

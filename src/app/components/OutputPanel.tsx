@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { useRun } from '../stores/run';
 import { ErrorPanel } from './ErrorPanel';
 import { ProgressView } from './ProgressView';
@@ -29,20 +30,31 @@ function EmptyState() {
 export function OutputPanel() {
   const status = useRun((s) => s.status);
   const hasResult = useRun((s) => s.result !== null);
+  const ref = useRef<HTMLDivElement>(null);
+  // On narrow screens the panel sits below the form: bring the outcome into view.
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || (status !== 'done' && status !== 'error')) return;
+    if (el.getBoundingClientRect().top > window.innerHeight) {
+      el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }
+  }, [status]);
   return (
-    <Card className="lg:sticky lg:top-6" aria-live="polite">
-      {status === 'running' && <ProgressView />}
-      {status === 'error' && <ErrorPanel />}
-      {status === 'cancelled' && (
-        <p
-          className="mb-4 rounded-lg bg-zinc-100 px-3 py-2 text-sm text-zinc-700 dark:bg-zinc-800 dark:text-zinc-200"
-          data-testid="cancelled"
-        >
-          Cancelled. Nothing partial was kept; generate again whenever you like.
-        </p>
-      )}
-      {(status === 'done' || (status === 'cancelled' && hasResult)) && <ResultCard />}
-      {(status === 'idle' || (status === 'cancelled' && !hasResult)) && <EmptyState />}
-    </Card>
+    <div ref={ref} className="scroll-mt-4 lg:sticky lg:top-6">
+      <Card aria-live="polite">
+        {status === 'running' && <ProgressView />}
+        {status === 'error' && <ErrorPanel />}
+        {status === 'cancelled' && (
+          <p
+            className="mb-4 rounded-lg bg-zinc-100 px-3 py-2 text-sm text-zinc-700 dark:bg-zinc-800 dark:text-zinc-200"
+            data-testid="cancelled"
+          >
+            Cancelled. Nothing partial was kept; generate again whenever you like.
+          </p>
+        )}
+        {(status === 'done' || (status === 'cancelled' && hasResult)) && <ResultCard />}
+        {(status === 'idle' || (status === 'cancelled' && !hasResult)) && <EmptyState />}
+      </Card>
+    </div>
   );
 }

@@ -23,11 +23,14 @@ function Elapsed({ since }: { since: number }) {
 function FileRow({ file }: { file: FileProgress }) {
   const fraction = file.total ? file.loaded / file.total : null;
   const state = {
-    downloading: <Badge tone="indigo">downloading</Badge>,
+    downloading: (
+      <Badge tone="indigo">{file.loaded === 0 ? 'waiting for server' : 'downloading'}</Badge>
+    ),
     retrying: <Badge tone="amber">reconnecting</Badge>,
     cached: <Badge tone="green">from cache</Badge>,
     done: <Badge>downloaded</Badge>,
     corrupt: <Badge tone="red">cache damaged · refetching</Badge>,
+    missing: <Badge>not on the server</Badge>,
   }[file.state];
   return (
     <li

@@ -124,18 +124,28 @@ export function ResultCard() {
         </time>
       </div>
 
-      <div className="flex flex-col gap-1.5">
-        <div className="flex flex-wrap gap-2">
-          <Button variant="primary" onClick={() => downloadZip(result)} data-testid="download-zip">
-            ↓ Download PEFT .zip
-            <span className="text-xs font-normal opacity-80">
-              {formatBytes(adapter.zip.length)}
-            </span>
-          </Button>
-          <Button onClick={() => downloadSafetensors(result)} data-testid="download-safetensors">
+      <div className="grid gap-2">
+        <Button
+          variant="primary"
+          className="w-full py-2.5"
+          onClick={() => downloadZip(result)}
+          data-testid="download-zip"
+        >
+          ↓ Download PEFT .zip
+          <span className="text-xs font-normal opacity-80">{formatBytes(adapter.zip.length)}</span>
+        </Button>
+        <div className="grid grid-cols-2 gap-2">
+          <Button
+            className="text-xs"
+            onClick={() => downloadSafetensors(result)}
+            title="adapter_model.safetensors alone"
+            data-testid="download-safetensors"
+          >
             .safetensors
+            <span className="opacity-60">{formatBytes(adapter.safetensors.length)}</span>
           </Button>
           <Button
+            className="text-xs"
             onClick={() => downloadGguf(result)}
             disabled={!adapter.gguf}
             title={
@@ -143,13 +153,14 @@ export function ResultCard() {
             }
             data-testid="download-gguf"
           >
-            .gguf
+            .gguf for llama.cpp
           </Button>
         </div>
         <p className="text-xs text-zinc-500 dark:text-zinc-400">
           The zip holds the PEFT folder and a model card (README.md) with snippets for PEFT, vLLM,
           llama.cpp and Ollama.
           {!adapter.gguf && ` No GGUF: ${adapter.ggufNote}.`}
+          {adapter.gguf && adapter.ggufNote && ` GGUF: ${adapter.ggufNote}.`}
         </p>
       </div>
 
@@ -184,15 +195,19 @@ export function ResultCard() {
               (cosine ≥ {m.fidelity.minCosine.toFixed(4)} to float32)
             </span>
           )}{' '}
-          · text encoder {result.backend.encoderDtype} · adapter {result.dtype}
+          · adapter {result.dtype}
+        </Fact>
+        <Fact label="Text encoder" testId="fact-encoder">
+          <span className="font-mono text-[13px]">{m.encoder}</span> · {result.backend.encoderDtype}{' '}
+          on {result.backend.encoderDevice}
           <span className="block text-xs text-zinc-500 dark:text-zinc-400">
-            encoder: {result.backend.encoderDtypeReason}
+            {result.backend.encoderDtypeReason}
           </span>
         </Fact>
         <Fact label="Backend" testId="fact-backend">
           <span data-backend={result.backend.kind}>{result.backend.label}</span>
           <span className="block text-xs text-zinc-500 dark:text-zinc-400">
-            {result.backend.reason}; text encoder on {result.backend.encoderDevice}
+            {result.backend.reason}
           </span>
         </Fact>
         <Fact label="Adapter size" testId="fact-size">

@@ -108,15 +108,23 @@ export async function download(
     }
   }
 
-  const bytes = await downloadWithResume(url, ctx, (loaded, total, bytesPerSecond, retrying) =>
-    report({
-      state: retrying ? 'retrying' : 'downloading',
-      loaded,
-      total,
-      bytesPerSecond,
-      ...(corruptNote ? { note: corruptNote } : {}),
-    }),
-  );
+  let bytes: Uint8Array;
+  try {
+    bytes = await downloadWithResume(url, ctx, (loaded, total, bytesPerSecond, retrying) =>
+      report({
+        state: retrying ? 'retrying' : 'downloading',
+        loaded,
+        total,
+        bytesPerSecond,
+        ...(corruptNote ? { note: corruptNote } : {}),
+      }),
+    );
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 404) {
+      report({ state: 'missing', loaded: 0, total: null, bytesPerSecond: 0 });
+    }
+    throw e;
+  }
   report({
     state: 'done',
     loaded: bytes.length,
@@ -140,6 +148,8 @@ async function downloadWithResume(
   let total: number | null = null;
   const speed = speedMeter();
   let lastReport = 0;
+  // Shown at once, so a slow server reads as "waiting", not as nothing happening.
+  onProgress(0, null, 0, false);
 
   for (let attempt = 0; ; attempt++) {
     const headers: Record<string, string> = { ...ctx.headersFor(url) };

@@ -50,6 +50,8 @@ export function encoderLabel(source: EncoderSource): string {
 
 /** Loads the encoder (or reuses the loaded one) on the given transformers.js device. */
 export async function loadEncoder(
+  /** The encoder's id (as the package names it), for the cache listing. */
+  id: string,
   source: EncoderSource,
   device: string,
   dtype: string,
@@ -65,7 +67,7 @@ export async function loadEncoder(
     await old.dispose();
   }
   installFetch();
-  active = { ctx, group: `Text encoder · ${encoderLabel(source)} (${dtype})` };
+  active = { ctx, group: `Text encoder · ${id} (${dtype})` };
   try {
     const encoder = await createTextEncoder({
       ...(source.kind === 'hub' ? { model: source.model } : { localPath: source.url }),

@@ -186,6 +186,7 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
     stage('load', `Loading the text encoder ${encoderLabel(encoderSource)} (${dtype.dtype})`);
     try {
       const { encoder, reused } = await loadEncoder(
+        manifest.encoder,
         encoderSource,
         device,
         dtype.dtype,

@@ -80,7 +80,8 @@ export interface AdapterAnalysis {
 export type Stage = 'load' | 'encode' | 'hypernetwork' | 'pack';
 export const STAGES: readonly Stage[] = ['load', 'encode', 'hypernetwork', 'pack'];
 
-export type FileState = 'downloading' | 'retrying' | 'cached' | 'done' | 'corrupt';
+/** 'missing': the server has no such file (transformers.js probes for optional ones). */
+export type FileState = 'downloading' | 'retrying' | 'cached' | 'done' | 'corrupt' | 'missing';
 
 export type Progress =
   | { type: 'stage'; stage: Stage; detail: string }
