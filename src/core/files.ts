@@ -76,7 +76,55 @@ export function urlSource(base: string, options: UrlSourceOptions = {}): FileSou
           `${root}${name}: HTTP ${res.ok ? '404 (fallback page)' : res.status}`,
         );
       }
-      return new Uint8Array(await res.arrayBuffer());
+      return readBody(res);
     },
   };
+}
+
+/**
+ * The whole body of a response. With a Content-Length, the chunks are copied into one buffer of
+ * that size as they arrive, so a large file (a 1 GB hypermod.pt) is held once, not as its chunks
+ * plus their concatenation as `arrayBuffer()` may.
+ */
+async function readBody(res: Response): Promise<Uint8Array> {
+  const length = Number(res.headers.get('content-length'));
+  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  if (!res.body || !Number.isSafeInteger(length) || length <= 0 || encoded) {
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  const out = new Uint8Array(length);
+  const reader = res.body.getReader();
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.length > length) {
+      // More than announced: fall back to growing (rare; a misreporting server).
+      const grown = new Uint8Array(Math.max(2 * out.length, at + value.length));
+      grown.set(out.subarray(0, at));
+      grown.set(value, at);
+      return finish(grown, at + value.length, reader);
+    }
+    out.set(value, at);
+    at += value.length;
+  }
+  return at === length ? out : out.subarray(0, at);
+}
+
+async function finish(
+  buf: Uint8Array,
+  at: number,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<Uint8Array> {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return buf.subarray(0, at);
+    if (at + value.length > buf.length) {
+      const grown = new Uint8Array(Math.max(2 * buf.length, at + value.length));
+      grown.set(buf.subarray(0, at));
+      buf = grown;
+    }
+    buf.set(value, at);
+    at += value.length;
+  }
 }
