@@ -27,7 +27,12 @@ describe('urlSource reads whole bodies', () => {
   });
 
   it('without a length, or with a wrong one', async () => {
-    for (const headers of [{}, { 'content-length': '10' }, { 'content-length': '5000' }]) {
+    const cases: Record<string, string>[] = [
+      {},
+      { 'content-length': '10' },
+      { 'content-length': '5000' },
+    ];
+    for (const headers of cases) {
       const bytes = await urlSource('http://x/', { fetch: fakeFetch(body, headers) }).read('a');
       expect(Array.from(bytes)).toEqual(Array.from(body));
     }
