@@ -1,9 +1,11 @@
 import { defineConfig, devices } from '@playwright/test';
 
-const PORT = 5199;
+// E2E_PORT lets two checkouts (or two people) run the suite side by side.
+const PORT = Number(process.env.E2E_PORT ?? 5199);
 // E2E_PREVIEW=1 tests the production build (vite build + vite preview) instead of the dev server.
+const DIST = process.env.E2E_DIST ?? 'dist';
 const server = process.env.E2E_PREVIEW
-  ? `npx vite build && npx vite preview --port ${PORT} --strictPort`
+  ? `npx vite build --outDir ${DIST} && npx vite preview --outDir ${DIST} --port ${PORT} --strictPort`
   : `npx vite --port ${PORT} --strictPort`;
 
 export default defineConfig({
