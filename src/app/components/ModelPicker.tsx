@@ -72,10 +72,19 @@ function ModelOption({
           {cached && <Badge tone="green">cached</Badge>}
           {entry.remoteFirst && <Badge>large</Badge>}
         </span>
-        <span className="mt-0.5 block truncate text-xs text-zinc-500 dark:text-zinc-400">
+        <span className="mt-0.5 block truncate font-mono text-[11px] text-zinc-600 dark:text-zinc-300">
           {entry.baseModel}
-          {entry.size ? ` · ≈${formatBytes(entry.size)}` : ''}
-          {entry.id !== LOCAL_ID ? ` · ${sourceHost(entry.source)}` : ''}
+        </span>
+        <span
+          className="block truncate text-xs text-zinc-500 dark:text-zinc-400"
+          title={entry.id !== LOCAL_ID ? sourceHost(entry.source) : entry.description}
+        >
+          {[
+            entry.size ? `≈${formatBytes(entry.size)}` : '',
+            entry.id !== LOCAL_ID ? sourceHost(entry.source) : 'from your disk',
+          ]
+            .filter(Boolean)
+            .join(' · ')}
         </span>
       </span>
       {isUser && (

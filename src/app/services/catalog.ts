@@ -90,11 +90,11 @@ export function sourceUrl(source: CatalogSource): string {
   return hubUrl(source.hub!, source.path ?? '', source.revision);
 }
 
-/** Where the files come from, in words: "huggingface.co/…" or "this app". */
+/** Where the files come from, in words: "huggingface.co/…", a host, or "bundled with this app". */
 export function sourceHost(source: CatalogSource): string {
   if (source.hub) return `huggingface.co/${source.hub}/${source.path ?? ''}`.replace(/\/$/, '');
   const url = new URL(sourceUrl(source));
-  return url.origin === location.origin ? `this app (${url.pathname})` : url.host + url.pathname;
+  return url.origin === location.origin ? `bundled with this app` : url.host + url.pathname;
 }
 
 export function remoteModelName(entry: CatalogEntry): string {
