@@ -79,14 +79,25 @@ function modelFiles(): Plugin {
           return;
         }
         const ext = file.slice(file.lastIndexOf('.'));
-        res.writeHead(200, {
+        const size = statSync(file).size;
+        // Ranges as any static host answers them, so resumed downloads are exercised in dev too.
+        const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+        const start = range ? Number(range[1]) : 0;
+        const end = range?.[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+        if (range && start > end) {
+          res.writeHead(416, { 'Content-Range': `bytes */${size}`, ...isolationHeaders });
+          return res.end();
+        }
+        res.writeHead(range ? 206 : 200, {
           'Content-Type': MIME[ext] ?? 'application/octet-stream',
-          'Content-Length': statSync(file).size,
+          'Content-Length': end - start + 1,
+          'Accept-Ranges': 'bytes',
+          ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
           'Cache-Control': 'no-cache',
           ...isolationHeaders,
         });
         if (req.method === 'HEAD') return res.end();
-        createReadStream(file).pipe(res);
+        createReadStream(file, { start, end }).pipe(res);
       });
     },
     generateBundle() {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -62,17 +62,42 @@ test('a malformed local checkpoint shows its error in the page', async ({ page }
   expect(app.offOrigin).toEqual([]);
 });
 
-test('a package folder opened from disk generates the same adapter as the CLI', async ({
-  page,
-}) => {
+test('a package dropped on the page generates the same adapter as the CLI', async ({ page }) => {
   const description = 'Translate English sentences into French.';
   const expected = cliAdapter(join(DEMO, 'packages', 'S'), description);
   const app = await openApp(page);
-  await page.getByTestId('folder-input').setInputFiles(join(DEMO, 'packages', 'S'));
+  const files = await Promise.all(
+    ['t2l.json', 'model.onnx'].map(async (name) => ({
+      name,
+      base64: (await readFile(join(DEMO, 'packages', 'S', name))).toString('base64'),
+    })),
+  );
+  // A drag from the file manager: enter shows the drop hint, drop opens the files.
+  await page.evaluate((files) => {
+    const data = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      data.items.add(new File([bytes], f.name));
+    }
+    window.dispatchEvent(new DragEvent('dragenter', { dataTransfer: data }));
+    window.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, cancelable: true }));
+  }, files);
+  await expect(page.getByText('Drop a T2L folder')).toBeVisible();
+  await page.evaluate((files) => {
+    const data = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      data.items.add(new File([bytes], f.name));
+    }
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: data, cancelable: true }));
+  }, files);
+  await expect(page.getByText('Drop a T2L folder')).toBeHidden();
+  await expect(page.getByTestId('model-local-folder').locator('input')).toBeChecked();
+
   await chooseBackend(page, 'wasm');
   await page.locator('#description').fill(description);
   await generateAndWait(page);
-  await expect(page.getByTestId('fact-checkpoint')).toContainText('S (local folder)');
+  await expect(page.getByTestId('fact-checkpoint')).toContainText('(local folder)');
   expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);
   expect(app.offOrigin).toEqual([]);
 });

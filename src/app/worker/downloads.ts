@@ -138,6 +138,11 @@ export async function download(
   return bytes;
 }
 
+/** Worth another try: the connection failed or broke off, or the server is briefly unwell. */
+function retryable(e: unknown): boolean {
+  return !(e instanceof HttpError) || e.status >= 500 || e.status === 408 || e.status === 429;
+}
+
 async function downloadWithResume(
   url: string,
   ctx: DownloadContext,
@@ -151,31 +156,33 @@ async function downloadWithResume(
   // Shown at once, so a slow server reads as "waiting", not as nothing happening.
   onProgress(0, null, 0, false);
 
-  for (let attempt = 0; ; attempt++) {
-    const headers: Record<string, string> = { ...ctx.headersFor(url) };
-    if (loaded > 0) headers['Range'] = `bytes=${loaded}-`;
-    const res = await fetchOrThrow(url, { headers }, ctx.signal);
-    const start = Number(res.headers.get('content-range')?.match(/^bytes (\d+)-/)?.[1] ?? 0);
-    if (loaded > 0 && (res.status !== 206 || start !== loaded)) {
-      // The server ignored the Range request: start over rather than splice two versions.
-      chunks.length = 0;
-      loaded = 0;
-    }
-    if (!res.ok || isHtmlFallback(url, res)) {
-      await res.body?.cancel().catch(() => undefined);
-      const status = res.ok ? 404 : res.status;
-      throw new HttpError(
-        url,
-        status,
-        `${url}: HTTP ${status}${res.ok ? ' (the server answered with its HTML page)' : ''}`,
-      );
-    }
-    if (total === null) {
-      const range = res.headers.get('content-range')?.match(/\/(\d+)$/);
-      const length = res.headers.get('content-encoding') ? null : res.headers.get('content-length');
-      total = range ? Number(range[1]) : length !== null ? Number(length) : null;
-    }
+  for (let attempt = 1; ; attempt++) {
     try {
+      const headers: Record<string, string> = { ...ctx.headersFor(url) };
+      if (loaded > 0) headers['Range'] = `bytes=${loaded}-`;
+      const res = await fetchOrThrow(url, { headers }, ctx.signal);
+      const start = Number(res.headers.get('content-range')?.match(/^bytes (\d+)-/)?.[1] ?? 0);
+      if (loaded > 0 && (res.status !== 206 || start !== loaded)) {
+        // The server ignored the Range request: start over rather than splice two versions.
+        chunks.length = 0;
+        loaded = 0;
+      }
+      if (!res.ok || isHtmlFallback(url, res)) {
+        await res.body?.cancel().catch(() => undefined);
+        const status = res.ok ? 404 : res.status;
+        throw new HttpError(
+          url,
+          status,
+          `${url}: HTTP ${status}${res.ok ? ' (the server answered with its HTML page)' : ''}`,
+        );
+      }
+      if (total === null || res.status !== 206) {
+        const range = res.headers.get('content-range')?.match(/\/(\d+)$/);
+        const length = res.headers.get('content-encoding')
+          ? null
+          : res.headers.get('content-length');
+        total = range ? Number(range[1]) : length !== null ? Number(length) : null;
+      }
       const reader = res.body!.getReader();
       for (;;) {
         const { done, value } = await reader.read();
@@ -195,15 +202,17 @@ async function downloadWithResume(
       break;
     } catch (e) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      if (attempt + 1 >= RETRIES) {
+      if (!retryable(e)) throw e;
+      if (attempt >= RETRIES) {
+        const why = e instanceof Error ? e.message : String(e);
         throw new T2LError(
           'missing-file',
-          `${url}: the download broke off after ${loaded} bytes, ${RETRIES} times (${e instanceof Error ? e.message : String(e)}); try again`,
+          `${url}: the download failed ${RETRIES} times, the last after ${loaded} bytes (${why}); check the connection and try again`,
           { cause: e },
         );
       }
       onProgress(loaded, total, 0, true);
-      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      await new Promise((r) => setTimeout(r, 400 * attempt));
     }
   }
   if (chunks.length === 1) return chunks[0]!;
