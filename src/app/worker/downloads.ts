@@ -138,6 +138,53 @@ export async function download(
   return bytes;
 }
 
+/**
+ * The bytes received so far. With the size known up front they go straight into one buffer, so a
+ * 1.7 GB encoder is not held twice (chunks, then their concatenation).
+ */
+class Received {
+  private buffer: Uint8Array | null = null;
+  private chunks: Uint8Array[] = [];
+  length = 0;
+
+  /** Allocates the whole file once, before the first byte. */
+  expect(total: number): void {
+    if (this.length === 0 && !this.buffer) this.buffer = new Uint8Array(total);
+  }
+
+  push(value: Uint8Array): void {
+    if (this.buffer && this.length + value.length <= this.buffer.length) {
+      this.buffer.set(value, this.length);
+    } else {
+      // More than announced: keep what came, the size check afterwards decides.
+      if (this.buffer) this.chunks.push(this.buffer.subarray(0, this.length));
+      this.buffer = null;
+      this.chunks.push(value);
+    }
+    this.length += value.length;
+  }
+
+  reset(): void {
+    this.buffer = null;
+    this.chunks = [];
+    this.length = 0;
+  }
+
+  bytes(): Uint8Array {
+    if (this.buffer) {
+      return this.length === this.buffer.length ? this.buffer : this.buffer.slice(0, this.length);
+    }
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const out = new Uint8Array(this.length);
+    let offset = 0;
+    for (const c of this.chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  }
+}
+
 /** Worth another try: the connection failed or broke off, or the server is briefly unwell. */
 function retryable(e: unknown): boolean {
   return !(e instanceof HttpError) || e.status >= 500 || e.status === 408 || e.status === 429;
@@ -148,8 +195,7 @@ async function downloadWithResume(
   ctx: DownloadContext,
   onProgress: (loaded: number, total: number | null, bps: number, retrying: boolean) => void,
 ): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
+  const received = new Received();
   let total: number | null = null;
   const speed = speedMeter();
   let lastReport = 0;
@@ -159,13 +205,12 @@ async function downloadWithResume(
   for (let attempt = 1; ; attempt++) {
     try {
       const headers: Record<string, string> = { ...ctx.headersFor(url) };
-      if (loaded > 0) headers['Range'] = `bytes=${loaded}-`;
+      if (received.length > 0) headers['Range'] = `bytes=${received.length}-`;
       const res = await fetchOrThrow(url, { headers }, ctx.signal);
       const start = Number(res.headers.get('content-range')?.match(/^bytes (\d+)-/)?.[1] ?? 0);
-      if (loaded > 0 && (res.status !== 206 || start !== loaded)) {
+      if (received.length > 0 && (res.status !== 206 || start !== received.length)) {
         // The server ignored the Range request: start over rather than splice two versions.
-        chunks.length = 0;
-        loaded = 0;
+        received.reset();
       }
       if (!res.ok || isHtmlFallback(url, res)) {
         await res.body?.cancel().catch(() => undefined);
@@ -183,44 +228,39 @@ async function downloadWithResume(
           : res.headers.get('content-length');
         total = range ? Number(range[1]) : length !== null ? Number(length) : null;
       }
+      if (total !== null) received.expect(total);
       const reader = res.body!.getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        chunks.push(value);
-        loaded += value.length;
+        received.push(value);
         const now = performance.now();
-        const bps = speed(loaded);
+        const bps = speed(received.length);
         if (now - lastReport > PROGRESS_EVERY_MS) {
           lastReport = now;
-          onProgress(loaded, total, bps, false);
+          onProgress(received.length, total, bps, false);
         }
       }
-      if (total !== null && loaded !== total) {
-        throw new Error(`received ${loaded} of ${total} bytes`);
+      if (total !== null && received.length !== total) {
+        throw new Error(`received ${received.length} of ${total} bytes`);
       }
       break;
     } catch (e) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (!retryable(e)) throw e;
+      // More bytes than announced cannot be resumed from: start the next try afresh.
+      if (total !== null && received.length > total) received.reset();
       if (attempt >= RETRIES) {
         const why = e instanceof Error ? e.message : String(e);
         throw new T2LError(
           'missing-file',
-          `${url}: the download failed ${RETRIES} times, the last after ${loaded} bytes (${why}); check the connection and try again`,
+          `${url}: the download failed ${RETRIES} times, the last after ${received.length} bytes (${why}); check the connection and try again`,
           { cause: e },
         );
       }
-      onProgress(loaded, total, 0, true);
+      onProgress(received.length, total, 0, true);
       await new Promise((r) => setTimeout(r, 400 * attempt));
     }
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(loaded);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return received.bytes();
 }

@@ -2,7 +2,7 @@
 import { T2LError } from '../../core/errors';
 import type { FileSource } from '../../core/files';
 import { hasCached } from '../services/file-cache';
-import { download, fetchOrThrow, type DownloadContext } from './downloads';
+import { download, fetchOrThrow, HttpError, type DownloadContext } from './downloads';
 
 /**
  * A folder over HTTP. Files are cached when `cacheGroup` is given; `has` answers from the cache
@@ -21,7 +21,13 @@ export function httpSource(base: string, ctx: DownloadContext, cacheGroup?: stri
       );
       const html =
         !name.endsWith('.html') && (res.headers.get('content-type') ?? '').startsWith('text/html');
-      return res.ok && !html;
+      if (res.ok) return !html;
+      // Only "not there" means absent; a refusal (a gated Hub repo without a token) or a server
+      // error must reach the page as what it is, not as a missing file.
+      if (res.status === 404 || res.status === 410) return false;
+      // A host that does not answer HEAD: let the download itself find out.
+      if (res.status === 405 || res.status === 501) return true;
+      throw new HttpError(root + name, res.status, `${root}${name}: HTTP ${res.status}`);
     },
     read: (name) => download(root + name, ctx, cacheGroup !== undefined ? { cacheGroup } : {}),
   };
