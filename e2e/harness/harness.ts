@@ -1,4 +1,5 @@
 import { configureOrtWeb } from '../../src/runtime/web';
+import { benchFunctions } from './bench-functions';
 import { conformanceFunctions } from './conformance-functions';
 import { quantizedFunctions } from './quantized-functions';
 import { runtimeFunctions } from './runtime-functions';
@@ -20,6 +21,7 @@ const harness = {
   ...runtimeFunctions,
   ...conformanceFunctions,
   ...quantizedFunctions,
+  ...benchFunctions,
 };
 
 export type Harness = typeof harness;

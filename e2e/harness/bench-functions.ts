@@ -1,0 +1,137 @@
+import { CHECKPOINT_FILES, loadCheckpoint } from '../../src/core/checkpoint/load';
+import { memorySource, urlSource } from '../../src/core/files';
+import { generateAdapters } from '../../src/core/generate';
+import { fidelityEmbeddings } from '../../src/core/package/fidelity';
+import type { PackageManifest, Precision } from '../../src/core/package/manifest';
+import { convertCheckpoint, type ConvertOptions } from '../../src/core/package/model';
+import type { Backend, InferenceRunner } from '../../src/core/runtime/types';
+import { GraphBuilder } from '../../src/core/onnx/builder';
+import { createWebRunner } from '../../src/runtime/web';
+
+/**
+ * `npm run bench` in Chromium: one case is driven step by step from scripts/bench/browser.ts, so
+ * that the renderer's memory can be read between the steps. State lives here between calls.
+ */
+let manifest: PackageManifest | undefined;
+let graph: Uint8Array | undefined;
+let runner: InferenceRunner | undefined;
+
+interface MemorySample {
+  /** performance.measureUserAgentSpecificMemory(): all the page's JS and ArrayBuffer memory. */
+  uaBytes: number | null;
+  /** The V8 heap (performance.memory), where available. */
+  jsHeapBytes: number | null;
+}
+
+async function sampleMemory(): Promise<MemorySample> {
+  const perf = performance as Performance & {
+    measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }>;
+    memory?: { usedJSHeapSize: number };
+  };
+  let uaBytes: number | null = null;
+  if (perf.measureUserAgentSpecificMemory && globalThis.crossOriginIsolated) {
+    try {
+      uaBytes = (await perf.measureUserAgentSpecificMemory()).bytes;
+    } catch {
+      uaBytes = null;
+    }
+  }
+  return { uaBytes, jsHeapBytes: perf.memory?.usedJSHeapSize ?? null };
+}
+
+/** Reads the checkpoint over HTTP and converts it; memory sampled with both file and package alive. */
+async function benchConvert(base: string, precision: Precision, options: ConvertOptions = {}) {
+  // Fetched first (from the local dev server: a stand-in for the files a user picks), then read.
+  const tf = performance.now();
+  const http = urlSource(base);
+  const files: Record<string, Uint8Array> = {};
+  for (const name of CHECKPOINT_FILES) files[name] = await http.read(name);
+  const t0 = performance.now();
+  const checkpoint = await loadCheckpoint(memorySource(base, files));
+  const t1 = performance.now();
+  const model = convertCheckpoint(checkpoint, { ...options, precision });
+  const t2 = performance.now();
+  const memory = await sampleMemory();
+  manifest = model.manifest;
+  graph = model.graph;
+  return {
+    fetchMs: t0 - tf,
+    readMs: t1 - t0,
+    convertMs: t2 - t1,
+    packageBytes: model.graph.byteLength,
+    manifest: model.manifest,
+    memory,
+  };
+}
+
+/** Creates the session from the converted package, then lets the package bytes go. */
+async function benchSession(backend: Backend) {
+  const t0 = performance.now();
+  runner = await createWebRunner(graph!, { backends: [backend] });
+  const sessionMs = performance.now() - t0;
+  graph = undefined;
+  return { sessionMs, backend: runner.backend, memory: await sampleMemory() };
+}
+
+/** Warm generation of one adapter (`runs` times after one untimed run) and of 8 in a batch. */
+async function benchGenerate(runs: number, batchRuns: number) {
+  const m = manifest!;
+  const E = m.taskEmbSize;
+  const emb = fidelityEmbeddings(E, 8);
+  const one = { dims: [1, E], data: emb.subarray(0, E) };
+  const eight = { dims: [8, E], data: emb };
+  let t = performance.now();
+  await generateAdapters(m, runner!, one);
+  const firstRunMs = performance.now() - t;
+  const single: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    t = performance.now();
+    await generateAdapters(m, runner!, one);
+    single.push(performance.now() - t);
+  }
+  if (batchRuns > 0) await generateAdapters(m, runner!, eight);
+  const batch: number[] = [];
+  for (let i = 0; i < batchRuns; i++) {
+    t = performance.now();
+    await generateAdapters(m, runner!, eight);
+    batch.push(performance.now() - t);
+  }
+  return { firstRunMs, single, batch, memory: await sampleMemory() };
+}
+
+async function benchRelease() {
+  await runner?.release();
+  runner = undefined;
+  manifest = undefined;
+  graph = undefined;
+}
+
+/** onnxruntime-web's own ceiling here: the best GFLOP/s of a float32 MatMul [m,k]·[k,n]. */
+async function benchMatmulCeiling(m: number, k: number, n: number, runs: number) {
+  const g = new GraphBuilder('ceiling');
+  const x = g.input('x', [m, k]);
+  const w = new Float32Array(k * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  g.output('y', g.op('MatMul', [x, g.weight('w', [k, n], w)]), [m, n]);
+  const r = await createWebRunner(g.toModel({ producer: 'bench' }), { backends: ['wasm'] });
+  try {
+    const feeds = { x: { dims: [m, k], data: new Float32Array(m * k).fill(0.5) } };
+    await r.run(feeds);
+    let best = Infinity;
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await r.run(feeds);
+      best = Math.min(best, performance.now() - t);
+    }
+    return (2 * m * k * n) / (best / 1000) / 1e9;
+  } finally {
+    await r.release();
+  }
+}
+
+export const benchFunctions = {
+  benchConvert,
+  benchSession,
+  benchGenerate,
+  benchRelease,
+  benchMatmulCeiling,
+};

@@ -1,0 +1,179 @@
+/**
+ * Browser cases of `npm run bench`: headless Chromium (Debian's, as the e2e tests), the harness
+ * page served by Vite with cross-origin isolation (so wasm runs 2 threads), one fresh browser per
+ * case so that the renderer's peak resident memory (VmHWM in /proc) is the case's own.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { chromium, type Browser } from '@playwright/test';
+import type { Precision } from '../../src/core/package/manifest';
+import type { ConvertOptions } from '../../src/core/package/model';
+import type { Backend } from '../../src/core/runtime/types';
+import type { Harness } from '../../e2e/harness/harness';
+import { stats, type CaseResult } from './types';
+import { flopsPerEmbedding } from './work';
+
+const ARGS = [
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  // measureUserAgentSpecificMemory answers at once instead of after the next natural GC.
+  '--enable-blink-features=ForceEagerMeasureMemory',
+];
+
+declare global {
+  interface Window {
+    t2lHarness: Harness;
+  }
+}
+
+/** Resident memory of a process (VmRSS, VmHWM: the peak), in bytes. */
+function procMemory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(/\d+/.exec(status.split(`${key}:`)[1] ?? '0')![0]) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** Chromium's renderer processes under a browser process. */
+function renderers(browserPid: number): number[] {
+  const parent = new Map<number, number>();
+  const isRenderer = new Set<number>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) {
+        isRenderer.add(pid);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const under = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === browserPid) return true;
+    }
+    return false;
+  };
+  return [...isRenderer].filter(under);
+}
+
+/** The renderer using the most memory now (the page's), with its peak. */
+function pageRenderer(browserPid: number): { pid: number; rss: number; hwm: number } {
+  let best = { pid: 0, rss: 0, hwm: 0 };
+  for (const pid of renderers(browserPid)) {
+    try {
+      const m = procMemory(pid);
+      if (m.rss > best.rss) best = { pid, ...m };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return best;
+}
+
+export interface BrowserCaseOptions {
+  baseURL: string;
+  shape: string;
+  precision: Precision;
+  backend: Extract<Backend, 'wasm' | 'webgpu'>;
+  ptBytes: number;
+  runs: number;
+  batchRuns: number;
+  executablePath: string;
+  /** Conversion options beyond the precision (experiments: block size, accuracy level). */
+  convert?: ConvertOptions;
+}
+
+export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult> {
+  const server = await chromium.launchServer({
+    executablePath: o.executablePath,
+    headless: true,
+    args: ARGS,
+  });
+  const browserPid = server.process().pid!;
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.connect(server.wsEndpoint());
+    const page = await browser.newPage();
+    page.setDefaultTimeout(600_000);
+    await page.goto(`${o.baseURL}/e2e/harness/index.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    const env = await page.evaluate(() => window.t2lHarness.env());
+    const base = pageRenderer(browserPid);
+    const mib = (b: number | null) => (b === null ? null : b / 2 ** 20);
+
+    const url = `${o.baseURL}/.bench/checkpoints/${o.shape}/`;
+    const conv = await page.evaluate(([u, p, c]) => window.t2lHarness.benchConvert(u, p, c), [
+      url,
+      o.precision,
+      o.convert ?? {},
+    ] as const);
+    const afterConvert = pageRenderer(browserPid);
+    const sess = await page.evaluate((b) => window.t2lHarness.benchSession(b), o.backend);
+    const gen = await page.evaluate(([r, b]) => window.t2lHarness.benchGenerate(r, b), [
+      o.runs,
+      o.batchRuns,
+    ] as const);
+    const end = pageRenderer(browserPid);
+    await page.evaluate(() => window.t2lHarness.benchRelease());
+
+    return {
+      runtime: 'chromium',
+      backend: sess.backend as 'wasm' | 'webgpu',
+      threads: o.backend === 'wasm' ? env.ortConfig.numThreads : 0,
+      shape: o.shape,
+      precision: o.precision,
+      ptMiB: o.ptBytes / 2 ** 20,
+      params: conv.manifest.paramCount,
+      packageMiB: conv.packageBytes / 2 ** 20,
+      fetchMs: conv.fetchMs,
+      readMs: conv.readMs,
+      convertMs: conv.convertMs,
+      sessionMs: sess.sessionMs,
+      firstRunMs: gen.firstRunMs,
+      single: stats(gen.single),
+      batch8: stats(gen.batch),
+      flopsPerEmbedding: flopsPerEmbedding(conv.manifest),
+      weightBytes: conv.manifest.weights!.initializerBytes,
+      memory: {
+        rendererBaselineMiB: base.rss / 2 ** 20,
+        /** Peak resident memory of the page's renderer up to the end of the conversion. */
+        rendererPeakConvertMiB: afterConvert.hwm / 2 ** 20,
+        rendererPeakMiB: end.hwm / 2 ** 20,
+        uaAfterConvertMiB: mib(conv.memory.uaBytes) ?? NaN,
+        uaAfterSessionMiB: mib(sess.memory.uaBytes) ?? NaN,
+        uaEndMiB: mib(gen.memory.uaBytes) ?? NaN,
+      },
+    };
+  } finally {
+    await browser?.close().catch(() => {});
+    await server.close();
+  }
+}
+
+/** The wasm MatMul ceiling (GFLOP/s, 2 threads) in a fresh browser. */
+export async function browserCeilings(
+  baseURL: string,
+  executablePath: string,
+): Promise<{ matmulGflops: number; matmulFewRowsGflops: number; threads: number }> {
+  const browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(300_000);
+    await page.goto(`${baseURL}/e2e/harness/index.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    const env = await page.evaluate(() => window.t2lHarness.env());
+    const big = await page.evaluate(() =>
+      window.t2lHarness.benchMatmulCeiling(1024, 2048, 4096, 5),
+    );
+    const few = await page.evaluate(() => window.t2lHarness.benchMatmulCeiling(32, 512, 65536, 10));
+    return { matmulGflops: big, matmulFewRowsGflops: few, threads: env.ortConfig.numThreads };
+  } finally {
+    await browser.close();
+  }
+}

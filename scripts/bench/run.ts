@@ -1,0 +1,263 @@
+/**
+ * `npm run bench`: synthetic checkpoints with the shapes of the released T2Ls (written once into
+ * .bench/checkpoints), the machine's ceilings, every shape × precision in onnxruntime-node (one
+ * process per case), a selection in headless Chromium (wasm with 2 threads; WebGPU for the
+ * smallest), then .bench/results/*.json and the table in docs/benchmarks.md.
+ *
+ * Options: --node-only, --browser-only, --shapes a,b, --precisions p,q, --runs n, --no-write-docs.
+ * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Precision } from '../../src/core/package/manifest';
+import { browserCeilings, runBrowserCase } from './browser';
+import { measureCeilings } from './ceilings';
+import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
+import { renderReport, type BenchRun } from './report';
+import { SHAPES } from './shapes';
+import type { CaseResult } from './types';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DOCS = join(ROOT, 'docs', 'benchmarks.md');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const PRECISIONS: Precision[] = (value('precisions')?.split(',') as Precision[]) ?? [
+  'fp32',
+  'fp16',
+  'int8',
+  'q4',
+];
+const shapeIds = value('shapes')?.split(',') ?? SHAPES.map((s) => s.id);
+const RUNS = Number(value('runs') ?? 10);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Chromium cases: memory allows every precision of the Mistral shapes, 4-bit for the Z = 512 ones. */
+/**
+ * Chromium cases: every precision of Mistral-L; 4-bit for the others (the Z = 512 ones would need
+ * their float32 weights several times over in the 4 GiB wasm heap); WebGPU (SwiftShader here,
+ * emulated on the CPU) for the smallest checkpoint, one adapter only.
+ */
+const BROWSER_CASES: Array<{ shape: string; precision: Precision; backend: 'wasm' | 'webgpu' }> = [
+  ...(['fp32', 'fp16', 'int8', 'q4'] as const).map((precision) => ({
+    shape: 'mistral-L',
+    precision,
+    backend: 'wasm' as const,
+  })),
+  { shape: 'mistral-M', precision: 'q4', backend: 'wasm' },
+  { shape: 'mistral-S', precision: 'q4', backend: 'wasm' },
+  { shape: 'gemma-L', precision: 'q4', backend: 'wasm' },
+  { shape: 'llama-L', precision: 'q4', backend: 'wasm' },
+  { shape: 'mistral-S', precision: 'q4', backend: 'webgpu' },
+];
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const t0 = performance.now();
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
+
+function runNodeCase(shape: string, precision: Precision): Promise<CaseResult> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'node-case.ts'), shape, precision],
+      {
+        cwd: ROOT,
+        env: { ...process.env, BENCH_RUNS: String(RUNS) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as CaseResult);
+      } catch {
+        resolve(
+          failed(
+            'node',
+            shape,
+            precision,
+            `exit ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
+function failed(runtime: 'node' | 'chromium', shape: string, precision: string, error: string) {
+  return { runtime, shape, precision, error } as CaseResult;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startVite(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), '--port', String(port), '--strictPort'],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  const url = `http://localhost:${port}`;
+  for (let i = 0; i < 120; i++) {
+    try {
+      const res = await fetch(`${url}/e2e/harness/index.html`);
+      if (res.ok) return { url, child };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  child.kill();
+  throw new Error('vite did not start');
+}
+
+log(
+  `t2l-web bench: ${cpus().length} CPUs (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+);
+log('checkpoints:');
+const ptBytes: Record<string, number> = {};
+for (const id of shapeIds) {
+  const shape = SHAPES.find((s) => s.id === id)!;
+  ptBytes[id] = (await ensureCheckpoint(shape, log)).ptBytes;
+}
+
+const run: BenchRun = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '',
+    memGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    loadAtStart: loadavg(),
+  },
+  ceilings: await measureCeilings(),
+  node: [],
+  chromium: [],
+};
+log(
+  `ceilings: MatMul ${run.ceilings.matmul.gflops.toFixed(0)} GFLOP/s (32 rows: ${run.ceilings.matmulFewRows.gflops.toFixed(0)}), copy ${run.ceilings.copy.gbps.toFixed(1)} GB/s  [${elapsed()}]`,
+);
+
+if (!flag('browser-only')) {
+  for (const shape of shapeIds) {
+    // fp32 first: its adapters are the reference the other precisions' fidelity is measured on.
+    for (const precision of ['fp32', ...PRECISIONS.filter((p) => p !== 'fp32')] as Precision[]) {
+      if (
+        !PRECISIONS.includes(precision) &&
+        existsSync(join(BENCH_DIR, 'cache', `${shape}.fp32-adapters.f32`))
+      )
+        continue;
+      const load = loadavg()[0]!;
+      const r = await runNodeCase(shape, precision);
+      r.loadAverage = [load, loadavg()[0]!];
+      if (PRECISIONS.includes(precision)) run.node.push(r);
+      log(
+        r.error
+          ? `node ${shape} ${precision}: FAILED ${r.error}`
+          : `node ${shape} ${precision}: 1 adapter ${r.single.median.toFixed(1)} ms (min ${r.single.min.toFixed(1)}), batch 8 ${r.batch8.median.toFixed(0)} ms, package ${r.packageMiB.toFixed(0)} MiB  [${elapsed()}]`,
+      );
+    }
+  }
+}
+
+if (!flag('node-only')) {
+  const vite = await startVite();
+  try {
+    run.browserCeilings = await browserCeilings(vite.url, CHROMIUM);
+    log(
+      `chromium wasm MatMul ceiling ${run.browserCeilings.matmulGflops.toFixed(0)} GFLOP/s  [${elapsed()}]`,
+    );
+    for (const c of BROWSER_CASES) {
+      if (!shapeIds.includes(c.shape) || !PRECISIONS.includes(c.precision)) continue;
+      const load = loadavg()[0]!;
+      let r: CaseResult | undefined;
+      // One retry: under load the dev server has been seen to fail onnxruntime's wasm fetch.
+      for (let attempt = 0; attempt < 2 && !r; attempt++) {
+        try {
+          r = await runBrowserCase({
+            baseURL: vite.url,
+            ...c,
+            ptBytes: ptBytes[c.shape]!,
+            runs: c.backend === 'webgpu' ? 2 : RUNS,
+            batchRuns: c.backend === 'webgpu' ? 0 : 2,
+            executablePath: CHROMIUM,
+          });
+        } catch (e) {
+          if (attempt === 1) {
+            r = failed('chromium', c.shape, c.precision, (e as Error).message.split('\n')[0]!);
+            r.backend = c.backend;
+          }
+        }
+      }
+      const done = r!;
+      done.loadAverage = [load, loadavg()[0]!];
+      run.chromium.push(done);
+      log(
+        done.error
+          ? `chromium ${c.backend} ${c.shape} ${c.precision}: FAILED ${done.error}`
+          : `chromium ${c.backend} ${c.shape} ${c.precision}: 1 adapter ${done.single.median.toFixed(0)} ms, convert ${(done.readMs + done.convertMs).toFixed(0)} ms  [${elapsed()}]`,
+      );
+    }
+  } finally {
+    vite.child.kill();
+  }
+}
+
+// Other processes share the CPUs: the ceilings are measured again at the end and the higher kept
+// (the stricter floor).
+const again = await measureCeilings();
+run.ceilingsAtEnd = again;
+run.ceilings = {
+  matmul: { ...again.matmul, gflops: Math.max(again.matmul.gflops, run.ceilings.matmul.gflops) },
+  matmulFewRows: {
+    ...again.matmulFewRows,
+    gflops: Math.max(again.matmulFewRows.gflops, run.ceilings.matmulFewRows.gflops),
+  },
+  copy: { ...again.copy, gbps: Math.max(again.copy.gbps, run.ceilings.copy.gbps) },
+};
+run.machine.loadAtEnd = loadavg();
+run.seconds = (performance.now() - t0) / 1000;
+await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
+const stamp = run.date.replace(/[:.]/g, '-');
+const json = JSON.stringify(run, null, 2) + '\n';
+await writeFile(join(BENCH_DIR, 'results', `bench-${stamp}.json`), json);
+await writeFile(join(BENCH_DIR, 'results', 'latest.json'), json);
+const report = renderReport(run);
+await writeFile(join(BENCH_DIR, 'results', 'latest.md'), report);
+if (!flag('no-write-docs')) {
+  const START = '<!-- bench:start -->';
+  const END = '<!-- bench:end -->';
+  const docs = existsSync(DOCS)
+    ? await readFile(DOCS, 'utf8')
+    : `# Benchmarks\n\n${START}\n${END}\n`;
+  const a = docs.indexOf(START);
+  const b = docs.indexOf(END);
+  const next =
+    a >= 0 && b > a
+      ? `${docs.slice(0, a + START.length)}\n${report}\n${docs.slice(b)}`
+      : `${docs}\n${START}\n${report}\n${END}\n`;
+  await writeFile(DOCS, next);
+  await writeFile(join(ROOT, 'docs', 'benchmarks.json'), json);
+}
+log(
+  `done in ${elapsed()}: .bench/results/latest.{json,md}${flag('no-write-docs') ? '' : ', docs/benchmarks.md'}`,
+);
