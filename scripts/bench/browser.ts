@@ -115,6 +115,7 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
     ] as const);
     const afterConvert = pageRenderer(browserPid);
     const sess = await page.evaluate((b) => window.t2lHarness.benchSession(b), o.backend);
+    const afterSession = pageRenderer(browserPid);
     const gen = await page.evaluate(([r, b]) => window.t2lHarness.benchGenerate(r, b), [
       o.runs,
       o.batchRuns,
@@ -146,8 +147,7 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
         rendererPeakConvertMiB: afterConvert.hwm / 2 ** 20,
         rendererPeakMiB: end.hwm / 2 ** 20,
         uaAfterConvertMiB: mib(conv.memory.uaBytes) ?? NaN,
-        uaAfterSessionMiB: mib(sess.memory.uaBytes) ?? NaN,
-        uaEndMiB: mib(gen.memory.uaBytes) ?? NaN,
+        rendererAfterSessionMiB: afterSession.rss / 2 ** 20,
       },
     };
   } finally {

@@ -6,6 +6,9 @@
  */
 import onnxProto from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { WeightTable } from '../../src/core/checkpoint/spec';
+import { GraphBuilder } from '../../src/core/onnx/builder';
+import { FP32_FORMAT, Layers } from '../../src/core/onnx/layers';
 
 const { onnx } = onnxProto;
 const THREADS = 2;
@@ -14,6 +17,8 @@ export interface Ceilings {
   matmul: { m: number; k: number; n: number; gflops: number; threads: number };
   /** Large float32 MatMul with as few rows as one T2L-L head product (32 rows, K 512). */
   matmulFewRows: { m: number; k: number; n: number; gflops: number };
+  /** onnxruntime's 4-bit MatMulNBits (block 32, accuracy_level 4) at the same head shape. */
+  matmulNBitsFewRows: { m: number; k: number; n: number; gflops: number };
   copy: { bytes: number; gbps: number };
 }
 
@@ -25,6 +30,20 @@ function rand(n: number): Float32Array {
     a[i] = s / 2 ** 32 - 0.5;
   }
   return a;
+}
+
+/** The same product through the project's own q4 layer (MatMulNBits), timed the same way. */
+async function matmulNBitsGflops(m: number, k: number, n: number, runs: number): Promise<number> {
+  const g = new GraphBuilder('ceiling_q4');
+  const x = g.input('x', [m, k]);
+  const nn = new Layers(
+    g,
+    new WeightTable(new Map([['w.weight', { shape: [n, k], data: rand(n * k) }]]), 'w'),
+    undefined,
+    { ...FP32_FORMAT, precision: 'q4' },
+  );
+  g.output('y', nn.linear(x, 'w', true), [m, n]);
+  return time(g.toModel({ producer: 'bench' }), m, k, n, runs);
 }
 
 async function matmulGflops(m: number, k: number, n: number, runs: number): Promise<number> {
@@ -40,6 +59,10 @@ async function matmulGflops(m: number, k: number, n: number, runs: number): Prom
       output: [io('y', [m, n])],
     },
   }).finish();
+  return time(model, m, k, n, runs);
+}
+
+async function time(model: Uint8Array, m: number, k: number, n: number, runs: number) {
   const session = await InferenceSession.create(model, { intraOpNumThreads: THREADS });
   const x = new Tensor('float32', rand(m * k), [m, k]);
   await session.run({ x });
@@ -78,6 +101,7 @@ export async function measureCeilings(): Promise<Ceilings> {
   return {
     matmul: { ...big, gflops: await matmulGflops(big.m, big.k, big.n, 8), threads: THREADS },
     matmulFewRows: { ...few, gflops: await matmulGflops(few.m, few.k, few.n, 15) },
+    matmulNBitsFewRows: { ...few, gflops: await matmulNBitsGflops(few.m, few.k, few.n, 15) },
     copy: { bytes: 512 * 2 ** 20, gbps: copyGbps(512 * 2 ** 20, 8) },
   };
 }

@@ -57,7 +57,8 @@ export function renderReport(run: BenchRun): string {
     '',
     `**Ceilings** (same run): float32 MatMul in onnxruntime-node ${f0(c.matmul.gflops)} GFLOP/s ` +
       `([${c.matmul.m}×${c.matmul.k}]·[${c.matmul.k}×${c.matmul.n}], ${c.matmul.threads} threads; ` +
-      `${f0(c.matmulFewRows.gflops)} GFLOP/s at 32 rows × ${c.matmulFewRows.k} × ${c.matmulFewRows.n}, the shape of one T2L-L head), ` +
+      `${f0(c.matmulFewRows.gflops)} GFLOP/s at 32 rows × ${c.matmulFewRows.k} × ${c.matmulFewRows.n}, the shape of one T2L-L head; ` +
+      `4-bit MatMulNBits at that shape ${f0(c.matmulNBitsFewRows.gflops)} GFLOP/s), ` +
       `memory copy ${f1(c.copy.gbps)} GB/s (read + write, ${c.copy.bytes / 2 ** 20} MiB)` +
       (run.browserCeilings
         ? `; onnxruntime-web wasm MatMul in Chromium ${f0(run.browserCeilings.matmulGflops)} GFLOP/s ` +
@@ -92,7 +93,7 @@ export function renderReport(run: BenchRun): string {
       '',
       '### Headless Chromium (onnxruntime-web; wasm with 2 threads, WebGPU on SwiftShader)',
       '',
-      '| checkpoint | precision | backend | package MiB | fetch s | read s | convert s | renderer peak Δ in conversion (× .pt) | session s | 1 adapter ms: median (min–max) | GFLOP/s | × Node | 8 adapters ms | renderer peak MiB | JS+wasm after session MiB | load |',
+      '| checkpoint | precision | backend | package MiB | fetch s | read s | convert s | renderer peak Δ in conversion (× .pt) | session s | 1 adapter ms: median (min–max) | GFLOP/s | × Node | 8 adapters ms | renderer peak MiB | renderer after session MiB | load |',
       '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const r of run.chromium) {
@@ -109,7 +110,7 @@ export function renderReport(run: BenchRun): string {
         `| ${label(r.shape)} | ${r.precision} | ${r.backend} | ${f1(r.packageMiB)} | ${sec(r.fetchMs ?? NaN)} | ${sec(r.readMs)} | ${sec(r.convertMs)} | ` +
           `${f0(delta)} (${f2(delta / r.ptMiB)}) | ${sec(r.sessionMs)} | ${ms(r.single.median)} (${ms(r.single.min)}–${ms(r.single.max)}) | ` +
           `${f1(r.flopsPerEmbedding / (r.single.median / 1000) / 1e9)} | ${node ? f1(r.single.median / node.single.median) : ''} | ` +
-          `${ms(r.batch8.median)} | ${f0(m['rendererPeakMiB']!)} | ${f0(m['uaAfterSessionMiB']!)} | ${f1(r.loadAverage?.[0] ?? NaN)} |`,
+          `${ms(r.batch8.median)} | ${f0(m['rendererPeakMiB']!)} | ${f0(m['rendererAfterSessionMiB']!)} | ${f1(r.loadAverage?.[0] ?? NaN)} |`,
       );
     }
   }

@@ -232,6 +232,10 @@ run.ceilings = {
     ...again.matmulFewRows,
     gflops: Math.max(again.matmulFewRows.gflops, run.ceilings.matmulFewRows.gflops),
   },
+  matmulNBitsFewRows: {
+    ...again.matmulNBitsFewRows,
+    gflops: Math.max(again.matmulNBitsFewRows.gflops, run.ceilings.matmulNBitsFewRows.gflops),
+  },
   copy: { ...again.copy, gbps: Math.max(again.copy.gbps, run.ceilings.copy.gbps) },
 };
 run.machine.loadAtEnd = loadavg();
