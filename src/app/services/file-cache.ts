@@ -85,6 +85,13 @@ export async function hasCached(url: string): Promise<boolean> {
   return Boolean(await cache?.match(url));
 }
 
+/** What the cache holds for a URL, without reading (or checking) the bytes. */
+export async function cachedInfo(url: string): Promise<CachedFileInfo | null> {
+  const cache = await open();
+  const res = await cache?.match(url);
+  return res ? infoOf(url, res.headers) : null;
+}
+
 /**
  * Stores a file with its size and hash. Returns false, without throwing, when the cache is not
  * available or full: a download that cannot be cached is still used.

@@ -5,6 +5,7 @@
  */
 import { env } from '@huggingface/transformers';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
+import { cachedInfo } from '../services/file-cache';
 import { download, HttpError, type DownloadContext } from './downloads';
 import type { EncoderSource } from './protocol';
 
@@ -26,10 +27,20 @@ function installFetch(): void {
     const url = String(input);
     const job = active;
     const method = (init?.method ?? 'GET').toUpperCase();
-    // Range probes and anything outside a load (e.g. its wasm files) go to the network as asked.
-    if (!job || method !== 'GET' || new Headers(init?.headers).has('Range')) {
-      return plain(input, init);
+    const range = new Headers(init?.headers).get('Range');
+    // Its "does this file exist, how big is it" probe (a one-byte Range request) is answered from
+    // the cache when the file is there, so a cached encoder loads without a network.
+    if (job && method === 'GET' && range === 'bytes=0-0') {
+      const info = await cachedInfo(url);
+      if (info) {
+        return new Response(new Uint8Array(1), {
+          status: 206,
+          headers: { 'content-range': `bytes 0-0/${info.size}`, 'content-length': '1' },
+        });
+      }
     }
+    // Other Range requests and anything outside a load go to the network as asked.
+    if (!job || method !== 'GET' || range) return plain(input, init);
     try {
       const bytes = await download(url, job.ctx, { cacheGroup: job.group });
       return new Response(bytes as Uint8Array<ArrayBuffer>, {
