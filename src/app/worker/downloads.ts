@@ -197,6 +197,11 @@ async function downloadWithResume(
 ): Promise<Uint8Array> {
   const received = new Received();
   let total: number | null = null;
+  /**
+   * Whether a Range request may continue where this stopped. Offsets count decoded bytes, so a
+   * content-coded (gzip) answer, whose ranges a server may count differently, starts over instead.
+   */
+  let resumable = false;
   const speed = speedMeter();
   let lastReport = 0;
   // Shown at once, so a slow server reads as "waiting", not as nothing happening.
@@ -227,6 +232,8 @@ async function downloadWithResume(
           ? null
           : res.headers.get('content-length');
         total = range ? Number(range[1]) : length !== null ? Number(length) : null;
+        resumable =
+          !res.headers.get('content-encoding') && res.headers.get('accept-ranges') !== 'none';
       }
       if (total !== null) received.expect(total);
       const reader = res.body!.getReader();
@@ -248,8 +255,8 @@ async function downloadWithResume(
     } catch (e) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (!retryable(e)) throw e;
-      // More bytes than announced cannot be resumed from: start the next try afresh.
-      if (total !== null && received.length > total) received.reset();
+      // More bytes than announced, or an answer that cannot be resumed: start the next try afresh.
+      if (!resumable || (total !== null && received.length > total)) received.reset();
       if (attempt >= RETRIES) {
         const why = e instanceof Error ? e.message : String(e);
         throw new T2LError(
