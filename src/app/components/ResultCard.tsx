@@ -1,17 +1,10 @@
 import type { ReactNode } from 'react';
-import { useRun, type RunResult } from '../stores/run';
+import { useRun } from '../stores/run';
 import { downloadGguf, downloadSafetensors, downloadZip } from '../services/generation';
-import { formatBytes, formatCount, formatMs } from '../services/format';
-import { STAGES, type FileOutcome, type Stage } from '../worker/protocol';
-import { STAGE_LABEL } from './ProgressView';
-import { Badge, Button, cx } from './ui';
-
-const STAGE_COLOR: Record<Stage, string> = {
-  load: 'bg-sky-500',
-  encode: 'bg-violet-500',
-  hypernetwork: 'bg-indigo-500',
-  pack: 'bg-emerald-500',
-};
+import { formatBytes, formatCount } from '../services/format';
+import { FilesSummary } from './FilesSummary';
+import { StageTimings } from './StageTimings';
+import { Badge, Button } from './ui';
 
 function Fact({
   label,
@@ -29,68 +22,6 @@ function Fact({
         {children}
       </dd>
     </div>
-  );
-}
-
-function Timings({ result }: { result: RunResult }) {
-  const t = result.timings;
-  const total = STAGES.reduce((n, s) => n + t[s], 0) || 1;
-  return (
-    <div data-testid="timings">
-      <div className="mb-2 flex items-baseline justify-between text-xs">
-        <span className="font-medium text-zinc-600 dark:text-zinc-300">Time per stage</span>
-        <span className="text-zinc-500 tabular-nums dark:text-zinc-400">
-          {formatMs(result.totalMs)} total
-        </span>
-      </div>
-      <div
-        className="flex h-2 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800"
-        aria-hidden="true"
-      >
-        {STAGES.map((s) => (
-          <div key={s} className={STAGE_COLOR[s]} style={{ width: `${(t[s] / total) * 100}%` }} />
-        ))}
-      </div>
-      <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-xs">
-        {STAGES.map((s) => (
-          <div key={s} className="flex items-center gap-1.5" data-testid={`timing-${s}`}>
-            <span className={cx('h-2 w-2 rounded-sm', STAGE_COLOR[s])} aria-hidden="true" />
-            <dt className="text-zinc-500 dark:text-zinc-400">{STAGE_LABEL[s]}</dt>
-            <dd className="ml-auto font-medium tabular-nums">{formatMs(t[s])}</dd>
-          </div>
-        ))}
-      </dl>
-    </div>
-  );
-}
-
-function FilesSummary({ result }: { result: RunResult }) {
-  if (result.files.length === 0) return <>all already in memory</>;
-  const of = (o: FileOutcome['outcome']) => result.files.filter((f) => f.outcome === o);
-  const parts = [
-    ['cached', of('cached'), 'from cache'],
-    ['downloaded', of('downloaded'), 'downloaded'],
-    ['refetched', of('refetched'), 'damaged in the cache, downloaded again'],
-  ] as const;
-  return (
-    <ul className="flex flex-col gap-0.5">
-      {parts
-        .filter(([, files]) => files.length > 0)
-        .map(([outcome, files, words]) => (
-          <li
-            key={outcome}
-            title={files.map((f) => f.url).join('\n')}
-            data-outcome={outcome}
-            data-names={files.map((f) => f.name).join(',')}
-          >
-            {files.length} {words}{' '}
-            <span className="text-xs text-zinc-500 dark:text-zinc-400">
-              ({formatBytes(files.reduce((n, f) => n + f.bytes, 0))}:{' '}
-              {files.map((f) => f.name).join(', ')})
-            </span>
-          </li>
-        ))}
-    </ul>
   );
 }
 
@@ -219,7 +150,7 @@ export function ResultCard() {
         </Fact>
       </dl>
 
-      <Timings result={result} />
+      <StageTimings result={result} />
 
       {result.loadNotes.length > 0 && (
         <ul

@@ -6,6 +6,7 @@
 import { T2LError } from '../../core/errors';
 import { readCached, writeCached } from '../services/file-cache';
 import type { Progress } from './protocol';
+import { Received } from './received';
 
 export interface DownloadContext {
   signal: AbortSignal;
@@ -136,53 +137,6 @@ export async function download(
     await writeCached(key, bytes, { group: options.cacheGroup, name });
   }
   return bytes;
-}
-
-/**
- * The bytes received so far. With the size known up front they go straight into one buffer, so a
- * 1.7 GB encoder is not held twice (chunks, then their concatenation).
- */
-class Received {
-  private buffer: Uint8Array | null = null;
-  private chunks: Uint8Array[] = [];
-  length = 0;
-
-  /** Allocates the whole file once, before the first byte. */
-  expect(total: number): void {
-    if (this.length === 0 && !this.buffer) this.buffer = new Uint8Array(total);
-  }
-
-  push(value: Uint8Array): void {
-    if (this.buffer && this.length + value.length <= this.buffer.length) {
-      this.buffer.set(value, this.length);
-    } else {
-      // More than announced: keep what came, the size check afterwards decides.
-      if (this.buffer) this.chunks.push(this.buffer.subarray(0, this.length));
-      this.buffer = null;
-      this.chunks.push(value);
-    }
-    this.length += value.length;
-  }
-
-  reset(): void {
-    this.buffer = null;
-    this.chunks = [];
-    this.length = 0;
-  }
-
-  bytes(): Uint8Array {
-    if (this.buffer) {
-      return this.length === this.buffer.length ? this.buffer : this.buffer.slice(0, this.length);
-    }
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    for (const c of this.chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
-  }
 }
 
 /** Worth another try: the connection failed or broke off, or the server is briefly unwell. */
