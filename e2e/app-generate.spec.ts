@@ -111,6 +111,8 @@ test('Ctrl+Enter generates; an empty description is refused in place', async ({ 
   await expect(page.getByTestId('fact-precision')).toContainText(
     /hypernetwork q4 \(cosine ≥ 0\.99\d*/,
   );
+  // The converted package is cached, and the picker says so.
+  await expect(page.getByTestId('model-demo-L-checkpoint')).toContainText('cached');
   // The GGUF download (llama.cpp / Ollama) is a GGUF file.
   const [gguf] = await Promise.all([
     page.waitForEvent('download'),

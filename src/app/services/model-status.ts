@@ -7,7 +7,8 @@ import { LOCAL_ID } from '../stores/catalog';
 export function isCached(entry: CatalogEntry, cached: CachedFileInfo[]): boolean {
   if (entry.id === LOCAL_ID) return false;
   const url = sourceUrl(entry.source);
-  const converted = `/__t2l-converted/${encodeURIComponent(url)}/`;
+  // Converted packages are keyed by URL and precision: ".../__t2l-converted/<url>%23q4/...".
+  const converted = `/__t2l-converted/${encodeURIComponent(url)}`;
   return cached.some((c) => c.url.startsWith(url) || c.url.includes(converted));
 }
 
