@@ -79,6 +79,18 @@ export class Layers {
     return this.g.weight(key, t.shape, t.data);
   }
 
+  /** A float32 constant stored as float16 and widened by a Cast (folded at session creation). */
+  halfConst(prefix: string, dims: number[], data: Float32Array): string {
+    const half = this.g.lazyInitializer(
+      `${prefix}_f16`,
+      dims,
+      DataType.FLOAT16,
+      2 * data.length,
+      (dst) => writeF16(dst, data),
+    );
+    return this.g.op('Cast', [half], { to: int(DataType.FLOAT) });
+  }
+
   layerNorm(x: string, key: string): string {
     return this.g.op(
       'LayerNormalization',
@@ -136,7 +148,9 @@ export class Layers {
       parts.push(
         format === 'q4'
           ? this.matMulQ4(x, W, inp, c0, c1, block, key)
-          : this.g.op('MatMul', [x, this.transposedWeight(W, inp, c0, c1, block, key, format)]),
+          : format === 'int8'
+            ? this.matMulInt8(x, W, inp, c0, c1, block, key)
+            : this.g.op('MatMul', [x, this.transposedWeight(W, inp, c0, c1, block, key, format)]),
       );
     }
     return parts.length === 1 ? parts[0]! : this.g.op('Concat', parts, { axis: int(-1) });
@@ -166,20 +180,40 @@ export class Layers {
         );
         return g.op('Cast', [half], { to: int(DataType.FLOAT) });
       }
-      case 'int8': {
-        const scales = int8Scales(W, inp, c0, c1, rows);
-        const q = g.lazyInitializer(`${key}.weightT_i8`, dims, DataType.INT8, n, (dst) =>
-          writeTransposedInt8(dst, W, inp, scales, c0, c1, rows),
-        );
-        // Cast + Mul rather than DequantizeLinear: onnxruntime folds these at session creation into
-        // a float32 weight for its fastest MatMul, where it would turn DequantizeLinear + MatMul into
-        // an 8-bit MatMulNBits, which has no fast kernel on many CPUs (10× slower here).
-        const s = g.weight(`${key}.scale`, [rows.length], scales);
-        return g.op('Mul', [g.op('Cast', [q], { to: int(DataType.FLOAT) }), s]);
-      }
+      case 'int8':
       case 'q4':
-        throw new Error('q4 weights go through matMulQ4');
+        throw new Error(`${format} weights go through their own product`);
     }
+  }
+
+  /**
+   * x·W[rows, c0:c1]ᵀ with int8 weights: (x·Cast(Q))·scale, the per-output-channel scales applied to
+   * the product's columns. onnxruntime folds the Cast into a float32 weight when the session is
+   * created. (A Mul of the weight by its scales before the MatMul is folded too in onnxruntime-node
+   * but was as slow as no folding in onnxruntime-web's wasm; DequantizeLinear + MatMul becomes an
+   * 8-bit MatMulNBits in onnxruntime-node, which has no fast kernel on many CPUs, 10× slower here.)
+   */
+  private matMulInt8(
+    x: string,
+    W: Float32Array,
+    inp: number,
+    c0: number,
+    c1: number,
+    rows: RowSelection,
+    key: string,
+  ): string {
+    const g = this.g;
+    const dims = [c1 - c0, rows.length];
+    const scales = int8Scales(W, inp, c0, c1, rows);
+    const q = g.lazyInitializer(
+      `${key}.weightT_i8`,
+      dims,
+      DataType.INT8,
+      dims[0]! * dims[1]!,
+      (dst) => writeTransposedInt8(dst, W, inp, scales, c0, c1, rows),
+    );
+    const y = g.op('MatMul', [x, g.op('Cast', [q], { to: int(DataType.FLOAT) })]);
+    return g.op('Mul', [y, g.weight(`${key}.scale`, [rows.length], scales)]);
   }
 
   /** x·W[rows, c0:c1]ᵀ with onnxruntime's MatMulNBits (4 bits, symmetric blocks). */
