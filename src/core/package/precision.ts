@@ -10,25 +10,46 @@ export const PRECISION_INFO: Record<Precision, { label: string; description: str
   fp16: {
     label: 'float16 weights',
     description:
-      'Weights stored in half precision, computed in float32: half the size, adapters within float16 rounding (relative error ~1e-3).',
+      'Matrices stored in half precision and widened to float32 when loaded: half the download, float32 speed and memory, adapters within float16 rounding (relative error ~1e-3).',
   },
   int8: {
     label: 'int8 weights',
     description:
-      'Per-output-channel 8-bit heads (and wide MLP layers): a quarter of the size, cosine ≥ 0.999 to float32. Computed in float32.',
+      'Heads and wide MLP layers in 8 bits, one scale per output channel, widened to float32 when loaded: about a quarter of the download, cosine ≥ 0.999 to float32.',
   },
   q4: {
     label: '4-bit weights',
     description:
-      "4-bit heads in blocks of 32 (onnxruntime's MatMulNBits, computed without widening them), 8-bit MLP layers: about a fifth of the size, cosine ≥ 0.99 to float32.",
+      "Heads in 4 bits (blocks of 32, onnxruntime's MatMulNBits: they stay 4-bit in memory), wide MLP layers in 8: about a fifth of the download, cosine ≥ 0.99 to float32. Least memory; in wasm several times slower than float32.",
   },
 };
 
+/** Above this many parameters, the wasm default is 4-bit (see defaultPrecisionFor). */
+export const WASM_FLOAT_WEIGHTS_MAX_PARAMS = 100_000_000;
+
 /**
- * The precision a package is converted to by default for a backend: 4-bit where the download and
- * the memory are what limit (the browser, WebGPU and wasm alike), float32, the exact reference
- * numbers, in Node (CPU or CUDA).
+ * The precision a package is converted to by default for a backend (docs/benchmarks.md has the
+ * measurements behind it):
+ * - Node (cpu, cuda): fp32, the exact reference numbers.
+ * - WebGPU: q4. MatMulNBits keeps the weights 4-bit in GPU memory and is onnxruntime's fast path
+ *   on GPUs.
+ * - wasm: fp16 for checkpoints up to 100M parameters (Mistral's T2L-L: 55M): half the download,
+ *   widened to float32 when the session is created, and onnxruntime-web's float32 MatMul is
+ *   several times faster than its MatMulNBits. Larger ones (the Llama and Gemma T2Ls, 140–230M)
+ *   get q4, whose weights stay 4-bit in the wasm heap: their float32 weights, held a few times over
+ *   while the session is made, would crowd the 4 GiB heap.
  */
-export function defaultPrecisionFor(backend: Backend): Precision {
-  return backend === 'webgpu' || backend === 'wasm' ? 'q4' : 'fp32';
+export function defaultPrecisionFor(
+  backend: Backend,
+  checkpoint: { paramCount?: number } = {},
+): Precision {
+  switch (backend) {
+    case 'cpu':
+    case 'cuda':
+      return 'fp32';
+    case 'webgpu':
+      return 'q4';
+    case 'wasm':
+      return (checkpoint.paramCount ?? Infinity) <= WASM_FLOAT_WEIGHTS_MAX_PARAMS ? 'fp16' : 'q4';
+  }
 }
