@@ -56,8 +56,10 @@ class NodeRunner implements InferenceRunner {
     const out: Record<string, FloatTensor> = {};
     for (const [name, t] of Object.entries(results)) {
       if (t.type !== 'float32') throw new Error(`Output ${name} is ${t.type}, expected float32`);
-      // Copied so the result outlives the native buffer behind the tensor.
-      out[name] = { dims: [...t.dims], data: Float32Array.from(t.data as Float32Array) };
+      // onnxruntime-node hands CPU outputs over as JS-owned typed arrays (a copy of the OrtValue
+      // made by the binding; dispose() only drops the reference), so they are used as they are:
+      // copying them again cost ~10 ms a generation for Mistral's T2L-L (13.6 MB of outputs).
+      out[name] = { dims: [...t.dims], data: t.data as Float32Array };
       t.dispose();
     }
     return out;

@@ -85,8 +85,10 @@ class WebRunner implements InferenceRunner {
     const out: Record<string, FloatTensor> = {};
     for (const [name, t] of Object.entries(results)) {
       if (t.type !== 'float32') throw new Error(`Output ${name} is ${t.type}, expected float32`);
+      // getData(true) hands the data over (downloaded from the GPU, or already copied out of the
+      // wasm heap) and releases the tensor's hold on it: no further copy is needed.
       const data = (await t.getData(true)) as Float32Array;
-      out[name] = { dims: [...t.dims], data: data.slice() };
+      out[name] = { dims: [...t.dims], data };
       t.dispose();
     }
     return out;
