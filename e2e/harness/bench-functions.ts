@@ -39,27 +39,40 @@ async function sampleMemory(): Promise<MemorySample> {
   return { uaBytes, jsHeapBytes: perf.memory?.usedJSHeapSize ?? null };
 }
 
+let files: Record<string, Uint8Array> | undefined;
+
+/** Fetches the checkpoint's three files (from the local dev server: a stand-in for picked files). */
+async function benchFetch(base: string) {
+  const t0 = performance.now();
+  const http = urlSource(base);
+  files = {};
+  for (const name of CHECKPOINT_FILES) files[name] = await http.read(name);
+  return { fetchMs: performance.now() - t0 };
+}
+
+/** A full garbage collection, where Chromium runs with --js-flags=--expose-gc. */
+function benchGc(): boolean {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  return gc !== undefined;
+}
+
 /**
- * Reads the checkpoint over HTTP and converts it; memory sampled with both file and package alive.
+ * Reads the fetched checkpoint and converts it; memory sampled with both file and package alive.
  * (Only here: once onnxruntime's wasm worker threads exist, measureUserAgentSpecificMemory takes a
  * minute or more; later figures come from the renderer's resident memory instead.)
  */
-async function benchConvert(base: string, precision: Precision, options: ConvertOptions = {}) {
-  // Fetched first (from the local dev server: a stand-in for the files a user picks), then read.
-  const tf = performance.now();
-  const http = urlSource(base);
-  const files: Record<string, Uint8Array> = {};
-  for (const name of CHECKPOINT_FILES) files[name] = await http.read(name);
+async function benchConvert(precision: Precision, options: ConvertOptions = {}) {
   const t0 = performance.now();
-  const checkpoint = await loadCheckpoint(memorySource(base, files));
+  const checkpoint = await loadCheckpoint(memorySource('bench', files!));
   const t1 = performance.now();
   const model = convertCheckpoint(checkpoint, { ...options, precision });
   const t2 = performance.now();
   const memory = await sampleMemory();
   manifest = model.manifest;
   graph = model.graph;
+  files = undefined;
   return {
-    fetchMs: t0 - tf,
     readMs: t1 - t0,
     convertMs: t2 - t1,
     packageBytes: model.graph.byteLength,
@@ -133,6 +146,8 @@ async function benchMatmulCeiling(m: number, k: number, n: number, runs: number)
 }
 
 export const benchFunctions = {
+  benchFetch,
+  benchGc,
   benchConvert,
   benchSession,
   benchGenerate,

@@ -3,7 +3,7 @@
  * page served by Vite with cross-origin isolation (so wasm runs 2 threads), one fresh browser per
  * case so that the renderer's peak resident memory (VmHWM in /proc) is the case's own.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { chromium, type Browser } from '@playwright/test';
 import type { Precision } from '../../src/core/package/manifest';
 import type { ConvertOptions } from '../../src/core/package/model';
@@ -21,6 +21,7 @@ const ARGS = [
   '--no-first-run',
   // measureUserAgentSpecificMemory answers at once instead of after the next natural GC.
   '--enable-blink-features=ForceEagerMeasureMemory',
+  '--js-flags=--expose-gc',
 ];
 
 declare global {
@@ -60,6 +61,15 @@ function renderers(browserPid: number): number[] {
     return false;
   };
   return [...isRenderer].filter(under);
+}
+
+/** Resets a process's peak resident memory (VmHWM) to its current size (Linux, same user). */
+function resetPeak(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // not allowed: the peak then covers the fetch too, which only overstates it
+  }
 }
 
 /** The renderer using the most memory now (the page's), with its peak. */
@@ -108,8 +118,12 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
     const mib = (b: number | null) => (b === null ? null : b / 2 ** 20);
 
     const url = `${o.baseURL}/.bench/checkpoints/${o.shape}/`;
-    const conv = await page.evaluate(([u, p, c]) => window.t2lHarness.benchConvert(u, p, c), [
-      url,
+    const { fetchMs } = await page.evaluate((u) => window.t2lHarness.benchFetch(u), url);
+    // The conversion's own peak: the fetch's transient buffers collected, the peak reset.
+    await page.evaluate(() => window.t2lHarness.benchGc());
+    const afterFetch = pageRenderer(browserPid);
+    resetPeak(afterFetch.pid);
+    const conv = await page.evaluate(([p, c]) => window.t2lHarness.benchConvert(p, c), [
       o.precision,
       o.convert ?? {},
     ] as const);
@@ -132,7 +146,7 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
       ptMiB: o.ptBytes / 2 ** 20,
       params: conv.manifest.paramCount,
       packageMiB: conv.packageBytes / 2 ** 20,
-      fetchMs: conv.fetchMs,
+      fetchMs,
       readMs: conv.readMs,
       convertMs: conv.convertMs,
       sessionMs: sess.sessionMs,
@@ -143,7 +157,8 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
       weightBytes: conv.manifest.weights!.initializerBytes,
       memory: {
         rendererBaselineMiB: base.rss / 2 ** 20,
-        /** Peak resident memory of the page's renderer up to the end of the conversion. */
+        rendererAfterFetchMiB: afterFetch.rss / 2 ** 20,
+        /** Peak resident memory of the page's renderer while reading and converting. */
         rendererPeakConvertMiB: afterConvert.hwm / 2 ** 20,
         rendererPeakMiB: end.hwm / 2 ** 20,
         uaAfterConvertMiB: mib(conv.memory.uaBytes) ?? NaN,

@@ -21,10 +21,13 @@ export interface BenchRun {
   seconds?: number;
 }
 
-const f0 = (v: number) => v.toFixed(0);
-const f1 = (v: number) => v.toFixed(1);
-const f2 = (v: number) => v.toFixed(2);
-const ms = (v: number) => (v >= 100 ? f0(v) : f1(v));
+// NaN (and null, which JSON makes of it) prints as a dash: a figure not measured.
+const fixed = (d: number) => (v: number | null) =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–';
+const f0 = fixed(0);
+const f1 = fixed(1);
+const f2 = fixed(2);
+const ms = (v: number | null) => (v !== null && v >= 100 ? f0(v) : f1(v));
 const sec = (v: number) => f2(v / 1000);
 
 /**
@@ -88,13 +91,21 @@ export function renderReport(run: BenchRun): string {
     );
   }
 
+  const passes = Math.max(0, ...run.node.map((r) => r.passMedians?.length ?? 0));
+  if (passes > 1) {
+    lines.push(
+      '',
+      `Each Node case ran in ${passes} separate passes; the table keeps each case's pass with the lowest median (every pass's median is in the JSON).`,
+    );
+  }
+
   if (run.chromium.length) {
     lines.push(
       '',
       '### Headless Chromium (onnxruntime-web; wasm with 2 threads, WebGPU on SwiftShader)',
       '',
-      '| checkpoint | precision | backend | package MiB | fetch s | read s | convert s | renderer peak Δ in conversion (× .pt) | session s | 1 adapter ms: median (min–max) | GFLOP/s | × Node | 8 adapters ms | renderer peak MiB | renderer after session MiB | load |',
-      '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| checkpoint | precision | backend | package MiB | fetch s | read s | convert s | renderer peak Δ in conversion (× .pt) | session s | 1 adapter ms: median (min–max) | GFLOP/s | × wasm floor | × Node | 8 adapters ms | renderer peak MiB | renderer after session MiB | load |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const r of run.chromium) {
       if (r.error) {
@@ -104,12 +115,20 @@ export function renderReport(run: BenchRun): string {
       const node = run.node.find(
         (x) => x.shape === r.shape && x.precision === r.precision && !x.error,
       );
+      // The FLOPs at onnxruntime-web's own wasm MatMul ceiling (measured in the same run).
+      const wasmFloor = (x: CaseResult) =>
+        x.backend === 'wasm' && run.browserCeilings
+          ? f2(
+              x.single.median /
+                ((1000 * x.flopsPerEmbedding) / (run.browserCeilings.matmulGflops * 1e9)),
+            )
+          : '';
       const m = r.memory;
       const delta = m['rendererPeakConvertMiB']! - m['rendererBaselineMiB']!;
       lines.push(
         `| ${label(r.shape)} | ${r.precision} | ${r.backend} | ${f1(r.packageMiB)} | ${sec(r.fetchMs ?? NaN)} | ${sec(r.readMs)} | ${sec(r.convertMs)} | ` +
           `${f0(delta)} (${f2(delta / r.ptMiB)}) | ${sec(r.sessionMs)} | ${ms(r.single.median)} (${ms(r.single.min)}–${ms(r.single.max)}) | ` +
-          `${f1(r.flopsPerEmbedding / (r.single.median / 1000) / 1e9)} | ${node ? f1(r.single.median / node.single.median) : ''} | ` +
+          `${f1(r.flopsPerEmbedding / (r.single.median / 1000) / 1e9)} | ${wasmFloor(r)} | ${node ? f1(r.single.median / node.single.median) : ''} | ` +
           `${ms(r.batch8.median)} | ${f0(m['rendererPeakMiB']!)} | ${f0(m['rendererAfterSessionMiB']!)} | ${f1(r.loadAverage?.[0] ?? NaN)} |`,
       );
     }
@@ -153,6 +172,15 @@ function targets(run: BenchRun): string[] {
         `- Mistral-L ${p}: Chromium wasm within 2.5× of Node: ${f1(ratio)}×: ${yes(ratio <= 2.5)}.`,
       );
     }
+  }
+  const fp32Node = node('mistral-L', 'fp32');
+  if (run.browserCeilings && fp32Node) {
+    const atCeiling =
+      (1000 * fp32Node.flopsPerEmbedding) / (run.browserCeilings.matmulGflops * 1e9);
+    out.push(
+      `  (onnxruntime-web's wasm MatMul peaks at ${f0(run.browserCeilings.matmulGflops)} GFLOP/s here against onnxruntime-node's ${f0(run.ceilings.matmul.gflops)}: ` +
+        `even at that ceiling a Mistral-L generation would take ${f0(atCeiling)} ms, ${f1(atCeiling / fp32Node.single.median)}× Node's fp32 median.)`,
+    );
   }
   for (const [p, floor] of [
     ['int8', 0.999],

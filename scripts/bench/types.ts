@@ -44,5 +44,7 @@ export interface CaseResult {
   fidelity?: { minCosine: number; meanCosine: number; maxRelError: number; worst: string };
   /** 1-minute load average before and after the case (other processes share the CPUs). */
   loadAverage?: [number, number];
+  /** With --passes: every pass's median of one adapter (the table shows the lowest). */
+  passMedians?: number[];
   error?: string;
 }
