@@ -34,10 +34,11 @@ export const WASM_FLOAT_WEIGHTS_MAX_PARAMS = 100_000_000;
  * - WebGPU: q4. MatMulNBits keeps the weights 4-bit in GPU memory and is onnxruntime's fast path
  *   on GPUs.
  * - wasm: int8 for checkpoints up to 100M parameters (Mistral's T2L-L: 66M): a quarter of the
- *   download, cosine ≥ 0.999, widened to float32 when the session is created; in the benchmark it
- *   generated faster than fp32, fp16 and q4 there (onnxruntime-web's MatMulNBits is no faster than
- *   its float32 MatMul). Larger ones (the Llama and Gemma T2Ls, 140–240M) get q4, whose weights
- *   stay 4-bit in the wasm heap instead of taking a gigabyte there.
+ *   download and cosine ≥ 0.999, widened to float32 when the session is created. In the benchmark
+ *   every precision generated about as fast there on an idle machine (onnxruntime-web's
+ *   MatMulNBits is no faster than its float32 MatMul), but q4 slowed down several times more when
+ *   other processes shared the CPUs. Larger checkpoints (the Llama and Gemma T2Ls, 140–240M) get
+ *   q4, whose weights stay 4-bit in the wasm heap instead of taking a gigabyte there.
  */
 export function defaultPrecisionFor(
   backend: Backend,
