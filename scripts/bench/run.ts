@@ -8,7 +8,7 @@
  * case, default 10), --passes n (Node cases run n times, the least disturbed kept), --no-write-docs.
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -273,6 +273,17 @@ if (!flag('no-write-docs')) {
       : `${docs}\n${START}\n${report}\n${END}\n`;
   await writeFile(DOCS, next);
   await writeFile(join(ROOT, 'docs', 'benchmarks.json'), json);
+  // Formatted as `npm run lint` expects.
+  spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+      '--write',
+      DOCS,
+      join(ROOT, 'docs', 'benchmarks.json'),
+    ],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
 }
 log(
   `done in ${elapsed()}: .bench/results/latest.{json,md}${flag('no-write-docs') ? '' : ', docs/benchmarks.md'}`,
