@@ -1,5 +1,5 @@
 /** The fetch-based OIP client (src/core/remote/oip-client.ts) against a real t2l serve. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTextEncoder } from '../../src/core/encoder/text-encoder';
 import { generateAdapters, type GeneratedAdapter } from '../../src/core/generate';
 import {
@@ -148,5 +148,24 @@ describe('remote client', () => {
 
     const down = await remoteModelInfo('http://127.0.0.1:9', 'L-sft').catch((e: unknown) => e);
     expect((down as RemoteError).message).toMatch(/could not connect/);
+    expect((down as RemoteError).message).not.toMatch(/local network/);
+  });
+
+  it('a page on a public origin that cannot reach a loopback server is told about Local Network Access', async () => {
+    vi.stubGlobal('location', { hostname: 't2l.example.org' });
+    try {
+      const down = await remoteModelInfo('http://127.0.0.1:9', 'L-sft').catch((e: unknown) => e);
+      expect((down as RemoteError).message).toMatch(/allow it .*"Local network access"/);
+      const lan = await remoteModelInfo('http://192.168.0.1:9', 'L-sft', {
+        fetch: () => Promise.reject(new TypeError('Failed to fetch')),
+      }).catch((e: unknown) => e);
+      expect((lan as RemoteError).message).toMatch(/local network/);
+      const remote = await remoteModelInfo('https://t2l.example.net', 'L-sft', {
+        fetch: () => Promise.reject(new TypeError('Failed to fetch')),
+      }).catch((e: unknown) => e);
+      expect((remote as RemoteError).message).not.toMatch(/local network/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

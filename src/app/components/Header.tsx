@@ -14,10 +14,18 @@ function BackendStatus() {
     dot = 'bg-red-500';
   } else if (caps) {
     const gpu = caps.webgpu;
+    const wasm = caps.wasm ? `wasm ${caps.threads}×` : 'no WebAssembly';
     text = gpu.available
-      ? `WebGPU: ${adapterName(caps)}${gpu.isFallbackAdapter ? ' (software)' : ''} · wasm ${caps.threads}×`
-      : `wasm · ${caps.threads} thread${caps.threads === 1 ? '' : 's'} · no WebGPU`;
-    dot = gpu.available && !gpu.isFallbackAdapter ? 'bg-emerald-500' : 'bg-amber-500';
+      ? `WebGPU: ${adapterName(caps)}${gpu.isFallbackAdapter ? ' (software)' : ''} · ${wasm}`
+      : caps.wasm
+        ? `wasm · ${caps.threads} thread${caps.threads === 1 ? '' : 's'} · no WebGPU`
+        : 'No WebGPU, no WebAssembly: remote only';
+    dot =
+      gpu.available && !gpu.isFallbackAdapter
+        ? 'bg-emerald-500'
+        : gpu.available || caps.wasm
+          ? 'bg-amber-500'
+          : 'bg-red-500';
   }
   return (
     <span

@@ -108,7 +108,7 @@ async function call(
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new RemoteError(
-      `${url}: could not connect (${(e as Error).message}); is the server running, and does it allow this page's origin (CORS)?`,
+      `${url}: could not connect (${(e as Error).message}); is the server running, and does it allow this page's origin (CORS)?${localNetworkHint(url)}`,
       0,
     );
   }
@@ -337,4 +337,19 @@ export async function remoteEmbed(
     throw new RemoteError(`the server's ${TASK_EMB} has shape [${t.dims.join(', ')}]`, 0);
   }
   return { dims: [t.dims[0], t.dims[1]!], data: t.data };
+}
+
+const LOOPBACK_OR_PRIVATE =
+  /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+)$/;
+
+/**
+ * Chromium's Local Network Access asks the user before a page from another address space calls
+ * a server on this machine or the LAN; a denied (or dismissed) prompt looks like any failed fetch.
+ */
+function localNetworkHint(url: string): string {
+  const origin = (globalThis as { location?: { hostname?: string } }).location?.hostname;
+  const target = new URL(url).hostname;
+  if (origin === undefined || !LOOPBACK_OR_PRIVATE.test(target) || LOOPBACK_OR_PRIVATE.test(origin))
+    return '';
+  return ' The server is on this machine or the local network: if the browser asked whether this site may access the local network, allow it (site settings, "Local network access").';
 }
