@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type AdapterDType } from '../core/adapter/adapter-files';
 import { adapterFolder, adapterGguf } from '../core/adapter/download';
-import { resolveGgufTarget, type GgufArch } from '../core/adapter/gguf';
+import { resolveGgufTarget, type GgufArch } from '../core/adapter/gguf-target';
 import { readSafetensors } from '../core/adapter/safetensors';
 import { zipFolder } from '../core/adapter/zip';
 import { T2LError } from '../core/errors';

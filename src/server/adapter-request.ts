@@ -5,7 +5,7 @@
  */
 import type { AdapterDType } from '../core/adapter/adapter-files';
 import type { DownloadFormat } from '../core/adapter/download';
-import type { GgufTargetOptions } from '../core/adapter/gguf';
+import type { GgufTargetOptions } from '../core/adapter/gguf-target';
 import { TASK_EMB } from '../core/remote/oip';
 import { badRequest } from './http-error';
 

@@ -7,13 +7,8 @@ import { T2LError } from '../errors';
 import type { GeneratedAdapter } from '../generate';
 import type { PackageManifest } from '../package/manifest';
 import { adapterFiles, adapterProvenance, type AdapterFileOptions } from './adapter-files';
-import {
-  buildGgufAdapter,
-  peftLoraScale,
-  resolveGgufTarget,
-  type GgufDType,
-  type GgufTargetOptions,
-} from './gguf';
+import { buildGgufAdapter, type GgufDType } from './gguf';
+import { peftLoraScale, resolveGgufTarget, type GgufTargetOptions } from './gguf-target';
 import { buildModelCard, MODEL_CARD_FILE, type ModelCardOptions } from './model-card';
 import { zipFolder } from './zip';
 

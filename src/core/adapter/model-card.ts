@@ -7,7 +7,7 @@
 import { parse, stringify } from 'yaml';
 import { T2LError } from '../errors';
 import type { PackageManifest } from '../package/manifest';
-import { lookupBaseModel, peftLoraScale } from './gguf';
+import { lookupBaseModel, peftLoraScale } from './gguf-target';
 import { unzipFolder } from './zip';
 
 export const MODEL_CARD_FILE = 'README.md';

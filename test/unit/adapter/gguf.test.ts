@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { adapterFiles } from '../../../src/core/adapter/adapter-files';
 import { adapterGguf } from '../../../src/core/adapter/download';
+import { GGUF_ALIGNMENT } from '../../../src/core/adapter/gguf';
 import {
-  GGUF_ALIGNMENT,
   resolveGgufTarget,
   rotaryRowOrder,
   type GgufTargetOptions,
-} from '../../../src/core/adapter/gguf';
+} from '../../../src/core/adapter/gguf-target';
 import { T2LError } from '../../../src/core/errors';
 import type { GeneratedAdapter } from '../../../src/core/generate';
 import type { PackageManifest } from '../../../src/core/package/manifest';
