@@ -5,7 +5,8 @@ import type { ColumnOutcome } from '../../stores/compare';
 import { STAGES } from '../../worker/protocol';
 import { STAGE_LABEL } from '../ProgressView';
 import { ChartCard } from './ChartCard';
-import { EChart, type ChartOption } from './EChart';
+import type { ChartOption } from './EChart';
+import { LazyEChart } from './LazyEChart';
 
 const TEXT = '#71717a';
 
@@ -65,7 +66,7 @@ export function NormHeatmap({ column, index }: { column: ColumnOutcome; index: n
       digits={5}
       testId={`chart-norms-${index}`}
     >
-      <EChart
+      <LazyEChart
         option={option}
         label={`Heatmap of the Frobenius norm of each layer's update for ${column.label}`}
         height={Math.min(520, 90 + rows * 26)}
@@ -129,7 +130,7 @@ export function CosineMatrix({
       digits={6}
       testId="chart-cosine"
     >
-      <EChart
+      <LazyEChart
         option={option}
         label="Matrix of cosine similarities between the adapters"
         height={Math.max(220, 110 + columns.length * 40)}
@@ -174,7 +175,7 @@ export function StageBars({ columns }: { columns: ColumnOutcome[] }) {
       digits={1}
       testId="chart-stages"
     >
-      <EChart
+      <LazyEChart
         option={option}
         label="Bar chart of the time each stage took, per adapter"
         height={Math.max(160, 70 + columns.length * 34)}
