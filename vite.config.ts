@@ -12,8 +12,16 @@ const isolationHeaders = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-/** The files onnxruntime-web/webgpu loads at run time: its wasm glue module and binary. */
-const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+/**
+ * The files onnxruntime-web loads at run time, glue module and binary: the Asyncify build for
+ * WebGPU sessions (and transformers.js), the plain one for wasm sessions (src/runtime/web.ts).
+ */
+const ORT_FILES = [
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+];
 const ortDist = dirname(
   createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm'),
 );

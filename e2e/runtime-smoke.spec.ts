@@ -59,6 +59,11 @@ for (const backend of ['webgpu', 'wasm'] satisfies Backend[]) {
       console.log('WebGPU adapter:', JSON.stringify(gpu));
       expect(gpu.available, gpu.reason).toBe(true);
     }
+    const ortFiles: string[] = [];
+    page.on('request', (req) => {
+      const path = new URL(req.url()).pathname;
+      if (path.startsWith('/ort/')) ortFiles.push(path.slice('/ort/'.length));
+    });
     const result = await page.evaluate((b) => window.t2lHarness.runSmoke(b), backend);
     console.log(
       `${backend}: session ${result.createMs.toFixed(0)} ms, run ${result.runMs.toFixed(0)} ms`,
@@ -68,5 +73,15 @@ for (const backend of ['webgpu', 'wasm'] satisfies Backend[]) {
     expect(Object.keys(result.outputs).sort()).toEqual([...SMOKE_OUTPUTS].sort());
     for (const name of SMOKE_OUTPUTS) expectClose(result.outputs[name]!, reference[name]!, name);
     expect(offOrigin).toEqual([]);
+    // Each backend on its own build (src/runtime/web.ts): WebGPU needs the Asyncify one, which
+    // makes CPU work much slower, so wasm sessions use the plain build, with its thread workers.
+    const build =
+      backend === 'webgpu' ? 'ort-wasm-simd-threaded.asyncify' : 'ort-wasm-simd-threaded';
+    expect(ortFiles).toContain(`${build}.wasm`);
+    expect(ortFiles.filter((f) => f.endsWith('.wasm'))).toEqual([`${build}.wasm`]);
+    if (backend === 'wasm') {
+      const threads = page.workers().filter((w) => w.url().includes('ort-wasm-simd-threaded'));
+      expect(threads.length, 'onnxruntime-web thread workers').toBeGreaterThan(0);
+    }
   });
 }

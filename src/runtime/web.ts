@@ -1,5 +1,11 @@
-// The webgpu entry registers both the 'webgpu' and the 'wasm' execution providers.
-import * as ort from 'onnxruntime-web/webgpu';
+// Two onnxruntime-web builds, one per backend. The webgpu entry's wasm is built with Asyncify (so
+// WebGPU calls can yield), which slows everything it runs on the CPU: a Mistral-L generation on
+// its 'wasm' provider took a median 170-190 ms here against 101-108 ms on the plain wasm build
+// (session creation 2.5 s against 1.6 s), and its binary is twice the size (27 against 14 MB).
+// So wasm sessions use the plain build and WebGPU sessions the webgpu one. Each build is its own
+// module instance with its own env and wasm heap, and tensors must come from the session's own.
+import * as ortWasm from 'onnxruntime-web/wasm';
+import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import type {
   Backend,
   CreateRunner,
@@ -25,8 +31,11 @@ export function configureOrtWeb(config: OrtWebConfig = {}): Required<OrtWebConfi
   const base = globalThis.location?.href;
   const wasmPaths = new URL(config.wasmPaths ?? `${import.meta.env.BASE_URL}ort/`, base).href;
   const numThreads = config.numThreads || defaultThreads();
-  ort.env.wasm.wasmPaths = wasmPaths;
-  ort.env.wasm.numThreads = numThreads;
+  // The webgpu build's env is also transformers.js's (the text encoder runs on that instance).
+  for (const ort of [ortWasm, ortWebGpu]) {
+    ort.env.wasm.wasmPaths = wasmPaths;
+    ort.env.wasm.numThreads = numThreads;
+  }
   applied = { wasmPaths, numThreads };
   return applied;
 }
@@ -52,9 +61,10 @@ export const createWebRunner: CreateRunner = async (model, options: RunnerOption
     }
     try {
       // One provider per attempt, so the backend reported is the one that created the session.
+      const ort = backend === 'webgpu' ? ortWebGpu : ortWasm;
       const session = await ort.InferenceSession.create(model, { executionProviders: [backend] });
       if (backend === 'webgpu') webGpuSessionCreated = true;
-      return new WebRunner(session, backend);
+      return new WebRunner(ort, session, backend);
     } catch (e) {
       errors.push(`${backend}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -62,9 +72,12 @@ export const createWebRunner: CreateRunner = async (model, options: RunnerOption
   throw new Error(`No onnxruntime-web backend could create the session (${errors.join('; ')})`);
 };
 
+type Ort = typeof ortWasm;
+
 class WebRunner implements InferenceRunner {
   constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: Ort,
+    private readonly session: ortWasm.InferenceSession,
     readonly backend: Backend,
   ) {}
 
@@ -77,9 +90,9 @@ class WebRunner implements InferenceRunner {
   }
 
   async run(feeds: Record<string, FloatTensor>): Promise<Record<string, FloatTensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, ortWasm.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
+      ortFeeds[name] = new this.ort.Tensor('float32', t.data, t.dims);
     }
     const results = await this.session.run(ortFeeds);
     const out: Record<string, FloatTensor> = {};
@@ -153,6 +166,6 @@ function infoOf(info: GPUAdapterInfo): WebGpuAdapterInfo {
 /** The adapter behind the GPUDevice onnxruntime-web runs on; null before a WebGPU session exists. */
 export async function ortWebGpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
   if (!webGpuSessionCreated) return null;
-  const device = await ort.env.webgpu.device;
+  const device = await ortWebGpu.env.webgpu.device;
   return device ? infoOf(device.adapterInfo) : null;
 }
