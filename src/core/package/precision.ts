@@ -20,7 +20,7 @@ export const PRECISION_INFO: Record<Precision, { label: string; description: str
   q4: {
     label: '4-bit weights',
     description:
-      "Heads in 4 bits (blocks of 32, onnxruntime's MatMulNBits: they stay 4-bit in memory), wide MLP layers in 8: about a fifth of the download, cosine ≥ 0.99 to float32. Least memory; in wasm several times slower than float32.",
+      "Heads in 4 bits (blocks of 32, onnxruntime's MatMulNBits: they stay 4-bit in memory), wide MLP layers in 8: about a fifth of the download, cosine ≥ 0.99 to float32. Least memory; in wasm about half float32's speed.",
   },
 };
 
@@ -34,11 +34,11 @@ export const WASM_FLOAT_WEIGHTS_MAX_PARAMS = 100_000_000;
  * - WebGPU: q4. MatMulNBits keeps the weights 4-bit in GPU memory and is onnxruntime's fast path
  *   on GPUs.
  * - wasm: int8 for checkpoints up to 100M parameters (Mistral's T2L-L: 66M): a quarter of the
- *   download and cosine ≥ 0.999, widened to float32 when the session is created. In the benchmark
- *   every precision generated about as fast there on an idle machine (onnxruntime-web's
- *   MatMulNBits is no faster than its float32 MatMul), but q4 slowed down several times more when
- *   other processes shared the CPUs. Larger checkpoints (the Llama and Gemma T2Ls, 140–240M) get
- *   q4, whose weights stay 4-bit in the wasm heap instead of taking a gigabyte there.
+ *   download and cosine ≥ 0.999, widened to float32 when the session is created, so it runs at
+ *   float32 speed: about 100 ms a Mistral-L generation in the benchmark, against about 206 ms for
+ *   q4 (onnxruntime-web's wasm MatMulNBits runs at half its MatMul's rate). Larger checkpoints
+ *   (the Llama and Gemma T2Ls, 140–240M) get q4, whose weights stay 4-bit in the wasm heap
+ *   instead of taking a gigabyte there.
  */
 export function defaultPrecisionFor(
   backend: Backend,
