@@ -1,23 +1,34 @@
 import { expect, test } from '@playwright/test';
 import { compareVectors } from '../src/core/package/fidelity';
+import type { Precision } from '../src/core/package/manifest';
 import type { Backend } from '../src/core/runtime/types';
 import { conformanceExpected } from '../test/support/conformance';
 import { parseSafetensorsIndependently } from '../test/support/independent-safetensors';
 
 /**
- * 4-bit packages (MatMulNBits) converted and run in headless Chromium on WebGPU (SwiftShader here:
- * slow, so one small conformance model each) and on wasm: every written LoRA matrix within the
- * 4-bit floor (cosine ≥ 0.99) of the reference vectors, and the fidelity measured in the page too.
+ * Quantized packages converted and run in headless Chromium on WebGPU (SwiftShader here: slow, so
+ * one small conformance model each) and on wasm: 4-bit (MatMulNBits) and int8
+ * (DynamicQuantizeMatMul, which WebGPU leaves to the CPU). Every written LoRA matrix within the
+ * precision's floor (cosine ≥ 0.99 for 4-bit, ≥ 0.999 for int8) of the reference vectors, and the
+ * fidelity measured in the page too.
  */
-for (const backend of ['webgpu', 'wasm'] satisfies Backend[]) {
-  test(`q4 package of L-sft on ${backend}`, async ({ page }) => {
+const CASES = [
+  { precision: 'q4', backend: 'webgpu', floor: 0.99 },
+  { precision: 'q4', backend: 'wasm', floor: 0.99 },
+  { precision: 'int8', backend: 'wasm', floor: 0.999 },
+  { precision: 'int8', backend: 'webgpu', floor: 0.999 },
+] as const satisfies { precision: Precision; backend: Backend; floor: number }[];
+
+for (const { precision, backend, floor } of CASES) {
+  test(`${precision} package of L-sft on ${backend}`, async ({ page }) => {
     await page.goto('/e2e/harness/index.html');
     await expect(page.locator('#status')).toHaveText('ready');
-    const result = await page.evaluate(([b]) => window.t2lHarness.runQuantized('L-sft', b, 'q4'), [
+    const result = await page.evaluate(([b, p]) => window.t2lHarness.runQuantized('L-sft', b, p), [
       backend,
+      precision,
     ] as const);
     expect(result.backend).toBe(backend);
-    expect(result.manifest.precision).toBe('q4');
+    expect(result.manifest.precision).toBe(precision);
     expect(result.safetensors).toHaveLength(3);
     let min = 1;
     for (const [row, bytes] of result.safetensors.entries()) {
@@ -27,11 +38,11 @@ for (const backend of ['webgpu', 'wasm'] satisfies Backend[]) {
       for (const [key, e] of expected) {
         const { cosine } = compareVectors(tensors.get(key)!.values, e.data);
         min = Math.min(min, cosine);
-        expect(cosine, `${key} row ${row}`).toBeGreaterThanOrEqual(0.99);
+        expect(cosine, `${key} row ${row}`).toBeGreaterThanOrEqual(floor);
       }
     }
     expect(min).toBeLessThan(1); // really quantized
-    expect(result.fidelity.minCosine).toBeGreaterThanOrEqual(0.99);
+    expect(result.fidelity.minCosine).toBeGreaterThanOrEqual(floor);
     expect(result.fidelity.matrices).toBe(8 * 2 * 2 * 3);
   });
 }

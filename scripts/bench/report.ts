@@ -31,11 +31,12 @@ const ms = (v: number | null) => (v !== null && v >= 100 ? f0(v) : f1(v));
 const sec = (v: number) => f2(v / 1000);
 
 /**
- * Bytes of weights one generation reads as the runtime holds them: fp16 and int8 weights are
- * widened to float32 when the session is created (folded Cast/Mul), so they read what fp32 reads.
+ * Bytes of weights one generation reads as the runtime holds them: fp16 weights are widened to
+ * float32 when the session is created (a folded Cast), so they read what fp32 reads; int8 ones
+ * stay 8-bit (DynamicQuantizeMatMul) and q4 ones 4-bit.
  */
 export function runtimeWeightBytes(run: BenchRun, r: CaseResult): number {
-  if (r.precision !== 'fp16' && r.precision !== 'int8') return r.weightBytes;
+  if (r.precision !== 'fp16') return r.weightBytes;
   const fp32 = run.node.find((x) => x.shape === r.shape && x.precision === 'fp32' && !x.error);
   return fp32?.weightBytes ?? r.weightBytes;
 }

@@ -41,11 +41,11 @@ const RUNS = Number(value('runs') ?? 10);
 const PASSES = Number(value('passes') ?? 1);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Chromium cases: memory allows every precision of the Mistral shapes, 4-bit for the Z = 512 ones. */
 /**
- * Chromium cases: every precision of Mistral-L; 4-bit for the others (the Z = 512 ones would need
- * their float32 weights several times over in the 4 GiB wasm heap); WebGPU (SwiftShader here,
- * emulated on the CPU) for the smallest checkpoint, one adapter only.
+ * Chromium cases: every precision of Mistral-L; int8 and 4-bit for the others, whose weights stay
+ * 8- or 4-bit in the wasm heap (fp32 and fp16 of the Z = 512 ones would need their float32 weights
+ * several times over in the 4 GiB heap); WebGPU (SwiftShader here, emulated on the CPU) for the
+ * smallest checkpoint, one adapter only.
  */
 const BROWSER_CASES: Array<{ shape: string; precision: Precision; backend: 'wasm' | 'webgpu' }> = [
   ...(['fp32', 'fp16', 'int8', 'q4'] as const).map((precision) => ({
@@ -53,10 +53,9 @@ const BROWSER_CASES: Array<{ shape: string; precision: Precision; backend: 'wasm
     precision,
     backend: 'wasm' as const,
   })),
-  { shape: 'mistral-M', precision: 'q4', backend: 'wasm' },
-  { shape: 'mistral-S', precision: 'q4', backend: 'wasm' },
-  { shape: 'gemma-L', precision: 'q4', backend: 'wasm' },
-  { shape: 'llama-L', precision: 'q4', backend: 'wasm' },
+  ...['mistral-M', 'mistral-S', 'gemma-L', 'llama-L'].flatMap((shape) =>
+    (['int8', 'q4'] as const).map((precision) => ({ shape, precision, backend: 'wasm' as const })),
+  ),
   { shape: 'mistral-S', precision: 'q4', backend: 'webgpu' },
 ];
 

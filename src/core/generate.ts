@@ -1,6 +1,6 @@
 import { T2LError, shapeString } from './errors';
 import { loraAName, loraBName, TASK_EMB_INPUT } from './onnx/t2l-graph';
-import type { PackageManifest } from './package/manifest';
+import { rowsShareQuantization, type PackageManifest } from './package/manifest';
 import type { FloatTensor, InferenceRunner } from './runtime/types';
 
 /** One generated adapter: per module, A [L, r, in] and B [L, out, r], row-major. */
@@ -45,15 +45,27 @@ export function checkTaskEmbeddings(
   return dims.length === 1 ? 1 : dims[0]!;
 }
 
-/** Runs the hypernetwork once for N embeddings and splits the batch into N adapters. */
+/**
+ * Runs the hypernetwork once for N embeddings and splits the batch into N adapters (one run per
+ * embedding where the graph's rows share a quantization scale: rowsShareQuantization).
+ */
 export async function generateAdapters(
   manifest: PackageManifest,
   runner: InferenceRunner,
   emb: FloatTensor,
 ): Promise<GeneratedAdapter[]> {
   const n = checkTaskEmbeddings(manifest, emb);
+  const E = manifest.taskEmbSize;
+  if (n > 1 && rowsShareQuantization(manifest)) {
+    const adapters: GeneratedAdapter[] = [];
+    for (let i = 0; i < n; i++) {
+      const row = { dims: [1, E], data: emb.data.subarray(i * E, (i + 1) * E) };
+      adapters.push(...(await generateAdapters(manifest, runner, row)));
+    }
+    return adapters;
+  }
   const out = await runner.run({
-    [TASK_EMB_INPUT]: { dims: [n, manifest.taskEmbSize], data: emb.data },
+    [TASK_EMB_INPUT]: { dims: [n, E], data: emb.data },
   });
   const { layers: L, rank: r } = manifest;
   const adapters: GeneratedAdapter[] = Array.from({ length: n }, () => ({ modules: {} }));

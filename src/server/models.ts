@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { T2LError } from '../core/errors';
 import { loraAName, loraBName } from '../core/onnx/t2l-graph';
-import { MANIFEST_FILE } from '../core/package/manifest';
+import { MANIFEST_FILE, rowsShareQuantization } from '../core/package/manifest';
 import { openModel, type T2LModel } from '../core/package/model';
 import { DESCRIPTION, TASK_EMB, type OipTensorMetadata } from '../core/remote/oip';
 import type { Backend, InferenceRunner } from '../core/runtime/types';
@@ -95,7 +95,11 @@ export async function loadServedModel(
     const model = await openModel(dirSource(m.dir));
     const backends: Backend[] = options.backend === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
     m.runner = await createNodeRunner(model.graph, { backends });
-    m.batcher = new ModelBatcher(m.runner, options.maxBatchRows);
+    m.batcher = new ModelBatcher(
+      m.runner,
+      options.maxBatchRows,
+      rowsShareQuantization(model.manifest),
+    );
     m.model = model;
     m.acceptsDescription = options.encoderDim === model.manifest.taskEmbSize;
     m.state = 'READY';

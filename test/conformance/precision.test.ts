@@ -10,7 +10,11 @@ import {
   compareVectors,
   convertWithFidelity,
 } from '../../src/core/package/fidelity';
-import { parseManifest, type Precision } from '../../src/core/package/manifest';
+import {
+  parseManifest,
+  rowsShareQuantization,
+  type Precision,
+} from '../../src/core/package/manifest';
 import { convertCheckpoint, packageFiles, readPackage } from '../../src/core/package/model';
 import { makeRandomCheckpoint } from '../../src/fixtures/random-checkpoint';
 import { dirSource } from '../../src/node/fs-source';
@@ -104,6 +108,40 @@ describe('quantized packages', () => {
       const rb = await generateAdapters(split.manifest, b!, input);
       expect(compareAdapters(rb, ra).maxRelError).toBeLessThan(1e-5);
       await Promise.all([a!.release(), b!.release()]);
+    }
+  });
+
+  it('an int8 adapter depends only on its own embedding, not on what else is in the batch', async () => {
+    checkpoint ??= await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'L-sft')));
+    const model = convertCheckpoint(checkpoint, { precision: 'int8' });
+    expect(rowsShareQuantization(model.manifest)).toBe(true);
+    expect(
+      rowsShareQuantization(convertCheckpoint(checkpoint, { precision: 'fp16' }).manifest),
+    ).toBe(false);
+    const runner = await createNodeRunner(model.graph);
+    try {
+      // A batch whose rows differ in scale: the second is 40× the first.
+      const batch = emb(2, 1024);
+      for (let i = 1024; i < 2048; i++) batch.data[i]! *= 40;
+      const first = { dims: [1, 1024], data: batch.data.slice(0, 1024) };
+      const alone = await generateAdapters(model.manifest, runner, first);
+      // Why: DynamicQuantizeMatMul quantizes its input with one scale for the whole tensor, so
+      // running both rows at once changes the first row's numbers.
+      const raw = await runner.run({ task_emb: batch });
+      const name = 'q_proj.lora_B';
+      const rowSize = raw[name]!.data.length / 2;
+      const together = raw[name]!.data.subarray(0, rowSize);
+      expect(compareVectors(together, alone[0]!.modules['q_proj']!.loraB).relError).toBeGreaterThan(
+        1e-4,
+      );
+      // generateAdapters runs such graphs one row at a time: the same numbers, bit for bit.
+      const [a] = await generateAdapters(model.manifest, runner, batch);
+      for (const m of ['q_proj', 'v_proj']) {
+        expect(a!.modules[m]!.loraA).toEqual(alone[0]!.modules[m]!.loraA);
+        expect(a!.modules[m]!.loraB).toEqual(alone[0]!.modules[m]!.loraB);
+      }
+    } finally {
+      await runner.release();
     }
   });
 

@@ -199,6 +199,26 @@ export function writeTransposedInt8(
   });
 }
 
+/**
+ * The same int8 values stored as uint8 with zero point 128 (flipping the sign bit adds 128), for
+ * DynamicQuantizeMatMul: onnxruntime's AVX2 kernel for uint8 activations × int8 weights adds
+ * products pairwise in saturating 16-bit lanes, which clipped full-range int8 weights (cosine 0.978
+ * against float32 on a T2L head here); its uint8 × uint8 kernel widens first and does not.
+ */
+export function writeTransposedUint8(
+  dst: Uint8Array,
+  W: Float32Array,
+  inp: number,
+  scales: Float32Array,
+  c0: number,
+  c1: number,
+  rows: RowSelection,
+): void {
+  writeTransposedInt8(dst, W, inp, scales, c0, c1, rows);
+  const n = (c1 - c0) * rows.length;
+  for (let i = 0; i < n; i++) dst[i]! ^= 0x80;
+}
+
 /** Shapes of the MatMulNBits inputs for K input and N output features. */
 export function q4Layout(K: number, N: number, blockSize: number) {
   const blocks = Math.ceil(K / blockSize);

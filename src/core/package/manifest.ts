@@ -40,6 +40,17 @@ export interface WeightStorage {
   initializerBytes: number;
 }
 
+/**
+ * Whether a row of the graph's outputs depends on the other rows of its batch: true where weights
+ * are stored as int8, multiplied by DynamicQuantizeMatMul with one activation scale per tensor.
+ * Such graphs run one task embedding at a time, so that an adapter depends only on its own
+ * description, whatever else is generated with it. (int8 packages written before that op was used
+ * are row-independent; running them row by row costs only time.)
+ */
+export function rowsShareQuantization(manifest: Pick<PackageManifest, 'weights'>): boolean {
+  return (manifest.weights?.stored.int8?.length ?? 0) > 0;
+}
+
 /** t2l.json: what a converted package is, so the app, CLI and server need nothing else. */
 export interface PackageManifest {
   format: typeof PACKAGE_FORMAT;
