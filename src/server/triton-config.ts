@@ -3,7 +3,7 @@
  * and for `t2l serve`'s GET /v2/models/{name}/config (as Triton's JSON form of the same message).
  */
 import { loraAName, loraBName, TASK_EMB_INPUT } from '../core/onnx/t2l-graph';
-import type { PackageManifest } from '../core/package/manifest';
+import { rowsShareQuantization, type PackageManifest } from '../core/package/manifest';
 
 /** Model config parameter holding the package manifest (t2l.json) as a JSON string. */
 export const MANIFEST_PARAMETER = 't2l.manifest';
@@ -22,7 +22,11 @@ export interface TritonModelConfig {
   max_batch_size: number;
   input: TritonTensorConfig[];
   output: TritonTensorConfig[];
-  dynamic_batching: Record<string, never>;
+  /**
+   * Absent for graphs whose rows share a quantization scale (int8 weights): Triton would merge
+   * different clients' rows into one run, and each one's adapter would depend on the others'.
+   */
+  dynamic_batching?: Record<string, never>;
   instance_group?: Array<{ kind: 'KIND_CPU' | 'KIND_GPU'; count: number }>;
   parameters: Record<string, { string_value: string }>;
 }
@@ -54,7 +58,7 @@ export function tritonModelConfig(
     max_batch_size: options.maxBatchSize,
     input: [{ name: TASK_EMB_INPUT, data_type: 'TYPE_FP32', dims: [manifest.taskEmbSize] }],
     output,
-    dynamic_batching: {},
+    ...(rowsShareQuantization(manifest) ? {} : { dynamic_batching: {} }),
     ...(options.instanceKind ? { instance_group: [{ kind: options.instanceKind, count: 1 }] } : {}),
     parameters: { [MANIFEST_PARAMETER]: { string_value: JSON.stringify(manifest) } },
   };
@@ -96,8 +100,14 @@ export function toPbtxt(config: TritonModelConfig, comment?: string): string {
     `max_batch_size: ${config.max_batch_size}`,
     `input [\n${config.input.map(tensorBlock).join(',\n')}\n]`,
     `output [\n${config.output.map(tensorBlock).join(',\n')}\n]`,
-    'dynamic_batching { }',
   );
+  if (config.dynamic_batching) lines.push('dynamic_batching { }');
+  else {
+    lines.push(
+      '# No dynamic_batching: this graph quantizes its input with one scale per run (int8 weights),',
+      "# so rows merged from different requests would change each other's adapters.",
+    );
+  }
   for (const g of config.instance_group ?? []) {
     lines.push(`instance_group [ { kind: ${g.kind}, count: ${g.count} } ]`);
   }

@@ -128,6 +128,22 @@ describe('t2l export-triton', () => {
     expect(onnx.equals(Buffer.from(model.graph))).toBe(true);
   });
 
+  it('an int8 package is exported without dynamic batching (its rows share a scale)', async () => {
+    const pkg = join(tmp, 'pkg-int8');
+    const model = convertCheckpoint(await loadCheckpoint(dirSource(L_SFT_DIR)), {
+      precision: 'int8',
+    });
+    await writeFolder(pkg, packageFiles(model));
+    const repo = join(tmp, 'repo-int8');
+    const r = await t2l(['export-triton', pkg, '-o', repo, '--name', 'l_int8']);
+    expect(r.code).toBe(0);
+    const text = readFileSync(join(repo, 'l_int8', 'config.pbtxt'), 'utf8');
+    const config = parsePbtxt(text);
+    expect(config['dynamic_batching']).toBeUndefined();
+    expect(one(config, 'max_batch_size')).toBe(16);
+    expect(text).toMatch(/# No dynamic_batching: .*int8/);
+  });
+
   it('refuses a bad name or batch size with a clear message', async () => {
     const [bad, zero] = await Promise.all([
       t2l(['export-triton', L_SFT_DIR, '-o', join(tmp, 'r3'), '--name', '../escape']),
