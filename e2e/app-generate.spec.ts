@@ -96,7 +96,7 @@ test('wasm: a checkpoint converted in the browser makes the same adapter as `t2l
 
 test('Ctrl+Enter generates; an empty description is refused in place', async ({ page }) => {
   await openApp(page);
-  // Auto precision converts the checkpoint to 4-bit in the browser and measures its fidelity.
+  // Auto precision on wasm converts the checkpoint to int8 in the browser and measures its fidelity.
   await chooseModel(page, 'demo-L-checkpoint');
   await chooseBackend(page, 'wasm');
   await page.locator('#description').fill('   ');
@@ -109,7 +109,7 @@ test('Ctrl+Enter generates; an empty description is refused in place', async ({ 
   await page.locator('#description').press('Control+Enter');
   await expect(page.getByTestId('result')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('fact-precision')).toContainText(
-    /hypernetwork q4 \(cosine ≥ 0\.99\d*/,
+    /hypernetwork int8 \(cosine ≥ 0\.999\d*/,
   );
   // The converted package is cached, and the picker says so.
   await expect(page.getByTestId('model-demo-L-checkpoint')).toContainText('cached');

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { useRun } from '../stores/run';
 import { downloadGguf, downloadSafetensors, downloadZip } from '../services/generation';
-import { formatBytes, formatCount } from '../services/format';
+import { formatBytes, formatCount, formatLowerBound } from '../services/format';
 import { FilesSummary } from './FilesSummary';
 import { StageTimings } from './StageTimings';
 import { Badge, Button } from './ui';
@@ -123,7 +123,7 @@ export function ResultCard() {
               title={m.fidelity.embeddings}
             >
               {' '}
-              (cosine ≥ {m.fidelity.minCosine.toFixed(4)} to float32)
+              (cosine ≥ {formatLowerBound(m.fidelity.minCosine)} to float32)
             </span>
           )}{' '}
           · adapter {result.dtype}

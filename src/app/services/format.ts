@@ -29,3 +29,12 @@ export function formatCount(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
   return String(n);
 }
+
+/**
+ * A lower bound shown with `digits` decimals: rounded down, so that "cosine ≥ 0.9999" stays true
+ * where toFixed would round 0.99996 up to 1.0000.
+ */
+export function formatLowerBound(value: number, digits = 4): string {
+  const scale = 10 ** digits;
+  return (Math.floor(value * scale) / scale).toFixed(digits);
+}

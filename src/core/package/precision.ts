@@ -15,7 +15,7 @@ export const PRECISION_INFO: Record<Precision, { label: string; description: str
   int8: {
     label: 'int8 weights',
     description:
-      'Heads and wide MLP layers in 8 bits, one scale per output channel, widened to float32 when loaded: about a quarter of the download, cosine ≥ 0.999 to float32.',
+      'Heads and wide MLP layers in 8 bits, one scale per output channel, multiplied in integers (DynamicQuantizeMatMul): about a quarter of the download and memory, the fastest on CPU and wasm, cosine ≥ 0.999 to float32. Descriptions are run one at a time.',
   },
   q4: {
     label: '4-bit weights',
@@ -24,26 +24,17 @@ export const PRECISION_INFO: Record<Precision, { label: string; description: str
   },
 };
 
-/** Above this many parameters, the wasm default is 4-bit (see defaultPrecisionFor). */
-export const WASM_FLOAT_WEIGHTS_MAX_PARAMS = 100_000_000;
-
 /**
  * The precision a package is converted to by default for a backend (docs/benchmarks.md has the
  * measurements behind it):
  * - Node (cpu, cuda): fp32, the exact reference numbers.
  * - WebGPU: q4. MatMulNBits keeps the weights 4-bit in GPU memory and is onnxruntime's fast path
- *   on GPUs.
- * - wasm: int8 for checkpoints up to 100M parameters (Mistral's T2L-L: 66M): a quarter of the
- *   download and cosine ≥ 0.999, widened to float32 when the session is created, so it runs at
- *   float32 speed: about 100 ms a Mistral-L generation in the benchmark, against about 206 ms for
- *   q4 (onnxruntime-web's wasm MatMulNBits runs at half its MatMul's rate). Larger checkpoints
- *   (the Llama and Gemma T2Ls, 140–240M) get q4, whose weights stay 4-bit in the wasm heap
- *   instead of taking a gigabyte there.
+ *   on GPUs (int8's DynamicQuantizeMatMul has no WebGPU kernel and runs on the CPU there).
+ * - wasm: int8, for every checkpoint size. DynamicQuantizeMatMul keeps the weights 8-bit in the
+ *   wasm heap and was the fastest there: a generation in 81 ms for Mistral's T2L-L (fp32 111,
+ *   q4 233), 113 ms for Gemma's (q4 545) and 231 ms for Llama's (q4 1009), cosine ≥ 0.999.
  */
-export function defaultPrecisionFor(
-  backend: Backend,
-  checkpoint: { paramCount?: number } = {},
-): Precision {
+export function defaultPrecisionFor(backend: Backend): Precision {
   switch (backend) {
     case 'cpu':
     case 'cuda':
@@ -51,6 +42,6 @@ export function defaultPrecisionFor(
     case 'webgpu':
       return 'q4';
     case 'wasm':
-      return (checkpoint.paramCount ?? Infinity) <= WASM_FLOAT_WEIGHTS_MAX_PARAMS ? 'int8' : 'q4';
+      return 'int8';
   }
 }

@@ -4,12 +4,9 @@ import { PRECISIONS } from '../../../src/core/package/manifest';
 import { defaultPrecisionFor, PRECISION_INFO } from '../../../src/core/package/precision';
 
 describe('default precisions per backend', () => {
-  it('packages: 4-bit on WebGPU, int8 or 4-bit by size on wasm, float32 in Node', () => {
+  it('packages: 4-bit on WebGPU, int8 on wasm, float32 in Node', () => {
     expect(defaultPrecisionFor('webgpu')).toBe('q4');
-    expect(defaultPrecisionFor('webgpu', { paramCount: 1e6 })).toBe('q4');
-    expect(defaultPrecisionFor('wasm')).toBe('q4');
-    expect(defaultPrecisionFor('wasm', { paramCount: 65_647_616 })).toBe('int8'); // Mistral T2L-L
-    expect(defaultPrecisionFor('wasm', { paramCount: 240_250_880 })).toBe('q4'); // Llama T2L-L
+    expect(defaultPrecisionFor('wasm')).toBe('int8');
     expect(defaultPrecisionFor('cpu')).toBe('fp32');
     expect(defaultPrecisionFor('cuda')).toBe('fp32');
     for (const p of PRECISIONS) expect(PRECISION_INFO[p].label).toBeTruthy();
