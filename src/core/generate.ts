@@ -1,6 +1,7 @@
 import { T2LError, shapeString } from './errors';
 import { loraAName, loraBName, TASK_EMB_INPUT } from './onnx/t2l-graph';
 import { rowsShareQuantization, type PackageManifest } from './package/manifest';
+import { eachRowRunner } from './runtime/each-row';
 import type { FloatTensor, InferenceRunner } from './runtime/types';
 
 /** One generated adapter: per module, A [L, r, in] and B [L, out, r], row-major. */
@@ -55,17 +56,9 @@ export async function generateAdapters(
   emb: FloatTensor,
 ): Promise<GeneratedAdapter[]> {
   const n = checkTaskEmbeddings(manifest, emb);
-  const E = manifest.taskEmbSize;
-  if (n > 1 && rowsShareQuantization(manifest)) {
-    const adapters: GeneratedAdapter[] = [];
-    for (let i = 0; i < n; i++) {
-      const row = { dims: [1, E], data: emb.data.subarray(i * E, (i + 1) * E) };
-      adapters.push(...(await generateAdapters(manifest, runner, row)));
-    }
-    return adapters;
-  }
-  const out = await runner.run({
-    [TASK_EMB_INPUT]: { dims: [n, E], data: emb.data },
+  const run = rowsShareQuantization(manifest) ? eachRowRunner(runner) : runner;
+  const out = await run.run({
+    [TASK_EMB_INPUT]: { dims: [n, manifest.taskEmbSize], data: emb.data },
   });
   const { layers: L, rank: r } = manifest;
   const adapters: GeneratedAdapter[] = Array.from({ length: n }, () => ({ modules: {} }));

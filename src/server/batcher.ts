@@ -21,14 +21,9 @@ export class ModelBatcher {
   /** Rows in each run so far (tests and logs). */
   readonly runSizes: number[] = [];
 
-  /**
-   * `rowByRow`: for graphs whose rows share a quantization scale (rowsShareQuantization), every run
-   * is one row, so that no request's result depends on another's; requests still queue here.
-   */
   constructor(
     private readonly runner: InferenceRunner,
     private readonly maxRows: number,
-    private readonly rowByRow = false,
   ) {}
 
   /** The batcher as an InferenceRunner (for generateAdapters); task_emb is its only feed. */
@@ -54,7 +49,6 @@ export class ModelBatcher {
   private async pump(): Promise<void> {
     if (this.busy || this.pending.length === 0) return;
     this.busy = true;
-    if (this.rowByRow) return this.runRows(this.pending.shift()!);
     const batch: Pending[] = [this.pending.shift()!];
     let rows = batch[0]!.rows;
     while (this.pending.length > 0 && rows + this.pending[0]!.rows <= this.maxRows) {
@@ -90,31 +84,6 @@ export class ModelBatcher {
       }
     } catch (e) {
       for (const p of batch) p.reject(e);
-    } finally {
-      this.busy = false;
-      void this.pump();
-    }
-  }
-
-  /** One request, one run per row, the rows' outputs joined again. */
-  private async runRows(p: Pending): Promise<void> {
-    try {
-      const width = p.emb.dims[1]!;
-      const parts: Record<string, FloatTensor>[] = [];
-      for (let i = 0; i < p.rows; i++) {
-        this.runSizes.push(1);
-        const data = p.emb.data.subarray(i * width, (i + 1) * width);
-        parts.push(await this.runner.run({ [TASK_EMB]: { dims: [1, width], data } }));
-      }
-      const joined: Record<string, FloatTensor> = {};
-      for (const [name, first] of Object.entries(parts[0]!)) {
-        const data = new Float32Array(first.data.length * p.rows);
-        parts.forEach((part, i) => data.set(part[name]!.data, i * first.data.length));
-        joined[name] = { dims: [p.rows, ...first.dims.slice(1)], data };
-      }
-      p.resolve(p.rows === 1 ? parts[0]! : joined);
-    } catch (e) {
-      p.reject(e);
     } finally {
       this.busy = false;
       void this.pump();

@@ -6,6 +6,7 @@ import { loraAName, loraBName } from '../core/onnx/t2l-graph';
 import { MANIFEST_FILE, rowsShareQuantization } from '../core/package/manifest';
 import { openModel, type T2LModel } from '../core/package/model';
 import { DESCRIPTION, TASK_EMB, type OipTensorMetadata } from '../core/remote/oip';
+import { eachRowRunner } from '../core/runtime/each-row';
 import type { Backend, InferenceRunner } from '../core/runtime/types';
 import { dirSource } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
@@ -95,11 +96,9 @@ export async function loadServedModel(
     const model = await openModel(dirSource(m.dir));
     const backends: Backend[] = options.backend === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
     m.runner = await createNodeRunner(model.graph, { backends });
-    m.batcher = new ModelBatcher(
-      m.runner,
-      options.maxBatchRows,
-      rowsShareQuantization(model.manifest),
-    );
+    // Rows that share a quantization scale run one by one, so merged requests stay independent.
+    const rows = rowsShareQuantization(model.manifest) ? eachRowRunner(m.runner) : m.runner;
+    m.batcher = new ModelBatcher(rows, options.maxBatchRows);
     m.model = model;
     m.acceptsDescription = options.encoderDim === model.manifest.taskEmbSize;
     m.state = 'READY';
