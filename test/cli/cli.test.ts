@@ -1,37 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
+import { t2l } from '../support/t2l-cli';
 import { CONFORMANCE_DIR, conformanceExpected, relativeError } from '../support/conformance';
 import { parseSafetensorsIndependently } from '../support/independent-safetensors';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 't2l-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the CLI as a user would after the README's install step; resolves with exit code and output. */
-async function t2l(
-  args: string[],
-  viaNpx = false,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [cmd, argv] = viaNpx
-    ? ['npx', ['--no-install', 't2l', ...args]]
-    : [process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...args]];
-  try {
-    const { stdout, stderr } = await run(cmd as string, argv as string[], {
-      cwd: ROOT,
-      maxBuffer: 1 << 24,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 function expectMatchesReference(adapterDir: string, name: string, row: number) {
   const bytes = new Uint8Array(readFileSync(join(adapterDir, 'adapter_model.safetensors')));

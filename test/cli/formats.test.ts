@@ -1,36 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
+import { t2l } from '../support/t2l-cli';
 import { checkAdapterZip, readModelCard } from '../../src/core/adapter/model-card';
 import { CONFORMANCE_DIR } from '../support/conformance';
 import { parseGguf } from '../support/gguf-reader';
 import { parseSafetensorsIndependently } from '../support/independent-safetensors';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 't2l-formats-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function t2l(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [join(ROOT, 'bin', 't2l.mjs'), ...args],
-      {
-        cwd: ROOT,
-        maxBuffer: 1 << 24,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const DIR = join(CONFORMANCE_DIR, 'L-sft'); // base fixture/tiny-base: q_proj 48→40, v_proj 48→16, 3 layers, r 8
 const EMB = ['--embedding', join(DIR, 'inputs.safetensors')];

@@ -1,34 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { t2l } from '../support/t2l-cli';
 import { compareVectors } from '../../src/core/package/fidelity';
 import { CONFORMANCE_DIR, conformanceExpected } from '../support/conformance';
 import { parseSafetensorsIndependently } from '../support/independent-safetensors';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 't2l-cli-precision-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function t2l(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [join(ROOT, 'bin', 't2l.mjs'), ...args],
-      {
-        cwd: ROOT,
-        maxBuffer: 1 << 24,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('t2l convert --precision', () => {
   it('q4: writes the package with its fidelity, inspect shows it, generate stays within the floor', async () => {

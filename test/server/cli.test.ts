@@ -1,34 +1,16 @@
 /** `t2l serve` as a real process: starts, answers, stops on SIGTERM; startup errors. */
-import { execFile } from 'node:child_process';
 import { mkdir, symlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { t2l } from '../support/t2l-cli';
 import { spawnServe } from '../support/t2l-serve';
 import { E, L_SFT_DIR, makeFixture, postJson, type Fixture } from './helpers';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 let fx: Fixture;
 beforeAll(async () => {
   fx = await makeFixture();
 });
 afterAll(() => fx?.cleanup());
-
-async function t2l(args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    const { stderr } = await promisify(execFile)(
-      process.execPath,
-      [join(ROOT, 'bin', 't2l.mjs'), ...args],
-      {
-        cwd: ROOT,
-      },
-    );
-    return { code: 0, stderr };
-  } catch (e) {
-    const err = e as { code: number; stderr: string };
-    return { code: err.code, stderr: err.stderr };
-  }
-}
 
 describe('t2l serve (process)', () => {
   it('serves on a free port with token and CORS, logs JSON lines, and stops cleanly on SIGTERM', async () => {

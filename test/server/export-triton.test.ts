@@ -1,11 +1,10 @@
 /** `t2l export-triton`: config.pbtxt parsed back, model.onnx loaded and run with onnxruntime-node. */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { t2l } from '../support/t2l-cli';
 import { adapterKey } from '../../src/core/adapter/peft';
 import { loadCheckpoint } from '../../src/core/checkpoint/load';
 import { convertCheckpoint, packageFiles } from '../../src/core/package/model';
@@ -14,23 +13,8 @@ import { conformanceExpected, conformanceInputs, relativeError } from '../suppor
 import { L_SFT_DIR } from './helpers';
 import { parsePbtxt, type PbMessage } from './pbtxt';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 't2l-triton-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function t2l(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [join(ROOT, 'bin', 't2l.mjs'), ...args],
-      { cwd: ROOT },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const one = (m: PbMessage, key: string) => {
   expect(m[key], key).toHaveLength(1);
