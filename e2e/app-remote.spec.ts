@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { spawnServe, type ServeProcess } from '../test/support/t2l-serve';
 import {
   chooseModel,
   cliAdapter,
@@ -9,7 +9,6 @@ import {
   expectSameAdapter,
   generateAndWait,
   openApp,
-  ROOT,
 } from './app-support';
 
 /**
@@ -17,37 +16,14 @@ import {
  * encoder in the page; the adapter is the same as the CLI's.
  */
 
-let server: ChildProcess;
-let endpoint: string;
+let server: ServeProcess;
 
 test.beforeAll(async ({ baseURL }) => {
-  server = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 't2l.mjs'),
-      'serve',
-      join(DEMO, 'packages'),
-      '--port',
-      '0',
-      '--cors-origin',
-      new URL(baseURL!).origin,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe'] },
-  );
-  endpoint = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    // The server logs JSON lines to stderr; the first says where it listens.
-    server.stderr!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = /"msg":"listening","url":"([^"]+)"/.exec(out)?.[1];
-      if (url) resolve(url);
-    });
-    server.on('exit', (code) => reject(new Error(`t2l serve exited with ${code}: ${out}`)));
-  });
+  server = await spawnServe([join(DEMO, 'packages'), '--cors-origin', new URL(baseURL!).origin]);
 });
 
-test.afterAll(() => {
-  server?.kill('SIGTERM');
+test.afterAll(async () => {
+  await server?.stop();
 });
 
 test('Remote: `t2l serve` runs the hypernetwork and the adapter equals the CLIâ€™s', async ({
@@ -59,7 +35,7 @@ test('Remote: `t2l serve` runs the hypernetwork and the adapter equals the CLIâ€
 
   // The endpoint is a setting kept in this browser.
   await page.getByRole('button', { name: 'Settings' }).click();
-  await page.getByLabel('URL of an Open Inference Protocol server').fill(endpoint);
+  await page.getByLabel('URL of an Open Inference Protocol server').fill(server.url);
   await page.keyboard.press('Escape');
 
   await chooseModel(page, 'demo-L');
@@ -75,6 +51,6 @@ test('Remote: `t2l serve` runs the hypernetwork and the adapter equals the CLIâ€
     'data-backend',
     'remote',
   );
-  await expect(page.getByTestId('fact-backend')).toContainText(new URL(endpoint).host);
+  await expect(page.getByTestId('fact-backend')).toContainText(new URL(server.url).host);
   expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);
 });
