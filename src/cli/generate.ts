@@ -10,7 +10,7 @@ import { T2LError } from '../core/errors';
 import { generateAdapters } from '../core/generate';
 import { openModel } from '../core/package/model';
 import type { Backend, FloatTensor } from '../core/runtime/types';
-import { dirSource, writeFolder } from '../node/fs-source';
+import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
 import type { CliFormat } from './formats';
 import { parseModuleOrder } from './options';
@@ -98,7 +98,7 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
     );
   }
   const format = outputFormat(opts);
-  const model = await openModel(dirSource(dir), {
+  const model = await openModel(modelDirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
   });
   const { manifest } = model;
