@@ -154,13 +154,15 @@ describe('adapterDownload', () => {
     });
     expect(d.fileName).toBe('t2l-summarize-legal-contracts.zip');
     expect(d.mime).toBe('application/zip');
+    // One folder, named like the zip: what the card's snippets call it.
+    const dir = 't2l-summarize-legal-contracts/';
     const files = unzipSync(d.bytes);
     expect(Object.keys(files).sort()).toEqual([
-      'README.md',
-      'adapter_config.json',
-      'adapter_model.safetensors',
+      `${dir}README.md`,
+      `${dir}adapter_config.json`,
+      `${dir}adapter_model.safetensors`,
     ]);
-    expect(files['adapter_model.safetensors']).toEqual(
+    expect(files[`${dir}adapter_model.safetensors`]).toEqual(
       adapterFiles(manifest, adapter, {
         description: 'Summarize legal contracts.',
         backend: 'wasm',
@@ -176,7 +178,7 @@ describe('adapterDownload', () => {
         variant: 'M',
       }),
     ).toEqual([]);
-    const card = new TextDecoder().decode(files['README.md']);
+    const card = new TextDecoder().decode(files[`${dir}README.md`]);
     expect(card).toContain('PeftModel.from_pretrained(base, "t2l-summarize-legal-contracts")');
     expect(card).toContain('--lora t2l-summarize-legal-contracts.gguf');
   });
