@@ -1,25 +1,69 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { T2LError } from '../core/errors';
 import type { FileSource } from '../core/files';
 
-/** A folder on disk as a FileSource. */
+/**
+ * A folder on disk as a FileSource. Names are files directly in the folder or below it (never
+ * `..` or absolute), and only regular files are read: a name that is a folder, a device
+ * (/dev/zero), or a FIFO is refused with a T2LError, as is any file-system
+ * error (ENOENT, EACCES, EISDIR...), so no read can hang or grow without bound.
+ */
 export function dirSource(dir: string): FileSource {
   const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new T2LError('missing-file', `${dir}: no such folder`);
+  let st: Stats;
+  try {
+    st = statSync(root);
+  } catch (e) {
+    throw new T2LError('missing-file', `${dir}: no such folder (${fsReason(e)})`, { cause: e });
   }
+  if (!st.isDirectory()) throw new T2LError('missing-file', `${dir}: not a folder`);
+  const pathOf = (name: string) => {
+    const path = resolve(root, name);
+    if (name === '' || isAbsolute(name) || !path.startsWith(root + sep)) {
+      throw new T2LError(
+        'bad-input',
+        `${dir}: ${JSON.stringify(name)} is not a file name inside the folder`,
+      );
+    }
+    return path;
+  };
   return {
     label: dir,
-    has: async (name) => existsSync(join(root, name)),
+    has: async (name) => {
+      try {
+        return statSync(pathOf(name)).isFile();
+      } catch {
+        return false;
+      }
+    },
     read: async (name) => {
-      const path = join(root, name);
-      if (!existsSync(path)) throw new T2LError('missing-file', `${dir}: missing file ${name}`);
-      const buf = await readFile(path);
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      const path = pathOf(name);
+      try {
+        // Links are followed (a Hugging Face cache snapshot is all links into its blobs folder).
+        if (!statSync(path).isFile()) {
+          throw new T2LError('missing-file', `${dir}/${name}: not a regular file`);
+        }
+        const buf = await readFile(path);
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      } catch (e) {
+        if (e instanceof T2LError) throw e;
+        throw new T2LError('missing-file', `${dir}/${name}: cannot be read (${fsReason(e)})`, {
+          cause: e,
+        });
+      }
     },
   };
+}
+
+/** "ENOENT: no such file or directory" and the like, without the path repeated. */
+function fsReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT') return 'no such file';
+  if (err?.code === 'EISDIR') return 'a folder, not a file';
+  if (err?.code === 'EACCES' || err?.code === 'EPERM') return 'permission denied';
+  return err?.code ?? String(err?.message ?? e);
 }
 
 /** Writes a map of relative paths to contents under `dir`, creating folders as needed. */

@@ -1,6 +1,9 @@
+import { z } from 'zod';
+import { adapterConfigFrom } from '../checkpoint/adapter-config';
 import { T2LError } from '../errors';
+import { parseWithSchema } from '../schema';
 import type { Positions, T2LSpec, Variant } from '../checkpoint/spec';
-import { isPrecision, type Precision } from '../onnx/quantize';
+import { PRECISIONS, type Precision } from '../onnx/quantize';
 
 export { PRECISIONS, isPrecision, type Precision } from '../onnx/quantize';
 
@@ -119,69 +122,128 @@ export function manifestFromSpec(
   };
 }
 
-const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+const positiveInt = z.number().int().positive();
+const count = z.number().int().nonnegative();
+const precision = z.enum(PRECISIONS as unknown as [Precision, ...Precision[]]);
 
-/** Parses and checks t2l.json; every problem names the file and the field. */
+/**
+ * `graph` names a file inside the package folder: a plain file name, no folders, no `..`, no
+ * absolute path (a manifest must not make the reader open /dev/zero or another package's files).
+ */
+export const graphFileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((s) => !/[/\\\0]/.test(s) && s !== '.' && s !== '..' && !/^[a-zA-Z]:/.test(s), {
+    message: 'expected a plain file name inside the package folder',
+  });
+
+/** t2l.json, validated: types, ranges, and the fields that must agree with each other. */
+export const manifestSchema = z
+  .looseObject({
+    format: z.literal(PACKAGE_FORMAT),
+    version: z
+      .number()
+      .int()
+      .positive()
+      .max(PACKAGE_VERSION, {
+        message: `a version this t2l-web understands (at most ${PACKAGE_VERSION})`,
+      }),
+    source: z.string().default(''),
+    baseModel: z.string(),
+    variant: z.enum(['L', 'M', 'S', 'autoreg-unshared']),
+    positions: z.enum(['none', 'rotary', 'learned']),
+    taskEmbSize: positiveInt,
+    latentSize: positiveInt,
+    headInSize: positiveInt,
+    layers: positiveInt,
+    rank: positiveInt,
+    modules: z
+      .array(
+        z.object({ name: z.string().min(1), inFeatures: positiveInt, outFeatures: positiveInt }),
+      )
+      .min(1),
+    moduleOrder: z.array(z.string()),
+    trainingTask: z.enum(['sft', 'recon']),
+    precision: precision.default('fp32'),
+    weights: z
+      .object({
+        blockSize: positiveInt.optional(),
+        stored: z.partialRecord(precision, z.array(z.string())),
+        initializerBytes: count,
+      })
+      .optional(),
+    fidelity: z
+      .object({
+        reference: z.literal('fp32'),
+        embeddings: z.string(),
+        minCosine: z.number().min(-1).max(1),
+        meanCosine: z.number().min(-1).max(1),
+        maxRelError: z.number().nonnegative(),
+        worst: z.string(),
+        matrices: count,
+      })
+      .optional(),
+    encoder: z.string(),
+    paramCount: count,
+    adapterConfig: z.record(z.string(), z.unknown()),
+    graph: graphFileName,
+    createdBy: z.string().default(''),
+  })
+  .superRefine((m, ctx) => {
+    const names = m.modules.map((x) => x.name);
+    if (new Set(names).size !== names.length) {
+      ctx.addIssue({ code: 'custom', path: ['modules'], message: 'module names must differ' });
+    }
+    if (m.moduleOrder.length !== names.length || !names.every((n) => m.moduleOrder.includes(n))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['moduleOrder'],
+        message: `expected each module once (${names.join(', ')}), found ${JSON.stringify(m.moduleOrder)}`,
+      });
+    }
+    if (m.fidelity && m.fidelity.minCosine > m.fidelity.meanCosine) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fidelity', 'minCosine'],
+        message: `expected at most meanCosine (${m.fidelity.meanCosine}), found ${m.fidelity.minCosine}`,
+      });
+    }
+  });
+
+/**
+ * Parses and checks t2l.json (bad-package errors naming the file, the key, expected and found):
+ * every field's type and range, module order a permutation of the modules, `graph` a plain file
+ * name, and `adapterConfig` a valid PEFT LoraConfig whose r and target_modules are the package's
+ * rank and modules (else the written adapter_config.json would lie about the weights).
+ */
 export function parseManifest(text: string, file = MANIFEST_FILE): PackageManifest {
-  let m: Record<string, unknown>;
+  let raw: unknown;
   try {
-    m = JSON.parse(text) as Record<string, unknown>;
+    raw = JSON.parse(text);
   } catch (e) {
     throw new T2LError('bad-package', `${file}: not valid JSON (${(e as Error).message})`, {
       cause: e,
     });
   }
-  const fail = (why: string) => new T2LError('bad-package', `${file}: ${why}`);
-  if (m === null || typeof m !== 'object') throw fail('expected a JSON object');
-  if (m['format'] !== PACKAGE_FORMAT)
-    throw fail(`format must be "${PACKAGE_FORMAT}", found ${JSON.stringify(m['format'])}`);
-  if (typeof m['version'] !== 'number' || m['version'] > PACKAGE_VERSION) {
-    throw fail(
-      `version ${JSON.stringify(m['version'])} is newer than this t2l-web understands (${PACKAGE_VERSION})`,
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new T2LError('bad-package', `${file}: expected a JSON object`);
+  }
+  const m = parseWithSchema(manifestSchema, raw, file, 'bad-package');
+  const config = adapterConfigFrom(m.adapterConfig, `${file}: adapterConfig`, 'bad-package');
+  if (config.r !== m.rank) {
+    throw new T2LError(
+      'bad-package',
+      `${file}: adapterConfig.r is ${config.r} but the package's rank is ${m.rank}`,
     );
   }
-  for (const k of ['taskEmbSize', 'latentSize', 'headInSize', 'layers', 'rank']) {
-    if (!positiveInt(m[k]))
-      throw fail(`${k} must be a positive integer, found ${JSON.stringify(m[k])}`);
-  }
-  const modules = m['modules'];
-  if (
-    !Array.isArray(modules) ||
-    modules.length === 0 ||
-    !modules.every(
-      (x: Record<string, unknown>) =>
-        typeof x?.['name'] === 'string' &&
-        positiveInt(x['inFeatures']) &&
-        positiveInt(x['outFeatures']),
-    )
-  ) {
-    throw fail('modules must be a non-empty list of {name, inFeatures, outFeatures}');
-  }
-  const order = m['moduleOrder'];
-  if (!Array.isArray(order) || order.length !== modules.length) {
-    throw fail('moduleOrder must list every module once');
-  }
-  for (const k of ['baseModel', 'variant', 'encoder', 'graph']) {
-    if (typeof m[k] !== 'string') throw fail(`${k} must be a string`);
-  }
-  if (m['precision'] === undefined) m['precision'] = 'fp32';
-  if (!isPrecision(m['precision'])) {
-    throw fail(
-      `precision ${JSON.stringify(m['precision'])} is not one this t2l-web knows (fp32, fp16, int8, q4)`,
+  const names = m.modules.map((x) => x.name);
+  const targets = config.targetModules;
+  if (targets.length !== names.length || !names.every((n) => targets.includes(n))) {
+    throw new T2LError(
+      'bad-package',
+      `${file}: adapterConfig.target_modules [${targets.join(', ')}] differ from the package's modules [${names.join(', ')}]`,
     );
   }
-  const fidelity = m['fidelity'] as Record<string, unknown> | undefined;
-  if (
-    fidelity !== undefined &&
-    (fidelity === null ||
-      typeof fidelity !== 'object' ||
-      typeof fidelity['minCosine'] !== 'number' ||
-      typeof fidelity['maxRelError'] !== 'number')
-  ) {
-    throw fail('fidelity must be an object with numbers minCosine and maxRelError');
-  }
-  if (m['adapterConfig'] === null || typeof m['adapterConfig'] !== 'object') {
-    throw fail('adapterConfig must be the adapter_config.json object');
-  }
-  return m as unknown as PackageManifest;
+  return m as PackageManifest;
 }

@@ -4,6 +4,7 @@ import { peftLoraConfig } from '../adapter/lora-config';
 import { T2LError } from '../errors';
 import { decodeText, type FileSource } from '../files';
 import { buildT2LModel, type GraphOptions } from '../onnx/t2l-graph';
+import { checkGraphMatchesManifest } from './graph-check';
 import {
   GRAPH_FILE,
   MANIFEST_FILE,
@@ -75,6 +76,10 @@ export function packageFiles(model: T2LModel): Record<string, Uint8Array | strin
   };
 }
 
+/**
+ * Reads a package folder: t2l.json (parseManifest) and the graph it names, then cross-checks the
+ * two (checkGraphMatchesManifest). Throws bad-package when they disagree or the graph is missing.
+ */
 export async function readPackage(source: FileSource): Promise<T2LModel> {
   const manifest = parseManifest(
     decodeText(await source.read(MANIFEST_FILE)),
@@ -87,7 +92,9 @@ export async function readPackage(source: FileSource): Promise<T2LModel> {
       `${source.label}: t2l.json names the graph ${manifest.graph}, which is missing`,
     );
   }
-  return { manifest, graph: await source.read(manifest.graph) };
+  const graph = await source.read(manifest.graph);
+  checkGraphMatchesManifest(manifest, graph, `${source.label}/${manifest.graph}`);
+  return { manifest, graph };
 }
 
 export type FolderKind = 'package' | 'checkpoint';

@@ -111,7 +111,7 @@ describe('packages', () => {
   it('names what is wrong with a broken manifest', async () => {
     await expect(
       openModel(memorySource('pkg', { 't2l.json': '{"format": "other"}' })),
-    ).rejects.toThrow(/pkg\/t2l\.json: format must be "t2l-package"/);
+    ).rejects.toThrow(/pkg\/t2l\.json: format: expected "t2l-package", found "other"/);
     await expect(openModel(memorySource('empty', {}))).rejects.toThrow(
       /neither a converted package/,
     );

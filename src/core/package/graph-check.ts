@@ -1,0 +1,102 @@
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+import { T2LError } from '../errors';
+import { ENCODED_TASK_EMB_OUTPUT, loraAName, loraBName, TASK_EMB_INPUT } from '../onnx/t2l-graph';
+import type { PackageManifest } from './manifest';
+
+const { onnx } = onnxProto;
+
+/** A graph input or output as declared: its name and dims (a number, or a symbolic name). */
+export interface GraphValue {
+  name: string;
+  dims: (number | string)[];
+  elemType: number;
+}
+
+/** The declared inputs and outputs of an ONNX model. */
+export interface GraphSignature {
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+}
+
+/**
+ * Reads a model's declared inputs and outputs (ModelProto.graph.input/output, onnx.proto3).
+ * Decoding with protobufjs keeps initializer bytes as views of `bytes`, so this costs no copy of
+ * the weights. Throws bad-package when the bytes are not an ONNX model.
+ */
+export function readGraphSignature(bytes: Uint8Array, label: string): GraphSignature {
+  let model: ReturnType<typeof onnx.ModelProto.decode>;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new T2LError(
+      'bad-package',
+      `${label}: not an ONNX model, or truncated (protobuf: ${(e as Error).message})`,
+      { cause: e },
+    );
+  }
+  if (!model.graph) throw new T2LError('bad-package', `${label}: the ONNX model has no graph`);
+  const value = (v: OnnxTypes.IValueInfoProto): GraphValue => ({
+    name: v.name ?? '',
+    elemType: v.type?.tensorType?.elemType ?? 0,
+    dims: (v.type?.tensorType?.shape?.dim ?? []).map((d) =>
+      d.dimParam ? d.dimParam : Number(d.dimValue ?? 0),
+    ),
+  });
+  return {
+    inputs: (model.graph.input ?? []).map(value),
+    outputs: (model.graph.output ?? []).map(value),
+  };
+}
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+
+/**
+ * Cross-checks a package's manifest with its graph: the graph must take task_emb [N, E] and give,
+ * for exactly the manifest's modules, `<m>.lora_A` [N, L, r, in] and `<m>.lora_B` [N, L, out, r]
+ * (float32), with E, L, r, in and out the manifest's. A manifest that disagrees would describe
+ * (and write into adapter_config.json) something other than the weights the graph produces, so it
+ * is refused (bad-package), naming the output, the expected and the found shape.
+ */
+export function checkGraphMatchesManifest(
+  manifest: PackageManifest,
+  graph: Uint8Array,
+  label: string,
+): void {
+  const sig = readGraphSignature(graph, label);
+  const fail = (why: string) =>
+    new T2LError('bad-package', `${label}: the graph and t2l.json disagree: ${why}`);
+  const show = (dims: readonly (number | string)[]) => `[${dims.join(', ')}]`;
+  const expect = (v: GraphValue | undefined, name: string, want: (number | string)[]) => {
+    if (!v) throw fail(`the graph has no ${name}`);
+    const ok =
+      v.elemType === FLOAT &&
+      v.dims.length === want.length &&
+      want.every((d, i) =>
+        typeof d === 'string' ? typeof v.dims[i] === 'string' : v.dims[i] === d,
+      );
+    if (!ok) {
+      throw fail(
+        `${name} is ${show(v.dims)}${v.elemType === FLOAT ? '' : ` of ONNX type ${v.elemType}`}, expected float32 ${show(want)} from t2l.json`,
+      );
+    }
+  };
+  const input = sig.inputs.find((v) => v.name === TASK_EMB_INPUT);
+  expect(input, `input ${TASK_EMB_INPUT}`, ['N', manifest.taskEmbSize]);
+  const outputs = new Map(sig.outputs.map((v) => [v.name, v]));
+  const { layers: L, rank: r } = manifest;
+  const expected = new Set<string>([ENCODED_TASK_EMB_OUTPUT]);
+  for (const m of manifest.modules) {
+    const a = loraAName(m.name);
+    const b = loraBName(m.name);
+    expected.add(a).add(b);
+    expect(outputs.get(a), `output ${a}`, ['N', L, r, m.inFeatures]);
+    expect(outputs.get(b), `output ${b}`, ['N', L, m.outFeatures, r]);
+  }
+  const extra = sig.outputs.map((v) => v.name).filter((n) => !expected.has(n));
+  if (extra.length > 0) {
+    throw fail(
+      `the graph has outputs for modules t2l.json does not list (${extra.join(', ')}); modules: ${manifest.modules.map((m) => m.name).join(', ')}`,
+    );
+  }
+}

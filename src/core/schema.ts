@@ -1,0 +1,64 @@
+import type { z } from 'zod';
+import { T2LError, type T2LErrorCode } from './errors';
+
+/**
+ * Parses a value read from outside (a JSON or YAML file, a request body) with a zod schema, once,
+ * at the boundary. Failures become one T2LError whose message names the file, then each offending
+ * key with what was expected and what was found, e.g.
+ * `adapter_config.json: use_rslora: expected boolean, found "true"`.
+ */
+export function parseWithSchema<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  file: string,
+  code: T2LErrorCode,
+): z.output<S> {
+  const res = schema.safeParse(value, { reportInput: true });
+  if (res.success) return res.data;
+  throw new T2LError(code, `${file}: ${describeIssues(res.error.issues)}`, { cause: res.error });
+}
+
+/** At most three issues, each as `key: expected …, found …`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map(describeIssue);
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  return shown.join('; ') + more;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length === 0 ? '' : `${issue.path.map(String).join('.')}: `;
+  const raw = issue as { input?: unknown; received?: unknown };
+  const found =
+    raw.received !== undefined
+      ? String(raw.received)
+      : raw.input === undefined
+        ? 'nothing'
+        : preview(raw.input);
+  let expected: string;
+  switch (issue.code) {
+    case 'invalid_type':
+      expected = `expected ${issue.expected === 'int' ? 'an integer' : issue.expected}`;
+      break;
+    case 'too_small':
+    case 'too_big':
+      expected = issue.message.replace(/^Too (small|big): /, '');
+      break;
+    case 'unrecognized_keys':
+      return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    default:
+      expected = issue.message.replace(/^Invalid input: /, '');
+  }
+  if (/found|received/.test(expected)) return `${where}${expected}`;
+  return `${where}${expected}, found ${found}`;
+}
+
+/** A short, printable rendering of a found value. */
+export function preview(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = String(v);
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
