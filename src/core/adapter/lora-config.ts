@@ -9,9 +9,12 @@
  * Defaults are PEFT's LoraConfig defaults (peft src/peft/tuners/lora/config.py: r 8, lora_alpha 8,
  * lora_dropout 0.0, bias "none", use_rslora False, fan_in_fan_out False), which the reference's
  * `LoraConfig.save_pretrained` writes for a field its checkpoint config lacks; peft_type is always
- * "LORA" (LoraConfig.__post_init__ sets it). What the written tensors cannot express is refused:
- * DoRA, modules_to_save, per-module rank/alpha patterns, a subset of layers, trained biases.
+ * "LORA" (LoraConfig.__post_init__ sets it) and task_type "CAUSAL_LM" (the base models are causal
+ * LMs; the released checkpoints say so). What the written tensors cannot express is refused:
+ * another task type, DoRA, modules_to_save, per-module rank/alpha patterns, a subset of layers,
+ * trained biases, fan_in_fan_out (refused by the boundary schema).
  */
+import { adapterConfigFrom } from '../checkpoint/adapter-config';
 import { T2LError } from '../errors';
 import type { PackageManifest } from '../package/manifest';
 
@@ -72,76 +75,45 @@ export function peftLoraConfig(
   source: LoraConfigSource,
   file = 'adapter_config.json',
 ): PeftLoraConfig {
-  const c = source.adapterConfig as Record<string, unknown>;
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) {
-    throw new T2LError('bad-config', `${file}: expected a JSON object, found ${show(c)}`);
-  }
-  const bad = (key: string, expected: string) =>
-    new T2LError('bad-config', `${file}: ${key}: expected ${expected}, found ${show(c[key])}`);
+  // Types, ranges and PEFT's defaults: the boundary schema (checkpoint/adapter-config.ts).
+  const v = adapterConfigFrom(source.adapterConfig, file);
+  const c = v.raw;
   const unsupported = (key: string, why: string) =>
     new T2LError('unsupported', `${file}: ${key} ${show(c[key])}: ${why}`);
 
-  if (c['peft_type'] !== undefined && c['peft_type'] !== 'LORA') {
-    throw unsupported('peft_type', 't2l-web writes LoRA adapters only (peft_type "LORA")');
-  }
-  const task = c['task_type'];
-  if (task !== undefined && task !== null) {
-    if (typeof task !== 'string' || !PEFT_TASK_TYPES.includes(task)) {
-      throw bad('task_type', `one of PEFT's task types (${PEFT_TASK_TYPES.join(', ')})`);
+  if (v.taskType !== undefined) {
+    if (!PEFT_TASK_TYPES.includes(v.taskType)) {
+      throw new T2LError(
+        'bad-config',
+        `${file}: task_type: expected one of PEFT's task types (${PEFT_TASK_TYPES.join(', ')}), found ${show(v.taskType)}`,
+      );
     }
-    if (task !== 'CAUSAL_LM') {
+    if (v.taskType !== 'CAUSAL_LM') {
       throw unsupported(
         'task_type',
         'T2L generates adapters for causal language models (CAUSAL_LM)',
       );
     }
   }
-
-  const r = c['r'] ?? 8;
-  if (typeof r !== 'number' || !Number.isSafeInteger(r) || r <= 0) {
-    throw bad('r', 'a positive integer');
-  }
-  if (r !== source.rank) {
+  if (v.r !== source.rank) {
     throw new T2LError(
       'bad-config',
-      `${file}: r is ${r} but the hypernetwork generates rank-${source.rank} LoRA matrices`,
+      `${file}: r is ${v.r} but the hypernetwork generates rank-${source.rank} LoRA matrices`,
     );
-  }
-  const alpha = c['lora_alpha'] ?? 8;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0) {
-    throw bad('lora_alpha', 'a positive finite number');
-  }
-  const dropout = c['lora_dropout'] ?? 0;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
-    throw bad('lora_dropout', 'a number in [0, 1)');
-  }
-  const rslora = c['use_rslora'] ?? false;
-  if (typeof rslora !== 'boolean') throw bad('use_rslora', 'true or false');
-  const fanInFanOut = c['fan_in_fan_out'] ?? false;
-  // PEFT itself resets fan_in_fan_out to False on nn.Linear targets (every T2L target), with a
-  // warning; the matrices are written in nn.Linear's layout either way.
-  if (typeof fanInFanOut !== 'boolean') throw bad('fan_in_fan_out', 'true or false');
-
-  let targets = c['target_modules'];
-  if (typeof targets === 'string') targets = [targets];
-  if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string')) {
-    throw bad('target_modules', 'a list of module names');
   }
   const order = source.moduleOrder;
-  const same =
-    targets.length === order.length &&
-    new Set(targets).size === targets.length &&
-    order.every((m) => (targets as string[]).includes(m));
-  if (!same) {
+  const targets = v.targetModules;
+  if (
+    targets.length !== order.length ||
+    new Set(targets).size !== targets.length ||
+    !order.every((m) => targets.includes(m))
+  ) {
     throw new T2LError(
       'bad-config',
-      `${file}: target_modules [${(targets as string[]).join(', ')}] differ from the hypernetwork's modules [${order.join(', ')}]`,
+      `${file}: target_modules [${targets.join(', ')}] differ from the hypernetwork's modules [${order.join(', ')}]`,
     );
   }
-
-  const bias = c['bias'] ?? 'none';
-  if (bias !== 'none') {
-    if (bias !== 'all' && bias !== 'lora_only') throw bad('bias', '"none", "all" or "lora_only"');
+  if (v.bias !== 'none') {
     throw unsupported(
       'bias',
       'T2L generates lora_A and lora_B only, no biases (vLLM also refuses biased adapters unless started with bias enabled)',
@@ -174,13 +146,13 @@ export function peftLoraConfig(
     base_model_name_or_path: base.toWellFormed(),
     revision: null,
     inference_mode: true,
-    r,
+    r: v.r,
     target_modules: order.map((m) => m.toWellFormed()),
-    lora_alpha: alpha,
-    lora_dropout: dropout,
+    lora_alpha: v.loraAlpha,
+    lora_dropout: v.loraDropout,
     fan_in_fan_out: false,
     bias: 'none',
-    use_rslora: rslora,
+    use_rslora: v.useRslora,
     modules_to_save: null,
     init_lora_weights: true,
     layers_to_transform: null,
