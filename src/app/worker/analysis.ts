@@ -92,7 +92,8 @@ export function cosines(ids: string[]): (number | null)[][] {
   for (let i = 0; i < n; i++) {
     const a = items[i];
     if (!a) continue;
-    out[i]![i] = 1;
+    // Computed, not assumed: 1 up to rounding for a non-zero adapter.
+    out[i]![i] = adapterCosine(a.adapter, a.adapter, a.modules);
     for (let j = i + 1; j < n; j++) {
       const b = items[j];
       if (!b || b.shape !== a.shape) continue;
