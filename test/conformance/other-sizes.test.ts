@@ -46,6 +46,10 @@ const VARIANTS: Record<string, RandomCheckpointOptions> = {
     factorized: true,
   },
   'L recon factorized': { trainingTask: 'recon', factorized: true },
+  // recon without factorized divides by sqrt(delta_w_scaling): 400 makes the square root matter.
+  'M recon': { sharedABHead: true, trainingTask: 'recon', deltaWScaling: 400 },
+  'S recon': { sharedABHead: true, autoregGen: true, trainingTask: 'recon', deltaWScaling: 400 },
+  'L recon z-score factorized': { trainingTask: 'recon', predZScore: true, factorized: true },
 };
 
 describe.each(Object.entries(VARIANTS))('other sizes: %s', (_name, flags) => {
