@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { compareVectors } from '../src/core/package/fidelity';
+import { cosine as cosineOf } from '../test/support/compare';
 import type { Precision } from '../src/core/package/manifest';
 import type { Backend } from '../src/core/runtime/types';
 import { conformanceExpected } from '../test/support/conformance';
@@ -36,7 +36,7 @@ for (const { precision, backend, floor } of CASES) {
       const expected = conformanceExpected('L-sft', row);
       expect([...tensors.keys()].sort()).toEqual([...expected.keys()].sort());
       for (const [key, e] of expected) {
-        const { cosine } = compareVectors(tensors.get(key)!.values, e.data);
+        const cosine = cosineOf(tensors.get(key)!.values, e.data);
         min = Math.min(min, cosine);
         expect(cosine, `${key} row ${row}`).toBeGreaterThanOrEqual(floor);
       }

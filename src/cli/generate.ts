@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { type AdapterDType } from '../core/adapter/adapter-files';
 import { adapterFolder, adapterGguf } from '../core/adapter/download';
 import { resolveGgufTarget, type GgufArch } from '../core/adapter/gguf-target';
@@ -150,7 +150,10 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
         ggufFile: `${folder}.gguf`,
       });
       await writeFolder(folder, files);
-      if (format === 'zip') await writeFile(`${folder}.zip`, zipFolder(files));
+      // The zip unpacks to a folder of the same name (out/0.zip → 0/).
+      if (format === 'zip') {
+        await writeFile(`${folder}.zip`, zipFolder(files, { folder: basename(folder) }));
+      }
       process.stdout.write(`wrote ${folder}${format === 'zip' ? ` and ${folder}.zip` : ''}\n`);
     }
   } finally {

@@ -52,6 +52,8 @@ export interface T2LServer {
   readonly models: ReadonlyMap<string, ServedModel>;
   /** Settles once every model (and the encoder) has loaded or failed to. */
   readonly loaded: Promise<void>;
+  /** Jobs running and waiting in the bounded queue now (for tests and monitoring). */
+  queueLoad(): { running: number; waiting: number };
   /** Stops accepting requests, finishes in-flight ones, closes connections and sessions. */
   close(): Promise<void>;
 }
@@ -436,6 +438,7 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
     port: address.port,
     models,
     loaded,
+    queueLoad: () => queue.load,
     close: () => (closed ??= close()),
   };
 }

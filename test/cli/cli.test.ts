@@ -43,12 +43,13 @@ describe('t2l CLI', () => {
     expect(readdirSync(out).sort()).toEqual(['0', '0.zip', '1', '1.zip', '2', '2.zip']);
     for (const row of [0, 1, 2]) expectMatchesReference(join(out, String(row)), 'L-sft', row);
     const zipped = unzipSync(new Uint8Array(readFileSync(join(out, '1.zip'))));
+    // out/1.zip unpacks to the folder 1/.
     expect(Object.keys(zipped).sort()).toEqual([
-      'README.md',
-      'adapter_config.json',
-      'adapter_model.safetensors',
+      '1/README.md',
+      '1/adapter_config.json',
+      '1/adapter_model.safetensors',
     ]);
-    expect(zipped['adapter_model.safetensors']).toEqual(
+    expect(zipped['1/adapter_model.safetensors']).toEqual(
       new Uint8Array(readFileSync(join(out, '1', 'adapter_model.safetensors'))),
     );
   });

@@ -58,13 +58,14 @@ describe('t2l generate --format', () => {
         const zip = new Uint8Array(readFileSync(join(out, `${row}.zip`)));
         expect(checkAdapterZip(zip, EXPECTED_CARD)).toEqual([]);
         const files = unzipSync(zip);
+        // out/<row>.zip unpacks to the folder <row>/.
         expect(Object.keys(files).sort()).toEqual([
-          'README.md',
-          'adapter_config.json',
-          'adapter_model.safetensors',
+          `${row}/README.md`,
+          `${row}/adapter_config.json`,
+          `${row}/adapter_model.safetensors`,
         ]);
         const card = readFileSync(join(out, row, 'README.md'), 'utf8');
-        expect(new TextDecoder().decode(files['README.md'])).toBe(card);
+        expect(new TextDecoder().decode(files[`${row}/README.md`])).toBe(card);
         const { facts, body } = readModelCard(card);
         expect(facts.checkpoint).toBe(DIR);
         expect(Object.keys(facts.timings_ms ?? {})).toEqual(['load_hypernetwork', 'generate']);

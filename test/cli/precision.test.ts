@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { t2l } from '../support/t2l-cli';
-import { compareVectors } from '../../src/core/package/fidelity';
 import { CONFORMANCE_DIR, conformanceExpected } from '../support/conformance';
 import { parseSafetensorsIndependently } from '../support/independent-safetensors';
+import { cosine } from '../support/compare';
 
 const tmp = mkdtempSync(join(tmpdir(), 't2l-cli-precision-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -52,9 +52,7 @@ describe('t2l convert --precision', () => {
       );
       const { tensors } = parseSafetensorsIndependently(bytes);
       for (const [key, e] of conformanceExpected('L-sft', row)) {
-        expect(compareVectors(tensors.get(key)!.values, e.data).cosine, key).toBeGreaterThanOrEqual(
-          0.99,
-        );
+        expect(cosine(tensors.get(key)!.values, e.data), key).toBeGreaterThanOrEqual(0.99);
       }
     }
   });

@@ -46,6 +46,10 @@ const VARIANTS: Record<string, RandomCheckpointOptions> = {
     factorized: true,
   },
   'L recon factorized': { trainingTask: 'recon', factorized: true },
+  // recon without factorized divides by sqrt(delta_w_scaling): 400 makes the square root matter.
+  'M recon': { sharedABHead: true, trainingTask: 'recon', deltaWScaling: 400 },
+  'S recon': { sharedABHead: true, autoregGen: true, trainingTask: 'recon', deltaWScaling: 400 },
+  'L recon z-score factorized': { trainingTask: 'recon', predZScore: true, factorized: true },
 };
 
 describe.each(Object.entries(VARIANTS))('other sizes: %s', (_name, flags) => {
@@ -82,6 +86,71 @@ describe.each(Object.entries(VARIANTS))('other sizes: %s', (_name, flags) => {
               `${m.name} B layer ${l}`,
             ).toBeLessThanOrEqual(1e-4);
           }
+        }
+      }
+    } finally {
+      await runner.release();
+    }
+  });
+});
+
+describe('default module order', () => {
+  it("is adapter_config.json's order, unsorted, checked against an order stated here", async () => {
+    // Not alphabetical: sorting target_modules would give k_proj, q_proj, v_proj.
+    const ORDER = ['v_proj', 'q_proj', 'k_proj'];
+    const dims: Record<string, [number, number]> = {
+      v_proj: [40, 8],
+      q_proj: [40, 24],
+      k_proj: [40, 16],
+    };
+    const files = makeRandomCheckpoint({
+      ...SIZES,
+      modules: ORDER.map((name) => ({
+        name,
+        inFeatures: dims[name]![0],
+        outFeatures: dims[name]![1],
+      })),
+      sharedABHead: true,
+      seed: 13,
+    });
+    expect(JSON.parse(files['adapter_config.json'] as string).target_modules).toEqual(ORDER);
+    const checkpoint = await loadCheckpoint(memorySource('unsorted', { ...files }));
+    const model = convertCheckpoint(checkpoint);
+    expect(model.manifest.moduleOrder).toEqual(ORDER);
+    // The reference with module i = ORDER[i] (type-embedding row i), built from this test's
+    // list, not from the spec the code under test produced.
+    const spec = {
+      ...checkpoint.spec,
+      modules: ORDER.map((name) => ({
+        name,
+        inFeatures: dims[name]![0],
+        outFeatures: dims[name]![1],
+        headOut: 0,
+        headBias: false,
+      })),
+    };
+    const runner = await createNodeRunner(model.graph);
+    try {
+      const emb = new Float32Array(96).map((_, i) => Math.cos(i * 0.29) * 2);
+      const [adapter] = await generateAdapters(model.manifest, runner, {
+        dims: [1, 96],
+        data: emb,
+      });
+      const ref = referenceForward(spec, checkpoint.weights, emb);
+      for (const name of ORDER) {
+        const [inF, outF] = dims[name]!;
+        const ours = adapter!.modules[name]!;
+        for (let l = 0; l < 5; l++) {
+          const sa = 4 * inF;
+          const sb = outF * 4;
+          expect(
+            relativeError(ours.loraA.subarray(l * sa, (l + 1) * sa), ref.modules[name]!.A[l]!),
+            `${name} A layer ${l}`,
+          ).toBeLessThanOrEqual(1e-4);
+          expect(
+            relativeError(ours.loraB.subarray(l * sb, (l + 1) * sb), ref.modules[name]!.B[l]!),
+            `${name} B layer ${l}`,
+          ).toBeLessThanOrEqual(1e-4);
         }
       }
     } finally {

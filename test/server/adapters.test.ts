@@ -3,7 +3,14 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTextEncoder } from '../../src/core/encoder/text-encoder';
 import { conformanceExpected } from '../support/conformance';
+import { readModelCard } from '../../src/core/adapter/model-card';
 import { parseSafetensorsIndependently } from '../support/independent-safetensors';
+import {
+  assertNoLoneSurrogateEscapes,
+  assertWellFormed,
+  strictJson,
+  strictUtf8,
+} from '../support/strict-text';
 import {
   E,
   localAdapters,
@@ -108,6 +115,38 @@ describe('POST /v1/adapters', () => {
         relativeError(tensors.get(key)!.values, A.loraA.subarray(l * perLayer, (l + 1) * perLayer)),
       ).toBeLessThanOrEqual(1e-4);
     }
+  });
+
+  it('a description with a lone surrogate gives files strict readers accept (case safetensors-lone-surrogate)', async () => {
+    // The case's request body, byte for byte but for the model name: "\\ud800" is an unpaired
+    // high surrogate escape, which JSON.parse accepts.
+    const body = '{"model": "L-sft", "description": "Solve math \\ud800 problems"}';
+    const res = await postJson(`${srv.url}/v1/adapters`, body);
+    expect(res.status).toBe(200);
+    const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
+    const get = (name: string) => files[Object.keys(files).find((n) => n.endsWith(name))!]!;
+    // The header as the Rust reader (serde_json) reads it; the description made well-formed.
+    const { metadata } = parseSafetensorsIndependently(get('adapter_model.safetensors'));
+    expect(metadata?.['t2l.description']).toBe('Solve math \uFFFD problems');
+    strictJson(get('adapter_config.json'), 'adapter_config.json');
+    const card = strictUtf8(get('README.md'), 'README.md');
+    assertNoLoneSurrogateEscapes(card, 'README.md');
+    expect(readModelCard(card).facts.description).toBe('Solve math \uFFFD problems');
+    for (const name of Object.keys(files)) assertWellFormed(name, 'zip entry name');
+    expect(res.headers.get('content-disposition')).toBe(
+      'attachment; filename="t2l-solve-math-problems.zip"',
+    );
+    // GGUF strings too (general.description), as UTF-8 of the well-formed text.
+    const g = await postJson(`${srv.url}/v1/adapters`, {
+      model: 'L-sft',
+      description: 'Solve math \ud800 problems',
+      format: 'gguf',
+      gguf: { arch: 'gemma2' },
+    });
+    expect(g.status).toBe(200);
+    const gguf = new Uint8Array(await g.arrayBuffer());
+    const want = new TextEncoder().encode('Solve math \uFFFD problems');
+    expect(Buffer.from(gguf).indexOf(Buffer.from(want))).toBeGreaterThan(0);
   });
 
   it('writes GGUF when the base model is described, and says what is missing otherwise', async () => {

@@ -82,8 +82,9 @@ describe('bounded queue', () => {
       const running = postJson(infer, inferBody(0));
       await g.started(1);
       const waiting = postJson(infer, inferBody(1));
-      // Give the second request time to reach the queue.
-      await new Promise((r) => setTimeout(r, 100));
+      // Until the second request is in the queue: a condition, not a guess at how long it takes.
+      while (server.queueLoad().waiting < 1) await new Promise((r) => setImmediate(r));
+      expect(server.queueLoad()).toEqual({ running: 1, waiting: 1 });
       const refused = await postJson(infer, inferBody(2));
       expect(refused.status).toBe(503);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

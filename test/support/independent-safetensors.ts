@@ -1,7 +1,10 @@
 /**
  * A deliberately separate safetensors parser (DataView + JSON.parse) so tests of what we write do
- * not trust our own reader. It checks the layout rules it relies on and reads F32/F16/BF16.
+ * not trust our own reader. It checks the layout rules it relies on and reads F32/F16/BF16. The
+ * header is read as strictly as serde_json reads it (see strict-text.ts).
  */
+import { strictJson } from './strict-text';
+
 export interface ParsedTensor {
   dtype: string;
   shape: number[];
@@ -24,7 +27,8 @@ export function parseSafetensorsIndependently(bytes: Uint8Array): {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (8 + n > bytes.length) throw new Error('header length beyond the file');
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+  // Strict, like the Rust reader PEFT and vLLM use: valid UTF-8, no lone surrogate escapes.
+  const header = strictJson(bytes.subarray(8, 8 + n), 'safetensors header') as Record<
     string,
     unknown
   >;

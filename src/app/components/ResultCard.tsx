@@ -80,7 +80,9 @@ export function ResultCard() {
             onClick={() => downloadGguf(result)}
             disabled={!adapter.gguf}
             title={
-              adapter.gguf ? 'LoRA for llama.cpp (--lora) and Ollama (ADAPTER)' : adapter.ggufNote
+              adapter.gguf
+                ? 'LoRA for llama.cpp (llama-server --lora); Ollama takes ADAPTER only up to 0.34.0'
+                : adapter.ggufNote
             }
             data-testid="download-gguf"
           >

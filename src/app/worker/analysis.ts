@@ -5,7 +5,8 @@
  * so a later call can compare adapters of different generations without sending them back and forth.
  */
 import { blendEmbeddings } from '../../core/analysis/blend';
-import { adapterCosine, deltaNormTable, loraScale } from '../../core/analysis/delta-w';
+import { loraConfigScale, peftLoraConfig } from '../../core/adapter/lora-config';
+import { adapterCosine, deltaNormTable } from '../../core/analysis/delta-w';
 import { T2LError } from '../../core/errors';
 import type { GeneratedAdapter } from '../../core/generate';
 import type { PackageManifest } from '../../core/package/manifest';
@@ -68,10 +69,8 @@ export function analyzeAdapters(
   manifest: PackageManifest,
   adapters: GeneratedAdapter[],
 ): AdapterAnalysis[] {
-  const config = manifest.adapterConfig;
-  const alpha = Number(config['lora_alpha'] ?? manifest.rank);
-  const rslora = config['use_rslora'] === true;
-  const scale = loraScale(alpha, manifest.rank, rslora);
+  // PEFT's scale from the same normalized config every written adapter carries.
+  const scale = loraConfigScale(peftLoraConfig(manifest));
   const modules = manifest.moduleOrder;
   return adapters.map((adapter, i) => {
     const id = `${key}#${i}`;
@@ -93,7 +92,8 @@ export function cosines(ids: string[]): (number | null)[][] {
   for (let i = 0; i < n; i++) {
     const a = items[i];
     if (!a) continue;
-    out[i]![i] = 1;
+    // Computed, not assumed: 1 up to rounding for a non-zero adapter.
+    out[i]![i] = adapterCosine(a.adapter, a.adapter, a.modules);
     for (let j = i + 1; j < n; j++) {
       const b = items[j];
       if (!b || b.shape !== a.shape) continue;

@@ -1,5 +1,6 @@
 import type { GeneratedAdapter } from '../generate';
 import type { PackageManifest } from '../package/manifest';
+import { peftLoraConfig } from './lora-config';
 import { buildPeftAdapter } from './peft';
 
 export type AdapterDType = 'float32' | 'float16' | 'bfloat16';
@@ -41,8 +42,7 @@ export function adapterFiles(
   const metadata = adapterProvenance(manifest, options);
   return buildPeftAdapter({
     modules: adapter.modules,
-    adapterConfig: manifest.adapterConfig,
-    baseModel: manifest.baseModel,
+    loraConfig: peftLoraConfig(manifest),
     moduleOrder: manifest.moduleOrder,
     dtype: options.dtype ?? 'float32',
     metadata,

@@ -8,7 +8,8 @@ import type { GeneratedAdapter } from '../generate';
 import type { PackageManifest } from '../package/manifest';
 import { adapterFiles, adapterProvenance, type AdapterFileOptions } from './adapter-files';
 import { buildGgufAdapter, type GgufDType } from './gguf';
-import { peftLoraScale, resolveGgufTarget, type GgufTargetOptions } from './gguf-target';
+import { resolveGgufTarget, type GgufTargetOptions } from './gguf-target';
+import { loraConfigScale, peftLoraConfig } from './lora-config';
 import { buildModelCard, MODEL_CARD_FILE, type ModelCardOptions } from './model-card';
 import { zipFolder } from './zip';
 
@@ -75,21 +76,21 @@ export function adapterGguf(
       `GGUF adapters are float32 or float16 (llama.cpp's LoRA converter default is f32); ${dtype} is not offered`,
     );
   }
+  const loraConfig = peftLoraConfig(manifest);
   const target = resolveGgufTarget(manifest.baseModel, manifest.moduleOrder, options.gguf);
-  const useRslora = manifest.adapterConfig['use_rslora'] === true;
   const metadata: Record<string, string> = {
     ...adapterProvenance(manifest, options),
     't2l.module_order': manifest.moduleOrder.join(','),
-    't2l.peft_lora_alpha': String(manifest.adapterConfig['lora_alpha']),
-    't2l.peft_use_rslora': String(useRslora),
-    't2l.peft_scale': String(peftLoraScale(manifest.adapterConfig)),
+    't2l.peft_lora_alpha': String(loraConfig.lora_alpha),
+    't2l.peft_use_rslora': String(loraConfig.use_rslora),
+    't2l.peft_scale': String(loraConfigScale(loraConfig)),
     't2l.qk_rows': target.permuteQK ? 'permuted for llama.cpp rotary layout' : 'as in PEFT',
   };
   const short = manifest.baseModel.split(/[\\/]/).pop() || manifest.baseModel;
   return buildGgufAdapter({
     modules: adapter.modules,
     moduleOrder: manifest.moduleOrder,
-    adapterConfig: manifest.adapterConfig,
+    loraConfig,
     baseModel: manifest.baseModel,
     target,
     dtype: dtype as GgufDType,
@@ -100,7 +101,8 @@ export function adapterGguf(
 }
 
 /**
- * One download: `peft-zip` (README.md + adapter_config.json + adapter_model.safetensors),
+ * One download: `peft-zip` (`<name>/` holding README.md + adapter_config.json +
+ * adapter_model.safetensors),
  * `safetensors` (adapter_model.safetensors alone) or `gguf` (llama.cpp LoRA).
  */
 export function adapterDownload(
@@ -108,15 +110,21 @@ export function adapterDownload(
   adapter: GeneratedAdapter,
   options: AdapterDownloadOptions,
 ): AdapterDownload {
-  const stem = options.name ?? adapterFileStem(options.description);
+  const stem = (options.name ?? adapterFileStem(options.description)).toWellFormed();
   switch (options.format) {
     case 'peft-zip': {
       const files = adapterFolder(manifest, adapter, {
-        folder: stem,
         ggufFile: `${stem}.gguf`,
         ...options,
+        folder: stem,
       });
-      return { fileName: `${stem}.zip`, bytes: zipFolder(files), mime: 'application/zip' };
+      // Into a folder named like the zip, so the card's PEFT/vLLM snippets name the folder the
+      // user has after unzipping, whatever the unzip tool does.
+      return {
+        fileName: `${stem}.zip`,
+        bytes: zipFolder(files, { folder: stem }),
+        mime: 'application/zip',
+      };
     }
     case 'safetensors':
       return {

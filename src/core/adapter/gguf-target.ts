@@ -146,28 +146,3 @@ export function permuteRows(m: Float32Array, cols: number, order: Int32Array): F
   }
   return out;
 }
-
-/**
- * PEFT's LoRA scale from adapter_config.json: `lora_alpha / sqrt(r)` with `use_rslora`, else
- * `lora_alpha / r`. Refuses what one GGUF alpha cannot express (alpha_pattern, rank_pattern).
- */
-export function peftLoraScale(config: Record<string, unknown>): number {
-  const alpha = config['lora_alpha'];
-  const r = config['r'];
-  if (typeof alpha !== 'number' || !(alpha > 0) || !isPositiveInt(r)) {
-    throw new T2LError(
-      'bad-config',
-      `GGUF: adapter_config.json needs a positive lora_alpha and r, found lora_alpha=${JSON.stringify(alpha)}, r=${JSON.stringify(r)}`,
-    );
-  }
-  for (const k of ['alpha_pattern', 'rank_pattern']) {
-    const p = config[k];
-    if (p !== undefined && p !== null && (typeof p !== 'object' || Object.keys(p).length > 0)) {
-      throw new T2LError(
-        'unsupported',
-        `GGUF: adapter_config.json has a non-empty ${k}; a GGUF adapter has one alpha for every module`,
-      );
-    }
-  }
-  return config['use_rslora'] === true ? alpha / Math.sqrt(r) : alpha / r;
-}

@@ -36,7 +36,8 @@
  */
 import { T2LError } from '../errors';
 import { float32ToFloat16 } from './float16';
-import { peftLoraScale, permuteRows, rotaryRowOrder, type GgufTarget } from './gguf-target';
+import { permuteRows, rotaryRowOrder, type GgufTarget } from './gguf-target';
+import { loraConfigScale, type PeftLoraConfig } from './lora-config';
 import type { ModuleLora } from './peft';
 
 export type GgufDType = 'float32' | 'float16';
@@ -74,8 +75,8 @@ export interface GgufAdapterInput {
   /** Per module, A [L, r, in] and B [L, out, r], row-major (as generated). */
   modules: Record<string, ModuleLora>;
   moduleOrder: string[];
-  /** The checkpoint's adapter_config.json (lora_alpha, r, use_rslora). */
-  adapterConfig: Record<string, unknown>;
+  /** The normalized LoraConfig (peftLoraConfig): lora_alpha, r, use_rslora. */
+  loraConfig: PeftLoraConfig;
   baseModel: string;
   target: GgufTarget;
   dtype?: GgufDType;
@@ -103,9 +104,12 @@ export function ggufTensorName(layer: number, module: string, which: 'a' | 'b'):
   return `blk.${layer}.${t}.weight.lora_${which}`;
 }
 
-/** The llama.cpp `adapter.lora.alpha` that gives PEFT's effective scale at rank r. */
-export function ggufAlpha(adapterConfig: Record<string, unknown>, rank: number): number {
-  return peftLoraScale(adapterConfig) * rank;
+/**
+ * The llama.cpp `adapter.lora.alpha` that gives PEFT's effective scale at rank r: llama.cpp scales
+ * by alpha / r, PEFT by lora_alpha / r or, with rsLoRA, lora_alpha / sqrt(r).
+ */
+export function ggufAlpha(config: PeftLoraConfig, rank: number): number {
+  return loraConfigScale(config) * rank;
 }
 
 /** Serializes one adapter as a GGUF v3 LoRA file. */
@@ -143,7 +147,13 @@ export function buildGgufAdapter(input: GgufAdapterInput): Uint8Array {
       );
     }
   }
-  const alpha = ggufAlpha(input.adapterConfig, first.rank);
+  if (first.rank !== input.loraConfig.r) {
+    throw new T2LError(
+      'bad-shape',
+      `GGUF: the matrices have rank ${first.rank}, but adapter_config.json says r = ${input.loraConfig.r}`,
+    );
+  }
+  const alpha = ggufAlpha(input.loraConfig, first.rank);
 
   // Row orders for the permuted modules (llama: q with n_head, k with n_head_kv).
   const orders = new Map<string, Int32Array>();
@@ -221,9 +231,11 @@ export function buildGgufAdapter(input: GgufAdapterInput): Uint8Array {
 
   const enc = new TextEncoder();
   const keyBytes = new Map<string, Uint8Array>();
+  // GGUF strings are UTF-8; a lone UTF-16 surrogate (e.g. in a description) becomes U+FFFD, as
+  // everywhere t2l-web writes text (made explicit here rather than left to TextEncoder).
   const bytesOf = (s: string) => {
     let b = keyBytes.get(s);
-    if (b === undefined) keyBytes.set(s, (b = enc.encode(s)));
+    if (b === undefined) keyBytes.set(s, (b = enc.encode(s.toWellFormed())));
     return b;
   };
   const elemSize = dtype === 'float32' ? 4 : 2;

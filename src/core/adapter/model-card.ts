@@ -7,7 +7,8 @@
 import { parse, stringify } from 'yaml';
 import { T2LError } from '../errors';
 import type { PackageManifest } from '../package/manifest';
-import { lookupBaseModel, peftLoraScale } from './gguf-target';
+import { lookupBaseModel } from './gguf-target';
+import { loraConfigScale, peftLoraConfig } from './lora-config';
 import { unzipFolder } from './zip';
 
 export const MODEL_CARD_FILE = 'README.md';
@@ -25,7 +26,10 @@ export interface ModelCardOptions {
   timings?: Record<string, number> | undefined;
   /** When the adapter was made (default: now). */
   date?: Date;
-  /** Name of the adapter folder in the snippets (default "adapter"). */
+  /**
+   * Name of the adapter folder in the snippets (default "adapter"): the folder the zip unpacks to
+   * (adapterDownload zips into a folder of this name), or where the CLI wrote it.
+   */
   folder?: string;
   /** Name of the GGUF file in the llama.cpp/Ollama snippets (default "adapter.gguf"). */
   ggufFile?: string;
@@ -44,7 +48,7 @@ export interface ModelCardFacts {
   dtype: string;
   module_order: string[];
   rank: number;
-  lora_alpha: number | null;
+  lora_alpha: number;
   use_rslora: boolean;
   encoder: string;
   backend: string | null;
@@ -76,15 +80,14 @@ export function modelCardFacts(
   manifest: PackageManifest,
   options: ModelCardOptions = {},
 ): ModelCardFacts {
-  const cfg = manifest.adapterConfig;
-  const alpha = typeof cfg['lora_alpha'] === 'number' ? cfg['lora_alpha'] : null;
+  const cfg = peftLoraConfig(manifest);
   const timings =
     options.timings && Object.keys(options.timings).length > 0
       ? Object.fromEntries(
           Object.entries(options.timings).map(([k, v]) => [k, Math.round(v * 10) / 10]),
         )
       : null;
-  return {
+  return wellFormedStrings({
     base_model: manifest.baseModel,
     description: options.description ?? null,
     checkpoint: options.source ?? manifest.source,
@@ -94,14 +97,30 @@ export function modelCardFacts(
     dtype: options.dtype ?? 'float32',
     module_order: [...manifest.moduleOrder],
     rank: manifest.rank,
-    lora_alpha: alpha,
-    use_rslora: cfg['use_rslora'] === true,
+    lora_alpha: cfg.lora_alpha,
+    use_rslora: cfg.use_rslora,
     encoder: manifest.encoder,
     backend: options.backend ?? null,
     timings_ms: timings,
     created: (options.date ?? new Date()).toISOString(),
     generator: manifest.createdBy,
-  };
+  });
+}
+
+/**
+ * The facts with every string well-formed (a lone surrogate becomes U+FFFD): the YAML writer
+ * would otherwise keep it as a `\ud800` escape, which strict readers refuse.
+ */
+function wellFormedStrings(f: ModelCardFacts): ModelCardFacts {
+  const fix = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? v.toWellFormed()
+      : Array.isArray(v)
+        ? v.map(fix)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.toWellFormed(), fix(x)]))
+          : v;
+  return fix(f) as ModelCardFacts;
 }
 
 /** README.md for one generated adapter. */
@@ -112,15 +131,10 @@ export function buildModelCard(manifest: PackageManifest, options: ModelCardOpti
   const loraName = options.loraName ?? 't2l';
   const base = f.base_model;
   const known = lookupBaseModel(base);
-  let scale: string;
-  try {
-    const s = peftLoraScale(manifest.adapterConfig);
-    scale = f.use_rslora
-      ? `lora_alpha / sqrt(r) = ${f.lora_alpha} / sqrt(${f.rank}) ≈ ${s.toPrecision(6)} (rsLoRA)`
-      : `lora_alpha / r = ${f.lora_alpha} / ${f.rank} ≈ ${s.toPrecision(6)}`;
-  } catch {
-    scale = 'see adapter_config.json';
-  }
+  const s = loraConfigScale(peftLoraConfig(manifest));
+  const scale = f.use_rslora
+    ? `lora_alpha / sqrt(r) = ${f.lora_alpha} / sqrt(${f.rank}) ≈ ${s.toPrecision(6)} (rsLoRA)`
+    : `lora_alpha / r = ${f.lora_alpha} / ${f.rank} ≈ ${s.toPrecision(6)}`;
 
   const front = stringify(
     {
@@ -169,11 +183,12 @@ from peft import PeftModel
 
 base = AutoModelForCausalLM.from_pretrained(${py(base)}, torch_dtype="auto", device_map="auto")
 tokenizer = AutoTokenizer.from_pretrained(${py(base)})
-model = PeftModel.from_pretrained(base, ${py(folder)})  # this folder: adapter_config.json + adapter_model.safetensors`,
+# the folder holding this README.md, adapter_config.json and adapter_model.safetensors
+model = PeftModel.from_pretrained(base, ${py(folder)})`,
   );
   const vllmSnippet = fence(
     'sh',
-    `vllm serve ${sh(base)} --enable-lora --max-lora-rank ${Math.max(8, f.rank)} \\
+    `vllm serve ${sh(base)} --enable-lora --max-lora-rank ${vllmMaxLoraRank(f.rank)} \\
   --lora-modules ${sh(`${loraName}=${folder}`)}
 # then request "model": "${loraName}" from the OpenAI-compatible API`,
   );
@@ -181,15 +196,16 @@ model = PeftModel.from_pretrained(base, ${py(folder)})  # this folder: adapter_c
     'sh',
     `# base.gguf: ${base} converted with llama.cpp's convert_hf_to_gguf.py (any quantization)
 llama-cli -m base.gguf --lora ${sh(gguf)}
-llama-server -m base.gguf --lora ${sh(gguf)}`,
+llama-server -m base.gguf --lora ${sh(gguf)}
+# each request may set the adapter's scale ("id" is its place among the --lora flags; 0 turns it off)
+curl -s localhost:8080/completion -d '{"prompt": "...", "lora": [{"id": 0, "scale": 1.0}]}'`,
   );
   const ollamaSnippet = fence(
     '',
     `FROM ./base.gguf
 ADAPTER ${/^(\/|\.\.?\/|[A-Za-z]:)/.test(gguf) ? gguf : `./${gguf}`}`,
   );
-
-  return `---
+  const text = `---
 ${front}---
 
 # Text-to-LoRA adapter for ${base}
@@ -217,21 +233,36 @@ ${vllmSnippet}
 
 ### llama.cpp
 
-llama.cpp and Ollama take LoRA adapters as GGUF: get this one with \`t2l generate <model> --format gguf\`
-or GGUF in the app's Download menu (called \`${gguf}\` below). Same weights, with q/k rows reordered
-for llama.cpp's rotary layout where the architecture needs it and \`adapter.lora.alpha\` set so that
-llama.cpp's alpha / r equals the scale above. Use it with a GGUF of the same base model:
+llama.cpp takes LoRA adapters as GGUF: get this one with \`t2l generate <model> --format gguf\`, or
+with the **.gguf for llama.cpp** button under **↓ Download PEFT .zip** in the t2l-web app
+(**.gguf** in Compare and History); it is called \`${gguf}\` below. Same weights, with q/k rows
+reordered for llama.cpp's rotary layout where the architecture needs it and
+\`adapter.lora.alpha\` set so that llama.cpp's alpha / r equals the scale above. Use it with a GGUF
+of the same base model; \`llama-server\` serves it over HTTP (OpenAI-compatible API included):
 
 ${llamaSnippet}
 
 ### Ollama
 
-A \`Modelfile\` next to the two files (\`FROM\` may also name an Ollama model of the same base):
+Ollama up to 0.34.0 takes a GGUF LoRA with \`ADAPTER\` in a \`Modelfile\`; **Ollama 0.34.1 and
+later refuse \`ADAPTER\`** (ollama PR 14969), so with those use \`llama-server\` as above. For
+an older Ollama, a \`Modelfile\` next to the two files (\`FROM\` may also name an Ollama model of
+the same base):
 
 ${ollamaSnippet}
 
 \`ollama create my-t2l-adapter -f Modelfile && ollama run my-t2l-adapter\`
 `;
+  // Every string in the card (description, paths) ends up well-formed UTF-8.
+  return text.toWellFormed();
+}
+
+/**
+ * vLLM's --max-lora-rank must be one of its supported ranks (vllm/config LoRAConfig:
+ * 8, 16, 32, 64, 128, 256, 320, 512; newer versions also 1): the smallest one that fits `rank`.
+ */
+export function vllmMaxLoraRank(rank: number): number {
+  return [8, 16, 32, 64, 128, 256, 320, 512].find((r) => r >= rank) ?? rank;
 }
 
 /** The front-matter facts and the Markdown body of a model card. */

@@ -1,5 +1,6 @@
 /** One generated adapter as a PEFT LoRA folder: adapter_config.json + adapter_model.safetensors. */
 import { T2LError } from '../errors';
+import { loraConfigJson, type PeftLoraConfig } from './lora-config';
 import { writeSafetensors, type NamedTensor, type WriteDType } from './safetensors';
 
 export interface ModuleLora {
@@ -15,9 +16,8 @@ export interface ModuleLora {
 
 export interface PeftAdapterInput {
   modules: Record<string, ModuleLora>;
-  /** The checkpoint's adapter_config.json, parsed. */
-  adapterConfig: Record<string, unknown>;
-  baseModel: string;
+  /** The normalized LoraConfig (peftLoraConfig): written as adapter_config.json. */
+  loraConfig: PeftLoraConfig;
   moduleOrder: string[];
   dtype?: WriteDType;
   metadata?: Record<string, string>;
@@ -68,7 +68,11 @@ function checkModule(name: string, m: ModuleLora): void {
   }
 }
 
-/** Lays out one adapter the way PEFT saves it: layer by layer, modules in order, A before B. */
+/**
+ * Lays out one adapter the way PEFT saves it: layer by layer, modules in order, A before B, keys
+ * `base_model.model.model.layers.<l>.<self_attn|mlp>.<module>.lora_<A|B>.weight`; the config is the
+ * normalized LoraConfig, checked against the matrices (rank r, target modules).
+ */
 export function buildPeftAdapter(input: PeftAdapterInput): PeftAdapterFiles {
   const { modules, moduleOrder } = input;
   const given = Object.keys(modules);
@@ -86,6 +90,24 @@ export function buildPeftAdapter(input: PeftAdapterInput): PeftAdapterFiles {
     );
   }
   for (const name of moduleOrder) checkModule(name, modules[name]!);
+  // PEFT builds each LoRA layer at rank r and loads [r, in] / [out, r] into it; the config's
+  // target_modules are the modules whose keys it looks for.
+  const { loraConfig } = input;
+  const targets = loraConfig.target_modules;
+  if (targets.length !== moduleOrder.length || !moduleOrder.every((m) => targets.includes(m))) {
+    throw new T2LError(
+      'bad-input',
+      `adapter: target_modules [${targets.join(', ')}] must be the generated modules [${moduleOrder.join(', ')}]`,
+    );
+  }
+  for (const name of moduleOrder) {
+    if (modules[name]!.rank !== loraConfig.r) {
+      throw new T2LError(
+        'bad-shape',
+        `adapter module ${name}: rank ${modules[name]!.rank}, but adapter_config.json says r = ${loraConfig.r}`,
+      );
+    }
+  }
   const layers = modules[moduleOrder[0]!]!.layers;
   for (const name of moduleOrder) {
     if (modules[name]!.layers !== layers) {
@@ -121,9 +143,8 @@ export function buildPeftAdapter(input: PeftAdapterInput): PeftAdapterFiles {
     format: 'pt',
     't2l.module_order': moduleOrder.join(','),
   };
-  const config = { ...input.adapterConfig, base_model_name_or_path: input.baseModel };
   return {
-    'adapter_config.json': JSON.stringify(config, null, 2) + '\n',
+    'adapter_config.json': loraConfigJson(loraConfig),
     'adapter_model.safetensors': writeSafetensors(tensors, {
       dtype: input.dtype ?? 'float32',
       metadata,

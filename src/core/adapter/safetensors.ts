@@ -44,7 +44,12 @@ function isShape(x: unknown): x is number[] {
   return Array.isArray(x) && x.every((d) => Number.isSafeInteger(d) && d >= 0);
 }
 
-/** Serializes tensors in the given order into one buffer; float32 in, stored as `dtype`. */
+/**
+ * Serializes tensors in the given order into one buffer; float32 in, stored as `dtype`. Metadata
+ * keys and values and tensor names are made well-formed first (a lone UTF-16 surrogate becomes
+ * U+FFFD): JSON.stringify would write it as a `\uD800` escape, which the Rust reader behind PEFT
+ * and vLLM (serde_json) refuses, making the whole file unreadable.
+ */
 export function writeSafetensors(
   tensors: NamedTensor[],
   options: { dtype?: WriteDType; metadata?: Record<string, string> } = {},
@@ -53,17 +58,20 @@ export function writeSafetensors(
   const size = dtype === 'float32' ? 4 : 2;
   const header: Record<string, unknown> = {};
   if (options.metadata !== undefined) {
+    const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.metadata)) {
       if (typeof v !== 'string') {
         throw new T2LError('bad-input', `safetensors metadata ${k}: values must be strings`);
       }
+      metadata[k.toWellFormed()] = v.toWellFormed();
     }
-    header.__metadata__ = options.metadata;
+    header.__metadata__ = metadata;
   }
   let offset = 0;
   for (const t of tensors) {
-    if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) {
-      throw new T2LError('bad-input', `safetensors: tensor name ${t.name} is reserved or repeated`);
+    const name = t.name.toWellFormed();
+    if (name === '__metadata__' || Object.hasOwn(header, name)) {
+      throw new T2LError('bad-input', `safetensors: tensor name ${name} is reserved or repeated`);
     }
     if (!isShape(t.shape) || numel(t.shape) !== t.data.length) {
       throw new T2LError(
@@ -72,7 +80,7 @@ export function writeSafetensors(
       );
     }
     const bytes = t.data.length * size;
-    header[t.name] = {
+    header[name] = {
       dtype: CODES[dtype],
       shape: t.shape,
       data_offsets: [offset, offset + bytes],

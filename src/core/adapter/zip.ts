@@ -5,6 +5,10 @@ import { T2LError } from '../errors';
 // Float tensors barely compress; storing them keeps zipping a multi-MB adapter instant.
 const STORED = /\.(safetensors|gguf|onnx|bin|pt)$/i;
 
+/**
+ * The files as one zip (names relative to the folder, '/'-separated), optionally all under
+ * `folder/`, so unzipping gives that folder. Tensor files are stored, text deflated.
+ */
 export function zipFolder(
   files: Record<string, Uint8Array | string>,
   options: { folder?: string } = {},
@@ -13,8 +17,9 @@ export function zipFolder(
   const prefix = options.folder ? `${options.folder.replace(/\/+$/, '')}/` : '';
   const entries: Zippable = {};
   for (const [name, content] of Object.entries(files)) {
-    const data = typeof content === 'string' ? enc.encode(content) : content;
-    entries[prefix + name] = [data, { level: STORED.test(name) ? 0 : 6 }];
+    // Text and entry names as well-formed UTF-8: a lone surrogate becomes U+FFFD.
+    const data = typeof content === 'string' ? enc.encode(content.toWellFormed()) : content;
+    entries[(prefix + name).toWellFormed()] = [data, { level: STORED.test(name) ? 0 : 6 }];
   }
   return zipSync(entries);
 }

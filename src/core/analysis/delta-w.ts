@@ -115,12 +115,15 @@ export function adapterCosine(a: GeneratedAdapter, b: GeneratedAdapter, modules:
   return aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
 }
 
-/** The cosine matrix of several adapters (symmetric, ones on the diagonal). */
+/**
+ * The cosine matrix of several adapters (symmetric). The diagonal is computed like every other
+ * entry (1 up to rounding for a non-zero adapter, 0 for an all-zero one), not assumed.
+ */
 export function cosineMatrix(adapters: GeneratedAdapter[], modules: string[]): number[][] {
   const n = adapters.length;
   const m = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   for (let i = 0; i < n; i++) {
-    m[i]![i] = 1;
+    m[i]![i] = adapterCosine(adapters[i]!, adapters[i]!, modules);
     for (let j = i + 1; j < n; j++)
       m[i]![j] = m[j]![i] = adapterCosine(adapters[i]!, adapters[j]!, modules);
   }

@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../checkpoint/load';
 import { loadCheckpoint } from '../checkpoint/load';
+import { peftLoraConfig } from '../adapter/lora-config';
 import { T2LError } from '../errors';
 import { decodeText, type FileSource } from '../files';
 import { buildT2LModel, type GraphOptions } from '../onnx/t2l-graph';
@@ -36,6 +37,8 @@ export function convertCheckpoint(checkpoint: Checkpoint, options: ConvertOption
     CREATED_BY,
     precision,
   );
+  // Refused before any work when its adapters could not be written loadable (one rule, every format).
+  peftLoraConfig(manifest, `${checkpoint.source}/adapter_config.json`);
   const { graph, info } = buildT2LModel(checkpoint.spec, checkpoint.weights, {
     ...options,
     metadata: {
@@ -82,6 +85,7 @@ export async function readPackage(source: FileSource): Promise<T2LModel> {
     decodeText(await source.read(MANIFEST_FILE)),
     `${source.label}/${MANIFEST_FILE}`,
   );
+  peftLoraConfig(manifest, `${source.label}/${MANIFEST_FILE} adapterConfig`);
   if (!(await source.has(manifest.graph))) {
     throw new T2LError(
       'bad-package',

@@ -11,6 +11,7 @@ import {
   buildModelCard,
   checkAdapterZip,
   readModelCard,
+  vllmMaxLoraRank,
 } from '../../../src/core/adapter/model-card';
 import { zipFolder } from '../../../src/core/adapter/zip';
 import { T2LError } from '../../../src/core/errors';
@@ -136,6 +137,39 @@ describe('model card', () => {
     );
   });
 
+  it('says which Ollama versions take ADAPTER and gives the llama-server route', () => {
+    const { manifest } = fixture();
+    const body = readModelCard(buildModelCard(manifest, { ggufFile: 'x.gguf' })).body;
+    expect(body).toContain('Ollama 0.34.1 and\nlater refuse `ADAPTER`** (ollama PR 14969)');
+    expect(body).toContain('Ollama up to 0.34.0 takes a GGUF LoRA');
+    expect(body).toContain('llama-server -m base.gguf --lora x.gguf');
+    expect(body).toContain('"lora": [{"id": 0, "scale": 1.0}]');
+    // The app's controls by their labels (src/app/components/ResultCard.tsx, CompareColumns.tsx).
+    expect(body).toContain('**.gguf for llama.cpp** button under **↓ Download PEFT .zip**');
+  });
+
+  it('asks vLLM for a --max-lora-rank it accepts', () => {
+    expect([1, 8, 12, 16, 17, 300, 512].map(vllmMaxLoraRank)).toEqual([8, 8, 16, 16, 32, 320, 512]);
+  });
+
+  it('writes only well-formed text: a lone surrogate becomes U+FFFD in card and zip names', () => {
+    const { manifest, adapter } = fixture();
+    const card = buildModelCard({ ...manifest, source: 'dir\udc00x' }, { description: 'a\ud800b' });
+    expect(card.isWellFormed()).toBe(true);
+    const { facts } = readModelCard(card);
+    expect([facts.description, facts.checkpoint]).toEqual(['a\uFFFDb', 'dir\uFFFDx']);
+    const zip = adapterDownload(manifest, adapter, {
+      format: 'peft-zip',
+      name: 'n\ud800',
+      description: 'a\ud800b',
+    });
+    expect(zip.fileName).toBe('n\uFFFD.zip');
+    const names = Object.keys(unzipSync(zip.bytes));
+    expect(names.every((n) => n.startsWith('n\uFFFD/'))).toBe(true);
+    const readme = unzipSync(zip.bytes)['n\uFFFD/README.md']!;
+    expect(new TextDecoder('utf-8', { fatal: true }).decode(readme)).toContain('a\uFFFDb');
+  });
+
   it('marks adapters of the random demo models', () => {
     const { manifest } = fixture('t2l-web/tiny-demo-base');
     expect(buildModelCard(manifest)).toContain('demo model with random weights');
@@ -154,13 +188,15 @@ describe('adapterDownload', () => {
     });
     expect(d.fileName).toBe('t2l-summarize-legal-contracts.zip');
     expect(d.mime).toBe('application/zip');
+    // One folder, named like the zip: what the card's snippets call it.
+    const dir = 't2l-summarize-legal-contracts/';
     const files = unzipSync(d.bytes);
     expect(Object.keys(files).sort()).toEqual([
-      'README.md',
-      'adapter_config.json',
-      'adapter_model.safetensors',
+      `${dir}README.md`,
+      `${dir}adapter_config.json`,
+      `${dir}adapter_model.safetensors`,
     ]);
-    expect(files['adapter_model.safetensors']).toEqual(
+    expect(files[`${dir}adapter_model.safetensors`]).toEqual(
       adapterFiles(manifest, adapter, {
         description: 'Summarize legal contracts.',
         backend: 'wasm',
@@ -176,7 +212,7 @@ describe('adapterDownload', () => {
         variant: 'M',
       }),
     ).toEqual([]);
-    const card = new TextDecoder().decode(files['README.md']);
+    const card = new TextDecoder().decode(files[`${dir}README.md`]);
     expect(card).toContain('PeftModel.from_pretrained(base, "t2l-summarize-legal-contracts")');
     expect(card).toContain('--lora t2l-summarize-legal-contracts.gguf');
   });

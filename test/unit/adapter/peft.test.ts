@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { T2LError } from '../../../src/core/errors';
+import { peftLoraConfig } from '../../../src/core/adapter/lora-config';
 import { adapterKey, buildPeftAdapter, type ModuleLora } from '../../../src/core/adapter/peft';
 import { readSafetensors } from '../../../src/core/adapter/safetensors';
 
@@ -27,12 +28,27 @@ function module(base: number, layers: number, rank: number, inF: number, outF: n
 
 const qv = () => ({ q_proj: module(0, 3, 8, 48, 40), v_proj: module(10000, 3, 8, 48, 16) });
 
+const BASE = 'mistralai/Mistral-7B-Instruct-v0.2';
+
+/** The normalized config of the fixture's checkpoint for these modules (their first rank). */
+function configFor(modules: Record<string, ModuleLora>) {
+  const rank = Object.values(modules)[0]!.rank;
+  const targets = Object.keys(modules);
+  return peftLoraConfig({
+    adapterConfig: { ...CONFIG, r: rank, target_modules: targets },
+    rank,
+    moduleOrder: targets,
+    baseModel: BASE,
+  });
+}
+
 function build(overrides: Partial<Parameters<typeof buildPeftAdapter>[0]> = {}) {
+  const modules = overrides.modules ?? qv();
+  const moduleOrder = overrides.moduleOrder ?? ['q_proj', 'v_proj'];
   return buildPeftAdapter({
-    modules: qv(),
-    adapterConfig: CONFIG,
-    baseModel: 'mistralai/Mistral-7B-Instruct-v0.2',
-    moduleOrder: ['q_proj', 'v_proj'],
+    modules,
+    loraConfig: configFor(modules),
+    moduleOrder,
     ...overrides,
   });
 }
@@ -122,16 +138,42 @@ describe('buildPeftAdapter', () => {
     expect([...tensors.keys()].filter((k) => k.includes('self_attn.gate_proj'))).toEqual([]);
   });
 
-  it('keeps the checkpoint config and sets the base model', () => {
+  it('writes the normalized LoraConfig, not a copy of the checkpoint config', () => {
     const text = build()['adapter_config.json'];
     const config = JSON.parse(text) as Record<string, unknown>;
-    expect(Object.keys(config)).toEqual(Object.keys(CONFIG));
     expect(config).toEqual({
-      ...CONFIG,
-      base_model_name_or_path: 'mistralai/Mistral-7B-Instruct-v0.2',
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      base_model_name_or_path: BASE,
+      revision: null,
+      inference_mode: true,
+      r: 8,
+      target_modules: ['q_proj', 'v_proj'],
+      lora_alpha: 16,
+      lora_dropout: 0.05,
+      fan_in_fan_out: false,
+      bias: 'none',
+      use_rslora: true,
+      modules_to_save: null,
+      init_lora_weights: true,
+      layers_to_transform: null,
+      layers_pattern: null,
+      rank_pattern: {},
+      alpha_pattern: {},
     });
     expect(text).toContain('\n  "r": 8,\n');
     expect(CONFIG.base_model_name_or_path).toBe('fixture/tiny-base');
+  });
+
+  it('refuses matrices whose rank or modules differ from the config', () => {
+    const other = configFor({ q_proj: module(0, 1, 4, 8, 8) });
+    let e = errorOf(() =>
+      build({ loraConfig: { ...other, target_modules: ['q_proj', 'v_proj'] } }),
+    );
+    expect(e.code).toBe('bad-shape');
+    expect(e.message).toBe('adapter module q_proj: rank 8, but adapter_config.json says r = 4');
+    e = errorOf(() => build({ loraConfig: other }));
+    expect(e.message).toMatch(/target_modules \[q_proj\] must be the generated modules/);
   });
 
   it('records the format, module order and caller metadata', () => {

@@ -127,16 +127,42 @@ describe('ΔW norms and cosines through r×r traces', () => {
     );
   });
 
-  it('the cosine matrix is symmetric with ones on the diagonal, and an adapter is 1 with itself', () => {
+  it('the cosine matrix equals the explicit ΔW cosines, diagonal included', () => {
     const dims: Record<string, [number, number]> = { q_proj: [9, 6] };
     const ads = [1, 2, 3].map((s) => randomAdapter(s, 2, dims, 2));
     const m = cosineMatrix(ads, ['q_proj']);
+    // Every entry, the diagonal too, from ΔW formed explicitly (independent of the r×r traces).
+    const flat = (ad: GeneratedAdapter) => {
+      const t = ad.modules['q_proj']!;
+      const parts = [0, 1].map((l) =>
+        explicitDelta(
+          t.loraA.subarray(l * 2 * 9, (l + 1) * 2 * 9),
+          t.loraB.subarray(l * 6 * 2, (l + 1) * 6 * 2),
+          2,
+          9,
+          6,
+        ),
+      );
+      return Float64Array.from([...parts[0]!, ...parts[1]!]);
+    };
+    const deltas = ads.map(flat);
     for (let i = 0; i < 3; i++) {
-      expect(m[i]![i]).toBe(1);
-      expect(adapterCosine(ads[i]!, ads[i]!, ['q_proj'])).toBeCloseTo(1, 10);
-      for (let j = 0; j < 3; j++) expect(m[i]![j]).toBe(m[j]![i]);
+      for (let j = 0; j < 3; j++) {
+        const want =
+          dot(deltas[i]!, deltas[j]!) /
+          Math.sqrt(dot(deltas[i]!, deltas[i]!) * dot(deltas[j]!, deltas[j]!));
+        expect(Math.abs(m[i]![j]! - want), `entry ${i},${j}`).toBeLessThan(1e-6);
+      }
     }
     expect(Math.abs(m[0]![1]!)).toBeLessThan(0.9);
+  });
+
+  it('an all-zero adapter has cosine 0 with everything, itself included', () => {
+    const zero = randomAdapter(4, 1, { q_proj: [3, 3] }, 2);
+    zero.modules['q_proj']!.loraB.fill(0);
+    const m = cosineMatrix([zero, randomAdapter(5, 1, { q_proj: [3, 3] }, 2)], ['q_proj']);
+    expect(m[0]).toEqual([0, 0]);
+    expect(m[1]![1]).toBeCloseTo(1, 12);
   });
 });
 
@@ -152,6 +178,12 @@ describe('blending two task embeddings', () => {
       const k = b[0]! / mix[0]!;
       b.forEach((v, i) => expect(v).toBeCloseTo(mix[i]! * k, 5));
     }
+    // Asymmetric weight, against an independent float64 computation: swapping e1 and e2 fails.
+    const t = 0.2;
+    const want = Array.from(e1, (v, i) => 0.8 * v + 0.2 * e2[i]!);
+    const norm = Math.sqrt(want.reduce((s, v) => s + v * v, 0));
+    const got = blendEmbeddings(e1, e2, t);
+    got.forEach((v, i) => expect(v).toBeCloseTo((want[i]! * 8) / norm, 5));
     expect(() => blendEmbeddings(e1, e2, 1.5)).toThrow('between 0 and 1');
     expect(() => blendEmbeddings(e1, new Float32Array(3), 0.5)).toThrow('64 and 3 values');
   });

@@ -90,6 +90,13 @@ describe('worker analysis', () => {
     const out = applyBlend(r, emb);
     expect(out.dims).toEqual([1, E]);
     expect([...out.data].map((v) => Number(v.toFixed(5)))).toEqual([1.41421, 1.41421, 0, 0]);
+    // An asymmetric weight: row 0 is the description, row 1 the blend partner (weight w).
+    const w = 0.2;
+    const rows = { dims: [2, E], data: Float32Array.from([3, 1, 0, 2, -1, 0, 4, 1]) };
+    const mixed = applyBlend(req({ blend: { with: 'b', weight: w } }), rows).data;
+    const want = [0, 1, 2, 3].map((i) => (1 - w) * rows.data[i]! + w * rows.data[E + i]!);
+    const norm = Math.hypot(...want);
+    [...mixed].forEach((v, i) => expect(v).toBeCloseTo((want[i]! * Math.sqrt(E)) / norm, 5));
     expect(JSON.parse(blendMetadata(r)['t2l.blend']!)).toMatchObject({
       a: 'a',
       b: 'b',
@@ -99,6 +106,36 @@ describe('worker analysis', () => {
     expect(() =>
       descriptionsToEmbed(req({ descriptions: ['a', 'c'], blend: { with: 'b', weight: 0.5 } })),
     ).toThrow('exactly one');
+  });
+
+  it('the heatmap uses the rsLoRA scale lora_alpha / sqrt(r) when use_rslora is true', () => {
+    const r = 4;
+    const inF = 3;
+    const outF = 2;
+    const A = Float32Array.from({ length: r * inF }, (_, i) => Math.sin(i + 1));
+    const B = Float32Array.from({ length: outF * r }, (_, i) => Math.cos(i + 1));
+    const adapter: GeneratedAdapter = {
+      modules: {
+        q: { loraA: A, loraB: B, layers: 1, rank: r, inFeatures: inF, outFeatures: outF },
+      },
+    };
+    const manifest = {
+      adapterConfig: { lora_alpha: 16, r, use_rslora: true, target_modules: ['q'] },
+      rank: r,
+      moduleOrder: ['q'],
+      baseModel: 'b',
+    } as unknown as PackageManifest;
+    const [x] = analyzeAdapters('rs', manifest, [adapter]);
+    expect(x!.scale).toBe(16 / 2); // 16 / sqrt(4), not 16 / 4
+    // ‖s·B·A‖_F with ΔW formed explicitly.
+    let sq = 0;
+    for (let o = 0; o < outF; o++)
+      for (let i = 0; i < inF; i++) {
+        let d = 0;
+        for (let k = 0; k < r; k++) d += B[o * r + k]! * A[k * inF + i]!;
+        sq += d * d;
+      }
+    expect(x!.norms[0]![0]).toBeCloseTo(8 * Math.sqrt(sq), 6);
   });
 
   it('cosines: 1 with itself, symmetric, null across shapes or for unknown ids', () => {
@@ -119,16 +156,17 @@ describe('worker analysis', () => {
       };
     };
     const manifest = {
-      adapterConfig: { lora_alpha: 4, r: 2, use_rslora: false },
+      adapterConfig: { lora_alpha: 4, r: 2, use_rslora: false, target_modules: ['q'] },
       rank: 2,
       moduleOrder: ['q'],
+      baseModel: 'b',
     } as unknown as PackageManifest;
     const [a] = analyzeAdapters('x', manifest, [adapter(1, 3)]);
     const [b, c] = analyzeAdapters('y', manifest, [adapter(2, 3), adapter(3, 7)]);
     expect(a!.scale).toBe(2);
     expect(a!.norms).toHaveLength(2);
     const m = cosines([a!.id, b!.id, c!.id, 'gone#0']);
-    expect(m[0]![0]).toBe(1);
+    expect(m[0]![0]).toBeCloseTo(1, 10); // computed, not written
     expect(m[0]![1]).toBe(m[1]![0]);
     expect(Math.abs(m[0]![1]!)).toBeLessThan(1);
     expect(m[0]![2]).toBeNull();

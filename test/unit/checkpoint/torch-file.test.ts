@@ -362,6 +362,23 @@ describe('readTorchStateDict on crafted files', () => {
     expectT2LError(() => unpickle(new Uint8Array(inst), 'p'), 'forbidden-global', /"os\.system"/);
   });
 
+  it('refuses torch.* globals outside the allow-list (the namespace is not trusted as a whole)', () => {
+    // Real torch callables a hostile pickle could name: none is a storage type or a rebuild helper.
+    for (const [mod, name] of [
+      ['torch', 'load'],
+      ['torch.serialization', 'load'],
+      ['torch._utils', '_rebuild_qtensor'],
+      ['torch.storage', '_load_from_bytes'],
+      ['torch', 'FloatTensor'],
+    ] as const) {
+      expectT2LError(
+        () => unpickle(new Uint8Array([0x80, 4, ...stackGlobal(mod, name), 0x2e]), 'p'),
+        'forbidden-global',
+        `p refers to the global "${mod}.${name}"; a state dict never does, so the file is refused (it is never executed)`,
+      );
+    }
+  });
+
   it('refuses malformed pickles with the byte offset', () => {
     expectT2LError(
       () => readTorchStateDict(craftZip({ 'data.pkl': [0x80, 2, 0xff, 0x2e] })),

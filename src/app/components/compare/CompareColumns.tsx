@@ -85,7 +85,7 @@ function Column({ c, i }: { c: ColumnOutcome; i: number }) {
             <Button
               className="px-2 py-1 text-xs"
               disabled={!c.adapter.gguf}
-              title={c.adapter.gguf ? 'llama.cpp / Ollama LoRA' : c.adapter.ggufNote}
+              title={c.adapter.gguf ? 'llama.cpp LoRA (llama-server --lora)' : c.adapter.ggufNote}
               onClick={() => downloadColumn(c, 'gguf')}
             >
               .gguf
