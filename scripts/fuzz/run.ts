@@ -127,8 +127,11 @@ async function worker(w: number): Promise<void> {
         peak = Math.max(peak, vmRssMb(child.pid!));
         if (peak > maxMb) done('memory');
       }, 50);
-      const timer = setTimeout(() => done('hang'), timeoutMs);
-      const onMessage = (m: Outcome) => done(m);
+      let timer: NodeJS.Timeout | undefined;
+      const onMessage = (m: Outcome | 'built') => {
+        if (m === 'built') timer = setTimeout(() => done('hang'), timeoutMs);
+        else done(m);
+      };
       const onExit = () => done('exit');
       function done(v: Outcome | 'hang' | 'memory' | 'exit') {
         clearInterval(poll);
