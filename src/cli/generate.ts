@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type AdapterDType } from '../core/adapter/adapter-files';
@@ -51,6 +51,7 @@ function outputFormat(opts: GenerateOptions): CliFormat {
 
 async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
   if (!existsSync(file)) throw new T2LError('missing-file', `${file}: no such file`);
+  if (!statSync(file).isFile()) throw new T2LError('missing-file', `${file}: not a regular file`);
   const { tensors } = readSafetensors(new Uint8Array(await readFile(file)), file);
   const t = tensors.get(name);
   if (!t) {
