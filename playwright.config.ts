@@ -2,8 +2,9 @@ import { defineConfig, devices } from '@playwright/test';
 
 // E2E_PORT lets two checkouts (or two people) run the suite side by side.
 const PORT = Number(process.env.E2E_PORT ?? 5199);
-// E2E_PREVIEW=1 tests the production build (vite build + vite preview) instead of the dev server.
-const DIST = process.env.E2E_DIST ?? 'dist';
+// E2E_PREVIEW=1 tests the production build (vite build + vite preview) instead of the dev server,
+// built with the test harness (T2L_E2E, below) into its own folder, so dist/ never holds the harness.
+const DIST = process.env.E2E_DIST ?? 'dist-e2e';
 const server = process.env.E2E_PREVIEW
   ? `npx vite build --outDir ${DIST} && npx vite preview --outDir ${DIST} --port ${PORT} --strictPort`
   : `npx vite --port ${PORT} --strictPort`;

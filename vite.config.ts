@@ -149,7 +149,12 @@ export default defineConfig({
   preview: { headers: isolationHeaders },
   build: {
     rolldownOptions: {
-      input: { app: 'index.html', harness: 'e2e/harness/index.html' },
+      // The test harness is built only for the e2e tests on the production build (Playwright's
+      // web server sets T2L_E2E): what is deployed ships the app alone.
+      input: {
+        app: 'index.html',
+        ...(process.env.T2L_E2E ? { harness: 'e2e/harness/index.html' } : {}),
+      },
     },
   },
 });

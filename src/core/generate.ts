@@ -1,7 +1,6 @@
 import { T2LError, shapeString } from './errors';
 import { loraAName, loraBName, TASK_EMB_INPUT } from './onnx/t2l-graph';
 import { rowsShareQuantization, type PackageManifest } from './package/manifest';
-import { eachRowRunner } from './runtime/each-row';
 import type { FloatTensor, InferenceRunner } from './runtime/types';
 
 /** One generated adapter: per module, A [L, r, in] and B [L, out, r], row-major. */
@@ -48,7 +47,8 @@ export function checkTaskEmbeddings(
 
 /**
  * Runs the hypernetwork once for N embeddings and splits the batch into N adapters (one run per
- * embedding where the graph's rows share a quantization scale: rowsShareQuantization).
+ * embedding where the graph's rows share a quantization scale: rowsShareQuantization). The
+ * adapters' matrices are views of the runner's outputs, not copies.
  */
 export async function generateAdapters(
   manifest: PackageManifest,
@@ -56,10 +56,27 @@ export async function generateAdapters(
   emb: FloatTensor,
 ): Promise<GeneratedAdapter[]> {
   const n = checkTaskEmbeddings(manifest, emb);
-  const run = rowsShareQuantization(manifest) ? eachRowRunner(runner) : runner;
-  const out = await run.run({
-    [TASK_EMB_INPUT]: { dims: [n, manifest.taskEmbSize], data: emb.data },
-  });
+  const E = manifest.taskEmbSize;
+  if (n === 1 || !rowsShareQuantization(manifest)) {
+    const out = await runner.run({ [TASK_EMB_INPUT]: { dims: [n, E], data: emb.data } });
+    return splitAdapters(manifest, out, n);
+  }
+  // Row by row, each run's outputs used as they are (joining them first cost a copy of the batch).
+  const adapters: GeneratedAdapter[] = [];
+  for (let i = 0; i < n; i++) {
+    const data = emb.data.subarray(i * E, (i + 1) * E);
+    const out = await runner.run({ [TASK_EMB_INPUT]: { dims: [1, E], data } });
+    adapters.push(...splitAdapters(manifest, out, 1));
+  }
+  return adapters;
+}
+
+/** The graph's outputs for n embeddings as n adapters (views), each output's size checked. */
+function splitAdapters(
+  manifest: PackageManifest,
+  out: Record<string, FloatTensor>,
+  n: number,
+): GeneratedAdapter[] {
   const { layers: L, rank: r } = manifest;
   const adapters: GeneratedAdapter[] = Array.from({ length: n }, () => ({ modules: {} }));
   for (const m of manifest.modules) {

@@ -7,6 +7,7 @@
 import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { T2LError } from '../core/errors';
+import { GraphBuilder } from '../core/onnx/builder';
 import type {
   Backend,
   CreateRunner,
@@ -45,6 +46,37 @@ function defaultThreads(): number {
   // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers).
   if (!globalThis.crossOriginIsolated) return 1;
   return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8));
+}
+
+const warmed = new Map<Ort, Promise<void>>();
+
+/**
+ * Starts the onnxruntime-web builds a backend needs before its first real session: their wasm is
+ * fetched and compiled and their thread pools started (seconds on a cold page), by creating a
+ * one-node session on each. 'wasm' warms the plain build (the hypernetwork's) and the webgpu
+ * entry's (transformers.js's, which runs the text encoder); 'webgpu' the latter only. Each build is
+ * warmed once; a failure is left for the real session to report.
+ */
+export async function warmOrtWeb(backend: 'wasm' | 'webgpu'): Promise<void> {
+  if (!applied) configureOrtWeb();
+  // One after the other: compiling both at once only makes each wait for the CPU.
+  for (const ort of backend === 'wasm' ? [ortWasm, ortWebGpu] : [ortWebGpu]) {
+    let done = warmed.get(ort);
+    if (!done) {
+      done = ort.InferenceSession.create(identityModel(), { executionProviders: ['wasm'] })
+        .then((s) => s.release())
+        .catch(() => undefined);
+      warmed.set(ort, done);
+    }
+    await done;
+  }
+}
+
+/** y = Identity(x), x float32 [1]: the smallest model a session can be created for. */
+function identityModel(): Uint8Array {
+  const g = new GraphBuilder('warm_up');
+  g.output('y', g.input('x', [1]), [1]);
+  return g.toModel({ producer: 't2l-web' });
 }
 
 /**

@@ -118,32 +118,88 @@ describe('quantized packages', () => {
     }
   });
 
-  it('an int8 adapter depends only on its own embedding, not on what else is in the batch', async () => {
+  it('an int8 adapter depends only on its own embedding, and a batch runs in one pass', async () => {
     checkpoint ??= await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'L-sft')));
-    const model = convertCheckpoint(checkpoint, { precision: 'int8' });
-    expect(rowsShareQuantization(model.manifest)).toBe(true);
     expect(
       rowsShareQuantization(convertCheckpoint(checkpoint, { precision: 'fp16' }).manifest),
     ).toBe(false);
+    // L-sft (int8 heads) and a Z = 512 checkpoint (int8 MLP layers too, on inputs of rank 4).
+    const z512 = await loadCheckpoint(
+      memorySource('z512', {
+        ...makeRandomCheckpoint({
+          taskEmbSize: 1024,
+          latentSize: 512,
+          headInSize: 96,
+          layers: 2,
+          rank: 2,
+          modules: [
+            { name: 'q_proj', inFeatures: 40, outFeatures: 24 },
+            { name: 'v_proj', inFeatures: 40, outFeatures: 8 },
+          ],
+          seed: 5,
+        }),
+      }),
+    );
+    for (const ckpt of [checkpoint, z512]) {
+      const model = convertCheckpoint(ckpt, { precision: 'int8' });
+      expect(model.manifest.weights!.int8Activations).toBe('per-row');
+      expect(rowsShareQuantization(model.manifest)).toBe(false);
+      const runner = await createNodeRunner(model.graph);
+      try {
+        // A batch whose rows differ in scale: the second is 40× the first, the third all zero.
+        const batch = emb(3, 1024);
+        for (let i = 1024; i < 2048; i++) batch.data[i]! *= 40;
+        batch.data.fill(0, 2048);
+        const runs: number[] = [];
+        const spy = {
+          ...runner,
+          run: (f: Parameters<typeof runner.run>[0]) => {
+            runs.push(f['task_emb']!.dims[0]!);
+            return runner.run(f);
+          },
+        };
+        const together = await generateAdapters(model.manifest, spy, batch);
+        expect(runs).toEqual([3]);
+        // Each row is quantized with its own scale (DynamicQuantizeMatMul's one scale per tensor
+        // is pinned): alone, every row gives the same numbers, bit for bit.
+        for (let i = 0; i < 3; i++) {
+          const row = { dims: [1, 1024], data: batch.data.slice(i * 1024, (i + 1) * 1024) };
+          const [alone] = await generateAdapters(model.manifest, runner, row);
+          for (const m of model.manifest.modules) {
+            expect(together[i]!.modules[m.name]!.loraA).toEqual(alone!.modules[m.name]!.loraA);
+            expect(together[i]!.modules[m.name]!.loraB).toEqual(alone!.modules[m.name]!.loraB);
+          }
+        }
+      } finally {
+        await runner.release();
+      }
+    }
+    // int8 packages written before 'per-row' activations still run one row at a time (their
+    // graph is not built any more: the current one stands in, with the older manifest).
+    const model = convertCheckpoint(checkpoint, { precision: 'int8' });
+    const old = structuredClone(model.manifest);
+    delete old.weights!.int8Activations;
+    expect(rowsShareQuantization(old)).toBe(true);
     const runner = await createNodeRunner(model.graph);
     try {
-      // A batch whose rows differ in scale: the second is 40× the first.
-      const batch = emb(2, 1024);
-      for (let i = 1024; i < 2048; i++) batch.data[i]! *= 40;
-      const first = { dims: [1, 1024], data: batch.data.slice(0, 1024) };
-      const alone = await generateAdapters(model.manifest, runner, first);
-      // Why: DynamicQuantizeMatMul quantizes its input with one scale for the whole tensor, so
-      // running both rows at once changes the first row's numbers.
-      const raw = await runner.run({ task_emb: batch });
-      const name = 'q_proj.lora_B';
-      const rowSize = raw[name]!.data.length / 2;
-      const together = raw[name]!.data.subarray(0, rowSize);
-      expect(maxRelError(together, alone[0]!.modules['q_proj']!.loraB)).toBeGreaterThan(1e-4);
-      // generateAdapters runs such graphs one row at a time: the same numbers, bit for bit.
-      const [a] = await generateAdapters(model.manifest, runner, batch);
-      for (const m of ['q_proj', 'v_proj']) {
-        expect(a!.modules[m]!.loraA).toEqual(alone[0]!.modules[m]!.loraA);
-        expect(a!.modules[m]!.loraB).toEqual(alone[0]!.modules[m]!.loraB);
+      const runs: number[] = [];
+      const spy = {
+        ...runner,
+        run: (f: Parameters<typeof runner.run>[0]) => {
+          runs.push(f['task_emb']!.dims[0]!);
+          return runner.run(f);
+        },
+      };
+      const batch = emb(3, 1024);
+      const rowByRow = await generateAdapters(old, spy, batch);
+      expect(runs).toEqual([1, 1, 1]);
+      const together = await generateAdapters(model.manifest, runner, batch);
+      // Per-row quantization: row by row or together, the same numbers, bit for bit.
+      for (let i = 0; i < 3; i++) {
+        for (const m of model.manifest.modules) {
+          expect(together[i]!.modules[m.name]!.loraA).toEqual(rowByRow[i]!.modules[m.name]!.loraA);
+          expect(together[i]!.modules[m.name]!.loraB).toEqual(rowByRow[i]!.modules[m.name]!.loraB);
+        }
       }
     } finally {
       await runner.release();

@@ -112,16 +112,31 @@ describe('t2l export-triton', () => {
     expect(onnx.equals(Buffer.from(model.graph))).toBe(true);
   });
 
-  it('an int8 package is exported without dynamic batching (its rows share a scale)', async () => {
-    const pkg = join(tmp, 'pkg-int8');
+  it('an int8 package is exported with dynamic batching, unless its rows share a scale', async () => {
     const model = convertCheckpoint(await loadCheckpoint(dirSource(L_SFT_DIR)), {
       precision: 'int8',
     });
+    // Current int8 graphs quantize each row with its own scale: rows stay independent.
+    const pkg = join(tmp, 'pkg-int8');
     await writeFolder(pkg, packageFiles(model));
     const repo = join(tmp, 'repo-int8');
-    const r = await t2l(['export-triton', pkg, '-o', repo, '--name', 'l_int8']);
+    expect((await t2l(['export-triton', pkg, '-o', repo, '--name', 'l_int8'])).code).toBe(0);
+    expect(
+      one(
+        parsePbtxt(readFileSync(join(repo, 'l_int8', 'config.pbtxt'), 'utf8')),
+        'dynamic_batching',
+      ),
+    ).toEqual({});
+
+    // Packages written before that (no int8Activations in t2l.json) shared one scale per batch.
+    const oldPkg = join(tmp, 'pkg-int8-old');
+    const manifest = structuredClone(model.manifest);
+    delete manifest.weights!.int8Activations;
+    await writeFolder(oldPkg, packageFiles({ ...model, manifest }));
+    const oldRepo = join(tmp, 'repo-int8-old');
+    const r = await t2l(['export-triton', oldPkg, '-o', oldRepo, '--name', 'l_int8']);
     expect(r.code).toBe(0);
-    const text = readFileSync(join(repo, 'l_int8', 'config.pbtxt'), 'utf8');
+    const text = readFileSync(join(oldRepo, 'l_int8', 'config.pbtxt'), 'utf8');
     const config = parsePbtxt(text);
     expect(config['dynamic_batching']).toBeUndefined();
     expect(one(config, 'max_batch_size')).toBe(16);

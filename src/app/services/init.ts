@@ -3,6 +3,7 @@ import { useCapabilities } from '../stores/capabilities';
 import { useCatalog } from '../stores/catalog';
 import { refreshCache } from './cache-service';
 import { parseCatalog } from './catalog';
+import { startPrewarm } from './prewarm';
 import { workerClient } from './worker-client';
 
 export async function loadCatalog(): Promise<void> {
@@ -31,4 +32,5 @@ export function initApp(): void {
   void loadCatalog();
   void detectCapabilities();
   void refreshCache();
+  startPrewarm();
 }

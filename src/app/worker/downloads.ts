@@ -13,6 +13,28 @@ export interface DownloadContext {
   progress: (p: Progress) => void;
   /** Extra headers for this URL (the Hugging Face token goes only to huggingface.co). */
   headersFor: (url: string) => Record<string, string>;
+  /**
+   * Serve files from the cache only: a file that would be downloaded throws NotCachedError
+   * instead, and so does any request to another origin (for warming sessions up before the user
+   * asks, which must cost no download and contact no other host; the app's own origin may still
+   * answer whether a file exists).
+   */
+  cacheOnly?: boolean;
+}
+
+/** Whether a cache-only load may ask `url` whether a file exists (the app's own origin only). */
+export function mayProbe(ctx: DownloadContext, url: string): boolean {
+  if (!ctx.cacheOnly) return true;
+  const here = globalThis.location?.href;
+  return here !== undefined && new URL(url, here).origin === new URL(here).origin;
+}
+
+/** A file a cache-only load would have had to download. */
+export class NotCachedError extends T2LError {
+  constructor(readonly url: string) {
+    super('missing-file', `${url} is not in the browser cache`);
+    this.name = 'NotCachedError';
+  }
 }
 
 export interface DownloadOptions {
@@ -109,6 +131,7 @@ export async function download(
     }
   }
 
+  if (ctx.cacheOnly) throw new NotCachedError(url);
   let bytes: Uint8Array;
   try {
     bytes = await downloadWithResume(url, ctx, (loaded, total, bytesPerSecond, retrying) =>

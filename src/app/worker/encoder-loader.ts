@@ -6,7 +6,7 @@
 import { env } from '@huggingface/transformers';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
 import { cachedInfo } from '../services/file-cache';
-import { download, HttpError, type DownloadContext } from './downloads';
+import { download, HttpError, mayProbe, NotCachedError, type DownloadContext } from './downloads';
 import type { EncoderSource } from './protocol';
 
 interface Active {
@@ -39,8 +39,12 @@ function installFetch(): void {
         });
       }
     }
-    // Other Range requests and anything outside a load go to the network as asked.
-    if (!job || method !== 'GET' || range) return plain(input, init);
+    // Other Range requests and anything outside a load go to the network as asked (a cache-only
+    // load asks only the app's own origin).
+    if (!job || method !== 'GET' || range) {
+      if (job && !mayProbe(job.ctx, url)) throw new NotCachedError(url);
+      return plain(input, init);
+    }
     try {
       const bytes = await download(url, job.ctx, { cacheGroup: job.group });
       return new Response(bytes as Uint8Array<ArrayBuffer>, {

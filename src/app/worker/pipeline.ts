@@ -9,7 +9,7 @@ import { generateAdapters } from '../../core/generate';
 import type { PackageManifest } from '../../core/package/manifest';
 import type { FloatTensor, InferenceRunner } from '../../core/runtime/types';
 import { ortWebGpuAdapterInfo } from '../../runtime/web';
-import type { DownloadContext } from './downloads';
+import { NotCachedError, type DownloadContext } from './downloads';
 import { analyzeAdapters, applyBlend, blendMetadata, descriptionsToEmbed } from './analysis';
 import { encoderLabel, loadEncoder } from './encoder-loader';
 import { loadModel } from './model-loader';
@@ -21,6 +21,8 @@ import type {
   GenerateRequest,
   GenerateResult,
   ModelSummary,
+  PrepareRequest,
+  PrepareResult,
   Stage,
   Timings,
 } from './protocol';
@@ -35,7 +37,7 @@ export interface JobContext extends DownloadContext {
 
 /** The encoder's dtype: the user's, or the default for the device; only ones the folder has. */
 async function encoderDtype(
-  req: GenerateRequest,
+  req: Pick<GenerateRequest, 'encoderDtype'>,
   source: EncoderSource,
   device: 'webgpu' | 'wasm',
   ctx: JobContext,
@@ -71,7 +73,10 @@ function summary(m: PackageManifest): ModelSummary {
   };
 }
 
-function encoderFor(req: GenerateRequest, manifest: PackageManifest): EncoderSource {
+function encoderFor(
+  req: Pick<GenerateRequest, 'encoders'>,
+  manifest: PackageManifest,
+): EncoderSource {
   return req.encoders[manifest.encoder] ?? { kind: 'hub', model: manifest.encoder };
 }
 
@@ -155,6 +160,38 @@ async function report(
     threads: t,
     ...encoderDevice,
   };
+}
+
+/**
+ * Opens the session and loads the text encoder that a generation of the same request would use,
+ * from the browser cache only, so that Generate finds them ready (loadModel and loadEncoder keep
+ * them). Never downloads: a file that is not cached ends it with ready false, as does any failure
+ * (the generation itself will report that properly). Local folders and remote backends are skipped.
+ */
+export async function prepare(req: PrepareRequest, jobCtx: JobContext): Promise<PrepareResult> {
+  if (req.model.kind !== 'url' || req.backends[0] === 'remote') {
+    return { ready: false, notes: ['only models from a URL run here are prepared'] };
+  }
+  const ctx: JobContext = { ...jobCtx, cacheOnly: true };
+  try {
+    const local = req.backends.filter((b): b is 'webgpu' | 'wasm' => b !== 'remote');
+    const opened = await loadModel(req.model, req.precision, local, ctx);
+    const device = opened.runner.backend === 'webgpu' ? 'webgpu' : 'wasm';
+    const source = encoderFor(req, opened.manifest);
+    const { dtype } = await encoderDtype(req, source, device, ctx);
+    await loadEncoder(opened.manifest.encoder, source, device, dtype, ctx, ctx.wasmPaths);
+    return { ready: true, notes: [...opened.notes, `text encoder (${dtype}) ready on ${device}`] };
+  } catch (e) {
+    return { ready: false, notes: [notCached(e) ?? (e instanceof Error ? e.message : String(e))] };
+  }
+}
+
+/** "not cached: <url>" when the error (or one it wraps) is a cache-only miss. */
+function notCached(e: unknown): string | undefined {
+  for (let c = e; c instanceof Error; c = c.cause) {
+    if (c instanceof NotCachedError) return `not cached: ${c.url}`;
+  }
+  return undefined;
 }
 
 export async function generate(req: GenerateRequest, jobCtx: JobContext): Promise<GenerateResult> {

@@ -60,6 +60,22 @@ export interface GenerateRequest {
   analysisKey?: string;
 }
 
+/**
+ * What to have ready before Generate: the model's session and its text encoder, from the browser
+ * cache only (nothing is downloaded). Local folders and remote backends are not prepared.
+ */
+export type PrepareRequest = Pick<
+  GenerateRequest,
+  'model' | 'encoders' | 'backends' | 'precision' | 'encoderDtype' | 'hfToken'
+>;
+
+export interface PrepareResult {
+  /** Both the hypernetwork's session and the text encoder are loaded. */
+  ready: boolean;
+  /** What was done or why not (for the tests and the console). */
+  notes: string[];
+}
+
 export interface BlendRequest {
   /** The second description. */
   with: string;
@@ -182,6 +198,8 @@ export interface Capabilities {
 export interface Methods {
   capabilities: { params: null; result: Capabilities };
   generate: { params: GenerateRequest; result: GenerateResult };
+  /** Opens the session and loads the encoder a generation would use, from the cache only. */
+  prepare: { params: PrepareRequest; result: PrepareResult };
   /** Cosine similarities of adapters kept by analysis ids (null: not comparable). */
   cosines: { params: { ids: string[] }; result: (number | null)[][] };
   /** Drops loaded sessions and encoders (e.g. after the cache is cleared). */

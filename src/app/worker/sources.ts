@@ -2,7 +2,14 @@
 import { T2LError } from '../../core/errors';
 import type { FileSource } from '../../core/files';
 import { hasCached } from '../services/file-cache';
-import { download, fetchOrThrow, HttpError, type DownloadContext } from './downloads';
+import {
+  download,
+  fetchOrThrow,
+  HttpError,
+  mayProbe,
+  NotCachedError,
+  type DownloadContext,
+} from './downloads';
 
 /**
  * A folder over HTTP. Files are cached when `cacheGroup` is given; `has` answers from the cache
@@ -14,6 +21,7 @@ export function httpSource(base: string, ctx: DownloadContext, cacheGroup?: stri
     label: root,
     async has(name) {
       if (cacheGroup !== undefined && (await hasCached(root + name))) return true;
+      if (!mayProbe(ctx, root + name)) throw new NotCachedError(root + name);
       const res = await fetchOrThrow(
         root + name,
         { method: 'HEAD', headers: ctx.headersFor(root + name) },

@@ -4,12 +4,12 @@
  * global settings); each can be cancelled by id, queued or running.
  */
 import { T2LError } from '../../core/errors';
-import { configureOrtWeb, detectWebGpu } from '../../runtime/web';
+import { configureOrtWeb, detectWebGpu, warmOrtWeb } from '../../runtime/web';
 import { HttpError, type DownloadContext } from './downloads';
 import { cosines, releaseAnalysis } from './analysis';
 import { releaseEncoder } from './encoder-loader';
 import { releaseModels } from './model-loader';
-import { generate } from './pipeline';
+import { generate, prepare } from './pipeline';
 import type { Inbound, Methods, Outbound, WorkerError } from './protocol';
 
 // Before any session: onnxruntime-web fixes its wasm location and thread count at the first one.
@@ -20,6 +20,8 @@ const webGpuInfo = () => (gpu ??= detectWebGpu());
 
 const post = (msg: Outbound, transfer: Transferable[] = []) => self.postMessage(msg, { transfer });
 const jobs = new Map<number, AbortController>();
+/** Calls received so far (capability checks aside): a queued preparation checks it is the last. */
+let calls = 0;
 let queue: Promise<unknown> = Promise.resolve();
 
 function hfHeaders(token: string | undefined) {
@@ -52,7 +54,7 @@ function transferables(value: unknown, out: Transferable[] = []): Transferable[]
 const handlers: {
   [M in keyof Methods]: (
     params: Methods[M]['params'],
-    ctx: DownloadContext,
+    ctx: DownloadContext & { seq: number },
   ) => Promise<Methods[M]['result']>;
 } = {
   capabilities: async () => ({
@@ -70,6 +72,22 @@ const handlers: {
       wasmPaths: ort.wasmPaths,
       shaderF16: async () => (await webGpuInfo()).features.shaderF16,
     }),
+  prepare: async (params, ctx) => {
+    // A call that came after this one (another preparation, a generation) makes it moot.
+    if (calls !== ctx.seq) return { ready: false, notes: ['superseded by a later call'] };
+    const result = await prepare(params, {
+      ...ctx,
+      headersFor: hfHeaders(params.hfToken),
+      threads: ort.numThreads,
+      wasmPaths: ort.wasmPaths,
+      shaderF16: async () => (await webGpuInfo()).features.shaderF16,
+    });
+    // Nothing cached to open: still have the runtime's wasm compiled before the generation.
+    if (!result.ready && calls === ctx.seq) {
+      await warmOrtWeb(params.backends[0] === 'webgpu' ? 'webgpu' : 'wasm');
+    }
+    return result;
+  },
   cosines: async ({ ids }) => cosines(ids),
   release: async () => {
     releaseAnalysis();
@@ -87,7 +105,9 @@ self.onmessage = (event: MessageEvent<Inbound>) => {
   }
   const controller = new AbortController();
   jobs.set(msg.id, controller);
-  const ctx: DownloadContext = {
+  if (msg.method !== 'capabilities') calls++;
+  const ctx: DownloadContext & { seq: number } = {
+    seq: calls,
     signal: controller.signal,
     progress: (progress) => post({ type: 'progress', id: msg.id, progress }),
     headersFor: () => ({}),
@@ -95,7 +115,7 @@ self.onmessage = (event: MessageEvent<Inbound>) => {
   const run = async () => {
     try {
       controller.signal.throwIfAborted();
-      const handler = handlers[msg.method] as (p: unknown, c: DownloadContext) => Promise<unknown>;
+      const handler = handlers[msg.method] as (p: unknown, c: typeof ctx) => Promise<unknown>;
       const result = await handler(msg.params, ctx);
       controller.signal.throwIfAborted();
       post({ type: 'result', id: msg.id, result }, transferables(result));

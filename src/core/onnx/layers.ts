@@ -1,5 +1,5 @@
 import type { WeightTable } from '../checkpoint/spec';
-import { DataType, float, int, MS_DOMAIN, type GraphBuilder } from './builder';
+import { DataType, float, int, ints, MS_DOMAIN, type GraphBuilder } from './builder';
 import {
   DEFAULT_Q4_BLOCK_SIZE,
   int8Scales,
@@ -41,6 +41,9 @@ export interface WeightFormat {
 
 export const DEFAULT_MIN_QUANTIZED_ELEMENTS = 1 << 20;
 
+/** Constant columns (−1, 1) appended to an int8 product's input to pin its quantization range. */
+export const INT8_PIN_COLUMNS = 2;
+
 export const FP32_FORMAT: WeightFormat = {
   precision: 'fp32',
   blockSize: DEFAULT_Q4_BLOCK_SIZE,
@@ -53,6 +56,7 @@ export const FP32_FORMAT: WeightFormat = {
 export class Layers {
   /** Weights stored in each format, by checkpoint key (reported in the package manifest). */
   readonly stored = new Map<string, Precision>();
+  private readonly pinned = new Map<string, { normed: string; rowMax: string }>();
 
   constructor(
     readonly g: GraphBuilder,
@@ -143,7 +147,7 @@ export class Layers {
       format === 'q4'
         ? q4Layout(K, 1, this.format.blockSize).packedBytes
         : format === 'int8'
-          ? K
+          ? K + INT8_PIN_COLUMNS
           : 4 * K;
     const maxCols = Math.max(1, Math.floor(this.maxInitializerBytes / bytesPerColumn));
     const parts: string[] = [];
@@ -192,14 +196,20 @@ export class Layers {
 
   /**
    * x·W[rows, c0:c1]ᵀ with 8-bit weights (symmetric, one scale per output channel) through
-   * onnxruntime's DynamicQuantizeMatMul (com.microsoft): x is quantized to uint8 on the fly, with
-   * one scale for the whole tensor, and multiplied in integers. The weights stay 8-bit in memory,
-   * and it was the fastest product measured at a T2L-L head's shape: in onnxruntime-node 217
-   * GFLOP/s against float32 MatMul's 104–123, in onnxruntime-web's wasm 46 against 41 (and 17 for
-   * 4-bit MatMulNBits), with cosine 0.99998 to float32. Because x's scale spans the whole tensor,
-   * a row's result depends on the other rows of its batch: such graphs are run one task
-   * embedding at a time (see rowsShareQuantization). (Packages written before this used
-   * (x·Cast(Q))·scale, widened to float32 when the session was created.)
+   * onnxruntime's DynamicQuantizeMatMul (com.microsoft): x is quantized to uint8 on the fly and
+   * multiplied in integers. The weights stay 8-bit in memory, and it was the fastest product
+   * measured at a T2L-L head's shape: in onnxruntime-node 217 GFLOP/s against float32 MatMul's
+   * 104–123, in onnxruntime-web's wasm 46 against 41 (and 17 for 4-bit MatMulNBits), with cosine
+   * 0.99998 to float32.
+   *
+   * DynamicQuantizeMatMul takes one activation scale for the whole tensor, from its min and max, so
+   * on its own a row's result would depend on the other rows of the batch. Each row of x is
+   * therefore divided by its own absolute maximum s (into [-1, 1]), two constant columns −1 and 1
+   * (against two zero rows of the weight: they add exactly nothing) pin the tensor's range to
+   * [-1, 1] whatever the batch holds, and the product is multiplied by s again. Every row is then
+   * quantized with its own scale s/127.5 and an adapter is the same, bit for bit, alone or in any
+   * batch ('per-row' activations in the manifest). Packages written before this quantized the
+   * whole tensor at once and are run one task embedding at a time (rowsShareQuantization).
    */
   private matMulInt8(
     x: string,
@@ -211,14 +221,18 @@ export class Layers {
     key: string,
   ): string {
     const g = this.g;
-    const dims = [c1 - c0, rows.length];
+    const K = c1 - c0;
+    const dims = [K + INT8_PIN_COLUMNS, rows.length];
     const scales = int8Scales(W, inp, c0, c1, rows);
     const q = g.lazyInitializer(
       `${key}.weightT_u8`,
       dims,
       DataType.UINT8,
       dims[0]! * dims[1]!,
-      (dst) => writeTransposedUint8(dst, W, inp, scales, c0, c1, rows),
+      (dst) => {
+        writeTransposedUint8(dst, W, inp, scales, c0, c1, rows);
+        dst.fill(128, K * rows.length); // the pin columns' rows: zero after the zero point
+      },
     );
     const zeroPoint = g.lazyInitializer(
       `${key}.zero_point`,
@@ -228,7 +242,33 @@ export class Layers {
       (dst) => dst.fill(128),
     );
     const scale = g.weight(`${key}.scale`, [rows.length], scales);
-    return g.op('DynamicQuantizeMatMul', [x, q, scale, zeroPoint], {}, MS_DOMAIN);
+    const { normed, rowMax } = this.pinnedRows(x);
+    const y = g.op('DynamicQuantizeMatMul', [normed, q, scale, zeroPoint], {}, MS_DOMAIN);
+    return g.op('Mul', [y, rowMax]);
+  }
+
+  /**
+   * x [..., K] as [..., K + 2]: each row divided by its absolute maximum (rowMax [..., 1], at
+   * least the smallest normal float so that an all-zero row stays zero), then the columns −1 and 1.
+   * One per input value of the graph: products that share x (a weight split over several
+   * initializers, the A and B parts of a head) share it too.
+   */
+  private pinnedRows(x: string): { normed: string; rowMax: string } {
+    const cached = this.pinned.get(x);
+    if (cached) return cached;
+    const g = this.g;
+    const absMax = g.op('ReduceMax', [g.op('Abs', [x])], { axes: ints([-1]), keepdims: int(1) });
+    const rowMax = g.op('Max', [absMax, g.weight('min_normal', [], Float32Array.of(2 ** -126))]);
+    const unit = g.op('Div', [x, rowMax]);
+    // x·0 + [-1, 1]: the pin columns with x's leading dimensions, without shape arithmetic (x is finite).
+    const zeros = g.op('Mul', [
+      this.slice(unit, [0], [INT8_PIN_COLUMNS], [-1]),
+      g.weight('zero', [], Float32Array.of(0)),
+    ]);
+    const pins = g.op('Add', [zeros, g.weight('pins', [INT8_PIN_COLUMNS], Float32Array.of(-1, 1))]);
+    const result = { normed: g.op('Concat', [unit, pins], { axis: int(-1) }), rowMax };
+    this.pinned.set(x, result);
+    return result;
   }
 
   /** x·W[rows, c0:c1]ᵀ with onnxruntime's MatMulNBits (4 bits, symmetric blocks). */

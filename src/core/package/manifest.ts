@@ -41,17 +41,24 @@ export interface WeightStorage {
   stored: Partial<Record<Precision, string[]>>;
   /** Bytes of all initializers in model.onnx. */
   initializerBytes: number;
+  /**
+   * How int8 products quantize their input: 'per-row', each row with its own scale, independent of
+   * the rest of the batch (Layers.matMulInt8). Absent in int8 packages written before that, whose
+   * DynamicQuantizeMatMul took one scale for the whole batch.
+   */
+  int8Activations?: 'per-row';
 }
 
 /**
- * Whether a row of the graph's outputs depends on the other rows of its batch: true where weights
- * are stored as int8, multiplied by DynamicQuantizeMatMul with one activation scale per tensor.
- * Such graphs run one task embedding at a time, so that an adapter depends only on its own
- * description, whatever else is generated with it. (int8 packages written before that op was used
- * are row-independent; running them row by row costs only time.)
+ * Whether a row of the graph's outputs depends on the other rows of its batch: true for int8
+ * packages whose DynamicQuantizeMatMul took one activation scale for the whole tensor (written
+ * before int8Activations 'per-row'). Such graphs run one task embedding at a time, so that an
+ * adapter depends only on its own description, whatever else is generated with it. (int8 packages
+ * written before that op was used are row-independent; running them row by row costs only time.)
  */
 export function rowsShareQuantization(manifest: Pick<PackageManifest, 'weights'>): boolean {
-  return (manifest.weights?.stored.int8?.length ?? 0) > 0;
+  const w = manifest.weights;
+  return (w?.stored.int8?.length ?? 0) > 0 && w?.int8Activations !== 'per-row';
 }
 
 /** t2l.json: what a converted package is, so the app, CLI and server need nothing else. */

@@ -50,6 +50,7 @@ export function convertCheckpoint(checkpoint: Checkpoint, options: ConvertOption
     ...(precision === 'q4' ? { blockSize: info.format.blockSize } : {}),
     stored: info.stored,
     initializerBytes: info.initializerBytes,
+    ...(info.stored.int8?.length ? { int8Activations: 'per-row' as const } : {}),
   };
   if (precision === 'fp32') manifest.fidelity = EXACT_FIDELITY;
   return { manifest, graph };
