@@ -10,11 +10,14 @@ import { loadCheckpoint } from '../src/core/checkpoint/load';
 import { memorySource } from '../src/core/files';
 import { convertCheckpoint, packageFiles } from '../src/core/package/model';
 import { DEMO_VARIANTS, demoCheckpointFiles } from '../src/fixtures/demo';
+import { DEMO_BASE_OPTIONS, makeTinyBase, tinyBaseGguf } from '../src/fixtures/tiny-base';
 import { writeFolder } from '../src/node/fs-source';
 import { writeTinyEncoder } from './fixtures/write-tiny-encoder';
 
 export const DEMO_DIR = join(import.meta.dirname, '..', 'models', 'demo');
 export { DEMO_BASE_MODEL, DEMO_ENCODER_ID } from '../src/fixtures/demo';
+/** The demo T2Ls' base model as GGUF, for `t2l try` and the app's Try panel. */
+export const DEMO_BASE_GGUF = join(DEMO_DIR, 'base', 'tiny-llama.gguf');
 
 const NOTE = `# Demo models: random weights
 
@@ -25,6 +28,8 @@ do nothing useful. Do not ship them as real adapters.
 - \`encoder/\`: a tiny deterministic text encoder in the transformers.js layout (E = 1024).
 - \`checkpoints/<variant>/\`: tiny T2L checkpoints in the official layout (hypermod.pt, args.yaml, adapter_config.json).
 - \`packages/<variant>/\`: the same, converted (t2l.json + model.onnx).
+- \`base/tiny-llama.gguf\`: a tiny llama-architecture base model (GGUF) whose q/v shapes match the
+  demo T2Ls, for \`t2l try\` and the app's Try panel: its text is gibberish.
 `;
 
 async function main(): Promise<void> {
@@ -41,6 +46,9 @@ async function main(): Promise<void> {
       packageFiles(convertCheckpoint(checkpoint)),
     );
   }
+  await writeFolder(join(DEMO_DIR, 'base'), {
+    'tiny-llama.gguf': tinyBaseGguf(makeTinyBase(DEMO_BASE_OPTIONS)),
+  });
   await writeFolder(DEMO_DIR, { 'README.md': NOTE });
   process.stdout.write(`wrote demo models (random weights) to ${DEMO_DIR}\n`);
 }
