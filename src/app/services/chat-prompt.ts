@@ -1,0 +1,24 @@
+/**
+ * The prompt text for a loaded base model: its own chat template (GGUF `tokenizer.chat_template`)
+ * rendered by the core's renderChatPrompt, which `t2l try` uses too, so both build the same string.
+ */
+import { renderChatPrompt } from '../../core/llm/chat-prompt';
+import type { LlmModelInfo } from '../worker/llm-protocol';
+
+/**
+ * Renders the system prompt and the user's message with the model's template and the generation
+ * prompt. renderChatPrompt's string holds BOS when the model wants it (to be tokenized without
+ * adding specials), but wllama's completion tokenizes with llama.cpp's add_special on, which adds
+ * BOS itself when the model's add_bos is set: so that BOS is dropped here instead of doubled.
+ */
+export function renderPrompt(model: LlmModelInfo, system: string, user: string): string {
+  let { prompt } = renderChatPrompt(
+    model.chatTemplate ?? undefined,
+    { system, user },
+    { bosToken: model.bosToken, eosToken: model.eosToken, addBos: model.addBos },
+  );
+  if (model.addBos && model.bosToken && prompt.startsWith(model.bosToken)) {
+    prompt = prompt.slice(model.bosToken.length);
+  }
+  return prompt;
+}
