@@ -8,6 +8,8 @@
  * it, so runs are comparable): time to first token covers the prompt's evaluation and the first
  * sampled token; tokens/s is over the tokens after the first.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { stats } from './types';
 import type { LlmCaseResult, LlmRun } from './llm-types';
@@ -19,6 +21,14 @@ const THREADS = 2;
 const mib = (b: number) => b / 2 ** 20;
 const now = () => performance.now();
 
+const version = (
+  JSON.parse(
+    readFileSync(
+      join(import.meta.dirname, '..', '..', 'node_modules', 'node-llama-cpp', 'package.json'),
+      'utf8',
+    ),
+  ) as { version: string }
+).version;
 const rssStart = process.memoryUsage().rss;
 const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error, build: 'never' });
 let t = now();
@@ -81,7 +91,7 @@ const base = await measure(model);
 const withAdapter = await measure(model, adapterPath);
 const result: LlmCaseResult = {
   runtime: 'node',
-  engine: `node-llama-cpp (llama.cpp ${llama.llamaCppRelease.release})`,
+  engine: `node-llama-cpp ${version} (${llama.buildType} build)`,
   backend: 'cpu',
   threads: THREADS,
   modelMiB: mib(model.size),
