@@ -48,6 +48,35 @@ function ortWasmFiles(): Plugin {
   };
 }
 
+/** wllama's binary (its JavaScript glue is bundled in its module): served under /wllama/ like ort. */
+const WLLAMA_FILES = ['wllama.wasm'];
+const wllamaDist = join(
+  dirname(createRequire(import.meta.url).resolve('@wllama/wllama/package.json')),
+  'esm',
+  'wasm',
+);
+
+/** Serves wllama's wasm under /wllama/ in dev and copies it into the build: no CDN, works offline. */
+function wllamaWasmFiles(): Plugin {
+  return {
+    name: 't2l-wllama-wasm-files',
+    configureServer(server) {
+      server.middlewares.use('/wllama', (req, res, next) => {
+        const name = (req.url ?? '').split('?')[0]!.replace(/^\//, '');
+        if (!WLLAMA_FILES.includes(name)) return next();
+        res.writeHead(200, { 'Content-Type': 'application/wasm', ...isolationHeaders });
+        createReadStream(join(wllamaDist, name)).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const name of WLLAMA_FILES) {
+        const source = readFileSync(join(wllamaDist, name));
+        this.emitFile({ type: 'asset', fileName: `wllama/${name}`, source });
+      }
+    },
+  };
+}
+
 const MODELS_DIR = resolve(import.meta.dirname, 'models');
 /** What of models/ the app serves: the catalog and the offline demo models (npm run fixtures). */
 const MODEL_PATHS = ['catalog.json', 'demo'];
@@ -126,7 +155,7 @@ function modelFiles(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), tailwindcss(), ortWasmFiles(), modelFiles()],
+  plugins: [react(), tailwindcss(), ortWasmFiles(), wllamaWasmFiles(), modelFiles()],
   resolve: {
     // onnxruntime-web's "extern wasm" entries load the glue module from ort.env.wasm.wasmPaths
     // instead of embedding it, so the build does not also emit a hashed copy of the 26 MB wasm.
@@ -137,7 +166,12 @@ export default defineConfig({
     exclude: ['onnxruntime-web'],
     // The worker's imports are scanned up front too: a dependency found late makes Vite re-bundle
     // and reload the page mid-generation.
-    entries: ['index.html', 'e2e/harness/index.html', 'src/app/worker/t2l.worker.ts'],
+    entries: [
+      'index.html',
+      'e2e/harness/index.html',
+      'src/app/worker/t2l.worker.ts',
+      'src/app/worker/llm.worker.ts',
+    ],
   },
   worker: { format: 'es' },
   server: {

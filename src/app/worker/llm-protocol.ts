@@ -1,0 +1,184 @@
+/**
+ * The messages between the page and the LLM worker (llm.worker.ts), which runs llama.cpp through
+ * wllama: a base GGUF with every known GGUF LoRA adapter mounted, and completions that pick an
+ * adapter and its scale per request. Same envelope as the T2L worker's protocol (protocol.ts):
+ * the page sends `{type: 'call', id, method, params}` or `{type: 'cancel', id}`; the worker answers
+ * any number of `{type: 'progress', id, progress}` and then exactly one result or error.
+ * Everything here survives structured clone.
+ *
+ * Lifecycle: `prepare` loads (or keeps) a base model with a set of adapters; `complete` runs one
+ * prompt and streams tokens as progress; cancelling a `complete` stops it (Stop button) and it
+ * resolves with what was generated so far (`stopped: true`); `stats` and `unload` answer at once.
+ */
+import type { Progress, WorkerError } from './protocol';
+
+/** Where a base GGUF comes from. */
+export type BaseSource =
+  | {
+      kind: 'url';
+      /** Absolute URL of the .gguf file (the Hub's resolve URL, a self-hosted file, the demo's). */
+      url: string;
+      /** Short name for the UI, e.g. "gemma-2-2b-it-Q4_K_M.gguf". */
+      name: string;
+      /** Cache group in the app's file cache (Cache dialog), e.g. "Base model · Gemma-2-2B-it". */
+      cacheGroup: string;
+      /** Sent only to huggingface.co (gated repositories). */
+      hfToken?: string;
+    }
+  | { kind: 'file'; name: string; blob: Blob };
+
+/** One generated adapter: the GGUF LoRA bytes `adapterGguf` wrote, under a stable id. */
+export interface LlmAdapter {
+  /** Stable per adapter (e.g. `run-3/0`): the same id is never reused for other bytes. */
+  id: string;
+  /** Shown in errors, e.g. the description. */
+  label: string;
+  gguf: Uint8Array;
+}
+
+export interface PrepareRequest {
+  base: BaseSource;
+  /**
+   * Adapters the next completions may use. Ids already mounted are not sent again by the page
+   * (their bytes may be empty then); a new id makes the worker reload the base with all of them.
+   */
+  adapters: LlmAdapter[];
+  /** Context length in tokens (default 1024). */
+  nCtx?: number;
+  /** 0: CPU only (wasm). Otherwise llama.cpp offloads up to this many layers to WebGPU. */
+  gpuLayers: number;
+  /** wasm threads (1 without cross-origin isolation). */
+  threads: number;
+}
+
+/** Facts read from the loaded base model's GGUF metadata. */
+export interface LlmModelInfo {
+  /** general.architecture, e.g. "llama", "gemma2". */
+  arch: string;
+  /** general.name, or the file name. */
+  name: string;
+  layers: number;
+  embedding: number;
+  vocab: number;
+  contextTrain: number;
+  /** tokenizer.chat_template (Jinja), or null when the GGUF has none. */
+  chatTemplate: string | null;
+  /** The BOS/EOS token texts, for rendering the chat template. */
+  bosToken: string;
+  eosToken: string;
+  /** Whether llama.cpp adds BOS itself when tokenizing a prompt. */
+  addBos: boolean;
+  /** Size of the base GGUF in bytes. */
+  bytes: number;
+}
+
+export interface LlmBackendReport {
+  kind: 'webgpu' | 'wasm';
+  /** One line, e.g. "wasm · 4 threads" or "WebGPU · 26/26 layers". */
+  label: string;
+  threads: number;
+  /** Layers llama.cpp reported offloaded to the GPU (0 on wasm). */
+  gpuLayers: number;
+}
+
+export interface PrepareResult {
+  model: LlmModelInfo;
+  backend: LlmBackendReport;
+  /** Ids of every adapter mounted with the base, in load order. */
+  adapters: string[];
+  /** Whether this call loaded the base (false: it was already loaded with these adapters). */
+  loaded: boolean;
+  /** How many times this worker has loaded a base model in its life (Compare asserts 1). */
+  baseLoads: number;
+  /** Time to download/read and load, ms (0 when nothing was loaded). */
+  loadMs: number;
+}
+
+export interface SamplingSettings {
+  /** 0: greedy (argmax at every step), the default, so outputs are comparable. */
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export interface CompleteRequest {
+  /** The prompt as text, chat template already applied (renderChatPrompt). */
+  prompt: string;
+  /**
+   * The scale of EVERY mounted adapter for this request (0 for those not used). Sent in full on
+   * every request: llama.cpp keeps per-adapter scales otherwise, and a cached prompt computed at
+   * another scale would mix into the output.
+   */
+  lora: { id: string; scale: number }[];
+  maxTokens: number;
+  /** Absent: greedy. */
+  sampling?: SamplingSettings;
+  /** Also return the top-n log-probabilities of the first generated tokens (0: none). */
+  logprobs?: number;
+}
+
+/** One generated token's top candidates (natural log). */
+export interface TokenLogprobs {
+  token: string;
+  logprob: number;
+  top: { token: string; logprob: number }[];
+}
+
+export interface CompleteResult {
+  text: string;
+  /** Generated tokens. */
+  tokens: number;
+  promptTokens: number;
+  /** Time to first token, ms (prompt evaluation + the first step). */
+  ttftMs: number;
+  /** Generation speed after the first token, tokens per second. */
+  tokensPerSecond: number;
+  totalMs: number;
+  /** 'stop' (end of generation), 'length' (maxTokens) or 'stopped' (the user pressed Stop). */
+  finish: 'stop' | 'length' | 'stopped';
+  /** With `logprobs`: per generated token (the first few). */
+  logprobs?: TokenLogprobs[];
+}
+
+export interface LlmStats {
+  loaded: boolean;
+  baseName: string | null;
+  baseBytes: number;
+  baseLoads: number;
+  adapters: string[];
+  backend: LlmBackendReport | null;
+  /** The LLM worker's JS heap, where the browser says (performance.memory), bytes. */
+  jsHeapBytes: number | null;
+}
+
+/** Progress of an LLM call: base download (same events as the T2L worker's), stage, tokens. */
+export type LlmProgress =
+  | Extract<Progress, { type: 'file' }>
+  | { type: 'llm-stage'; detail: string }
+  | { type: 'token'; text: string };
+
+export interface LlmMethods {
+  prepare: { params: PrepareRequest; result: PrepareResult };
+  complete: { params: CompleteRequest; result: CompleteResult };
+  stats: { params: null; result: LlmStats };
+  /** Frees the base model and every adapter. */
+  unload: { params: null; result: null };
+}
+export type LlmMethod = keyof LlmMethods;
+
+export type LlmInbound =
+  | {
+      [M in LlmMethod]: {
+        type: 'call';
+        id: number;
+        method: M;
+        params: LlmMethods[M]['params'];
+      };
+    }[LlmMethod]
+  | { type: 'cancel'; id: number };
+
+export type LlmOutbound =
+  | { type: 'progress'; id: number; progress: LlmProgress }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: WorkerError };
