@@ -1,95 +1,69 @@
-import { Wllama, type RawCompletionChunk } from '@wllama/wllama/esm/index.js';
-import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
+import { llmClient } from '../../src/app/services/llm-client';
+import type { PrepareResult } from '../../src/app/worker/llm-protocol';
 
 /**
- * The LLM part of `npm run bench` in Chromium (scripts/bench/llm.ts): wllama on the demo base
- * GGUF, timed from the page. State lives here between calls so the renderer's memory can be read
- * between the steps.
+ * The LLM part of `npm run bench` in Chromium (scripts/bench/llm.ts), through the app's own LLM
+ * worker (src/app/worker/llm.worker.ts: wllama, the base fetched through the app's downloader),
+ * so the figures are those of what users run. State lives in the worker between calls.
  */
-let wllama: Wllama | undefined;
+let prepared: PrepareResult | undefined;
 
-interface RunFigures {
-  ttftMs: number;
-  tokens: number;
-  tokensPerSecond: number;
-  text: string;
-  /** llama.cpp's own timings of the request (prompt evaluation, decode rate). */
-  engine: { promptMs: number; predictedPerSecond: number } | null;
-}
-
-async function fetchBytes(url: string): Promise<Blob> {
+async function bytesOf(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return res.blob();
+  return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Loads the base GGUF into wllama's worker (wasm, `threads` threads, no GPU layers asked). */
-async function llmLoad(baseUrl: string, adapterUrl: string | null, threads: number) {
-  void adapterUrl; // prototype: the adapter comes with the app's LLM worker
-  const blob = await fetchBytes(baseUrl);
-  const logs: string[] = [];
-  const keep = (...a: unknown[]) => void logs.push(a.map(String).join(' '));
-  wllama = new Wllama(
-    { default: wllamaWasm },
-    { logger: { debug: () => {}, log: keep, warn: keep, error: keep } },
-  );
+/**
+ * Loads the base GGUF with the adapter mounted, asking for `gpuLayers` WebGPU layers (0: wasm
+ * only), and reports the backend that actually ran.
+ */
+async function llmLoad(baseUrl: string, adapterUrl: string, threads: number, gpuLayers: number) {
+  const gguf = await bytesOf(adapterUrl);
   const t0 = performance.now();
-  await wllama.loadModel([blob], { n_ctx: 256, n_threads: threads });
+  prepared = await llmClient().call('prepare', {
+    base: {
+      kind: 'url',
+      url: new URL(baseUrl, location.href).href,
+      name: baseUrl.split('/').pop()!,
+      cacheGroup: 'Base model · bench',
+    },
+    adapters: [{ id: 'bench-adapter', label: 'bench adapter', gguf }],
+    gpuLayers,
+    threads,
+  });
   return {
     loadMs: performance.now() - t0,
-    modelBytes: blob.size,
-    threads: wllama.getNumThreads(),
-    multithread: wllama.isMultithread(),
-    webgpuAvailable: wllama.isSupportWebGPU(),
-    // llama.cpp logs the buffers it allocates and where (CPU, WebGPU): the backend that ran.
-    engine: `wllama ${Wllama.getLibllamaVersion()}`,
-    backend: 'wasm',
-    wasmHeapBytes: null as number | null,
-    logs,
+    workerLoadMs: prepared.loadMs,
+    modelBytes: prepared.model.bytes,
+    threads: prepared.backend.threads,
+    backend: prepared.backend.label,
+    gpuLayers: prepared.backend.gpuLayers,
+    engine: 'wllama 3.8.1 (app LLM worker)',
+    webgpuAdapter: Boolean(await navigator.gpu?.requestAdapter().catch(() => null)),
   };
 }
 
-/** One greedy completion of exactly `tokens` tokens, streamed, timed from the page. */
-async function llmRun(prompt: string, tokens: number, scale: number): Promise<RunFigures> {
-  void scale;
-  const w = wllama!;
-  let text = '';
-  let first = 0;
-  let count = 0;
-  let engine: RunFigures['engine'] = null;
-  const t0 = performance.now();
-  await w.createCompletion({
+/** One greedy completion of at most `tokens` tokens with the adapter at `scale`. */
+async function llmRun(prompt: string, tokens: number, scale: number) {
+  const r = await llmClient().call('complete', {
     prompt,
-    max_tokens: tokens,
-    temperature: 0,
-    ignore_eos: true,
-    // A fresh prompt evaluation each run: time to first token includes it.
-    cache_prompt: false,
-    stream: true,
-    onData: (chunk: RawCompletionChunk) => {
-      const piece = chunk.choices[0]?.text ?? '';
-      if (piece && count === 0) first = performance.now();
-      if (piece) count++;
-      text += piece;
-      if (chunk.timings) {
-        engine = {
-          promptMs: chunk.timings.prompt_ms,
-          predictedPerSecond: chunk.timings.predicted_per_second,
-        };
-      }
-    },
-  } as Parameters<Wllama['createCompletion']>[0] & { cache_prompt: boolean });
-  const end = performance.now();
+    lora: (prepared?.adapters ?? []).map((id) => ({ id, scale })),
+    maxTokens: tokens,
+  });
   return {
-    ttftMs: first - t0,
-    tokens: count,
-    tokensPerSecond: count > 1 ? (count - 1) / ((end - first) / 1000) : NaN,
-    text,
-    engine,
+    ttftMs: r.ttftMs,
+    tokens: r.tokens,
+    tokensPerSecond: r.tokensPerSecond,
+    text: r.text,
   };
 }
 
-/** performance.measureUserAgentSpecificMemory, per attribution (the page, each worker). */
+/**
+ * performance.measureUserAgentSpecificMemory (cross-origin isolated pages): everything, and what
+ * the LLM workers hold (the app's LLM worker and wllama's own, a blob: worker whose wasm heap
+ * holds the model), with the LLM worker's own JS heap figure where the browser gives one.
+ */
 async function llmMemory() {
   const perf = performance as Performance & {
     measureUserAgentSpecificMemory?: () => Promise<{
@@ -99,17 +73,19 @@ async function llmMemory() {
   };
   if (!perf.measureUserAgentSpecificMemory || !globalThis.crossOriginIsolated) return null;
   const m = await perf.measureUserAgentSpecificMemory();
-  const byScope: Record<string, number> = {};
+  let llmWorkerBytes = 0;
   for (const b of m.breakdown) {
-    const scope = b.attribution[0]?.scope ?? 'shared';
-    byScope[scope] = (byScope[scope] ?? 0) + b.bytes;
+    if (b.attribution.some((a) => a.url.includes('llm.worker') || a.url.startsWith('blob:'))) {
+      llmWorkerBytes += b.bytes;
+    }
   }
-  return { bytes: m.bytes, byScope, llmWorkerBytes: null as number | null };
+  const stats = prepared ? await llmClient().call('stats', null) : null;
+  return { bytes: m.bytes, llmWorkerBytes, llmJsHeapBytes: stats?.jsHeapBytes ?? null };
 }
 
 async function llmRelease() {
-  await wllama?.exit();
-  wllama = undefined;
+  await llmClient().call('unload', null);
+  prepared = undefined;
 }
 
 export const llmFunctions = { llmLoad, llmRun, llmMemory, llmRelease };

@@ -58,7 +58,8 @@ export interface LlmBenchRun {
   tokens: number;
   runs: number;
   node?: LlmCaseResult;
-  chromium?: LlmCaseResult;
+  /** Chromium, wasm asked, then WebGPU asked (what ran is in each one's backend). */
+  chromium: LlmCaseResult[];
 }
 
 /** The demo base GGUF that `npm run fixtures` writes (the one .gguf under models/demo/base*). */
@@ -188,6 +189,7 @@ async function runChromium(
   adapter: string,
   tokens: number,
   runs: number,
+  gpuLayers: number,
 ): Promise<LlmCaseResult> {
   const browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
   try {
@@ -198,9 +200,10 @@ async function runChromium(
     const baseUrl = `${url}/${relative(ROOT, base)}`;
     const adapterUrl = `${url}/${relative(ROOT, adapter)}`;
     const before = await page.evaluate(() => window.t2lHarness.llmMemory());
-    const load = await page.evaluate(([b, a]) => window.t2lHarness.llmLoad(b, a, 2), [
+    const load = await page.evaluate(([b, a, g]) => window.t2lHarness.llmLoad(b, a, 2, g), [
       baseUrl,
       adapterUrl,
+      gpuLayers,
     ] as const);
     const measure = async (scale: number) => {
       const all: LlmRun[] = [];
@@ -222,7 +225,8 @@ async function runChromium(
     return {
       runtime: 'chromium',
       engine: load.engine,
-      backend: load.backend,
+      // What ran, whatever was asked: wllama may stay on the CPU when WebGPU was requested.
+      backend: `${load.backend} (asked: ${gpuLayers ? 'WebGPU' : 'wasm'}${load.webgpuAdapter ? '; WebGPU adapter present' : '; no WebGPU adapter'})`,
       threads: load.threads,
       modelMiB: load.modelBytes / 2 ** 20,
       loadMs: load.loadMs,
@@ -231,8 +235,8 @@ async function runChromium(
       memory: {
         pageBeforeMiB: mib(before?.bytes),
         pageAfterMiB: mib(after?.bytes),
-        llmWorkerMiB: mib(after?.llmWorkerBytes),
-        wasmHeapMiB: mib(load.wasmHeapBytes),
+        llmWorkersMiB: mib(after?.llmWorkerBytes),
+        llmWorkerJsHeapMiB: mib(after?.llmJsHeapBytes),
       },
     };
   } finally {
@@ -246,10 +250,10 @@ const f = (x: number | null | undefined, d = 0) =>
 /** The docs section: what ran, the figures, and the memory. */
 export function renderLlmReport(r: LlmBenchRun): string {
   const rows: string[] = [];
-  for (const c of [r.chromium, r.node]) {
+  for (const c of [...r.chromium, r.node]) {
     if (!c) continue;
     if (c.error) {
-      rows.push(`| ${c.runtime} | failed: ${c.error} | | | | | |`);
+      rows.push(`| ${c.runtime} | ${c.backend}: failed: ${c.error} | | | | | |`);
       continue;
     }
     for (const [what, m] of [
@@ -275,7 +279,8 @@ export function renderLlmReport(r: LlmBenchRun): string {
     '| --- | --- | --- | --: | --: | --: | --: |',
     ...rows,
     '',
-    `Memory, Chromium: ${mem(r.chromium)}. Node: ${mem(r.node)}.`,
+    ...r.chromium.map((c) => `Memory, Chromium (${c.backend}): ${mem(c)}.`),
+    `Memory, Node: ${mem(r.node)}.`,
   ].join('\n');
 }
 
@@ -292,6 +297,7 @@ export async function runLlmBench(o: LlmBenchOptions): Promise<LlmBenchRun> {
     prompt: PROMPT,
     tokens,
     runs,
+    chromium: [],
   };
   if (!o.browserOnly) {
     run.node = await runNode(base, adapter, tokens, runs);
@@ -304,28 +310,35 @@ export async function runLlmBench(o: LlmBenchOptions): Promise<LlmBenchRun> {
   if (!o.nodeOnly) {
     const vite = await startVite();
     try {
-      run.chromium = await runChromium(
-        vite.url,
-        o.chromiumPath ?? '/usr/bin/chromium',
-        base,
-        adapter,
-        tokens,
-        runs,
-      );
-    } catch (e) {
-      run.chromium = {
-        runtime: 'chromium',
-        error: (e as Error).message.split('\n')[0],
-      } as LlmCaseResult;
+      for (const gpuLayers of [0, 999]) {
+        let c: LlmCaseResult;
+        try {
+          c = await runChromium(
+            vite.url,
+            o.chromiumPath ?? '/usr/bin/chromium',
+            base,
+            adapter,
+            tokens,
+            runs,
+            gpuLayers,
+          );
+        } catch (e) {
+          c = {
+            runtime: 'chromium',
+            backend: gpuLayers ? 'WebGPU asked' : 'wasm asked',
+            error: (e as Error).message.split('\n')[0],
+          } as LlmCaseResult;
+        }
+        run.chromium.push(c);
+        o.log(
+          c.error
+            ? `llm chromium (${c.backend}): FAILED ${c.error}`
+            : `llm chromium (${c.backend}): TTFT ${f(c.base.ttftMs.median, 1)} ms, ${f(c.base.tokensPerSecond.median)} tokens/s (adapter ${f(c.adapter.tokensPerSecond.median)})`,
+        );
+      }
     } finally {
       vite.child.kill();
     }
-    const c = run.chromium;
-    o.log(
-      c.error
-        ? `llm chromium: FAILED ${c.error}`
-        : `llm chromium (${c.backend}): TTFT ${f(c.base.ttftMs.median, 1)} ms, ${f(c.base.tokensPerSecond.median)} tokens/s (adapter ${f(c.adapter.tokensPerSecond.median)})`,
-    );
   }
   run.machine.loadAtEnd = loadavg();
   await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
