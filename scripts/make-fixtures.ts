@@ -13,12 +13,15 @@ import {
   makeRandomCheckpoint,
   type RandomCheckpointOptions,
 } from '../src/fixtures/random-checkpoint';
+import { DEMO_BASE_OPTIONS, makeTinyBase, tinyBaseGguf } from '../src/fixtures/tiny-base';
 import { writeFolder } from '../src/node/fs-source';
 import { writeTinyEncoder } from './fixtures/write-tiny-encoder';
 
 export const DEMO_DIR = join(import.meta.dirname, '..', 'models', 'demo');
 export const DEMO_ENCODER_ID = 't2l-web/tiny-demo-encoder';
 export const DEMO_BASE_MODEL = 't2l-web/tiny-demo-base';
+/** The demo T2Ls' base model as GGUF, for `t2l try` and the app's Try panel. */
+export const DEMO_BASE_GGUF = join(DEMO_DIR, 'base', 'tiny-llama.gguf');
 
 const SIZES: RandomCheckpointOptions = {
   taskEmbSize: 1024,
@@ -75,6 +78,9 @@ async function main(): Promise<void> {
       packageFiles(convertCheckpoint(checkpoint)),
     );
   }
+  await writeFolder(join(DEMO_DIR, 'base'), {
+    'tiny-llama.gguf': tinyBaseGguf(makeTinyBase(DEMO_BASE_OPTIONS)),
+  });
   await writeFolder(DEMO_DIR, { 'README.md': NOTE });
   process.stdout.write(`wrote demo models (random weights) to ${DEMO_DIR}\n`);
 }

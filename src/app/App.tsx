@@ -8,6 +8,7 @@ import { OptionsCard } from './components/OptionsCard';
 import { OutputPanel } from './components/OutputPanel';
 import { SettingsDialog } from './components/SettingsDialog';
 import { ViewTabs } from './components/ViewTabs';
+import { TryPanel } from './components/try/TryPanel';
 import { CompareView } from './components/compare/CompareView';
 import { HistoryView } from './components/history/HistoryView';
 import { installDrop } from './services/drop';
@@ -56,6 +57,7 @@ export function App() {
           <OptionsCard />
         </div>
         <OutputPanel />
+        <TryPanel />
       </main>
       <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-500 sm:px-6 dark:text-zinc-500">
         Text-to-LoRA (Sakana AI, ICML 2025) run with onnxruntime-web and transformers.js. Models and

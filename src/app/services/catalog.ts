@@ -4,6 +4,7 @@
  */
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { EncoderSource, ModelSource } from '../worker/protocol';
+import { checkBaseGguf, type BaseGguf } from './base-models';
 
 export type SourceFormat = 'checkpoint' | 'package' | 'auto';
 
@@ -33,6 +34,8 @@ export interface CatalogEntry {
   remoteFirst?: boolean;
   /** Its name on a remote server; by default the folder's name, as `t2l serve` names models. */
   remoteModel?: string;
+  /** The base model's GGUF, for trying adapters in the page (base-models.ts). */
+  baseGguf?: BaseGguf;
 }
 
 export interface CatalogEncoder {
@@ -70,6 +73,7 @@ export function parseCatalog(json: unknown): Catalog {
     }
     if (!s.url && !(s.hub && s.path !== undefined))
       fail(`${where}.source needs url, or hub + path`);
+    checkBaseGguf(m.baseGguf, where);
   }
   return { models: c.models, encoders: c.encoders ?? {} };
 }

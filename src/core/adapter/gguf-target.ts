@@ -27,7 +27,7 @@ export const KNOWN_BASE_MODELS: Record<string, BaseModelInfo> = {
   'meta-llama-3.1-8b-instruct': { arch: 'llama', nHead: 32, nKvHead: 8 },
   'gemma-2-2b-it': { arch: 'gemma2', nHead: 8, nKvHead: 4 },
   // The random demo models (models/demo): lets the app and CLI exercise GGUF export offline.
-  'tiny-demo-base': { arch: 'llama', nHead: 4, nKvHead: 4, demo: true },
+  'tiny-demo-base': { arch: 'llama', nHead: 4, nKvHead: 1, demo: true },
 };
 
 /** Overrides for base models the table does not know (CLI: --arch, --n-head, --n-kv-head). */

@@ -4,15 +4,8 @@
  * The layout is the one llama.cpp's `convert_lora_to_gguf.py` writes and `src/llama-adapter.cpp`
  * loads (format details taken from llama.cpp's sources: `gguf-py/gguf/gguf_writer.py`,
  * `gguf-py/gguf/constants.py`, `ggml/src/gguf.cpp`, `src/llama-adapter.{h,cpp}`,
- * `src/llama-graph.cpp` `build_lora_mm`, and the converters for the `llama` and `gemma2` archs):
- *
- * - little-endian; magic `GGUF`, version 3 (u32), tensor count and KV count (u64);
- * - KV pairs: key (u64 length + UTF-8), value type (u32), value; strings are u64 length + UTF-8;
- * - tensor infos: name, n_dims (u32), ne[0..n_dims) (u64, ne0 = the contiguous dimension), ggml
- *   type (u32: 0 = F32, 1 = F16), offset (u64) from the start of the data section;
- * - the data section starts at the next multiple of `general.alignment` (32 when absent, which is
- *   what the converter leaves it) and every tensor is padded to that alignment; the loader insists
- *   each offset equals the padded sum of the tensors before it.
+ * `src/llama-graph.cpp` `build_lora_mm`, and the converters for the `llama` and `gemma2` archs);
+ * the file layout itself is written by gguf-writer.ts.
  *
  * llama.cpp requires `general.type = "adapter"`, `adapter.type = "lora"`, and `general.architecture`
  * equal to the base model's; it reads `adapter.lora.alpha` (f32). Each LoRA'd weight `<w>` (e.g.
@@ -35,29 +28,14 @@
  *    what the LoRA converter does too. `gemma2` keeps Hugging Face's layout (no permutation).
  */
 import { T2LError } from '../errors';
-import { float32ToFloat16 } from './float16';
 import { peftLoraScale, permuteRows, rotaryRowOrder, type GgufTarget } from './gguf-target';
+import { writeGguf, type GgufDType, type GgufKV, type GgufTensorIn } from './gguf-writer';
 import type { ModuleLora } from './peft';
 
-export type GgufDType = 'float32' | 'float16';
+export { GGUF_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, type GgufDType } from './gguf-writer';
 
-export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
-export const GGUF_VERSION = 3;
-export const GGUF_ALIGNMENT = 32;
 /** GGML_QNT_VERSION, which the converter writes as `general.quantization_version`. */
 export const GGML_QUANT_VERSION = 2;
-/** llama.cpp's GGML_MAX_NAME: tensor names must be shorter. */
-const GGML_MAX_NAME = 64;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** GGUF metadata value types (gguf.h `enum gguf_type`). */
-export const GGUF_TYPE = {
-  UINT32: 4,
-  FLOAT32: 6,
-  STRING: 8,
-} as const;
-/** ggml tensor types (ggml.h `enum ggml_type`). */
-export const GGML_TYPE: Record<GgufDType, number> = { float32: 0, float16: 1 };
 
 /** Hugging Face module name → llama.cpp tensor name inside `blk.<i>.` (gguf-py tensor_mapping). */
 export const GGUF_TENSOR_NAMES: Record<string, string> = {
@@ -86,10 +64,6 @@ export interface GgufAdapterInput {
   /** Extra string metadata (e.g. t2l.* provenance); may not replace the keys llama.cpp reads. */
   metadata?: Record<string, string>;
 }
-
-type KV =
-  | { key: string; type: 'string'; value: string }
-  | { key: string; type: 'u32' | 'f32'; value: number };
 
 /** The llama.cpp tensor name of one LoRA matrix. */
 export function ggufTensorName(layer: number, module: string, which: 'a' | 'b'): string {
@@ -161,7 +135,7 @@ export function buildGgufAdapter(input: GgufAdapterInput): Uint8Array {
     }
   }
 
-  const kvs: KV[] = [
+  const kvs: GgufKV[] = [
     { key: 'general.architecture', type: 'string', value: target.arch },
     { key: 'general.type', type: 'string', value: 'adapter' },
     { key: 'adapter.type', type: 'string', value: 'lora' },
@@ -188,12 +162,7 @@ export function buildGgufAdapter(input: GgufAdapterInput): Uint8Array {
 
   // Tensors: layer by layer, modules in order, lora_a then lora_b (the pairing the converter's
   // parameter count expects). ne is innermost-first.
-  interface T {
-    name: string;
-    ne: [number, number];
-    data: Float32Array;
-  }
-  const tensors: T[] = [];
+  const tensors: GgufTensorIn[] = [];
   for (let l = 0; l < first.layers; l++) {
     for (const name of moduleOrder) {
       const m = modules[name]!;
@@ -205,102 +174,15 @@ export function buildGgufAdapter(input: GgufAdapterInput): Uint8Array {
         name: ggufTensorName(l, name, 'a'),
         ne: [m.inFeatures, m.rank],
         data: m.loraA.subarray(l * a, (l + 1) * a),
+        dtype,
       });
       tensors.push({
         name: ggufTensorName(l, name, 'b'),
         ne: [m.rank, m.outFeatures],
         data: order ? permuteRows(loraB, m.rank, order) : loraB,
+        dtype,
       });
     }
   }
-  for (const t of tensors) {
-    if (t.name.length >= GGML_MAX_NAME) {
-      throw new T2LError('bad-input', `GGUF: tensor name ${t.name} is too long for llama.cpp`);
-    }
-  }
-
-  const enc = new TextEncoder();
-  const keyBytes = new Map<string, Uint8Array>();
-  const bytesOf = (s: string) => {
-    let b = keyBytes.get(s);
-    if (b === undefined) keyBytes.set(s, (b = enc.encode(s)));
-    return b;
-  };
-  const elemSize = dtype === 'float32' ? 4 : 2;
-  const pad = (n: number) => Math.ceil(n / GGUF_ALIGNMENT) * GGUF_ALIGNMENT;
-
-  let headerSize = 4 + 4 + 8 + 8;
-  for (const kv of kvs) {
-    headerSize += 8 + bytesOf(kv.key).length + 4;
-    headerSize += kv.type === 'string' ? 8 + bytesOf(kv.value).length : 4;
-  }
-  let dataSize = 0;
-  const offsets: number[] = [];
-  for (const t of tensors) {
-    headerSize += 8 + bytesOf(t.name).length + 4 + 8 * t.ne.length + 4 + 8;
-    offsets.push(dataSize);
-    dataSize += pad(t.data.length * elemSize);
-  }
-  const dataStart = pad(headerSize);
-  const out = new Uint8Array(dataStart + dataSize);
-  const view = new DataView(out.buffer);
-  let p = 0;
-  const u32 = (v: number) => {
-    view.setUint32(p, v, true);
-    p += 4;
-  };
-  const u64 = (v: number) => {
-    view.setBigUint64(p, BigInt(v), true);
-    p += 8;
-  };
-  const str = (s: string) => {
-    const b = bytesOf(s);
-    u64(b.length);
-    out.set(b, p);
-    p += b.length;
-  };
-
-  u32(GGUF_MAGIC);
-  u32(GGUF_VERSION);
-  u64(tensors.length);
-  u64(kvs.length);
-  for (const kv of kvs) {
-    str(kv.key);
-    if (kv.type === 'string') {
-      u32(GGUF_TYPE.STRING);
-      str(kv.value);
-    } else if (kv.type === 'u32') {
-      u32(GGUF_TYPE.UINT32);
-      u32(kv.value);
-    } else {
-      u32(GGUF_TYPE.FLOAT32);
-      view.setFloat32(p, kv.value, true);
-      p += 4;
-    }
-  }
-  for (const [i, t] of tensors.entries()) {
-    str(t.name);
-    u32(t.ne.length);
-    for (const d of t.ne) u64(d);
-    u32(GGML_TYPE[dtype]);
-    u64(offsets[i]!);
-  }
-  if (p !== headerSize) throw new Error(`GGUF writer: header is ${p} bytes, planned ${headerSize}`);
-
-  // Offsets are multiples of 32, so typed views on `out` are aligned; GGUF data is little-endian.
-  for (const [i, t] of tensors.entries()) {
-    const at = dataStart + offsets[i]!;
-    const values = dtype === 'float32' ? t.data : float32ToFloat16(t.data);
-    if (LITTLE_ENDIAN) {
-      if (values instanceof Float32Array)
-        new Float32Array(out.buffer, at, values.length).set(values);
-      else new Uint16Array(out.buffer, at, values.length).set(values);
-    } else {
-      for (let k = 0; k < values.length; k++) {
-        if (values instanceof Float32Array) view.setFloat32(at + 4 * k, values[k]!, true);
-        else view.setUint16(at + 2 * k, values[k]!, true);
-      }
-    }
-  }
-  return out;
+  return writeGguf(kvs, tensors);
 }

@@ -1,0 +1,159 @@
+/**
+ * Base models are data: each catalog entry names its base model's GGUF (`baseGguf`: a Hub repo and
+ * file at a revision, or a URL), with its size, so the Try panel can say what a download costs and
+ * whether this device can hold it before fetching anything. Users bring their own GGUF too: a URL,
+ * a Hub path (owner/repo/file.gguf) or a file from disk.
+ */
+import type { BaseSource } from '../worker/llm-protocol';
+import type { CatalogEntry } from './catalog';
+
+export interface BaseGguf {
+  /** Hugging Face repo id, with `file` inside it at `revision` (default main). */
+  hub?: string;
+  file?: string;
+  revision?: string;
+  /** Or a URL, absolute or relative to the app. */
+  url?: string;
+  /** Bytes of the .gguf file. */
+  size: number;
+  /** e.g. Q4_K_M. */
+  quantization?: string;
+  /** The repository needs an accepted licence: requests carry the token from Settings. */
+  gated?: boolean;
+  /** One honest sentence for the UI (size, what machine it needs). */
+  note?: string;
+}
+
+/** A base the Try panel can load: from the catalog, or the user's own. */
+export interface BaseChoice {
+  /** Stable key: the file's URL, or "file:<name>" for a file from disk. */
+  id: string;
+  /** e.g. "Gemma-2-2B-it · Q4_K_M". */
+  label: string;
+  /** Bytes, when known before downloading. */
+  size: number | null;
+  gated: boolean;
+  note: string;
+  /** For the header check's message: the base model the catalog says (e.g. google/gemma-2-2b-it). */
+  baseModel: string | null;
+  source: { kind: 'url'; url: string; name: string } | { kind: 'file'; file: File };
+}
+
+/** Checks one entry's baseGguf; throws naming the field. */
+export function checkBaseGguf(value: unknown, where: string): void {
+  if (value === undefined) return;
+  const b = value as Partial<BaseGguf> | null;
+  const fail = (why: string): never => {
+    throw new Error(`models/catalog.json: ${where}.baseGguf ${why}`);
+  };
+  if (!b || typeof b !== 'object') fail('must be an object');
+  if (!b!.url && !(b!.hub && b!.file)) fail('needs url, or hub + file');
+  if (typeof b!.size !== 'number' || !Number.isSafeInteger(b!.size) || b!.size <= 0) {
+    fail(`.size must be a positive number of bytes, found ${String(b!.size)}`);
+  }
+  if (b!.file !== undefined && !/\.gguf$/i.test(b!.file)) fail(`.file must be a .gguf file`);
+}
+
+const appBase = () => new URL(import.meta.env.BASE_URL, location.href);
+
+/** The Hub's download URL of a file at a revision. */
+export function hubFileUrl(repo: string, file: string, revision = 'main'): string {
+  const path = file.split('/').map(encodeURIComponent).join('/');
+  return `https://huggingface.co/${repo}/resolve/${encodeURIComponent(revision)}/${path}`;
+}
+
+export function ggufUrl(b: BaseGguf): string {
+  return b.url ? new URL(b.url, appBase()).href : hubFileUrl(b.hub!, b.file!, b.revision);
+}
+
+function shortName(entry: CatalogEntry): string {
+  return entry.baseModel.split('/').pop() || entry.baseModel;
+}
+
+/** The catalog's bases, one per distinct file, the selected entry's first. */
+export function catalogBases(entries: CatalogEntry[], first?: CatalogEntry | null): BaseChoice[] {
+  const ordered = first ? [first, ...entries.filter((e) => e !== first)] : entries;
+  const out: BaseChoice[] = [];
+  for (const e of ordered) {
+    const b = e.baseGguf;
+    if (!b) continue;
+    const url = ggufUrl(b);
+    if (out.some((c) => c.id === url)) continue;
+    const name = url.split('/').pop()!;
+    out.push({
+      id: url,
+      label: `${shortName(e)}${b.quantization ? ` · ${b.quantization}` : ''}${e.demo ? ' (demo)' : ''}`,
+      size: b.size,
+      gated: b.gated ?? false,
+      note: b.note ?? '',
+      baseModel: e.baseModel,
+      source: { kind: 'url', url, name: decodeURIComponent(name) },
+    });
+  }
+  return out;
+}
+
+/**
+ * The user's own GGUF: an http(s) URL of a .gguf file, or owner/repo/path/file.gguf on the Hub
+ * (optionally hf://…, or …@revision after the repo).
+ */
+export function baseFromInput(input: string): BaseChoice {
+  const text = input.trim();
+  if (!text) throw new Error('Enter the URL of a .gguf file, or owner/repo/file.gguf on the Hub.');
+  let url: string;
+  if (/^https?:\/\//i.test(text)) {
+    try {
+      url = new URL(text).href;
+    } catch {
+      throw new Error(`Not a valid URL: ${text}`);
+    }
+  } else {
+    const parts = text
+      .replace(/^hf:\/\//, '')
+      .split('/')
+      .filter(Boolean);
+    if (parts.length < 3) throw new Error('A Hub file is owner/repo/file.gguf.');
+    const [repoName, revision] = parts[1]!.split('@') as [string, string | undefined];
+    url = hubFileUrl(`${parts[0]}/${repoName}`, parts.slice(2).join('/'), revision);
+  }
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'model.gguf');
+  if (!/\.gguf$/i.test(name)) throw new Error(`${name}: expected a .gguf file`);
+  return {
+    id: url,
+    label: name,
+    size: null,
+    gated: false,
+    note: 'Your own GGUF.',
+    baseModel: null,
+    source: { kind: 'url', url, name },
+  };
+}
+
+export function baseFromFile(file: File): BaseChoice {
+  return {
+    id: `file:${file.name}:${file.size}:${file.lastModified}`,
+    label: file.name,
+    size: file.size,
+    gated: false,
+    note: 'From this computer; not copied or cached.',
+    baseModel: null,
+    source: { kind: 'file', file },
+  };
+}
+
+/** What the LLM worker gets: the token goes along only for Hub files. */
+export function toBaseSource(choice: BaseChoice, hfToken: string): BaseSource {
+  if (choice.source.kind === 'file') {
+    return { kind: 'file', name: choice.source.file.name, blob: choice.source.file };
+  }
+  const { url, name } = choice.source;
+  const host = new URL(url).hostname;
+  const hub = host === 'huggingface.co' || host === 'hf.co';
+  return {
+    kind: 'url',
+    url,
+    name,
+    cacheGroup: `Base model · ${choice.label}`,
+    ...(hub && hfToken ? { hfToken } : {}),
+  };
+}
