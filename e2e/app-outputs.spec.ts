@@ -1,5 +1,4 @@
 import { expect, test, type Page } from '@playwright/test';
-import { openApp } from './app-support';
 
 /**
  * LLM outputs in Compare and History, in headless Chromium with the demo models and the demo base
@@ -12,6 +11,15 @@ const DESCRIPTIONS = ['Answer questions about chemistry.', 'Write short poems ab
 const PROMPT = 'Tell me about the ocean.';
 /** Few tokens: llama.cpp in wasm is slow on a shared 2-core machine, and 8 show the difference. */
 const MAX_TOKENS = 8;
+
+/** The app, ready to generate: as openApp, with longer waits for a loaded shared machine. */
+async function openLoaded(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
+    timeout: 240_000,
+  });
+}
 
 async function compareTwoDescriptions(page: Page): Promise<void> {
   await page.getByTestId('tab-compare').click();
@@ -61,7 +69,7 @@ test('Compare: base model and both adapters answer one prompt, the base loaded o
 }, testInfo) => {
   // Two generations, three rounds of LLM answers and a reload, on a shared 2-core machine.
   test.setTimeout(1_200_000);
-  await openApp(page);
+  await openLoaded(page);
   await compareTwoDescriptions(page);
 
   const card = page.getByTestId('compare-outputs-card');
