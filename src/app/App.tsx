@@ -57,8 +57,9 @@ export function App() {
           <OptionsCard />
         </div>
         <OutputPanel />
-        <TryPanel />
       </main>
+      {/* Outside the grid: the sticky output panel cannot cover it. */}
+      {view === 'generate' && <TryPanel />}
       <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-500 sm:px-6 dark:text-zinc-500">
         Text-to-LoRA (Sakana AI, ICML 2025) run with onnxruntime-web and transformers.js. Models and
         descriptions stay in this browser.

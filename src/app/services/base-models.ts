@@ -44,7 +44,9 @@ export function checkBaseGguf(value: unknown, where: string): void {
   if (value === undefined) return;
   const b = value as Partial<BaseGguf> | null;
   const fail = (why: string): never => {
-    throw new Error(`models/catalog.json: ${where}.baseGguf ${why}`);
+    throw new Error(
+      `models/catalog.json: ${where}.baseGguf${why.startsWith('.') ? '' : ' '}${why}`,
+    );
   };
   if (!b || typeof b !== 'object') fail('must be an object');
   if (!b!.url && !(b!.hub && b!.file)) fail('needs url, or hub + file');

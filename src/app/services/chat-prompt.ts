@@ -1,38 +1,24 @@
 /**
  * The prompt text for a loaded base model: its own chat template (GGUF `tokenizer.chat_template`)
- * rendered with the system prompt and the user's message, as the CLI's `t2l try` renders it.
+ * rendered by the core's renderChatPrompt, which `t2l try` uses too, so both build the same string.
  */
-import { Template } from '@huggingface/jinja';
-import { T2LError } from '../../core/errors';
+import { renderChatPrompt } from '../../core/llm/chat-prompt';
 import type { LlmModelInfo } from '../worker/llm-protocol';
 
 /**
- * Renders [system?, user] with the model's template and the generation prompt. llama.cpp adds BOS
- * itself when it tokenizes (model.addBos), so a BOS the template wrote is dropped here rather than
- * doubled. Without a template the message is the prompt as is.
+ * Renders the system prompt and the user's message with the model's template and the generation
+ * prompt. renderChatPrompt's string holds BOS when the model wants it (to be tokenized without
+ * adding specials), but wllama's completion tokenizes with llama.cpp's add_special on, which adds
+ * BOS itself when the model's add_bos is set: so that BOS is dropped here instead of doubled.
  */
 export function renderPrompt(model: LlmModelInfo, system: string, user: string): string {
-  if (!model.chatTemplate) return system ? `${system}\n\n${user}` : user;
-  const messages = [
-    ...(system ? [{ role: 'system', content: system }] : []),
-    { role: 'user', content: user },
-  ];
-  let text: string;
-  try {
-    text = new Template(model.chatTemplate).render({
-      messages,
-      bos_token: model.bosToken,
-      eos_token: model.eosToken,
-      add_generation_prompt: true,
-    });
-  } catch (e) {
-    throw new T2LError(
-      'bad-input',
-      `${model.name}: its chat template (tokenizer.chat_template) failed: ${e instanceof Error ? e.message : String(e)}`,
-    );
+  let { prompt } = renderChatPrompt(
+    model.chatTemplate ?? undefined,
+    { system, user },
+    { bosToken: model.bosToken, eosToken: model.eosToken, addBos: model.addBos },
+  );
+  if (model.addBos && model.bosToken && prompt.startsWith(model.bosToken)) {
+    prompt = prompt.slice(model.bosToken.length);
   }
-  if (model.addBos && model.bosToken && text.startsWith(model.bosToken)) {
-    text = text.slice(model.bosToken.length);
-  }
-  return text;
+  return prompt;
 }
