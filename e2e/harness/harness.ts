@@ -1,6 +1,7 @@
 import { configureOrtWeb } from '../../src/runtime/web';
 import { benchFunctions } from './bench-functions';
 import { conformanceFunctions } from './conformance-functions';
+import { llmFunctions } from './llm-functions';
 import { quantizedFunctions } from './quantized-functions';
 import { runtimeFunctions } from './runtime-functions';
 
@@ -22,6 +23,7 @@ const harness = {
   ...conformanceFunctions,
   ...quantizedFunctions,
   ...benchFunctions,
+  ...llmFunctions,
 };
 
 export type Harness = typeof harness;

@@ -5,7 +5,8 @@
  * smallest), then .bench/results/*.json and the table in docs/benchmarks.md.
  *
  * Options: --node-only, --browser-only, --shapes a,b, --precisions p,q, --runs n (warm runs per
- * case, default 10), --passes n (Node cases run n times, the least disturbed kept), --no-write-docs.
+ * case, default 10), --passes n (Node cases run n times, the least disturbed kept), --no-write-docs,
+ * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import type { Precision } from '../../src/core/package/manifest';
 import { browserCeilings, runBrowserCase } from './browser';
 import { measureCeilings } from './ceilings';
+import { runLlmBench } from './llm';
 import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
 import { SHAPES } from './shapes';
@@ -60,6 +62,16 @@ const BROWSER_CASES: Array<{ shape: string; precision: Precision; backend: 'wasm
 ];
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
+const llmOptions = {
+  log,
+  writeDocs: !flag('no-write-docs'),
+  nodeOnly: flag('node-only'),
+  browserOnly: flag('browser-only'),
+};
+if (flag('llm-only')) {
+  await runLlmBench(llmOptions);
+  process.exit(0);
+}
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 
@@ -284,6 +296,7 @@ if (!flag('no-write-docs')) {
     { cwd: ROOT, stdio: 'ignore' },
   );
 }
+if (!flag('no-llm')) await runLlmBench(llmOptions);
 log(
   `done in ${elapsed()}: .bench/results/latest.{json,md}${flag('no-write-docs') ? '' : ', docs/benchmarks.md'}`,
 );

@@ -201,6 +201,7 @@ export async function runCompare(): Promise<void> {
           ...(analysis ? { analysis } : {}),
         });
         ids.push(analysis?.id ?? null);
+        // The entry's id lets the Outputs row keep its answers with the entry.
         void recordAdapter({
           result,
           adapter,
@@ -209,6 +210,8 @@ export async function runCompare(): Promise<void> {
           dtype: column.config.dtype,
           settings: columnSettings(column),
           ...(column.blend ? { blend: column.blend } : {}),
+        }).then((historyId) => {
+          if (historyId !== null && run === runs) setColumn(i, { historyId });
         });
       } catch (e) {
         ids.push(null);

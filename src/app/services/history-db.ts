@@ -1,7 +1,8 @@
 /**
  * The history of generated adapters in IndexedDB (through `idb`): one small record per adapter
- * for the list, and its bytes (safetensors and the PEFT zip, exactly as first offered) in a second
- * store, so listing never reads megabytes. Writes check the storage quota first and turn a full
+ * for the list, and its bytes (safetensors, the PEFT zip and the GGUF LoRA, exactly as first
+ * offered) in a second store, so listing never reads megabytes; the LLM outputs kept with an
+ * adapter (Compare's Outputs row, History's Try) in a third, keyed by the entry. Writes check the storage quota first and turn a full
  * disk into a HistoryQuotaError the page explains; nothing is dropped without saying so.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
@@ -35,11 +36,37 @@ export interface HistoryFiles {
   id: number;
   safetensors: Uint8Array;
   zip: Uint8Array;
+  /** The GGUF LoRA for llama.cpp (absent in entries stored before version 2, or not offered). */
+  gguf?: Uint8Array;
+}
+
+/** One prompt answered by the base model and by this entry's adapter. */
+export interface SavedOutput {
+  at: number;
+  prompt: string;
+  system: string;
+  /** The base GGUF's name, and how the text was sampled ("greedy" or the settings). */
+  baseName: string;
+  sampling: string;
+  maxTokens: number;
+  /** The base model's answer (null when it was not run, e.g. stopped before). */
+  base: string | null;
+  adapter: string;
+  scale: number;
+  /** Whether the adapter's answer was cut short with Stop. */
+  stopped: boolean;
+}
+
+export interface HistoryOutputs {
+  entryId: number;
+  /** Oldest first. */
+  runs: SavedOutput[];
 }
 
 interface HistorySchema extends DBSchema {
   entries: { key: number; value: HistoryEntry; indexes: { createdAt: number } };
   files: { key: number; value: HistoryFiles };
+  outputs: { key: number; value: HistoryOutputs };
 }
 
 export const HISTORY_DB = 't2l-history';
@@ -58,12 +85,21 @@ export class HistoryQuotaError extends Error {
 
 let db: Promise<IDBPDatabase<HistorySchema>> | null = null;
 
+/**
+ * Version 1: entries and files. Version 2 adds the outputs store (entries and files are kept as
+ * they are; their GGUF, a new optional field, is absent in older entries).
+ */
+export const HISTORY_DB_VERSION = 2;
+
 function open(): Promise<IDBPDatabase<HistorySchema>> {
-  db ??= openDB<HistorySchema>(HISTORY_DB, 1, {
-    upgrade(d) {
-      const entries = d.createObjectStore('entries', { keyPath: 'id', autoIncrement: true });
-      entries.createIndex('createdAt', 'createdAt');
-      d.createObjectStore('files', { keyPath: 'id' });
+  db ??= openDB<HistorySchema>(HISTORY_DB, HISTORY_DB_VERSION, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        const entries = d.createObjectStore('entries', { keyPath: 'id', autoIncrement: true });
+        entries.createIndex('createdAt', 'createdAt');
+        d.createObjectStore('files', { keyPath: 'id' });
+      }
+      if (oldVersion < 2) d.createObjectStore('outputs', { keyPath: 'entryId' });
     },
   });
   return db;
@@ -89,10 +125,11 @@ const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 /** Adds one adapter; throws HistoryQuotaError when it does not fit. */
 export async function addHistoryEntry(
   entry: NewHistoryEntry,
-  files: { safetensors: Uint8Array; zip: Uint8Array },
+  files: { safetensors: Uint8Array; zip: Uint8Array; gguf?: Uint8Array },
 ): Promise<HistoryEntry> {
-  // The record, the two files and IndexedDB's own overhead.
-  const needed = files.safetensors.byteLength + files.zip.byteLength + 4096;
+  // The record, the files and IndexedDB's own overhead.
+  const needed =
+    files.safetensors.byteLength + files.zip.byteLength + (files.gguf?.byteLength ?? 0) + 4096;
   const space = await storageAvailable();
   if (space && space.free < needed) {
     throw new HistoryQuotaError(
@@ -134,9 +171,37 @@ export async function historyFiles(id: number): Promise<HistoryFiles | undefined
 }
 
 export async function deleteHistoryEntry(id: number): Promise<void> {
-  const tx = (await open()).transaction(['entries', 'files'], 'readwrite');
-  await Promise.all([tx.objectStore('entries').delete(id), tx.objectStore('files').delete(id)]);
+  const tx = (await open()).transaction(['entries', 'files', 'outputs'], 'readwrite');
+  await Promise.all([
+    tx.objectStore('entries').delete(id),
+    tx.objectStore('files').delete(id),
+    tx.objectStore('outputs').delete(id),
+  ]);
   await tx.done;
+}
+
+/** The outputs kept with an entry, oldest first (none: an empty list). */
+export async function historyOutputs(entryId: number): Promise<SavedOutput[]> {
+  return (await (await open()).get('outputs', entryId))?.runs ?? [];
+}
+
+/** Most runs kept per entry: the oldest go first (a few kB each). */
+export const MAX_SAVED_OUTPUTS = 20;
+
+/** Appends one run to an entry's outputs; refuses an entry that is not (or no longer) stored. */
+export async function addHistoryOutput(entryId: number, run: SavedOutput): Promise<SavedOutput[]> {
+  const tx = (await open()).transaction(['entries', 'outputs'], 'readwrite');
+  if (!(await tx.objectStore('entries').get(entryId))) {
+    tx.abort();
+    await tx.done.catch(() => {});
+    throw new Error(`history entry ${entryId} is not stored (deleted meanwhile?)`);
+  }
+  const runs = [...((await tx.objectStore('outputs').get(entryId))?.runs ?? []), run].slice(
+    -MAX_SAVED_OUTPUTS,
+  );
+  await tx.objectStore('outputs').put({ entryId, runs });
+  await tx.done;
+  return runs;
 }
 
 /** Whether an entry matches a search: every word in the description, model or settings. */

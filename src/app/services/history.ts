@@ -44,8 +44,11 @@ export interface Generated {
 
 let unsavedCount = 0;
 
-/** Stores one adapter; when it cannot be stored it stays in memory with a warning, never dropped. */
-export async function recordAdapter(g: Generated): Promise<void> {
+/**
+ * Stores one adapter; when it cannot be stored it stays in memory with a warning, never dropped.
+ * Resolves with the stored entry's id, or null when it was not stored.
+ */
+export async function recordAdapter(g: Generated): Promise<number | null> {
   const { result, adapter } = g;
   const entry: NewHistoryEntry = {
     createdAt: Date.now(),
@@ -67,6 +70,7 @@ export async function recordAdapter(g: Generated): Promise<void> {
     const saved = await addHistoryEntry(entry, {
       safetensors: adapter.safetensors,
       zip: adapter.zip,
+      ...(adapter.gguf ? { gguf: adapter.gguf } : {}),
     });
     useHistory.setState((s) => ({
       entries: [saved, ...s.entries.filter((e) => e.id !== saved.id)],
@@ -74,6 +78,7 @@ export async function recordAdapter(g: Generated): Promise<void> {
     void storageAvailable().then((space) =>
       useHistory.setState({ usage: space ? { usage: space.usage, quota: space.quota } : null }),
     );
+    return saved.id;
   } catch (e) {
     const reason =
       e instanceof HistoryQuotaError
@@ -92,6 +97,7 @@ export async function recordAdapter(g: Generated): Promise<void> {
         ...s.unsaved,
       ],
     }));
+    return null;
   }
 }
 

@@ -33,6 +33,8 @@ export interface ColumnOutcome {
   result?: Pick<GenerateResult, 'model' | 'backend' | 'timings'>;
   adapter?: GeneratedFile;
   analysis?: AdapterAnalysis;
+  /** The history entry this column's adapter was stored as (its outputs are kept there). */
+  historyId?: number;
 }
 
 export const MAX_CONFIGS = 4;

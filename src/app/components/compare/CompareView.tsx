@@ -1,11 +1,13 @@
 import { CompareForm } from './CompareForm';
 import { CompareResults } from './CompareColumns';
+import { CompareOutputs } from './CompareOutputs';
 
 export function CompareView() {
   return (
     <div className="flex flex-col gap-5" data-testid="compare-view">
       <CompareForm />
       <CompareResults />
+      <CompareOutputs />
     </div>
   );
 }

@@ -13,6 +13,7 @@ import { shareUrl } from '../../services/share-link';
 import { useHistory } from '../../stores/history';
 import { STAGES } from '../../worker/protocol';
 import { Badge, Button, Card } from '../ui';
+import { HistoryOutputs } from './HistoryOutputs';
 
 function Item({ e }: { e: HistoryEntry }) {
   const total = STAGES.reduce((n, s) => n + (e.timings[s] ?? 0), 0);
@@ -38,6 +39,7 @@ function Item({ e }: { e: HistoryEntry }) {
             {new Date(e.createdAt).toLocaleString()}
           </time>
         </p>
+        <HistoryOutputs e={e} />
       </div>
       <div className="flex shrink-0 flex-wrap gap-1.5">
         <Button
