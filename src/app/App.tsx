@@ -4,6 +4,7 @@ import { DescriptionCard } from './components/DescriptionCard';
 import { DropOverlay } from './components/DropOverlay';
 import { Header } from './components/Header';
 import { ModelPicker } from './components/ModelPicker';
+import { NoticeBar } from './components/NoticeBar';
 import { OptionsCard } from './components/OptionsCard';
 import { OutputPanel } from './components/OutputPanel';
 import { SettingsDialog } from './components/SettingsDialog';
@@ -36,6 +37,7 @@ export function App() {
     <div className="min-h-dvh bg-zinc-50 text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100">
       <Header />
       <ViewTabs />
+      <NoticeBar />
       {view === 'compare' && (
         <main className="mx-auto max-w-6xl px-4 py-5 sm:px-6">
           <CompareView />

@@ -17,7 +17,7 @@ export function ErrorPanel() {
         {error.title}
       </h2>
       <pre
-        className="max-h-48 overflow-auto rounded-lg bg-red-50 p-3 font-mono text-xs whitespace-pre-wrap text-red-900 dark:bg-red-950/50 dark:text-red-200"
+        className="max-h-48 overflow-auto rounded-lg bg-red-50 p-3 font-mono text-xs whitespace-pre-wrap text-red-900 [overflow-wrap:anywhere] dark:bg-red-950/50 dark:text-red-200"
         data-testid="error-message"
       >
         {error.message}
@@ -26,9 +26,11 @@ export function ErrorPanel() {
         <strong className="font-medium">What to do: </strong>
         {error.hint}
       </p>
-      <div>
-        <Button onClick={() => void generate()}>Try again</Button>
-      </div>
+      {error.retry && (
+        <div>
+          <Button onClick={() => void generate()}>Try again</Button>
+        </div>
+      )}
     </div>
   );
 }

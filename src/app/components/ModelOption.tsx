@@ -2,6 +2,7 @@ import { LOCAL_ID } from '../stores/catalog';
 import { sourceHost, type CatalogEntry } from '../services/catalog';
 import { formatBytes } from '../services/format';
 import { removeUserModel, selectModel } from '../services/models';
+import { useNetwork } from '../stores/network';
 import { Badge, cx } from './ui';
 
 /** One model in the picker: a radio card with its base model, size and where it comes from. */
@@ -15,6 +16,7 @@ export function ModelOption({
   cached: boolean;
 }) {
   const isUser = entry.id.startsWith('url:');
+  const hubDown = useNetwork((s) => !s.online || s.hubFailed);
   return (
     <label
       className={cx(
@@ -56,6 +58,15 @@ export function ModelOption({
             .filter(Boolean)
             .join(' · ')}
         </span>
+        {entry.source.hub && hubDown && !cached && (
+          <span
+            className="mt-0.5 block text-xs text-amber-800 dark:text-amber-300"
+            data-testid="hub-unreachable"
+          >
+            The Hugging Face Hub cannot be reached{navigator.onLine ? '' : ' (offline)'}: this model
+            needs a first download. The demo models work offline.
+          </span>
+        )}
       </span>
       {isUser && (
         <button

@@ -24,6 +24,7 @@ import { recordAdapter } from './history';
 import { detectCapabilities } from './init';
 import { allEntries, selectedEntry } from './models';
 import { saveBytes } from './save-file';
+import { remoteUrlProblem } from './remote-url';
 import type { SharedSettings } from './share-link';
 import { WorkerCallError, workerClient } from './worker-client';
 
@@ -106,7 +107,7 @@ function request(column: ColumnOutcome, key: string): GenerateRequest | string {
   const settings = useSettings.getState();
   const catalog = useCatalog.getState();
   const choice = chooseBackends(column.config.backend, caps, {
-    remoteConfigured: Boolean(settings.remoteUrl),
+    remoteConfigured: Boolean(settings.remoteUrl) && !remoteUrlProblem(settings.remoteUrl),
     ...(entry.remoteFirst ? { remoteFirst: true } : {}),
     ...(entry.size ? { modelBytes: entry.size } : {}),
   });
@@ -128,7 +129,7 @@ function request(column: ColumnOutcome, key: string): GenerateRequest | string {
     analysisKey: key,
     ...(column.blend ? { blend: column.blend } : {}),
     ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
-    ...(settings.remoteUrl
+    ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
       ? {
           remote: {
             url: settings.remoteUrl,

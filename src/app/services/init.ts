@@ -3,6 +3,8 @@ import { useCapabilities } from '../stores/capabilities';
 import { useCatalog } from '../stores/catalog';
 import { refreshCache } from './cache-service';
 import { parseCatalog } from './catalog';
+import { reportInterruptedRun } from './interrupted';
+import { installNetworkWatch } from '../stores/network';
 import { workerClient } from './worker-client';
 
 export async function loadCatalog(): Promise<void> {
@@ -28,6 +30,8 @@ export async function detectCapabilities(): Promise<void> {
 }
 
 export function initApp(): void {
+  reportInterruptedRun();
+  installNetworkWatch();
   void loadCatalog();
   void detectCapabilities();
   void refreshCache();

@@ -135,7 +135,12 @@ export function parseManifest(text: string, file = MANIFEST_FILE): PackageManife
   if (m === null || typeof m !== 'object') throw fail('expected a JSON object');
   if (m['format'] !== PACKAGE_FORMAT)
     throw fail(`format must be "${PACKAGE_FORMAT}", found ${JSON.stringify(m['format'])}`);
-  if (typeof m['version'] !== 'number' || m['version'] > PACKAGE_VERSION) {
+  if (typeof m['version'] !== 'number' || !Number.isInteger(m['version'])) {
+    throw fail(
+      `"version" must be an integer (the package format version, ${PACKAGE_VERSION} today), found ${m['version'] === undefined ? 'none' : JSON.stringify(m['version'])}`,
+    );
+  }
+  if (m['version'] > PACKAGE_VERSION) {
     throw fail(
       `version ${JSON.stringify(m['version'])} is newer than this t2l-web understands (${PACKAGE_VERSION})`,
     );
