@@ -2,9 +2,22 @@ import { expect, test, type Page } from '@playwright/test';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseBackend, chooseModel, DEMO, openApp, waitUntilReady } from './app-support';
+import { chooseBackend, chooseModel, DEMO } from './app-support';
 
 /** Issue #14 items 1–5: errors that say what is wrong and what to do, where the user looks. */
+
+// The worker's first start on a cold, shared dev server can take longer than expect's default.
+async function ready(page: Page): Promise<void> {
+  await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: 150_000 });
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
+    timeout: 150_000,
+  });
+}
+
+async function open(page: Page, path = '/'): Promise<void> {
+  await page.goto(path);
+  await ready(page);
+}
 
 let scratch: string;
 
@@ -30,7 +43,7 @@ test('a remote endpoint that is a web page, or down, gets advice about that serv
   page,
   baseURL,
 }) => {
-  await openApp(page);
+  await open(page);
   // Settings checks the URL as it is typed.
   await setRemote(page, 'not a url');
   await expect(page.getByTestId('remote-url-problem')).toContainText('Not a URL');
@@ -76,7 +89,7 @@ test('a remote endpoint that is a web page, or down, gets advice about that serv
 });
 
 test('an empty description is reported at the text box', async ({ page }) => {
-  await openApp(page);
+  await open(page);
   await chooseModel(page, 'demo-S');
   await page.locator('#description').fill('  ');
   await page.getByRole('button', { name: 'Generate adapter' }).click();
@@ -100,7 +113,7 @@ test('folders are checked when picked: a PEFT adapter, a package without version
   await writeFile(join(peft, 'adapter_model.safetensors'), new Uint8Array(16));
   await writeFile(join(peft, 'README.md'), '# adapter');
 
-  await openApp(page);
+  await open(page);
   await page.getByTestId('folder-input').setInputFiles(peft);
   const problem = page.getByTestId('folder-problem');
   await expect(problem).toContainText('not a T2L hypernetwork');
@@ -132,8 +145,7 @@ test('folders are checked when picked: a PEFT adapter, a package without version
 test('a share link says what it ignored; a Hub path added under Your own says so', async ({
   page,
 }) => {
-  await page.goto('/?model=no-such-model&backend=quantum&zz=1&d=Write%20limericks');
-  await waitUntilReady(page);
+  await open(page, '/?model=no-such-model&backend=quantum&zz=1&d=Write%20limericks');
   await expect(page.locator('#description')).toHaveValue('Write limericks');
   const notice = page.getByTestId('notice-share-link');
   await expect(notice).toContainText('backend=quantum');
@@ -165,7 +177,7 @@ test('offline: Hub model cards say the Hub cannot be reached; a reload mid-run s
   page,
   context,
 }) => {
-  await openApp(page);
+  await open(page);
   await context.setOffline(true);
   await expect(
     page.getByTestId('model-mistral-7b-t2l').getByTestId('hub-unreachable'),
@@ -183,13 +195,13 @@ test('offline: Hub model cards say the Hub cannot be reached; a reload mid-run s
   await expect(page.getByRole('button', { name: 'Cancel' })).toBeVisible();
   await page.unroute('**/models/demo/packages/M/model.onnx');
   await page.reload();
-  await waitUntilReady(page);
+  await ready(page);
   await expect(page.getByTestId('error')).toContainText('The last generation was interrupted');
   await expect(page.getByTestId('error-message')).toContainText(
     'Classify support tickets by urgency.',
   );
   // Only once: the next reload starts clean.
   await page.reload();
-  await waitUntilReady(page);
+  await ready(page);
   await expect(page.getByTestId('error')).toHaveCount(0);
 });

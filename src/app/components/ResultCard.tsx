@@ -107,6 +107,14 @@ export function ResultCard() {
           >
             {result.location}
           </span>
+          {result.revision && (
+            <span
+              className="block font-mono text-xs text-zinc-600 dark:text-zinc-300"
+              data-testid="fact-revision"
+            >
+              revision {result.revision}
+            </span>
+          )}
         </Fact>
         <Fact label="Variant" testId="fact-variant">
           T2L-{m.variant} <Badge>{m.trainingTask}</Badge>{' '}

@@ -23,6 +23,7 @@ import { resolvePrecision } from './generation';
 import { recordAdapter } from './history';
 import { detectCapabilities } from './init';
 import { allEntries, selectedEntry } from './models';
+import { downloadFileName, type DownloadKind } from './download-names';
 import { saveBytes } from './save-file';
 import { remoteUrlProblem } from './remote-url';
 import type { SharedSettings } from './share-link';
@@ -250,9 +251,19 @@ export function cancelCompare(): void {
 export function downloadColumn(c: ColumnOutcome, format: 'zip' | 'safetensors' | 'gguf'): void {
   const a = c.adapter;
   if (!a) return;
-  if (format === 'zip') saveBytes(a.zip, `${a.stem}.zip`, 'application/zip');
-  else if (format === 'safetensors') saveBytes(a.safetensors, 'adapter_model.safetensors');
-  else if (a.gguf) saveBytes(a.gguf, `${a.stem}.gguf`);
+  const name = (kind: DownloadKind) =>
+    downloadFileName(
+      {
+        description: c.description,
+        model: c.modelName ?? c.config.modelId,
+        blend: c.blend,
+        safetensors: a.safetensors,
+      },
+      kind,
+    );
+  if (format === 'zip') saveBytes(a.zip, name('zip'), 'application/zip');
+  else if (format === 'safetensors') saveBytes(a.safetensors, name('safetensors'));
+  else if (a.gguf) saveBytes(a.gguf, name('gguf'));
 }
 
 /** Form edits. */

@@ -12,6 +12,7 @@ import { askPersistentStorage, refreshCache } from './cache-service';
 import { encoderTable, remoteModelName, toModelSource } from './catalog';
 import { explainError, type ShownError } from './error-hints';
 import { currentSelection } from './selection';
+import { downloadFileName, type DownloadNaming } from './download-names';
 import { saveBytes } from './save-file';
 import { remoteUrlProblem } from './remote-url';
 import { WorkerCallError, workerClient } from './worker-client';
@@ -155,6 +156,7 @@ async function run(): Promise<void> {
       ...result,
       id,
       modelName: entry.name,
+      ...(entry.source.revision && !local ? { revision: entry.source.revision } : {}),
       description,
       dtype: draft.dtype,
       finishedAt: Date.now(),
@@ -184,17 +186,22 @@ export function cancel(): void {
   controller?.abort();
 }
 
-export function downloadZip(result: RunResult, index = 0): void {
+function naming(result: RunResult, index: number): DownloadNaming {
   const a = result.adapters[index]!;
-  saveBytes(a.zip, `${a.stem}.zip`, 'application/zip');
+  return { description: a.description, model: result.modelName, safetensors: a.safetensors };
 }
 
-/** Named as PEFT names it, so it drops into a folder beside adapter_config.json. */
+export function downloadZip(result: RunResult, index = 0): void {
+  const a = result.adapters[index]!;
+  saveBytes(a.zip, downloadFileName(naming(result, index), 'zip'), 'application/zip');
+}
+
 export function downloadSafetensors(result: RunResult, index = 0): void {
-  saveBytes(result.adapters[index]!.safetensors, 'adapter_model.safetensors');
+  const a = result.adapters[index]!;
+  saveBytes(a.safetensors, downloadFileName(naming(result, index), 'safetensors'));
 }
 
 export function downloadGguf(result: RunResult, index = 0): void {
   const a = result.adapters[index]!;
-  if (a.gguf) saveBytes(a.gguf, `${a.stem}.gguf`);
+  if (a.gguf) saveBytes(a.gguf, downloadFileName(naming(result, index), 'gguf'));
 }

@@ -13,6 +13,7 @@ import {
   type HistoryEntry,
   type NewHistoryEntry,
 } from './history-db';
+import { downloadFileName, type DownloadNaming } from './download-names';
 import { saveBytes } from './save-file';
 import type { SharedSettings } from './share-link';
 
@@ -132,6 +133,15 @@ export function installHistoryRecorder(): () => void {
   });
 }
 
+function naming(entry: NewHistoryEntry, safetensors: Uint8Array): DownloadNaming {
+  return {
+    description: entry.description,
+    model: entry.modelName,
+    blend: entry.blend,
+    safetensors,
+  };
+}
+
 export async function downloadFromHistory(
   entry: HistoryEntry,
   format: 'zip' | 'safetensors',
@@ -141,8 +151,9 @@ export async function downloadFromHistory(
     useHistory.setState({ warning: `The files of “${entry.description}” are no longer stored.` });
     return;
   }
-  if (format === 'zip') saveBytes(files.zip, `${entry.stem}.zip`, 'application/zip');
-  else saveBytes(files.safetensors, 'adapter_model.safetensors');
+  const name = downloadFileName(naming(entry, files.safetensors), format);
+  if (format === 'zip') saveBytes(files.zip, name, 'application/zip');
+  else saveBytes(files.safetensors, name);
 }
 
 export async function deleteFromHistory(id: number): Promise<void> {
@@ -155,8 +166,9 @@ export async function deleteFromHistory(id: number): Promise<void> {
 export function downloadUnsaved(key: string, format: 'zip' | 'safetensors'): void {
   const u = useHistory.getState().unsaved.find((x) => x.key === key);
   if (!u) return;
-  if (format === 'zip') saveBytes(u.zip, `${u.entry.stem}.zip`, 'application/zip');
-  else saveBytes(u.safetensors, 'adapter_model.safetensors');
+  const name = downloadFileName(naming(u.entry, u.safetensors), format);
+  if (format === 'zip') saveBytes(u.zip, name, 'application/zip');
+  else saveBytes(u.safetensors, name);
 }
 
 /** Tries to store the adapters that did not fit, e.g. after deleting old ones. */
