@@ -52,7 +52,7 @@ test('a remote endpoint that is a web page, or down, gets advice about that serv
     'true',
   );
   // The app's own origin answers any path with its HTML page.
-  await setRemote(page, baseURL!);
+  await page.getByLabel(/URL of an Open Inference Protocol server/).fill(baseURL!);
   await expect(page.getByTestId('remote-url-problem')).toBeEmpty();
   await closeDialog(page);
 
