@@ -6,7 +6,13 @@ export function ErrorPanel() {
   const error = useRun((s) => s.error);
   if (!error) return null;
   return (
-    <div role="alert" className="flex flex-col gap-3" data-testid="error" data-code={error.code}>
+    <div
+      role="alert"
+      className="flex flex-col gap-3 rounded-lg focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-indigo-500"
+      data-testid="error"
+      data-code={error.code}
+      tabIndex={-1}
+    >
       <h2 className="flex items-center gap-2 text-base font-semibold text-red-700 dark:text-red-400">
         <span
           className="grid h-5 w-5 place-items-center rounded-full bg-red-600 text-xs text-white"

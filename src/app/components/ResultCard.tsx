@@ -31,7 +31,12 @@ export function ResultCard() {
   const adapter = result.adapters[0]!;
   const m = result.model;
   return (
-    <article className="flex flex-col gap-4" data-testid="result" aria-label="Generated adapter">
+    <article
+      className="flex flex-col gap-4 rounded-lg focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-indigo-500"
+      data-testid="result"
+      aria-label="Generated adapter"
+      tabIndex={-1}
+    >
       <div className="flex items-start justify-between gap-3">
         <div>
           <h2 className="flex items-center gap-2 text-base font-semibold">

@@ -6,7 +6,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { SharedSettings } from './share-link';
-import type { Timings } from '../worker/protocol';
+import type { GenerateResult, Timings } from '../worker/protocol';
 
 export interface HistoryEntry {
   id: number;
@@ -23,7 +23,9 @@ export interface HistoryEntry {
   timings: Timings;
   /** File name stem of the downloads. */
   stem: string;
-  sizes: { safetensors: number; zip: number };
+  sizes: { safetensors: number; zip: number; gguf?: number };
+  /** What the result card showed (model facts, backend, where from), to reopen it. */
+  card?: HistoryCard;
   /** The settings that reproduce it (for the share link). */
   settings: SharedSettings;
   blend?: { with: string; weight: number };
@@ -31,10 +33,19 @@ export interface HistoryEntry {
 
 export type NewHistoryEntry = Omit<HistoryEntry, 'id'>;
 
+/** The result card's facts, without the adapter bytes (those are in the files store). */
+export type HistoryCard = Partial<Pick<GenerateResult, 'location' | 'loadNotes' | 'files'>> &
+  Pick<GenerateResult, 'model' | 'backend' | 'timings'> & {
+    ggufNote?: string;
+    revision?: string;
+  };
+
 export interface HistoryFiles {
   id: number;
   safetensors: Uint8Array;
   zip: Uint8Array;
+  /** Absent in entries stored before GGUF was kept, null where none could be made. */
+  gguf?: Uint8Array | null;
 }
 
 interface HistorySchema extends DBSchema {
@@ -89,10 +100,11 @@ const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 /** Adds one adapter; throws HistoryQuotaError when it does not fit. */
 export async function addHistoryEntry(
   entry: NewHistoryEntry,
-  files: { safetensors: Uint8Array; zip: Uint8Array },
+  files: { safetensors: Uint8Array; zip: Uint8Array; gguf?: Uint8Array | null },
 ): Promise<HistoryEntry> {
-  // The record, the two files and IndexedDB's own overhead.
-  const needed = files.safetensors.byteLength + files.zip.byteLength + 4096;
+  // The record, the files and IndexedDB's own overhead.
+  const needed =
+    files.safetensors.byteLength + files.zip.byteLength + (files.gguf?.byteLength ?? 0) + 4096;
   const space = await storageAvailable();
   if (space && space.free < needed) {
     throw new HistoryQuotaError(

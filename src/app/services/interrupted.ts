@@ -29,7 +29,7 @@ export function clearRunning(): void {
 
 /** On start-up: a run that was going when the page went away is reported in the result panel. */
 export function reportInterruptedRun(): void {
-  let mark: RunningMark | null = null;
+  let mark: RunningMark | null;
   try {
     mark = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as RunningMark | null;
   } catch {
