@@ -7,6 +7,9 @@ import { chooseBackend, chooseModel, DEMO } from './app-support';
 /** Issue #14 items 1–5: errors that say what is wrong and what to do, where the user looks. */
 
 // The worker's first start on a cold, shared dev server can take longer than expect's default.
+// A shared, loaded machine: starting the worker and generating can take minutes.
+test.setTimeout(480_000);
+
 async function ready(page: Page): Promise<void> {
   await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: 150_000 });
   await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {

@@ -50,7 +50,7 @@ export function App() {
       )}
       <main
         hidden={view !== 'generate'}
-        className="mx-auto grid max-w-6xl gap-5 px-4 py-5 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_26rem] lg:items-start"
+        className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] gap-5 px-4 py-5 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_26rem] lg:items-start"
       >
         <div className="flex min-w-0 flex-col gap-5">
           <DescriptionCard />
@@ -59,7 +59,7 @@ export function App() {
         </div>
         <OutputPanel />
       </main>
-      <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-500 sm:px-6 dark:text-zinc-500">
+      <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-600 sm:px-6 dark:text-zinc-400">
         Text-to-LoRA (Sakana AI, ICML 2025) run with onnxruntime-web and transformers.js. Models and
         descriptions stay in this browser.
       </footer>

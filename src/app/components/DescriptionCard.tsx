@@ -2,7 +2,7 @@ import { useDraft } from '../stores/draft';
 import { useFormErrors } from '../stores/form-errors';
 import { EXAMPLES } from '../services/examples';
 import { shortcutLabel } from '../services/shortcut';
-import { GenerateBar } from './GenerateBar';
+import { GenerateBar, RunStatusLine } from './GenerateBar';
 import { Card, Kbd } from './ui';
 
 export function DescriptionCard() {
@@ -13,7 +13,7 @@ export function DescriptionCard() {
     <Card
       title={<label htmlFor="description">Describe the task</label>}
       aside={
-        <span className="text-xs text-zinc-500 dark:text-zinc-400">
+        <span className="text-xs text-zinc-500 pointer-coarse:hidden dark:text-zinc-400">
           <Kbd>{shortcutLabel()}</Kbd> <Kbd>Enter</Kbd> generates
         </span>
       }
@@ -57,13 +57,14 @@ export function DescriptionCard() {
         ))}
       </div>
       <div className="mt-4 flex flex-wrap items-center justify-between gap-3 border-t border-zinc-100 pt-4 dark:border-zinc-800">
-        <span className="text-xs text-zinc-400 tabular-nums">
+        <span className="text-xs text-zinc-500 tabular-nums dark:text-zinc-400">
           {description.length > 0
             ? `${description.length} characters`
             : 'Saved in this browser as you type'}
         </span>
         <GenerateBar />
       </div>
+      <RunStatusLine />
     </Card>
   );
 }

@@ -4,6 +4,7 @@ import { useCatalog } from '../stores/catalog';
 import { refreshCache } from './cache-service';
 import { parseCatalog } from './catalog';
 import { reportInterruptedRun } from './interrupted';
+import { installServiceWorker } from './pwa';
 import { installNetworkWatch } from '../stores/network';
 import { workerClient } from './worker-client';
 
@@ -32,6 +33,7 @@ export async function detectCapabilities(): Promise<void> {
 export function initApp(): void {
   reportInterruptedRun();
   installNetworkWatch();
+  installServiceWorker();
   void loadCatalog();
   void detectCapabilities();
   void refreshCache();
