@@ -29,7 +29,7 @@ async function generate(page: Page, description: string): Promise<void> {
 test('after one visit the app opens offline, isolated, and generates with the cached demo', async ({
   page,
   context,
-}) => {
+}, testInfo) => {
   await page.goto('/');
   await ready(page);
   // The manifest and its icons are there for installation.
@@ -60,6 +60,11 @@ test('after one visit the app opens offline, isolated, and generates with the ca
   // The app's own model cache is untouched by the service worker's caches.
   expect(await page.evaluate(() => caches.has('t2l-files-v1'))).toBe(true);
   await expect(page.getByTestId('model-demo-S').locator('input')).toBeChecked();
+  await page.setViewportSize({ width: 1280, height: 1000 });
   await generate(page, 'Answer questions about the planets.');
   await expect(page.getByTestId('fact-base-model')).toContainText('tiny-demo-base');
+  // The README's screenshot: the app after an offline generation with the demo.
+  const shot = testInfo.outputPath('app-main-screen.png');
+  await page.screenshot({ path: shot });
+  await testInfo.attach('main screen, offline', { path: shot, contentType: 'image/png' });
 });
