@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { pwa } from './pwa.config';
 
 // Threaded wasm needs SharedArrayBuffer, which needs cross-origin isolation.
 const isolationHeaders = {
@@ -155,7 +156,7 @@ function modelFiles(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), tailwindcss(), ortWasmFiles(), wllamaWasmFiles(), modelFiles()],
+  plugins: [react(), tailwindcss(), ortWasmFiles(), wllamaWasmFiles(), modelFiles(), pwa()],
   resolve: {
     // onnxruntime-web's "extern wasm" entries load the glue module from ort.env.wasm.wasmPaths
     // instead of embedding it, so the build does not also emit a hashed copy of the 26 MB wasm.

@@ -83,7 +83,9 @@ test('wasm: a checkpoint converted in the browser makes the same adapter as `t2l
     page.waitForEvent('download'),
     page.getByTestId('download-safetensors').click(),
   ]);
-  expect(download.suggestedFilename()).toBe('adapter_model.safetensors');
+  expect(download.suggestedFilename()).toMatch(
+    /^t2l-[a-z0-9-]+--[a-z0-9-]+-[0-9a-f]{8}\.safetensors$/,
+  );
   expect(new Uint8Array(await readFile(await download.path()))).toEqual(
     files['adapter_model.safetensors'],
   );

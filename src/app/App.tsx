@@ -4,6 +4,7 @@ import { DescriptionCard } from './components/DescriptionCard';
 import { DropOverlay } from './components/DropOverlay';
 import { Header } from './components/Header';
 import { ModelPicker } from './components/ModelPicker';
+import { NoticeBar } from './components/NoticeBar';
 import { OptionsCard } from './components/OptionsCard';
 import { OutputPanel } from './components/OutputPanel';
 import { SettingsDialog } from './components/SettingsDialog';
@@ -37,6 +38,7 @@ export function App() {
     <div className="min-h-dvh bg-zinc-50 text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100">
       <Header />
       <ViewTabs />
+      <NoticeBar />
       {view === 'compare' && (
         <main className="mx-auto max-w-6xl px-4 py-5 sm:px-6">
           <CompareView />
@@ -49,7 +51,7 @@ export function App() {
       )}
       <main
         hidden={view !== 'generate'}
-        className="mx-auto grid max-w-6xl gap-5 px-4 py-5 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_26rem] lg:items-start"
+        className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] gap-5 px-4 py-5 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_26rem] lg:items-start"
       >
         <div className="flex min-w-0 flex-col gap-5">
           <DescriptionCard />
@@ -60,7 +62,7 @@ export function App() {
       </main>
       {/* Outside the grid: the sticky output panel cannot cover it. */}
       {view === 'generate' && <TryPanel />}
-      <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-500 sm:px-6 dark:text-zinc-500">
+      <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-600 sm:px-6 dark:text-zinc-400">
         Text-to-LoRA (Sakana AI, ICML 2025) run with onnxruntime-web and transformers.js. Models and
         descriptions stay in this browser.
       </footer>

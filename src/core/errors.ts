@@ -4,6 +4,8 @@ export type T2LErrorCode =
   | 'bad-pickle'
   | 'forbidden-global'
   | 'missing-file'
+  /** A folder of something else where a hypernetwork was expected (e.g. a PEFT LoRA adapter). */
+  | 'wrong-folder'
   | 'missing-tensor'
   | 'bad-shape'
   | 'args-mismatch'

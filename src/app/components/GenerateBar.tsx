@@ -1,5 +1,6 @@
 import { useRun } from '../stores/run';
 import { cancel, generate } from '../services/generation';
+import { STAGE_LABEL } from './ProgressView';
 import { Button, Spinner } from './ui';
 
 export function GenerateBar() {
@@ -27,5 +28,37 @@ export function GenerateBar() {
         )}
       </Button>
     </div>
+  );
+}
+
+/**
+ * Below the button on narrow screens, where the progress panel is far down the page: the stage,
+ * what it is doing, and a link to the details.
+ */
+export function RunStatusLine() {
+  const running = useRun((s) => s.status === 'running');
+  const stage = useRun((s) => s.stage);
+  const detail = useRun((s) => s.stageDetail);
+  const file = useRun((s) => s.files.find((f) => f.state === 'downloading'));
+  if (!running) return null;
+  const pct = file?.total
+    ? ` · ${Math.floor((100 * file.loaded) / file.total)}% of ${file.name}`
+    : '';
+  return (
+    <p
+      className="mt-3 flex min-w-0 items-center gap-2 text-sm text-zinc-700 lg:hidden dark:text-zinc-200"
+      data-testid="run-status-line"
+      role="status"
+    >
+      <Spinner className="h-3 w-3 shrink-0" />
+      <span className="min-w-0 truncate">
+        {stage ? `${STAGE_LABEL[stage]}: ` : ''}
+        {detail}
+        {pct}
+      </span>
+      <a href="#progress" className="shrink-0 text-indigo-700 underline dark:text-indigo-300">
+        details
+      </a>
+    </p>
   );
 }

@@ -29,12 +29,12 @@ function BackendStatus() {
   }
   return (
     <span
-      className="hidden items-center gap-2 rounded-full border border-zinc-200 px-3 py-1 text-xs text-zinc-600 md:inline-flex dark:border-zinc-800 dark:text-zinc-300"
-      title={caps?.webgpu.reason ?? ''}
+      className="inline-flex max-w-[11rem] min-w-0 items-center gap-2 rounded-full border border-zinc-200 px-3 py-1 text-xs text-zinc-600 sm:max-w-none dark:border-zinc-800 dark:text-zinc-300"
+      title={caps?.webgpu.reason || text}
       data-testid="backend-status"
     >
-      <span className={cx('h-2 w-2 rounded-full', dot)} aria-hidden="true" />
-      {text}
+      <span className={cx('h-2 w-2 shrink-0 rounded-full', dot)} aria-hidden="true" />
+      <span className="truncate">{text}</span>
     </span>
   );
 }
@@ -44,7 +44,7 @@ export function Header() {
   return (
     <header className="border-b border-zinc-200 bg-white/80 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/80">
       <div className="mx-auto flex max-w-6xl items-center gap-3 px-4 py-3 sm:px-6">
-        <div className="flex items-center gap-2.5">
+        <div className="flex shrink-0 items-center gap-2.5">
           <span
             className="grid h-8 w-8 place-items-center rounded-lg bg-gradient-to-br from-indigo-500 to-violet-600 text-sm font-bold text-white shadow-sm"
             aria-hidden="true"
@@ -58,7 +58,7 @@ export function Header() {
             </p>
           </div>
         </div>
-        <div className="ml-auto flex items-center gap-1.5">
+        <div className="ml-auto flex min-w-0 items-center gap-1.5">
           <BackendStatus />
           <Button variant="ghost" onClick={() => openDialog('cache')} aria-label="Cache">
             <span aria-hidden="true">⛁</span>

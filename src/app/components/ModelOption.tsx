@@ -1,7 +1,9 @@
 import { LOCAL_ID } from '../stores/catalog';
 import { sourceHost, type CatalogEntry } from '../services/catalog';
+import type { FirstDownload } from '../services/first-download';
 import { formatBytes } from '../services/format';
 import { removeUserModel, selectModel } from '../services/models';
+import { useNetwork } from '../stores/network';
 import { Badge, cx } from './ui';
 
 /** One model in the picker: a radio card with its base model, size and where it comes from. */
@@ -9,12 +11,15 @@ export function ModelOption({
   entry,
   selected,
   cached,
+  download,
 }: {
   entry: CatalogEntry;
   selected: boolean;
   cached: boolean;
+  download?: FirstDownload;
 }) {
   const isUser = entry.id.startsWith('url:');
+  const hubDown = useNetwork((s) => !s.online || s.hubFailed);
   return (
     <label
       className={cx(
@@ -50,12 +55,37 @@ export function ModelOption({
           title={entry.id !== LOCAL_ID ? sourceHost(entry.source) : entry.description}
         >
           {[
-            entry.size ? `≈${formatBytes(entry.size)}` : '',
+            entry.id === LOCAL_ID && entry.size ? formatBytes(entry.size) : '',
             entry.id !== LOCAL_ID ? sourceHost(entry.source) : 'from your disk',
+            entry.source.revision ? `revision ${entry.source.revision.slice(0, 7)}` : '',
           ]
             .filter(Boolean)
             .join(' · ')}
         </span>
+        {entry.id !== LOCAL_ID && download?.total !== undefined && (
+          <span
+            className="block text-xs text-zinc-600 dark:text-zinc-300"
+            data-testid="first-download"
+          >
+            {cached ? 'cached · ' : 'first use downloads '}≈{formatBytes(download.total)}
+            {download.encoder && (
+              <>
+                {' '}
+                ({download.model !== undefined && `${formatBytes(download.model)} hypernetwork + `}
+                {formatBytes(download.encoder.bytes)} text encoder, {download.encoder.dtype})
+              </>
+            )}
+          </span>
+        )}
+        {entry.source.hub && hubDown && !cached && (
+          <span
+            className="mt-0.5 block text-xs text-amber-800 dark:text-amber-300"
+            data-testid="hub-unreachable"
+          >
+            The Hugging Face Hub cannot be reached{navigator.onLine ? '' : ' (offline)'}: this model
+            needs a first download. The demo models work offline.
+          </span>
+        )}
       </span>
       {isUser && (
         <button

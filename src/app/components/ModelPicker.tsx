@@ -3,7 +3,9 @@ import { useCatalog } from '../stores/catalog';
 import { useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import { groupOf, isCached, type EntryGroup } from '../services/model-status';
+import { firstDownload } from '../services/first-download';
 import { allEntries, selectedEntry } from '../services/models';
+import { useExpectedEncoderDtype } from './use-encoder-dtype';
 import { ModelOption } from './ModelOption';
 import { AddLocation, LocalPickers } from './OwnModelInputs';
 import { Card, cx, Spinner } from './ui';
@@ -33,6 +35,7 @@ export function ModelPicker() {
   const cached = useCache((s) => s.entries);
   const entries = allEntries(catalog, userModels);
   const selected = selectedEntry(entries, modelId);
+  const dtypeFor = useExpectedEncoderDtype();
 
   return (
     <Card title="Hypernetwork">
@@ -66,6 +69,7 @@ export function ModelPicker() {
                     entry={e}
                     selected={selected?.id === e.id}
                     cached={isCached(e, cached)}
+                    download={firstDownload(e, catalog.catalog, dtypeFor)}
                   />
                 ))}
               </div>

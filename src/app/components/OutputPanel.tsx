@@ -38,6 +38,10 @@ export function OutputPanel() {
     if (el.getBoundingClientRect().top > window.innerHeight) {
       el.scrollIntoView({ behavior: 'smooth', block: 'start' });
     }
+    // Keyboard users land on the outcome: the downloads are the next tab stops, not ~16 away.
+    el.querySelector<HTMLElement>('[data-testid="result"], [data-testid="error"]')?.focus({
+      preventScroll: true,
+    });
   }, [status]);
   return (
     <div ref={ref} className="scroll-mt-4 lg:sticky lg:top-6">

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { folderFromFileList } from '../services/local-folder';
+import { useCatalog } from '../stores/catalog';
 import { addModelLocation, openLocalFolder } from '../services/models';
 import { Button } from './ui';
 
@@ -7,13 +8,15 @@ import { Button } from './ui';
 export function AddLocation() {
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [added, setAdded] = useState<string | null>(null);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     try {
-      addModelLocation(value);
+      setAdded(addModelLocation(value));
       setValue('');
       setError(null);
     } catch (err) {
+      setAdded(null);
       setError(err instanceof Error ? err.message : String(err));
     }
   };
@@ -27,12 +30,21 @@ export function AddLocation() {
           id="model-url"
           value={value}
           onChange={(e) => setValue(e.target.value)}
+          aria-invalid={error ? true : undefined}
+          aria-describedby="model-url-status"
           placeholder="https://…/package/  or  owner/repo/folder"
           className="min-w-0 flex-1 rounded-lg border border-zinc-300 bg-white px-3 py-1.5 text-sm placeholder:text-zinc-400 focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-950"
         />
         <Button type="submit">Add</Button>
       </div>
-      {error && <p className="text-xs text-red-600 dark:text-red-400">{error}</p>}
+      <p id="model-url-status" role="status" data-testid="model-url-status" className="text-xs">
+        {error && <span className="text-red-700 dark:text-red-400">{error}</span>}
+        {added && !error && (
+          <span className="text-emerald-700 dark:text-emerald-400">
+            Added “{added}” under Your own and selected it. Its files are checked when you generate.
+          </span>
+        )}
+      </p>
     </form>
   );
 }
@@ -69,6 +81,24 @@ export function LocalPickers() {
         />
       </label>
       <span className="text-xs text-zinc-500 dark:text-zinc-400">or drop a folder on the page</span>
+      <FolderProblem />
+    </div>
+  );
+}
+
+/** What is wrong with the picked folder, shown as soon as it is picked. */
+function FolderProblem() {
+  const problem = useCatalog((s) => s.localProblem);
+  if (!problem) return null;
+  return (
+    <div
+      role="alert"
+      data-testid="folder-problem"
+      className="w-full rounded-lg bg-red-50 p-2.5 text-xs text-red-900 dark:bg-red-950/50 dark:text-red-200"
+    >
+      <p className="font-semibold">{problem.title}</p>
+      <p className="mt-1 font-mono [overflow-wrap:anywhere]">{problem.message}</p>
+      <p className="mt-1">{problem.hint}</p>
     </div>
   );
 }

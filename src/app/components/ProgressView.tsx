@@ -67,7 +67,7 @@ function FileRow({ file }: { file: FileProgress }) {
 export function Stepper({ current }: { current: Stage | null }) {
   const index = current ? STAGES.indexOf(current) : -1;
   return (
-    <ol className="flex items-center gap-1.5 text-xs" aria-label="Stages">
+    <ol className="flex flex-wrap items-center gap-1.5 text-xs" aria-label="Stages">
       {STAGES.map((s, i) => (
         <li
           key={s}
@@ -97,7 +97,7 @@ export function Stepper({ current }: { current: Stage | null }) {
 export function ProgressView() {
   const { stage, stageDetail, files, startedAt } = useRun();
   return (
-    <div className="flex flex-col gap-4" data-testid="progress">
+    <div className="flex scroll-mt-4 flex-col gap-4" data-testid="progress" id="progress">
       <div className="flex items-center justify-between gap-2">
         <h2 className="text-sm font-semibold">Generating</h2>
         <span className="text-xs text-zinc-500 dark:text-zinc-400">

@@ -31,7 +31,12 @@ export function ResultCard() {
   const adapter = result.adapters[0]!;
   const m = result.model;
   return (
-    <article className="flex flex-col gap-4" data-testid="result" aria-label="Generated adapter">
+    <article
+      className="flex flex-col gap-4 rounded-lg focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-indigo-500"
+      data-testid="result"
+      aria-label="Generated adapter"
+      tabIndex={-1}
+    >
       <div className="flex items-start justify-between gap-3">
         <div>
           <h2 className="flex items-center gap-2 text-base font-semibold">
@@ -109,6 +114,14 @@ export function ResultCard() {
           >
             {result.location}
           </span>
+          {result.revision && (
+            <span
+              className="block font-mono text-xs text-zinc-600 dark:text-zinc-300"
+              data-testid="fact-revision"
+            >
+              revision {result.revision}
+            </span>
+          )}
         </Fact>
         <Fact label="Variant" testId="fact-variant">
           T2L-{m.variant} <Badge>{m.trainingTask}</Badge>{' '}

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { remoteUrlProblem } from '../services/remote-url';
 import { useSettings } from '../stores/settings';
 import { useUi } from '../stores/ui';
 import { Dialog } from './Dialog';
@@ -52,6 +53,7 @@ function SecretField({
 export function SettingsDialog() {
   const open = useUi((s) => s.dialog === 'settings');
   const s = useSettings();
+  const urlProblem = remoteUrlProblem(s.remoteUrl);
   return (
     <Dialog open={open} title="Settings">
       <div className="flex flex-col gap-6">
@@ -82,7 +84,17 @@ export function SettingsDialog() {
               onChange={(e) => s.set({ remoteUrl: e.target.value.trim() })}
               placeholder="http://localhost:8080"
               className={input}
+              aria-invalid={urlProblem ? true : undefined}
+              aria-describedby="remote-url-problem"
             />
+            <p
+              id="remote-url-problem"
+              role="status"
+              data-testid="remote-url-problem"
+              className="mt-1 text-xs text-red-700 [overflow-wrap:anywhere] dark:text-red-400"
+            >
+              {urlProblem && `${urlProblem} Until it is fixed, no remote endpoint is used.`}
+            </p>
           </div>
           <SecretField
             id="remote-token"

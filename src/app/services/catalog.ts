@@ -42,6 +42,8 @@ export interface CatalogEncoder {
   hub?: string;
   url?: string;
   size?: number;
+  /** Download size in bytes of the files loaded at each dtype (config, tokenizer, one onnx file). */
+  sizes?: Partial<Record<EncoderDtype, number>>;
   /** transformers.js dtypes the folder has (onnx/model.onnx = fp32, model_fp16, model_quantized = q8, model_q4). */
   dtypes?: EncoderDtype[];
 }

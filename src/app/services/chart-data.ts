@@ -30,6 +30,22 @@ export function cosineTable(columns: ColumnOutcome[], matrix: (number | null)[][
   };
 }
 
+/**
+ * The colour scale of the cosine heatmap: from the smallest to the largest value shown (the
+ * diagonal's 1 included), widened a little when all values are equal, within [-1, 1].
+ */
+export function cosineScale(matrix: (number | null)[][]): { min: number; max: number } {
+  const values = matrix.flat().filter((v): v is number => v !== null);
+  if (values.length === 0) return { min: -1, max: 1 };
+  let min = Math.min(...values);
+  let max = Math.max(...values);
+  if (max - min < 1e-6) {
+    min -= 1e-3;
+    max += 1e-3;
+  }
+  return { min: Math.max(-1, min), max: Math.min(1, max) };
+}
+
 /** Milliseconds per stage and column. */
 export function stageTable(columns: ColumnOutcome[]): DataTable {
   return {
@@ -39,6 +55,41 @@ export function stageTable(columns: ColumnOutcome[]): DataTable {
       values: STAGES.map((s) => (c.result ? c.result.timings[s] : null)),
     })),
   };
+}
+
+/**
+ * A column's full name for CSV files, which leave the page: its label, what differs (model,
+ * backend, precision that ran) and the whole description, blend included.
+ */
+export function columnFullName(c: ColumnOutcome): string {
+  const what = c.blend
+    ? `${Math.round((1 - c.blend.weight) * 100)}% “${c.description}” + ${Math.round(c.blend.weight * 100)}% “${c.blend.with}”`
+    : `“${c.description}”`;
+  return c.caption === c.description || c.blend
+    ? `${c.label}: ${what}`
+    : `${c.label}: ${c.caption}: ${what}`;
+}
+
+/** The cosine table with full names in its header and row labels, for the CSV download. */
+export function cosineCsvTable(columns: ColumnOutcome[], matrix: (number | null)[][]): DataTable {
+  const t = cosineTable(columns, matrix);
+  return {
+    header: ['adapter', ...columns.map(columnFullName)],
+    rows: t.rows.map((r, i) => ({ ...r, label: columnFullName(columns[i]!) })),
+  };
+}
+
+/** The stage table with full row names, for the CSV download. */
+export function stageCsvTable(columns: ColumnOutcome[]): DataTable {
+  const t = stageTable(columns);
+  return { ...t, rows: t.rows.map((r, i) => ({ ...r, label: columnFullName(columns[i]!) })) };
+}
+
+/** The ‖ΔW‖_F table with the adapter it belongs to in its first header cell, for the CSV. */
+export function normCsvTable(column: ColumnOutcome): DataTable | null {
+  const t = normTable(column);
+  if (!t) return null;
+  return { ...t, header: [`layer (‖ΔW‖_F of ${columnFullName(column)})`, ...t.header.slice(1)] };
 }
 
 const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);

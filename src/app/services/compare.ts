@@ -23,7 +23,9 @@ import { resolvePrecision } from './generation';
 import { recordAdapter } from './history';
 import { detectCapabilities } from './init';
 import { allEntries, selectedEntry } from './models';
+import { downloadFileName, type DownloadKind } from './download-names';
 import { saveBytes } from './save-file';
+import { remoteUrlProblem } from './remote-url';
 import type { SharedSettings } from './share-link';
 import { WorkerCallError, workerClient } from './worker-client';
 
@@ -86,6 +88,32 @@ export function plannedColumns(s: CompareState): ColumnOutcome[] {
   }
 }
 
+/**
+ * Label and caption with what ran in place of "auto" (configurations mode): the caption is
+ * "model · backend · precision · dtype"; in the label precision comes after backend, so the last
+ * "auto" is the precision when both are auto.
+ */
+export function ranLabels(
+  c: Pick<ColumnOutcome, 'label' | 'caption' | 'config' | 'description' | 'blend'>,
+  precision: string,
+  backend: string,
+): Partial<Pick<ColumnOutcome, 'label' | 'caption'>> {
+  if (c.blend || c.caption === c.description) return {};
+  const replaceLast = (parts: string[], value: string) => {
+    const k = parts.lastIndexOf('auto');
+    if (k >= 0) parts[k] = value;
+  };
+  const label = c.label.split(' · ');
+  if (c.config.precision === 'auto') replaceLast(label, precision);
+  if (c.config.backend === 'auto') replaceLast(label, backend);
+  const caption = c.caption.split(' · ');
+  if (caption.length >= 4) {
+    if (c.config.backend === 'auto') caption[caption.length - 3] = backend;
+    if (c.config.precision === 'auto') caption[caption.length - 2] = precision;
+  }
+  return { label: label.join(' · '), caption: caption.join(' · ') };
+}
+
 /** Why the form cannot run yet, or null. */
 export function compareProblem(s: CompareState): string | null {
   const cols = plannedColumns(s);
@@ -106,7 +134,7 @@ function request(column: ColumnOutcome, key: string): GenerateRequest | string {
   const settings = useSettings.getState();
   const catalog = useCatalog.getState();
   const choice = chooseBackends(column.config.backend, caps, {
-    remoteConfigured: Boolean(settings.remoteUrl),
+    remoteConfigured: Boolean(settings.remoteUrl) && !remoteUrlProblem(settings.remoteUrl),
     ...(entry.remoteFirst ? { remoteFirst: true } : {}),
     ...(entry.size ? { modelBytes: entry.size } : {}),
   });
@@ -128,7 +156,7 @@ function request(column: ColumnOutcome, key: string): GenerateRequest | string {
     analysisKey: key,
     ...(column.blend ? { blend: column.blend } : {}),
     ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
-    ...(settings.remoteUrl
+    ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
       ? {
           remote: {
             url: settings.remoteUrl,
@@ -177,7 +205,14 @@ export async function runCompare(): Promise<void> {
       if (signal.aborted) break;
       const req = request(column, `cmp${run}-${i}`);
       if (typeof req === 'string') {
-        setColumn(i, { status: 'error', error: req });
+        const shown = {
+          title: 'This column cannot run here',
+          message: req,
+          hint: 'Pick another model or backend for this column.',
+          code: 'bad-input',
+          retry: false,
+        };
+        setColumn(i, { status: 'error', error: req, shown });
         ids.push(null);
         continue;
       }
@@ -195,6 +230,7 @@ export async function runCompare(): Promise<void> {
         setColumn(i, {
           status: 'done',
           stage: null,
+          ...ranLabels(column, result.model.precision, result.backend.kind),
           modelName,
           result: { model: result.model, backend: result.backend, timings: result.timings },
           adapter,
@@ -215,15 +251,22 @@ export async function runCompare(): Promise<void> {
         });
       } catch (e) {
         ids.push(null);
-        const message =
+        // The same title and advice as Generate shows for the same failure.
+        const shown =
           e instanceof WorkerCallError
             ? e.detail.code === 'cancelled'
-              ? 'Cancelled.'
-              : explainError(e.detail).message
-            : e instanceof Error
-              ? e.message
-              : String(e);
-        setColumn(i, { status: 'error', stage: null, error: message });
+              ? null
+              : explainError(e.detail)
+            : explainError({
+                code: 'internal',
+                message: e instanceof Error ? e.message : String(e),
+              });
+        setColumn(i, {
+          status: 'error',
+          stage: null,
+          error: shown ? shown.message : 'Cancelled.',
+          ...(shown ? { shown } : {}),
+        });
       }
     }
     const known = ids.filter((x): x is string => x !== null);
@@ -252,9 +295,49 @@ export function cancelCompare(): void {
 export function downloadColumn(c: ColumnOutcome, format: 'zip' | 'safetensors' | 'gguf'): void {
   const a = c.adapter;
   if (!a) return;
-  if (format === 'zip') saveBytes(a.zip, `${a.stem}.zip`, 'application/zip');
-  else if (format === 'safetensors') saveBytes(a.safetensors, 'adapter_model.safetensors');
-  else if (a.gguf) saveBytes(a.gguf, `${a.stem}.gguf`);
+  const name = (kind: DownloadKind) =>
+    downloadFileName(
+      {
+        description: c.description,
+        model: c.modelName ?? c.config.modelId,
+        blend: c.blend,
+        safetensors: a.safetensors,
+      },
+      kind,
+    );
+  if (format === 'zip') saveBytes(a.zip, name('zip'), 'application/zip');
+  else if (format === 'safetensors') saveBytes(a.safetensors, name('safetensors'));
+  else if (a.gguf) saveBytes(a.gguf, name('gguf'));
+}
+
+/**
+ * Compare starts from what Generate holds: when the form has no description yet, Generate's
+ * description fills it (and the first of several, and blend's A).
+ */
+export function seedCompareFromDraft(): void {
+  const s = useCompare.getState();
+  const d = useDraft.getState().description.trim();
+  const empty =
+    !s.description.trim() && s.descriptions.every((x) => !x.trim()) && !s.blend.a.trim();
+  if (!d || !empty) return;
+  useCompare.setState({
+    description: d,
+    descriptions: [d, ...s.descriptions.slice(1)],
+    blend: { ...s.blend, a: d },
+  });
+}
+
+/** An example chip: fills the description of the current mode (the first empty one). */
+export function pickCompareExample(text: string): void {
+  const s = useCompare.getState();
+  if (s.mode === 'configs') {
+    compareActions.setDescription(text);
+  } else if (s.mode === 'descriptions') {
+    const i = s.descriptions.findIndex((x) => !x.trim());
+    compareActions.setDescriptionAt(i < 0 ? s.descriptions.length - 1 : i, text);
+  } else {
+    compareActions.setBlend(!s.blend.a.trim() ? { a: text } : { b: text });
+  }
 }
 
 /** Form edits. */

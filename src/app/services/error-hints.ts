@@ -6,6 +6,8 @@ export interface ShownError {
   message: string;
   hint: string;
   code: string;
+  /** Whether generating again as it is can help (a dropped connection, a busy server). */
+  retry: boolean;
 }
 
 const CHECKPOINT_CODES = new Set([
@@ -21,7 +23,13 @@ const CHECKPOINT_CODES = new Set([
 ]);
 
 export function explainError(e: WorkerError): ShownError {
+  const shown = explainCause(e);
+  return { ...shown, retry: shown.retry ?? false };
+}
+
+function explainCause(e: WorkerError): Omit<ShownError, 'retry'> & { retry?: boolean } {
   const base = { message: e.message, code: e.code };
+  if (e.remote) return explainRemote(e, e.remote);
   const hub = /huggingface\.co/.test(e.url ?? e.message);
   if (e.code === 'http' && (e.status === 401 || e.status === 403) && hub) {
     return {
@@ -49,13 +57,22 @@ export function explainError(e: WorkerError): ShownError {
       ...base,
       title: `The server answered ${e.status}`,
       hint: 'Try again in a moment; if it persists, the server is having trouble.',
+      retry: true,
     };
   }
   if (/could not be fetched|Failed to fetch|NetworkError/i.test(e.message)) {
     return {
       ...base,
-      title: 'Could not reach the server',
+      title: hub ? 'Could not reach the Hugging Face Hub' : 'Could not reach the server',
       hint: 'Check your network connection. Demo models and anything already in the cache work offline.',
+      retry: true,
+    };
+  }
+  if (e.code === 'wrong-folder') {
+    return {
+      ...base,
+      title: 'This folder is not a T2L hypernetwork',
+      hint: 'Open a T2L checkpoint folder (hypermod.pt, args.yaml, adapter_config.json) or a converted package (t2l.json, model.onnx). A LoRA adapter is what this app makes: load it with PEFT, vLLM or llama.cpp instead.',
     };
   }
   if (e.code === 'missing-file') {
@@ -91,11 +108,64 @@ export function explainError(e: WorkerError): ShownError {
       ...base,
       title: 'The backend failed',
       hint: 'Try another backend (the Backend choice under the model list). On WebGPU, an out-of-memory error means the model is too large for this GPU.',
+      retry: true,
     };
   }
   return {
     ...base,
     title: 'Something went wrong',
     hint: 'Try again; if it keeps happening, reload the page. Please report it with the message above.',
+    retry: true,
+  };
+}
+
+/** The remote endpoint (Settings) failed: advice about that server, never about the network at large. */
+function explainRemote(e: WorkerError, r: NonNullable<WorkerError['remote']>): ShownError {
+  const base = { message: e.message, code: e.code };
+  if (r.notOip) {
+    return {
+      ...base,
+      title: 'The remote endpoint is not an inference server',
+      hint: 'Settings → Remote endpoint should be the root URL of `t2l serve`, Triton or KServe (the address that answers /v2/models/…), not a web page.',
+      retry: false,
+    };
+  }
+  if (r.status === 0 && /could not connect/.test(e.message)) {
+    return {
+      ...base,
+      title: 'The remote server did not answer',
+      hint: 'Start the server (`npx t2l serve <models> --cors-origin <this page’s origin>`), check the URL in Settings, or choose WebGPU or wasm to run here.',
+      retry: true,
+    };
+  }
+  if (r.status === 404) {
+    return {
+      ...base,
+      title: 'The remote server does not have this model',
+      hint: 'Serve the hypernetwork under the name in the message (t2l serve names a model after its folder), or pick another model.',
+      retry: false,
+    };
+  }
+  if (r.status === 401 || r.status === 403) {
+    return {
+      ...base,
+      title: 'The remote server refused the request',
+      hint: 'Set the bearer token the server expects in Settings → Remote endpoint.',
+      retry: false,
+    };
+  }
+  if (r.status >= 500 || r.status === 429) {
+    return {
+      ...base,
+      title: `The remote server answered ${r.status}`,
+      hint: 'The server is busy or failing: try again in a moment, or choose WebGPU or wasm to run here.',
+      retry: true,
+    };
+  }
+  return {
+    ...base,
+    title: 'The remote server cannot run this model',
+    hint: 'The message names what the server lacks; serve the model with `t2l serve`, or choose WebGPU or wasm.',
+    retry: false,
   };
 }

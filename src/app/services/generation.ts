@@ -4,15 +4,20 @@ import { formatDescription } from '../../core/encoder/format';
 import { useCapabilities } from '../stores/capabilities';
 import { LOCAL_ID, useCatalog } from '../stores/catalog';
 import { useDraft } from '../stores/draft';
+import { useFormErrors } from '../stores/form-errors';
+import { useNetwork } from '../stores/network';
 import { upsertFile, useRun, type RunResult } from '../stores/run';
 import { useSettings } from '../stores/settings';
 import { askPersistentStorage, refreshCache } from './cache-service';
 import { encoderTable, remoteModelName, toModelSource } from './catalog';
 import { explainError, type ShownError } from './error-hints';
 import { currentSelection } from './selection';
+import { downloadFileName, type DownloadNaming } from './download-names';
 import { saveBytes } from './save-file';
+import { remoteUrlProblem } from './remote-url';
 import { WorkerCallError, workerClient } from './worker-client';
 import { detectCapabilities } from './init';
+import { clearRunning, markRunning } from './interrupted';
 import type { Precision } from '../../core/package/manifest';
 import { defaultPrecisionFor } from '../../core/package/precision';
 import type { ComputeBackend, GenerateRequest, ModelSource, Progress } from '../worker/protocol';
@@ -67,6 +72,7 @@ async function run(): Promise<void> {
       message: 'There is no model to run.',
       hint: 'Open a checkpoint folder or wait for the catalog to load.',
       code: 'bad-input',
+      retry: false,
     });
   }
   const description = draft.description;
@@ -74,13 +80,12 @@ async function run(): Promise<void> {
     // The worker formats it again; this only stops an empty description before any download.
     formatDescription(description);
   } catch (e) {
-    return fail({
-      title: 'Describe the task first',
-      message: (e as T2LError).message,
-      hint: 'Or click one of the examples under the box.',
-      code: 'bad-input',
-    });
+    // Reported at the text box (the result panel keeps what it showed), and focus goes there.
+    useFormErrors.setState({ description: (e as T2LError).message });
+    document.getElementById('description')?.focus();
+    return;
   }
+  useFormErrors.setState({ description: null });
 
   if (!useCapabilities.getState().caps) await detectCapabilities();
   const caps = useCapabilities.getState().caps;
@@ -90,6 +95,7 @@ async function run(): Promise<void> {
       message: useCapabilities.getState().error ?? 'unknown error',
       hint: 'Reload the page. The app needs a browser with Web Workers and WebAssembly.',
       code: 'internal',
+      retry: false,
     });
   }
   const { choice } = currentSelection(draft, catalog, settings, caps);
@@ -100,6 +106,7 @@ async function run(): Promise<void> {
       message: choice.reason,
       hint: 'Pick another backend below the model list.',
       code: 'bad-input',
+      retry: false,
     });
   }
 
@@ -118,7 +125,7 @@ async function run(): Promise<void> {
     precision: resolvePrecision(draft.precision, choice.backends),
     encoderDtype: draft.encoderDtype,
     ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
-    ...(settings.remoteUrl
+    ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
       ? {
           remote: {
             url: settings.remoteUrl,
@@ -139,6 +146,7 @@ async function run(): Promise<void> {
     files: [],
     error: null,
   });
+  markRunning({ description, model: entry.name });
   try {
     const result = await workerClient().call('generate', request, {
       signal: controller.signal,
@@ -148,6 +156,7 @@ async function run(): Promise<void> {
       ...result,
       id,
       modelName: entry.name,
+      ...(entry.source.revision && !local ? { revision: entry.source.revision } : {}),
       description,
       dtype: draft.dtype,
       finishedAt: Date.now(),
@@ -159,11 +168,15 @@ async function run(): Promise<void> {
     if (e instanceof WorkerCallError && e.detail.code === 'cancelled') {
       useRun.setState({ status: 'cancelled', stage: null });
     } else if (e instanceof WorkerCallError) {
-      fail(explainError(e.detail));
+      const shown = explainError(e.detail);
+      if (shown.title === 'Could not reach the Hugging Face Hub')
+        useNetwork.setState({ hubFailed: true });
+      fail(shown);
     } else {
       fail(explainError({ code: 'internal', message: e instanceof Error ? e.message : String(e) }));
     }
   } finally {
+    clearRunning();
     controller = null;
     void refreshCache();
   }
@@ -173,17 +186,22 @@ export function cancel(): void {
   controller?.abort();
 }
 
-export function downloadZip(result: RunResult, index = 0): void {
+function naming(result: RunResult, index: number): DownloadNaming {
   const a = result.adapters[index]!;
-  saveBytes(a.zip, `${a.stem}.zip`, 'application/zip');
+  return { description: a.description, model: result.modelName, safetensors: a.safetensors };
 }
 
-/** Named as PEFT names it, so it drops into a folder beside adapter_config.json. */
+export function downloadZip(result: RunResult, index = 0): void {
+  const a = result.adapters[index]!;
+  saveBytes(a.zip, downloadFileName(naming(result, index), 'zip'), 'application/zip');
+}
+
 export function downloadSafetensors(result: RunResult, index = 0): void {
-  saveBytes(result.adapters[index]!.safetensors, 'adapter_model.safetensors');
+  const a = result.adapters[index]!;
+  saveBytes(a.safetensors, downloadFileName(naming(result, index), 'safetensors'));
 }
 
 export function downloadGguf(result: RunResult, index = 0): void {
   const a = result.adapters[index]!;
-  if (a.gguf) saveBytes(a.gguf, `${a.stem}.gguf`);
+  if (a.gguf) saveBytes(a.gguf, downloadFileName(naming(result, index), 'gguf'));
 }

@@ -7,7 +7,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { SharedSettings } from './share-link';
-import type { Timings } from '../worker/protocol';
+import type { GenerateResult, Timings } from '../worker/protocol';
 
 export interface HistoryEntry {
   id: number;
@@ -24,7 +24,9 @@ export interface HistoryEntry {
   timings: Timings;
   /** File name stem of the downloads. */
   stem: string;
-  sizes: { safetensors: number; zip: number };
+  sizes: { safetensors: number; zip: number; gguf?: number };
+  /** What the result card showed (model facts, backend, where from), to reopen it. */
+  card?: HistoryCard;
   /** The settings that reproduce it (for the share link). */
   settings: SharedSettings;
   blend?: { with: string; weight: number };
@@ -32,12 +34,19 @@ export interface HistoryEntry {
 
 export type NewHistoryEntry = Omit<HistoryEntry, 'id'>;
 
+/** The result card's facts, without the adapter bytes (those are in the files store). */
+export type HistoryCard = Partial<Pick<GenerateResult, 'location' | 'loadNotes' | 'files'>> &
+  Pick<GenerateResult, 'model' | 'backend' | 'timings'> & {
+    ggufNote?: string;
+    revision?: string;
+  };
+
 export interface HistoryFiles {
   id: number;
   safetensors: Uint8Array;
   zip: Uint8Array;
-  /** The GGUF LoRA for llama.cpp (absent in entries stored before version 2, or not offered). */
-  gguf?: Uint8Array;
+  /** The GGUF LoRA for llama.cpp: absent in entries stored before GGUF was kept, null where none could be made. */
+  gguf?: Uint8Array | null;
 }
 
 /** One prompt answered by the base model and by this entry's adapter. */
@@ -125,7 +134,7 @@ const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 /** Adds one adapter; throws HistoryQuotaError when it does not fit. */
 export async function addHistoryEntry(
   entry: NewHistoryEntry,
-  files: { safetensors: Uint8Array; zip: Uint8Array; gguf?: Uint8Array },
+  files: { safetensors: Uint8Array; zip: Uint8Array; gguf?: Uint8Array | null },
 ): Promise<HistoryEntry> {
   // The record, the files and IndexedDB's own overhead.
   const needed =

@@ -1,7 +1,10 @@
 /** Keeps every generated adapter: writes it to the history, lists, downloads and deletes. */
 import { useDraft, type DraftState } from '../stores/draft';
 import { useHistory } from '../stores/history';
+import { dismissNotice, showNotice } from '../stores/notices';
 import { useRun } from '../stores/run';
+import { showView } from '../stores/view';
+import { STAGES } from '../worker/protocol';
 import type { GeneratedFile, GenerateResult } from '../worker/protocol';
 import {
   addHistoryEntry,
@@ -13,6 +16,7 @@ import {
   type HistoryEntry,
   type NewHistoryEntry,
 } from './history-db';
+import { downloadFileName, type DownloadNaming } from './download-names';
 import { saveBytes } from './save-file';
 import type { SharedSettings } from './share-link';
 
@@ -33,7 +37,8 @@ export async function loadHistory(): Promise<void> {
 }
 
 export interface Generated {
-  result: Pick<GenerateResult, 'model' | 'backend' | 'timings'>;
+  result: Pick<GenerateResult, 'model' | 'backend' | 'timings'> &
+    Partial<Pick<GenerateResult, 'location' | 'loadNotes' | 'files'>> & { revision?: string };
   adapter: GeneratedFile;
   modelId: string;
   modelName: string;
@@ -62,7 +67,21 @@ export async function recordAdapter(g: Generated): Promise<number | null> {
     dtype: g.dtype,
     timings: result.timings,
     stem: adapter.stem,
-    sizes: { safetensors: adapter.safetensors.byteLength, zip: adapter.zip.byteLength },
+    sizes: {
+      safetensors: adapter.safetensors.byteLength,
+      zip: adapter.zip.byteLength,
+      ...(adapter.gguf ? { gguf: adapter.gguf.byteLength } : {}),
+    },
+    card: {
+      model: result.model,
+      backend: result.backend,
+      timings: result.timings,
+      ...(result.location !== undefined ? { location: result.location } : {}),
+      ...(result.loadNotes ? { loadNotes: result.loadNotes } : {}),
+      ...(result.files ? { files: result.files } : {}),
+      ...(result.revision ? { revision: result.revision } : {}),
+      ggufNote: adapter.ggufNote,
+    },
     settings: g.settings,
     ...(g.blend ? { blend: g.blend } : {}),
   };
@@ -70,7 +89,7 @@ export async function recordAdapter(g: Generated): Promise<number | null> {
     const saved = await addHistoryEntry(entry, {
       safetensors: adapter.safetensors,
       zip: adapter.zip,
-      ...(adapter.gguf ? { gguf: adapter.gguf } : {}),
+      gguf: adapter.gguf,
     });
     useHistory.setState((s) => ({
       entries: [saved, ...s.entries.filter((e) => e.id !== saved.id)],
@@ -92,6 +111,7 @@ export async function recordAdapter(g: Generated): Promise<number | null> {
           entry,
           safetensors: adapter.safetensors,
           zip: adapter.zip,
+          gguf: adapter.gguf,
           reason,
         },
         ...s.unsaved,
@@ -121,7 +141,8 @@ export function installHistoryRecorder(): () => void {
       const draft = useDraft.getState();
       settings = draftSettings(draft, draft.description);
     }
-    if (s.result && s.result !== prev.result) {
+    // A result reopened from the history (negative id) is already in it.
+    if (s.result && s.result !== prev.result && s.result.id > 0) {
       const r = s.result;
       const draft = useDraft.getState();
       for (const adapter of r.adapters) {
@@ -138,31 +159,130 @@ export function installHistoryRecorder(): () => void {
   });
 }
 
+function naming(entry: NewHistoryEntry, safetensors: Uint8Array): DownloadNaming {
+  return {
+    description: entry.description,
+    model: entry.modelName,
+    blend: entry.blend,
+    safetensors,
+  };
+}
+
 export async function downloadFromHistory(
   entry: HistoryEntry,
-  format: 'zip' | 'safetensors',
+  format: 'zip' | 'safetensors' | 'gguf',
 ): Promise<void> {
   const files = await historyFiles(entry.id);
   if (!files) {
     useHistory.setState({ warning: `The files of “${entry.description}” are no longer stored.` });
     return;
   }
-  if (format === 'zip') saveBytes(files.zip, `${entry.stem}.zip`, 'application/zip');
-  else saveBytes(files.safetensors, 'adapter_model.safetensors');
+  const name = downloadFileName(naming(entry, files.safetensors), format);
+  if (format === 'zip') saveBytes(files.zip, name, 'application/zip');
+  else if (format === 'gguf' && files.gguf) saveBytes(files.gguf, name);
+  else if (format === 'safetensors') saveBytes(files.safetensors, name);
 }
 
-export async function deleteFromHistory(id: number): Promise<void> {
-  await deleteHistoryEntry(id);
-  useHistory.setState((s) => ({ entries: s.entries.filter((e) => e.id !== id) }));
+async function refreshUsage(): Promise<void> {
   const space = await storageAvailable();
   useHistory.setState({ usage: space ? { usage: space.usage, quota: space.quota } : null });
+}
+
+/**
+ * Deletes entries (one, or all with `ids` undefined), keeping their records and files in memory
+ * so the notice's Undo can put them back.
+ */
+export async function deleteFromHistory(ids?: number[]): Promise<void> {
+  const entries = useHistory
+    .getState()
+    .entries.filter((e) => ids === undefined || ids.includes(e.id));
+  if (entries.length === 0) return;
+  const removed = await Promise.all(
+    entries.map(async (e) => ({ entry: e, files: await historyFiles(e.id) })),
+  );
+  for (const e of entries) await deleteHistoryEntry(e.id);
+  const gone = new Set(entries.map((e) => e.id));
+  useHistory.setState((s) => ({ entries: s.entries.filter((e) => !gone.has(e.id)) }));
+  void refreshUsage();
+  const what =
+    entries.length === 1
+      ? `Deleted “${entries[0]!.description.slice(0, 60)}” from the history.`
+      : `Deleted all ${entries.length} adapters from the history.`;
+  showNotice({
+    id: 'history-deleted',
+    text: what,
+    action: {
+      label: 'Undo',
+      run: () => {
+        dismissNotice('history-deleted');
+        void restore(removed);
+      },
+    },
+  });
+}
+
+async function restore(
+  removed: { entry: HistoryEntry; files: Awaited<ReturnType<typeof historyFiles>> }[],
+): Promise<void> {
+  for (const { entry, files } of removed) {
+    if (!files) continue;
+    const rest: NewHistoryEntry & { id?: number } = { ...entry };
+    delete rest.id;
+    const saved = await addHistoryEntry(rest, files);
+    useHistory.setState((s) => ({
+      entries: [...s.entries, saved].sort((a, b) => b.createdAt - a.createdAt),
+    }));
+  }
+  void refreshUsage();
+}
+
+/** Puts an entry back in the Generate view as its full result card. */
+export async function reopenFromHistory(entry: HistoryEntry): Promise<void> {
+  const files = await historyFiles(entry.id);
+  if (!files || !entry.card) {
+    useHistory.setState({ warning: `The result card of “${entry.description}” was not stored.` });
+    return;
+  }
+  const c = entry.card;
+  useRun.setState({
+    status: 'done',
+    error: null,
+    stage: null,
+    result: {
+      model: c.model,
+      backend: c.backend,
+      timings: c.timings,
+      location: c.location ?? entry.modelName,
+      loadNotes: c.loadNotes ?? [],
+      files: c.files ?? [],
+      adapters: [
+        {
+          description: entry.description,
+          stem: entry.stem,
+          safetensors: files.safetensors,
+          zip: files.zip,
+          gguf: files.gguf ?? null,
+          ggufNote: c.ggufNote ?? '',
+        },
+      ],
+      id: -entry.id,
+      modelName: entry.modelName,
+      ...(c.revision ? { revision: c.revision } : {}),
+      description: entry.description,
+      dtype: entry.dtype,
+      finishedAt: entry.createdAt,
+      totalMs: STAGES.reduce((n, s) => n + (c.timings[s] ?? 0), 0),
+    },
+  });
+  showView('generate');
 }
 
 export function downloadUnsaved(key: string, format: 'zip' | 'safetensors'): void {
   const u = useHistory.getState().unsaved.find((x) => x.key === key);
   if (!u) return;
-  if (format === 'zip') saveBytes(u.zip, `${u.entry.stem}.zip`, 'application/zip');
-  else saveBytes(u.safetensors, 'adapter_model.safetensors');
+  const name = downloadFileName(naming(u.entry, u.safetensors), format);
+  if (format === 'zip') saveBytes(u.zip, name, 'application/zip');
+  else saveBytes(u.safetensors, name);
 }
 
 /** Tries to store the adapters that did not fit, e.g. after deleting old ones. */

@@ -4,6 +4,9 @@ import { useCatalog } from '../stores/catalog';
 import { refreshCache } from './cache-service';
 import { parseCatalog } from './catalog';
 import { startPrewarm } from './prewarm';
+import { reportInterruptedRun } from './interrupted';
+import { installServiceWorker } from './pwa';
+import { installNetworkWatch } from '../stores/network';
 import { workerClient } from './worker-client';
 
 export async function loadCatalog(): Promise<void> {
@@ -29,6 +32,9 @@ export async function detectCapabilities(): Promise<void> {
 }
 
 export function initApp(): void {
+  reportInterruptedRun();
+  installNetworkWatch();
+  installServiceWorker();
   void loadCatalog();
   void detectCapabilities();
   void refreshCache();

@@ -16,6 +16,8 @@ export type EntryGroup = 'official' | 'demo' | 'yours';
 
 export function groupOf(entry: CatalogEntry): EntryGroup {
   if (entry.demo) return 'demo';
+  // Added by the user (even a path inside the official repository): listed where it was added.
+  if (entry.id.startsWith('url:')) return 'yours';
   if (entry.source.hub === 'SakanaAI/text-to-lora') return 'official';
   return 'yours';
 }

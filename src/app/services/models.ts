@@ -1,8 +1,12 @@
 /** The list of models the picker shows and the one selected: catalog + user URLs + local folder. */
+import { T2LError } from '../../core/errors';
+import { folderProblem } from '../../core/package/folder-check';
 import { LOCAL_ID, useCatalog, type CatalogState } from '../stores/catalog';
+import { useRun } from '../stores/run';
+import { explainError } from './error-hints';
 import { useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
-import { entryFromInput, type CatalogEntry } from './catalog';
+import { entryFromInput, sourceUrl, type CatalogEntry } from './catalog';
 import type { LocalFolder } from './local-folder';
 
 export function localEntry(local: LocalFolder): CatalogEntry {
@@ -37,17 +41,40 @@ export function selectModel(id: string): void {
   useDraft.getState().setModelId(id);
 }
 
+/**
+ * Opens a picked or dropped folder as the local model, checking its file names at once: the
+ * problem (if any) shows by the pickers, and a new pick replaces the old folder's error.
+ */
 export function openLocalFolder(folder: LocalFolder): void {
-  if (Object.keys(folder.files).length === 0) return;
-  useCatalog.setState({ local: folder });
-  selectModel(LOCAL_ID);
+  const names = Object.keys(folder.files);
+  const problem =
+    names.length === 0
+      ? new T2LError('missing-file', `${folder.label}: the folder is empty`)
+      : folderProblem(folder.label, names);
+  useCatalog.setState({
+    local: names.length > 0 ? folder : useCatalog.getState().local,
+    localProblem: problem ? explainError({ code: problem.code, message: problem.message }) : null,
+  });
+  if (useRun.getState().status === 'error') useRun.setState({ status: 'idle', error: null });
+  if (names.length > 0) selectModel(LOCAL_ID);
 }
 
-/** Adds a model location typed by the user; throws with a message to show when it is not one. */
-export function addModelLocation(input: string): void {
+/**
+ * Adds a model location typed by the user and selects it; returns its name for the page to
+ * confirm. Throws with a message to show when it is not a location, or is already listed.
+ */
+export function addModelLocation(input: string): string {
   const entry = entryFromInput(input);
+  const same = allEntries(useCatalog.getState(), useSettings.getState().userModels).find(
+    (e) => e.id !== LOCAL_ID && sourceUrl(e.source) === sourceUrl(entry.source),
+  );
+  if (same) {
+    selectModel(same.id);
+    throw new Error(`Already listed as “${same.name}”; it is selected now.`);
+  }
   useSettings.getState().addUserModel(entry);
   selectModel(entry.id);
+  return entry.name;
 }
 
 export function removeUserModel(id: string): void {

@@ -2,7 +2,16 @@
 import { defaultConfig, useCompare } from '../stores/compare';
 import { useDraft } from '../stores/draft';
 import { showView } from '../stores/view';
-import { hasSharedSettings, parseShareQuery, type SharedSettings } from './share-link';
+import { useCatalog } from '../stores/catalog';
+import { showNotice } from '../stores/notices';
+import { useSettings } from '../stores/settings';
+import { allEntries, selectedEntry } from './models';
+import {
+  hasSharedSettings,
+  ignoredShareParams,
+  parseShareQuery,
+  type SharedSettings,
+} from './share-link';
 
 export function applySharedSettings(s: SharedSettings): void {
   const draft = useDraft.getState();
@@ -33,8 +42,44 @@ export function applySharedSettings(s: SharedSettings): void {
 
 export function applyLinkOnce(): void {
   const s = parseShareQuery(location.search);
+  reportIgnored(ignoredShareParams(location.search), s.modelId);
   if (!hasSharedSettings(s) && !s.view) return;
   applySharedSettings(s);
   // The settings now live in the draft; a reload should not re-apply over later edits.
   history.replaceState(null, '', location.pathname + location.hash);
+}
+
+const NOTICE = 'share-link';
+
+/**
+ * Says what of a share link was not applied: parameters it does not know or values out of range
+ * at once, and a model this browser does not list once the catalog has loaded.
+ */
+function reportIgnored(ignored: string[], modelId: string | undefined): void {
+  const say = (parts: string[]) =>
+    showNotice({
+      id: NOTICE,
+      text: `This link’s settings were applied, except: ${parts.join('; ')}.`,
+    });
+  if (ignored.length > 0) say([`ignored ${ignored.join(', ')}`]);
+  if (!modelId) return;
+  const check = () => {
+    const catalog = useCatalog.getState();
+    if (catalog.status === 'loading') return false;
+    const known = allEntries(catalog, useSettings.getState().userModels).some(
+      (e) => e.id === modelId,
+    );
+    if (!known) {
+      const first = selectedEntry(allEntries(catalog, useSettings.getState().userModels), null);
+      say([
+        ...(ignored.length > 0 ? [`ignored ${ignored.join(', ')}`] : []),
+        `model “${modelId}” is not listed here${first ? `, so ${first.name} is selected` : ''}`,
+      ]);
+    }
+    return true;
+  };
+  if (check()) return;
+  const stop = useCatalog.subscribe(() => {
+    if (check()) stop();
+  });
 }

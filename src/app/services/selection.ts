@@ -6,6 +6,7 @@ import type { SettingsState } from '../stores/settings';
 import { chooseBackends, type BackendChoice } from './backend-choice';
 import type { CatalogEntry } from './catalog';
 import { allEntries, selectedEntry } from './models';
+import { remoteUrlProblem } from './remote-url';
 
 export interface Selection {
   entry: CatalogEntry | undefined;
@@ -23,7 +24,7 @@ export function currentSelection(
   if (!caps) return { entry, choice: null };
   const memory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
   const choice = chooseBackends(draft.backend, caps, {
-    remoteConfigured: Boolean(settings.remoteUrl),
+    remoteConfigured: Boolean(settings.remoteUrl) && !remoteUrlProblem(settings.remoteUrl),
     ...(entry?.remoteFirst ? { remoteFirst: true } : {}),
     ...(entry?.size ? { modelBytes: entry.size } : {}),
     ...(memory ? { deviceMemoryGb: memory } : {}),

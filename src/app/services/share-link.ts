@@ -83,6 +83,30 @@ export function parseShareQuery(search: string): SharedSettings {
   return out;
 }
 
+/** Which query key each setting comes from (parseShareQuery's reading, in reverse). */
+const KEYS: Record<keyof SharedSettings, string[]> = {
+  view: ['view'],
+  modelId: ['model'],
+  backend: ['backend'],
+  precision: ['precision'],
+  dtype: ['dtype'],
+  encoderDtype: ['encoder'],
+  description: ['d'],
+  blendWith: ['blend', 'w'],
+  blendWeight: ['blend', 'w'],
+};
+
+/** The query's parameters a share link did not apply (unknown keys, values out of range), as "key=value". */
+export function ignoredShareParams(search: string): string[] {
+  const used = new Set(
+    Object.keys(parseShareQuery(search)).flatMap((k) => KEYS[k as keyof SharedSettings]),
+  );
+  const short = (v: string) => (v.length > 40 ? `${v.slice(0, 39)}…` : v);
+  return [...new URLSearchParams(search)]
+    .filter(([k]) => !used.has(k))
+    .map(([k, v]) => `${k}=${short(v)}`);
+}
+
 export function hasSharedSettings(s: SharedSettings): boolean {
   return Object.keys(s).some((k) => k !== 'view');
 }

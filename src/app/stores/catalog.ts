@@ -1,6 +1,7 @@
 /** The models on offer: the catalog file, plus a local folder the user opened (memory only). */
 import { create } from 'zustand';
 import type { Catalog } from '../services/catalog';
+import type { ShownError } from '../services/error-hints';
 import type { LocalFolder } from '../services/local-folder';
 
 export interface CatalogState {
@@ -9,6 +10,8 @@ export interface CatalogState {
   catalog: Catalog;
   /** A folder from the user's disk; files cannot survive a reload, so neither does this. */
   local: LocalFolder | null;
+  /** What is wrong with that folder, found when it was picked (null: nothing found by name). */
+  localProblem: ShownError | null;
 }
 
 export const LOCAL_ID = 'local-folder';
@@ -18,4 +21,5 @@ export const useCatalog = create<CatalogState>()(() => ({
   error: null,
   catalog: { models: [], encoders: {} },
   local: null,
+  localProblem: null,
 }));

@@ -4,9 +4,11 @@
  * the worker computed for the charts.
  */
 import { create } from 'zustand';
+import { persist } from 'zustand/middleware';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { Precision } from '../../core/package/manifest';
 import type { BackendPreference } from '../services/backend-choice';
+import type { ShownError } from '../services/error-hints';
 import type { AdapterAnalysis, GeneratedFile, GenerateResult, Stage } from '../worker/protocol';
 
 export type CompareMode = 'configs' | 'descriptions' | 'blend';
@@ -29,6 +31,8 @@ export interface ColumnOutcome {
   status: 'waiting' | 'running' | 'done' | 'error';
   stage: Stage | null;
   error?: string;
+  /** The failure as Generate shows it: title, message, advice. */
+  shown?: ShownError;
   modelName?: string;
   result?: Pick<GenerateResult, 'model' | 'backend' | 'timings'>;
   adapter?: GeneratedFile;
@@ -62,15 +66,32 @@ export const defaultConfig = (modelId: string): ColumnConfig => ({
   dtype: 'float32',
 });
 
-export const useCompare = create<CompareState>()(() => ({
-  mode: 'configs',
-  description: '',
-  configs: [defaultConfig('demo-L'), defaultConfig('demo-M'), defaultConfig('demo-S')],
-  descriptions: ['', '', ''],
-  single: defaultConfig('demo-L'),
-  blend: { a: '', b: '', weight: 0.5 },
-  running: false,
-  columns: [],
-  cosines: null,
-  error: null,
-}));
+/** The form survives a reload (as Generate's draft does); results do not, they hold adapters. */
+export const useCompare = create<CompareState>()(
+  persist(
+    (): CompareState => ({
+      mode: 'configs',
+      description: '',
+      configs: [defaultConfig('demo-L'), defaultConfig('demo-M'), defaultConfig('demo-S')],
+      descriptions: ['', '', ''],
+      single: defaultConfig('demo-L'),
+      blend: { a: '', b: '', weight: 0.5 },
+      running: false,
+      columns: [],
+      cosines: null,
+      error: null,
+    }),
+    {
+      name: 't2l-compare',
+      version: 1,
+      partialize: (s) => ({
+        mode: s.mode,
+        description: s.description,
+        configs: s.configs,
+        descriptions: s.descriptions,
+        single: s.single,
+        blend: s.blend,
+      }),
+    },
+  ),
+);

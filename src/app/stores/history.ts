@@ -8,6 +8,7 @@ export interface UnsavedAdapter {
   entry: NewHistoryEntry;
   safetensors: Uint8Array;
   zip: Uint8Array;
+  gguf?: Uint8Array | null;
   reason: string;
 }
 

@@ -16,6 +16,8 @@ export interface FileProgress {
 export interface RunResult extends GenerateResult {
   id: number;
   modelName: string;
+  /** The Hub revision the checkpoint was fetched at, when the catalog pins one. */
+  revision?: string;
   description: string;
   dtype: string;
   finishedAt: number;

@@ -42,6 +42,17 @@ export function applyBlend<T extends FloatTensor>(req: GenerateRequest, emb: T):
 }
 
 /** What the adapter's metadata records about a blend (t2l.blend, JSON). */
+/**
+ * The description written into the files (model card, safetensors/GGUF metadata): for a blend it
+ * names both descriptions and their shares, since the adapter answers neither alone.
+ */
+export function blendDescription(req: GenerateRequest, index: number): string {
+  const a = req.descriptions[index]!;
+  if (!req.blend) return a;
+  const w = req.blend.weight;
+  return `Blend of ${Math.round((1 - w) * 100)}% “${a}” and ${Math.round(w * 100)}% “${req.blend.with}”`;
+}
+
 export function blendMetadata(req: GenerateRequest): Record<string, string> {
   if (!req.blend) return {};
   return {

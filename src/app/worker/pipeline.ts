@@ -10,7 +10,13 @@ import type { PackageManifest } from '../../core/package/manifest';
 import type { FloatTensor, InferenceRunner } from '../../core/runtime/types';
 import { ortWebGpuAdapterInfo } from '../../runtime/web';
 import { NotCachedError, type DownloadContext } from './downloads';
-import { analyzeAdapters, applyBlend, blendMetadata, descriptionsToEmbed } from './analysis';
+import {
+  analyzeAdapters,
+  applyBlend,
+  blendDescription,
+  blendMetadata,
+  descriptionsToEmbed,
+} from './analysis';
 import { encoderLabel, loadEncoder } from './encoder-loader';
 import { loadModel } from './model-loader';
 import { packAdapter } from './pack';
@@ -270,7 +276,7 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
     const location = req.model.kind === 'url' ? req.model.url : `${req.model.label} (local folder)`;
     const files = adapters.map((a, i) =>
       packAdapter(manifest, a, {
-        description: req.descriptions[i]!,
+        description: blendDescription(req, i),
         dtype: req.dtype,
         source: location,
         backend: remote ? `remote ${remote.runner.endpoint} (${runner.backend})` : runner.backend,
@@ -278,6 +284,8 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
         metadata: blendMetadata(req),
       }),
     );
+    // The page lists a blend under description A (with its blend); the files name both.
+    files.forEach((f, i) => (f.description = req.descriptions[i]!));
     lap('pack');
     const analysis = req.analysisKey
       ? analyzeAdapters(req.analysisKey, manifest, adapters)

@@ -218,6 +218,9 @@ export interface WorkerError {
   /** HTTP status of a failed download. */
   status?: number;
   url?: string;
+  /** Set when the remote endpoint failed: its HTTP status (0: no answer), and whether it answered
+   * as something other than an inference server. */
+  remote?: { status: number; notOip: boolean };
 }
 
 export type Outbound =

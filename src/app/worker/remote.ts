@@ -5,9 +5,21 @@
  */
 import { T2LError } from '../../core/errors';
 import type { PackageManifest } from '../../core/package/manifest';
-import { createRemoteRunner, remoteEmbed, type RemoteRunner } from '../../core/remote/oip-client';
+import {
+  createRemoteRunner,
+  RemoteError,
+  remoteEmbed,
+  type RemoteRunner,
+} from '../../core/remote/oip-client';
 import type { DownloadContext } from './downloads';
-import type { RemoteEndpoint } from './protocol';
+import type { RemoteEndpoint, WorkerError } from './protocol';
+
+export { RemoteError };
+
+/** What the page needs to advise on a remote failure: did the server answer, and as what. */
+export function remoteFacts(e: RemoteError): NonNullable<WorkerError['remote']> {
+  return { status: e.status, notOip: e.kind === 'not-oip' };
+}
 
 export interface RemoteModel {
   manifest: PackageManifest;

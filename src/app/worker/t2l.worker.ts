@@ -10,6 +10,7 @@ import { cosines, releaseAnalysis } from './analysis';
 import { releaseEncoder } from './encoder-loader';
 import { releaseModels } from './model-loader';
 import { generate, prepare } from './pipeline';
+import { RemoteError, remoteFacts } from './remote';
 import type { Inbound, Methods, Outbound, WorkerError } from './protocol';
 
 // Before any session: onnxruntime-web fixes its wasm location and thread count at the first one.
@@ -38,6 +39,7 @@ function toWorkerError(e: unknown, signal: AbortSignal): WorkerError {
   if (signal.aborted) return { code: 'cancelled', message: 'Cancelled.' };
   if (e instanceof HttpError)
     return { code: 'http', message: e.message, status: e.status, url: e.url };
+  if (e instanceof RemoteError) return { code: e.code, message: e.message, remote: remoteFacts(e) };
   if (e instanceof T2LError) return { code: e.code, message: e.message };
   return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
 }

@@ -3,6 +3,7 @@ import { loadCheckpoint } from '../checkpoint/load';
 import { peftLoraConfig } from '../adapter/lora-config';
 import { T2LError } from '../errors';
 import { decodeText, type FileSource } from '../files';
+import { peftAdapterError } from './folder-check';
 import { buildT2LModel, type GraphOptions } from '../onnx/t2l-graph';
 import { checkGraphMatchesManifest } from './graph-check';
 import {
@@ -103,6 +104,12 @@ export type FolderKind = 'package' | 'checkpoint';
 export async function folderKind(source: FileSource): Promise<FolderKind> {
   if (await source.has(MANIFEST_FILE)) return 'package';
   if (await source.has('hypermod.pt')) return 'checkpoint';
+  // A PEFT adapter (our own output) is an easy mistake: name it rather than list missing files.
+  const [config, weights] = await Promise.all([
+    source.has('adapter_config.json'),
+    source.has('adapter_model.safetensors'),
+  ]);
+  if (config && weights) throw peftAdapterError(source.label);
   throw new T2LError(
     'missing-file',
     `${source.label}: neither a converted package (${MANIFEST_FILE} + ${GRAPH_FILE}) nor a T2L checkpoint (hypermod.pt, args.yaml, adapter_config.json)`,

@@ -50,6 +50,8 @@ export class RemoteError extends T2LError {
     message: string,
     readonly status: number,
     readonly retryAfterS?: number,
+    /** 'not-oip': the address answered, but not as an inference server (retrying cannot help). */
+    readonly kind?: 'not-oip',
   ) {
     super(status === 400 ? 'bad-input' : 'runtime', message);
     this.name = 'RemoteError';
@@ -131,8 +133,28 @@ async function call(
   return res;
 }
 
+/**
+ * The JSON body of a GET; an answer that is not JSON (a web page, e.g. the app's own origin or a
+ * login page in front of the server) is named as what it is instead of a JSON parse error.
+ */
 async function getJson<T>(url: string, options: RemoteOptions): Promise<T> {
-  return (await (await call(url, options)).json()) as T;
+  const res = await call(url, options);
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    const type = res.headers.get('Content-Type') ?? '';
+    const what =
+      type.includes('text/html') || /^\s*<(!doctype|html)/i.test(text)
+        ? 'an HTML page'
+        : `${type || 'a body'} that is not JSON`;
+    throw new RemoteError(
+      `${url} answered ${what}, not an Open Inference Protocol server: check the endpoint's URL (the server's root, e.g. http://localhost:8080)`,
+      res.status,
+      undefined,
+      'not-oip',
+    );
+  }
 }
 
 /** What a remote model takes and gives, and its manifest where the server publishes it. */

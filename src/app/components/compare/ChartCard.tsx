@@ -54,6 +54,7 @@ export function ChartCard({
   title,
   note,
   table,
+  csvTable,
   csvName,
   digits = 4,
   testId,
@@ -62,6 +63,8 @@ export function ChartCard({
   title: string;
   note?: ReactNode;
   table: DataTable;
+  /** What the CSV holds, when it names things more fully than the table on the page. */
+  csvTable?: DataTable | null;
   csvName: string;
   digits?: number;
   testId: string;
@@ -88,7 +91,7 @@ export function ChartCard({
           <Button
             variant="ghost"
             className="px-2 py-1 text-xs"
-            onClick={() => downloadCsv(table, csvName)}
+            onClick={() => downloadCsv(csvTable ?? table, csvName)}
             data-testid={`${testId}-csv`}
           >
             CSV

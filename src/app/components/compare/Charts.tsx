@@ -1,6 +1,15 @@
 /** The Compare charts: ‖ΔW‖_F per layer and module, cosine similarities, and time per stage. */
 import { useMemo } from 'react';
-import { cosineTable, normTable, stageTable } from '../../services/chart-data';
+import {
+  cosineCsvTable,
+  cosineScale,
+  cosineTable,
+  normCsvTable,
+  normTable,
+  stageCsvTable,
+  stageTable,
+} from '../../services/chart-data';
+import { slug } from '../../services/download-names';
 import type { ColumnOutcome } from '../../stores/compare';
 import { STAGES } from '../../worker/protocol';
 import { STAGE_LABEL } from '../ProgressView';
@@ -34,7 +43,8 @@ export function NormHeatmap({ column, index }: { column: ColumnOutcome; index: n
       visualMap: {
         min: Math.min(...values),
         max: Math.max(...values),
-        calculable: false,
+        calculable: true,
+        precision: 3,
         orient: 'horizontal',
         left: 'center',
         bottom: 4,
@@ -62,7 +72,8 @@ export function NormHeatmap({ column, index }: { column: ColumnOutcome; index: n
     <ChartCard
       title={`‖ΔW‖_F per layer · ${column.label}`}
       table={table}
-      csvName={`delta-w-norms-${index + 1}`}
+      csvTable={normCsvTable(column)}
+      csvName={`delta-w-norms-${index + 1}-${slug(column.description, 32)}`}
       digits={5}
       testId={`chart-norms-${index}`}
     >
@@ -96,8 +107,10 @@ export function CosineMatrix({
       },
       yAxis: { type: 'category', data: labels, axisLabel: { color: TEXT }, inverse: true },
       visualMap: {
-        min: -1,
-        max: 1,
+        // The scale spans the values shown, so 0.989 and 1.000 differ in colour; numbers at its ends.
+        ...cosineScale(matrix),
+        calculable: true,
+        precision: 3,
         orient: 'horizontal',
         left: 'center',
         bottom: 4,
@@ -126,6 +139,7 @@ export function CosineMatrix({
       title="Cosine similarity of the updates ΔW"
       note="All layers and modules as one vector; 1 on the diagonal. Computed from r×r traces, without forming ΔW."
       table={table}
+      csvTable={cosineCsvTable(columns, matrix)}
       csvName="cosine-similarity"
       digits={6}
       testId="chart-cosine"
@@ -171,6 +185,7 @@ export function StageBars({ columns }: { columns: ColumnOutcome[] }) {
       title="Time per stage"
       note="The first column also pays for loading; later ones find models and encoder in memory."
       table={table}
+      csvTable={stageCsvTable(columns)}
       csvName="stage-times"
       digits={1}
       testId="chart-stages"

@@ -1,4 +1,5 @@
 /** One card per column: what ran, how long it took, how big it is, and its downloads. */
+import { useMemo } from 'react';
 import { columnSettings, downloadColumn } from '../../services/compare';
 import { formatBytes, formatMs } from '../../services/format';
 import { shareUrl } from '../../services/share-link';
@@ -34,9 +35,24 @@ function Column({ c, i }: { c: ColumnOutcome; i: number }) {
         </span>
       )}
       {c.status === 'error' && (
-        <p role="alert" className="text-xs text-red-700 dark:text-red-300">
-          {c.error}
-        </p>
+        <div
+          role="alert"
+          className="flex flex-col gap-1 text-xs"
+          data-testid={`compare-column-${i}-error`}
+        >
+          {c.shown && (
+            <p className="font-semibold text-red-700 dark:text-red-300">{c.shown.title}</p>
+          )}
+          <p className="font-mono text-red-700 [overflow-wrap:anywhere] dark:text-red-300">
+            {c.error}
+          </p>
+          {c.shown && (
+            <p className="text-zinc-700 dark:text-zinc-300">
+              <strong className="font-medium">What to do: </strong>
+              {c.shown.hint}
+            </p>
+          )}
+        </div>
       )}
       {c.status === 'done' && c.result && c.adapter && (
         <>
@@ -104,6 +120,25 @@ function Column({ c, i }: { c: ColumnOutcome; i: number }) {
   );
 }
 
+/** The cosine matrix over the columns that made an adapter: a failed column drops out. */
+function KeptCosines({
+  columns,
+  matrix,
+}: {
+  columns: ColumnOutcome[];
+  matrix: (number | null)[][];
+}) {
+  const shown = useMemo(() => {
+    const kept = columns.flatMap((c, i) => (c.analysis && matrix[i]?.[i] != null ? [i] : []));
+    return {
+      columns: kept.map((i) => columns[i]!),
+      matrix: kept.map((i) => kept.map((j) => matrix[i]![j] ?? null)),
+    };
+  }, [columns, matrix]);
+  if (shown.columns.length < 2) return null;
+  return <CosineMatrix columns={shown.columns} matrix={shown.matrix} />;
+}
+
 export function CompareResults() {
   const columns = useCompare((s) => s.columns);
   const cosines = useCompare((s) => s.cosines);
@@ -121,7 +156,7 @@ export function CompareResults() {
       </div>
       {done.length > 0 && (
         <div className="grid gap-3 lg:grid-cols-2" data-testid="compare-charts">
-          {cosines && <CosineMatrix columns={columns} matrix={cosines} />}
+          {cosines && <KeptCosines columns={columns} matrix={cosines} />}
           <StageBars columns={columns} />
         </div>
       )}

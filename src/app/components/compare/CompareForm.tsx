@@ -7,8 +7,10 @@ import {
   compareActions,
   compareProblem,
   modelChoices,
+  pickCompareExample,
   runCompare,
 } from '../../services/compare';
+import { ExampleChips } from '../ExampleChips';
 import { useCatalog } from '../../stores/catalog';
 import {
   MAX_CONFIGS,
@@ -156,6 +158,7 @@ export function CompareForm() {
           ))}
         </div>
 
+        <ExampleChips onPick={pickCompareExample} testId="compare-examples" />
         {s.mode === 'configs' && (
           <>
             <Description

@@ -1,8 +1,11 @@
+import { useEffect } from 'react';
+import { seedCompareFromDraft } from '../../services/compare';
 import { CompareForm } from './CompareForm';
 import { CompareResults } from './CompareColumns';
 import { CompareOutputs } from './CompareOutputs';
 
 export function CompareView() {
+  useEffect(seedCompareFromDraft, []);
   return (
     <div className="flex flex-col gap-5" data-testid="compare-view">
       <CompareForm />

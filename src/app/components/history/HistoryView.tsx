@@ -6,6 +6,7 @@ import {
   dismissHistoryWarning,
   downloadFromHistory,
   downloadUnsaved,
+  reopenFromHistory,
   retryUnsaved,
 } from '../../services/history';
 import { formatBytes, formatMs } from '../../services/format';
@@ -57,6 +58,27 @@ function Item({ e }: { e: HistoryEntry }) {
         >
           .safetensors
         </Button>
+        <Button
+          className="px-2 py-1 text-xs"
+          onClick={() => void downloadFromHistory(e, 'gguf')}
+          disabled={!e.sizes.gguf}
+          title={
+            e.sizes.gguf ? 'LoRA for llama.cpp (--lora) and Ollama (ADAPTER)' : e.card?.ggufNote
+          }
+          data-testid="history-gguf"
+        >
+          .gguf
+        </Button>
+        {e.card && (
+          <Button
+            className="px-2 py-1 text-xs"
+            onClick={() => void reopenFromHistory(e)}
+            data-testid="history-open"
+            aria-label={`Open the result card of “${e.description}”`}
+          >
+            Open
+          </Button>
+        )}
         <a
           className="px-2 py-1 text-xs text-indigo-700 underline dark:text-indigo-300"
           href={shareUrl(e.settings)}
@@ -68,7 +90,7 @@ function Item({ e }: { e: HistoryEntry }) {
         <Button
           className="px-2 py-1 text-xs"
           variant="danger"
-          onClick={() => void deleteFromHistory(e.id)}
+          onClick={() => void deleteFromHistory([e.id])}
           aria-label={`Delete “${e.description}”`}
           data-testid="history-delete"
         >
@@ -162,6 +184,18 @@ export function HistoryView() {
           <p className="text-sm text-zinc-500" data-testid="history-empty">
             Adapters you generate are kept here, in this browser only.
           </p>
+        )}
+        {h.entries.length > 0 && (
+          <div className="flex justify-end">
+            <Button
+              variant="danger"
+              className="px-2 py-1 text-xs"
+              onClick={() => void deleteFromHistory()}
+              data-testid="history-clear"
+            >
+              Clear all ({h.entries.length})
+            </Button>
+          </div>
         )}
         {h.entries.length > 0 && shown.length === 0 && (
           <p className="text-sm text-zinc-500">Nothing matches “{h.query}”.</p>
