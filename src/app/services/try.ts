@@ -60,6 +60,7 @@ export function addOwnBase(input: string): void {
       message: e instanceof Error ? e.message : String(e),
       hint: 'Give the URL of a .gguf file, or owner/repo/file.gguf on the Hugging Face Hub.',
       code: 'bad-input',
+      retry: false,
     });
   }
 }
@@ -86,6 +87,7 @@ function explainLlmError(e: unknown): ShownError {
       message: detail.message,
       hint: 'Pick the base model the adapter was generated for (the first in the list), or a GGUF of it.',
       code: detail.code,
+      retry: false,
     };
   }
   if (detail.code === 'runtime') {
@@ -94,6 +96,7 @@ function explainLlmError(e: unknown): ShownError {
       message: detail.message,
       hint: 'Check that the file is a complete GGUF model; a download cut short or another file type fails here.',
       code: detail.code,
+      retry: false,
     };
   }
   return explainError(detail);
@@ -115,6 +118,7 @@ export async function runTry(options: { force?: boolean } = {}): Promise<void> {
       message: adapter.ggufNote || 'This adapter has no llama.cpp (GGUF) form.',
       hint: 'Trying in the page needs a GGUF adapter, offered for Llama, Mistral and Gemma-2 base models.',
       code: 'unsupported',
+      retry: false,
     });
   }
   const base = selectedBase();
@@ -124,6 +128,7 @@ export async function runTry(options: { force?: boolean } = {}): Promise<void> {
       message: 'Choose a base model GGUF to run the adapter on.',
       hint: 'Pick one from the list, give a URL or Hub path, or open a .gguf file.',
       code: 'bad-input',
+      retry: false,
     });
   }
   if (!state.prompt.trim()) {
@@ -132,6 +137,7 @@ export async function runTry(options: { force?: boolean } = {}): Promise<void> {
       message: 'The prompt is empty.',
       hint: 'Type what to ask the model.',
       code: 'bad-input',
+      retry: false,
     });
   }
 
