@@ -23,8 +23,9 @@ export interface TritonModelConfig {
   input: TritonTensorConfig[];
   output: TritonTensorConfig[];
   /**
-   * Absent for graphs whose rows share a quantization scale (int8 weights): Triton would merge
-   * different clients' rows into one run, and each one's adapter would depend on the others'.
+   * Absent for graphs whose rows share a quantization scale (int8 packages written before per-row
+   * scales): Triton would merge different clients' rows into one run, and each one's adapter would
+   * depend on the others'.
    */
   dynamic_batching?: Record<string, never>;
   instance_group?: Array<{ kind: 'KIND_CPU' | 'KIND_GPU'; count: number }>;
@@ -104,7 +105,7 @@ export function toPbtxt(config: TritonModelConfig, comment?: string): string {
   if (config.dynamic_batching) lines.push('dynamic_batching { }');
   else {
     lines.push(
-      '# No dynamic_batching: this graph quantizes its input with one scale per run (int8 weights),',
+      '# No dynamic_batching: this graph quantizes its input with one scale per run (an int8 package from before per-row scales),',
       "# so rows merged from different requests would change each other's adapters.",
     );
   }
