@@ -9,45 +9,12 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../src/core/checkpoint/load';
 import { memorySource } from '../src/core/files';
 import { convertCheckpoint, packageFiles } from '../src/core/package/model';
-import {
-  makeRandomCheckpoint,
-  type RandomCheckpointOptions,
-} from '../src/fixtures/random-checkpoint';
+import { DEMO_VARIANTS, demoCheckpointFiles } from '../src/fixtures/demo';
 import { writeFolder } from '../src/node/fs-source';
 import { writeTinyEncoder } from './fixtures/write-tiny-encoder';
 
 export const DEMO_DIR = join(import.meta.dirname, '..', 'models', 'demo');
-export const DEMO_ENCODER_ID = 't2l-web/tiny-demo-encoder';
-export const DEMO_BASE_MODEL = 't2l-web/tiny-demo-base';
-
-const SIZES: RandomCheckpointOptions = {
-  taskEmbSize: 1024,
-  latentSize: 64,
-  headInSize: 64,
-  layers: 4,
-  rank: 8,
-  modules: [
-    { name: 'q_proj', inFeatures: 64, outFeatures: 64 },
-    { name: 'v_proj', inFeatures: 64, outFeatures: 16 },
-  ],
-  baseModel: DEMO_BASE_MODEL,
-  embModel: DEMO_ENCODER_ID,
-};
-
-export const DEMO_VARIANTS: Record<string, RandomCheckpointOptions> = {
-  L: {},
-  M: { sharedABHead: true },
-  S: { sharedABHead: true, autoregGen: true },
-  'S-learnedpos': { sharedABHead: true, autoregGen: true, learnablePosEmb: true },
-  'autoreg-unshared': { autoregGen: true },
-  'L-recon': { trainingTask: 'recon' },
-  'M-recon-zscore': {
-    sharedABHead: true,
-    trainingTask: 'recon',
-    predZScore: true,
-    factorized: true,
-  },
-};
+export { DEMO_BASE_MODEL, DEMO_ENCODER_ID } from '../src/fixtures/demo';
 
 const NOTE = `# Demo models: random weights
 
@@ -63,9 +30,8 @@ do nothing useful. Do not ship them as real adapters.
 async function main(): Promise<void> {
   await rm(DEMO_DIR, { recursive: true, force: true });
   await writeTinyEncoder(join(DEMO_DIR, 'encoder'), { hiddenSize: 1024 });
-  let seed = 1;
-  for (const [name, flags] of Object.entries(DEMO_VARIANTS)) {
-    const files = makeRandomCheckpoint({ ...SIZES, ...flags, seed: seed++ });
+  for (const name of Object.keys(DEMO_VARIANTS)) {
+    const files = demoCheckpointFiles(name);
     await writeFolder(join(DEMO_DIR, 'checkpoints', name), { ...files });
     const checkpoint = await loadCheckpoint(
       memorySource(`models/demo/checkpoints/${name}`, { ...files }),

@@ -3,7 +3,7 @@ import { T2LError } from '../core/errors';
 import { measureFidelity } from '../core/package/fidelity';
 import { isPrecision, type Fidelity } from '../core/package/manifest';
 import { convertCheckpoint, packageFiles } from '../core/package/model';
-import { dirSource, writeFolder } from '../node/fs-source';
+import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
 import { parseModuleOrder } from './options';
 
@@ -21,7 +21,7 @@ export async function convertCommand(
   if (!isPrecision(precision)) {
     throw new T2LError('bad-input', `--precision ${precision}: use fp32, fp16, int8 or q4`);
   }
-  const ckpt = await loadCheckpoint(dirSource(dir), {
+  const ckpt = await loadCheckpoint(modelDirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
   });
   const model = convertCheckpoint(ckpt, {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type AdapterDType } from '../core/adapter/adapter-files';
@@ -10,7 +10,7 @@ import { T2LError } from '../core/errors';
 import { generateAdapters } from '../core/generate';
 import { openModel } from '../core/package/model';
 import type { Backend, FloatTensor } from '../core/runtime/types';
-import { dirSource, writeFolder } from '../node/fs-source';
+import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
 import type { CliFormat } from './formats';
 import { parseModuleOrder } from './options';
@@ -51,6 +51,7 @@ function outputFormat(opts: GenerateOptions): CliFormat {
 
 async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
   if (!existsSync(file)) throw new T2LError('missing-file', `${file}: no such file`);
+  if (!statSync(file).isFile()) throw new T2LError('missing-file', `${file}: not a regular file`);
   const { tensors } = readSafetensors(new Uint8Array(await readFile(file)), file);
   const t = tensors.get(name);
   if (!t) {
@@ -98,7 +99,7 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
     );
   }
   const format = outputFormat(opts);
-  const model = await openModel(dirSource(dir), {
+  const model = await openModel(modelDirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
   });
   const { manifest } = model;

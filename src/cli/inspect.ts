@@ -1,11 +1,11 @@
 import { loadCheckpoint } from '../core/checkpoint/load';
 import { folderKind, readPackage } from '../core/package/model';
 import { manifestFromSpec, type PackageManifest } from '../core/package/manifest';
-import { dirSource } from '../node/fs-source';
+import { modelDirSource } from '../node/fs-source';
 import { describeFidelity } from './convert';
 
 export async function inspectCommand(dir: string, opts: { json?: boolean }): Promise<void> {
-  const source = dirSource(dir);
+  const source = modelDirSource(dir);
   const kind = await folderKind(source);
   let manifest: PackageManifest;
   if (kind === 'checkpoint') {

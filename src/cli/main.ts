@@ -168,17 +168,32 @@ program
   )
   .action(async (dir, opts) => (await import('./export-triton')).exportTritonCommand(dir, opts));
 
+// --debug (anywhere on the line) or T2L_DEBUG=1: print the stack of an unexpected error.
+const debug = process.argv.includes('--debug') || process.env['T2L_DEBUG'] === '1';
+program.addHelpText(
+  'after',
+  '\nAdd --debug to any command to print the stack trace of an unexpected error.',
+);
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(process.argv.filter((a) => a !== '--debug'));
 } catch (e) {
   if (e instanceof CommanderError) {
     // Help and version exit 0; usage errors were already printed by commander.
     process.exitCode = e.exitCode;
   } else if (e instanceof T2LError) {
     process.stderr.write(`t2l: error: ${e.message}\n`);
+    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;
   } else {
-    process.stderr.write(`t2l: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    // Not a T2LError: a bug of ours, worded without the stack unless asked (issue #12).
+    const err = e as Error;
+    const text = debug
+      ? (err?.stack ?? String(e))
+      : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+    process.stderr.write(
+      `t2l: unexpected error: ${text}\n${debug ? '' : 't2l: run again with --debug for the stack trace, and please report it\n'}`,
+    );
     process.exitCode = 1;
   }
 }

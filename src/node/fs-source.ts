@@ -2,6 +2,7 @@ import { statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { T2LError } from '../core/errors';
+import { runFolderOf, withRunFolder } from '../core/checkpoint/run-folder';
 import type { FileSource } from '../core/files';
 
 /**
@@ -64,6 +65,24 @@ function fsReason(e: unknown): string {
   if (err?.code === 'EISDIR') return 'a folder, not a file';
   if (err?.code === 'EACCES' || err?.code === 'EPERM') return 'permission denied';
   return err?.code ?? String(err?.message ?? e);
+}
+
+/**
+ * A model folder given on the command line or to the server: a package, a checkpoint, or a
+ * training run's intermediate checkpoint (run/checkpoints/it_N), whose args.yaml and
+ * adapter_config.json are read from the run folder where the reference reads them (runFolderOf).
+ */
+export function modelDirSource(dir: string): FileSource {
+  const source = dirSource(dir);
+  const run = runFolderOf(dir.replace(/[/\\]+$/, ''));
+  if (run === undefined || resolve(run) === resolve(dir)) return source;
+  let runSource: FileSource;
+  try {
+    runSource = dirSource(run);
+  } catch {
+    return source;
+  }
+  return withRunFolder(source, runSource);
 }
 
 /** Writes a map of relative paths to contents under `dir`, creating folders as needed. */

@@ -1,4 +1,5 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { T2LError } from '../core/errors';
 import type {
   Backend,
   CreateRunner,
@@ -24,7 +25,8 @@ export const createNodeRunner: CreateRunner = async (model, options = {}) => {
       errors.push(`${backend}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  throw new Error(`No onnxruntime-node backend could create the session (${errors.join('; ')})`);
+  // A graph onnxruntime cannot load ("protobuf parsing failed", an unknown op) is bad input, not a crash.
+  throw new T2LError('runtime', `onnxruntime-node could not load the graph (${errors.join('; ')})`);
 };
 
 function sessionOptions(backend: Backend, options: RunnerOptions): InferenceSession.SessionOptions {
@@ -52,10 +54,22 @@ class NodeRunner implements InferenceRunner {
     for (const [name, t] of Object.entries(feeds)) {
       ortFeeds[name] = new Tensor('float32', t.data, t.dims);
     }
-    const results = await this.session.run(ortFeeds);
+    let results: InferenceSession.OnnxValueMapType;
+    try {
+      results = await this.session.run(ortFeeds);
+    } catch (e) {
+      throw new T2LError(
+        'runtime',
+        `onnxruntime could not run the graph (${(e as Error).message})`,
+        {
+          cause: e,
+        },
+      );
+    }
     const out: Record<string, FloatTensor> = {};
     for (const [name, t] of Object.entries(results)) {
-      if (t.type !== 'float32') throw new Error(`Output ${name} is ${t.type}, expected float32`);
+      if (t.type !== 'float32')
+        throw new T2LError('runtime', `graph output ${name} is ${t.type}, expected float32`);
       // onnxruntime-node hands CPU outputs over as JS-owned typed arrays (a copy of the OrtValue
       // made by the binding; dispose() only drops the reference), so they are used as they are:
       // copying them again cost ~10 ms a generation for Mistral's T2L-L (13.6 MB of outputs).

@@ -6,6 +6,7 @@
 // module instance with its own env and wasm heap, and tensors must come from the session's own.
 import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
+import { T2LError } from '../core/errors';
 import type {
   Backend,
   CreateRunner,
@@ -69,7 +70,8 @@ export const createWebRunner: CreateRunner = async (model, options: RunnerOption
       errors.push(`${backend}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  throw new Error(`No onnxruntime-web backend could create the session (${errors.join('; ')})`);
+  // A graph onnxruntime cannot load ("protobuf parsing failed", an unknown op) is bad input, not a crash.
+  throw new T2LError('runtime', `onnxruntime-web could not load the graph (${errors.join('; ')})`);
 };
 
 type Ort = typeof ortWasm;
@@ -94,10 +96,22 @@ class WebRunner implements InferenceRunner {
     for (const [name, t] of Object.entries(feeds)) {
       ortFeeds[name] = new this.ort.Tensor('float32', t.data, t.dims);
     }
-    const results = await this.session.run(ortFeeds);
+    let results: Awaited<ReturnType<typeof this.session.run>>;
+    try {
+      results = await this.session.run(ortFeeds);
+    } catch (e) {
+      throw new T2LError(
+        'runtime',
+        `onnxruntime could not run the graph (${(e as Error).message})`,
+        {
+          cause: e,
+        },
+      );
+    }
     const out: Record<string, FloatTensor> = {};
     for (const [name, t] of Object.entries(results)) {
-      if (t.type !== 'float32') throw new Error(`Output ${name} is ${t.type}, expected float32`);
+      if (t.type !== 'float32')
+        throw new T2LError('runtime', `graph output ${name} is ${t.type}, expected float32`);
       // getData(true) hands the data over (downloaded from the GPU, or already copied out of the
       // wasm heap) and releases the tensor's hold on it: no further copy is needed.
       const data = (await t.getData(true)) as Float32Array;

@@ -1,12 +1,14 @@
 /**
- * The body of `POST /v1/adapters` ({model, description | task_emb, format, dtype, gguf}), checked
- * field by field; the text or embedding becomes the OIP request it stands for, so the limits and
+ * The body of `POST /v1/adapters` ({model, description | task_emb, format, dtype, gguf}), parsed
+ * with a zod schema; the text or embedding becomes the OIP request it stands for, so the limits and
  * messages are the same as /infer's.
  */
 import type { AdapterDType } from '../core/adapter/adapter-files';
 import type { DownloadFormat } from '../core/adapter/download';
 import type { GgufTargetOptions } from '../core/adapter/gguf-target';
 import { TASK_EMB } from '../core/remote/oip';
+import { z } from 'zod';
+import { preview } from '../core/schema';
 import { badRequest } from './http-error';
 
 const FORMATS: Record<string, DownloadFormat> = {
@@ -27,6 +29,55 @@ export interface AdapterRequest {
   oipRequest: Uint8Array;
 }
 
+/** The body's schema (zod); each field's message says what it must be, naming the choices. */
+function requestSchema(modelNames: string[]) {
+  const formats = Object.keys(FORMATS) as [string, ...string[]];
+  const positive = (k: string) =>
+    z
+      .number({ error: `"gguf.${k}" must be a positive integer` })
+      .int({ error: `"gguf.${k}" must be a positive integer` })
+      .positive({ error: `"gguf.${k}" must be a positive integer` })
+      .optional();
+  return z.looseObject({
+    model: z.string({ error: `"model" must be a string: one of ${modelNames.join(', ')}` }),
+    format: z
+      .enum(formats, {
+        error: (iss) =>
+          `"format" must be one of ${formats.join(', ')}, found ${preview(iss.input)}`,
+      })
+      .default('zip'),
+    dtype: z
+      .enum(DTYPES as [AdapterDType, ...AdapterDType[]], {
+        error: (iss) => `"dtype" must be one of ${DTYPES.join(', ')}, found ${preview(iss.input)}`,
+      })
+      .default('float32'),
+    gguf: z
+      .strictObject(
+        {
+          arch: z
+            .enum(['llama', 'gemma2'], { error: '"gguf.arch" must be "llama" or "gemma2"' })
+            .optional(),
+          nHead: positive('nHead'),
+          nKvHead: positive('nKvHead'),
+        },
+        {
+          error: (iss) =>
+            iss.code === 'unrecognized_keys'
+              ? `"gguf": unknown field "${iss.keys[0]}"`
+              : '"gguf" must be an object {"arch", "nHead", "nKvHead"}',
+        },
+      )
+      .optional(),
+    // Their element types and sizes are checked by parseInferRequest, as for /infer.
+    description: z.unknown().optional(),
+    task_emb: z.unknown().optional(),
+  });
+}
+
+/**
+ * Parses the body of POST /v1/adapters once, with a zod schema; every problem is a 400 naming the
+ * field, what it must be and what was found.
+ */
 export function parseAdapterRequest(body: Uint8Array, modelNames: string[]): AdapterRequest {
   let json: unknown;
   try {
@@ -39,21 +90,9 @@ export function parseAdapterRequest(body: Uint8Array, modelNames: string[]): Ada
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw badRequest('the body must be a JSON object {"model", "description", "format"}');
   }
-  const b = json as Record<string, unknown>;
-  if (typeof b['model'] !== 'string') {
-    throw badRequest(`"model" must be a string: one of ${modelNames.join(', ')}`);
-  }
-  const format = b['format'] ?? 'zip';
-  if (typeof format !== 'string' || !(format in FORMATS)) {
-    throw badRequest(
-      `"format" must be one of ${Object.keys(FORMATS).join(', ')}, found ${JSON.stringify(format)}`,
-    );
-  }
-  const dtype = b['dtype'] ?? 'float32';
-  if (!DTYPES.includes(dtype as AdapterDType)) {
-    throw badRequest(`"dtype" must be one of ${DTYPES.join(', ')}, found ${JSON.stringify(dtype)}`);
-  }
-  const gguf = checkGgufOptions(b['gguf']);
+  const parsed = requestSchema(modelNames).safeParse(json, { reportInput: true });
+  if (!parsed.success) throw badRequest(parsed.error.issues[0]!.message);
+  const b = parsed.data;
   const { description, task_emb: taskEmb } = b;
   if ((description === undefined) === (taskEmb === undefined)) {
     throw badRequest('give "description" (a string) or "task_emb" (an array of numbers), not both');
@@ -71,34 +110,15 @@ export function parseAdapterRequest(body: Uint8Array, modelNames: string[]): Ada
             },
           ],
         };
+  const gguf = b.gguf
+    ? Object.fromEntries(Object.entries(b.gguf).filter(([, v]) => v !== undefined))
+    : undefined;
   return {
-    model: b['model'],
-    format: FORMATS[format]!,
-    dtype: dtype as AdapterDType,
-    ...(gguf ? { gguf } : {}),
+    model: b.model,
+    format: FORMATS[b.format]!,
+    dtype: b.dtype,
+    ...(gguf ? { gguf: gguf as GgufTargetOptions } : {}),
     ...(typeof description === 'string' ? { description } : {}),
     oipRequest: new TextEncoder().encode(JSON.stringify(request)),
   };
-}
-
-/** "gguf": {arch, nHead, nKvHead} for base models GGUF export does not know. */
-function checkGgufOptions(g: unknown): GgufTargetOptions | undefined {
-  if (g === undefined) return undefined;
-  if (typeof g !== 'object' || g === null || Array.isArray(g)) {
-    throw badRequest('"gguf" must be an object {"arch", "nHead", "nKvHead"}');
-  }
-  const o = g as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!['arch', 'nHead', 'nKvHead'].includes(k)) throw badRequest(`"gguf": unknown field "${k}"`);
-  }
-  if (o['arch'] !== undefined && o['arch'] !== 'llama' && o['arch'] !== 'gemma2') {
-    throw badRequest('"gguf.arch" must be "llama" or "gemma2"');
-  }
-  for (const k of ['nHead', 'nKvHead']) {
-    const v = o[k];
-    if (v !== undefined && (!Number.isSafeInteger(v) || (v as number) <= 0)) {
-      throw badRequest(`"gguf.${k}" must be a positive integer`);
-    }
-  }
-  return o as GgufTargetOptions;
 }

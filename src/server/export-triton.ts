@@ -2,7 +2,7 @@
 import { basename, join, resolve } from 'node:path';
 import { T2LError } from '../core/errors';
 import { CREATED_BY, openModel } from '../core/package/model';
-import { dirSource, writeFolder } from '../node/fs-source';
+import { modelDirSource, writeFolder } from '../node/fs-source';
 import { MODEL_NAME, toPbtxt, tritonModelConfig, type TritonModelConfig } from './triton-config';
 
 export interface ExportTritonOptions {
@@ -45,7 +45,7 @@ export async function exportTriton(
       `--max-batch-size must be a positive integer, found ${maxBatchSize}`,
     );
   }
-  const model = await openModel(dirSource(source), { moduleOrder: options.moduleOrder });
+  const model = await openModel(modelDirSource(source), { moduleOrder: options.moduleOrder });
   const config = tritonModelConfig(model.manifest, { name, maxBatchSize });
   const { manifest } = model;
   const comment = [

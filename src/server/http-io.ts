@@ -23,6 +23,17 @@ export function sendJson(
   send(res, status, JSON.stringify(value), { 'Content-Type': 'application/json', ...headers });
 }
 
+/**
+ * The client hung up before its request body was complete (ECONNRESET, "aborted"): a client
+ * event, logged as such without a stack, not a server error.
+ */
+export class ClientClosedError extends Error {
+  constructor(cause?: unknown) {
+    super('the client closed the connection before the request body was complete', { cause });
+    this.name = 'ClientClosedError';
+  }
+}
+
 /** The whole body, refused (413) past maxBody bytes without reading it all into memory first. */
 export function readBody(req: IncomingMessage, maxBody: number): Promise<Uint8Array> {
   const tooBig = (n: string) =>
@@ -55,13 +66,19 @@ export function readBody(req: IncomingMessage, maxBody: number): Promise<Uint8Ar
       }
       chunks.push(c);
     };
+    let ended = false;
     const onEnd = () => {
+      ended = true;
       const b = Buffer.concat(chunks);
       resolve(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', reject);
+    req.on('error', (e) => reject(new ClientClosedError(e)));
+    // A socket torn down mid-body may close without an error: settle rather than wait forever.
+    req.on('close', () => {
+      if (!ended) reject(new ClientClosedError());
+    });
   });
 }
 

@@ -8,7 +8,7 @@ import { openModel, type T2LModel } from '../core/package/model';
 import { DESCRIPTION, TASK_EMB, type OipTensorMetadata } from '../core/remote/oip';
 import { eachRowRunner } from '../core/runtime/each-row';
 import type { Backend, InferenceRunner } from '../core/runtime/types';
-import { dirSource } from '../node/fs-source';
+import { modelDirSource } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
 import { ModelBatcher } from './batcher';
 import { MODEL_NAME } from './triton-config';
@@ -93,7 +93,7 @@ export async function loadServedModel(
   options: { backend: Backend; encoderDim?: number | undefined; maxBatchRows: number },
 ): Promise<void> {
   try {
-    const model = await openModel(dirSource(m.dir));
+    const model = await openModel(modelDirSource(m.dir));
     const backends: Backend[] = options.backend === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
     m.runner = await createNodeRunner(model.graph, { backends });
     // Rows that share a quantization scale run one by one, so merged requests stay independent.

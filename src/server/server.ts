@@ -25,7 +25,13 @@ import type { FloatTensor } from '../core/runtime/types';
 import { parseAdapterRequest } from './adapter-request';
 import { applyCors, checkHost, checkToken } from './guards';
 import { badRequest, HttpError, toHttpError } from './http-error';
-import { clientGone, readBody, send as write, sendJson as writeJson } from './http-io';
+import {
+  ClientClosedError,
+  clientGone,
+  readBody,
+  send as write,
+  sendJson as writeJson,
+} from './http-io';
 import { encodeInferResponse, parseInferRequest, type InferPlan } from './infer';
 import { loadAll, ms, type EncoderState } from './loading';
 import { discoverModels, modelTensors, type ServedModel } from './models';
@@ -91,6 +97,13 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
     writeJson(res, status, value, { ...closeHeader(), ...headers });
 
   function sendError(res: ServerResponse, ctx: RequestContext, e: unknown): void {
+    if (e instanceof ClientClosedError) {
+      // Nobody is left to answer: a client event, not a server error (no stack in the log).
+      log({ level: 'info', msg: 'client closed the connection mid-body' });
+      ctx.error = e.message;
+      res.destroy();
+      return;
+    }
     const known = toHttpError(e);
     if (!known) {
       log({

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor';
 import { parseAdapterConfig, type AdapterConfig } from './adapter-config';
 import { parseArgsYaml, type T2LArgs } from './args';
 import { describeCheckpoint, type T2LSpec } from './spec';
-import { readTorchStateDict } from './torch-file';
+import { readTorchCheckpoint } from './torch-file';
 
 export const CHECKPOINT_FILES = ['hypermod.pt', 'args.yaml', 'adapter_config.json'] as const;
 
@@ -15,6 +15,11 @@ export interface Checkpoint {
   args: T2LArgs;
   adapterConfig: AdapterConfig;
   source: string;
+  /**
+   * State-dict entries not read because they are not float tensors (integer buffers); the graph
+   * does not use them, as the reference's load_state_dict(strict=False) ignores unexpected keys.
+   */
+  skipped?: string[];
 }
 
 export interface LoadCheckpointOptions {
@@ -25,7 +30,7 @@ async function readRequired(source: FileSource, name: string): Promise<Uint8Arra
   if (!(await source.has(name))) {
     throw new T2LError(
       'missing-file',
-      `${source.label}: no ${name}; a T2L checkpoint folder holds ${CHECKPOINT_FILES.join(', ')}`,
+      `${source.label}: no ${name}${source.where ? ` (not in ${source.where(name)})` : ''}; a T2L checkpoint folder holds ${CHECKPOINT_FILES.join(', ')}`,
     );
   }
   return source.read(name);
@@ -44,13 +49,14 @@ export async function loadCheckpoint(
     decodeText(await readRequired(source, 'adapter_config.json')),
     `${label}/adapter_config.json`,
   );
-  const weights = readTorchStateDict(
+  const { weights, skipped } = readTorchCheckpoint(
     await readRequired(source, 'hypermod.pt'),
     `${label}/hypermod.pt`,
   );
   const spec = describeCheckpoint(weights, args, adapterConfig, {
     moduleOrder: options.moduleOrder,
     label,
+    skipped,
   });
-  return { spec, weights, args, adapterConfig, source: label };
+  return { spec, weights, args, adapterConfig, source: label, skipped: [...skipped.keys()] };
 }

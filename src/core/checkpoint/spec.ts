@@ -80,6 +80,8 @@ export interface DescribeOptions {
   moduleOrder?: string[] | undefined;
   /** Names the checkpoint in error messages. */
   label?: string;
+  /** State-dict entries left unread for their dtype (readTorchCheckpoint): an error only if needed. */
+  skipped?: ReadonlyMap<string, string> | undefined;
 }
 
 /** A lookup that names the file, the key and expected vs found shape when something is off. */
@@ -87,6 +89,7 @@ export class WeightTable {
   constructor(
     readonly weights: Map<string, Tensor>,
     readonly label: string,
+    readonly skipped: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   has(key: string): boolean {
@@ -96,6 +99,14 @@ export class WeightTable {
   get(key: string, expected?: readonly (number | undefined)[]): Tensor {
     const t = this.weights.get(key);
     if (!t) {
+      const storage = this.skipped.get(key);
+      if (storage !== undefined) {
+        throw new T2LError(
+          'unsupported',
+          `${this.label}: tensor "${key}" is stored as torch.${storage}; unsupported dtype ` +
+            '(the hypernetwork needs it, and only float32, float16, bfloat16 and float64 tensors can be read)',
+        );
+      }
       throw new T2LError('missing-tensor', `${this.label}: hypermod.pt has no tensor "${key}"`);
     }
     if (expected) {
@@ -148,7 +159,7 @@ export function describeCheckpoint(
   options: DescribeOptions = {},
 ): T2LSpec {
   const label = options.label ?? 'checkpoint';
-  const w = new WeightTable(weights, label);
+  const w = new WeightTable(weights, label, options.skipped);
 
   if (args.encoderType !== 'linear') {
     throw new T2LError(

@@ -1,7 +1,7 @@
 import { T2LError, shapeString } from '../errors';
-import { numel, type DType, type Tensor } from '../tensor';
+import type { DType, Tensor } from '../tensor';
 import { PyDict, TensorRef, describe, unpickle } from './pickle';
-import { zipMembers } from './zip-view';
+import { ZipBudgetError, zipMembers } from './zip-view';
 
 interface StorageKind {
   dtype: DType;
@@ -18,13 +18,32 @@ const FLOAT_STORAGES: Record<string, StorageKind> = {
 // Records under <root>/ that the reader uses; anything else (version, .data/serialization_id) is skipped.
 const WANTED = /^[^/]+\/(data\.pkl|byteorder|data\/[^/]+)$/;
 
+/** A state dict as read: the float tensors, and the entries of other dtypes (left unread). */
+export interface TorchStateDict {
+  /** name → float32 tensor, in file order. */
+  weights: Map<string, Tensor>;
+  /**
+   * Entries whose storage is not a float type (integer buffers such as BatchNorm's
+   * num_batches_tracked), name → storage class, e.g. "LongStorage". The reference loads with
+   * load_state_dict(strict=False), so such entries are an error only if the graph needs them.
+   */
+  skipped: Map<string, string>;
+}
+
 /**
- * Reads a `torch.save(state_dict)` zip archive into name → float32 tensor, in file order.
- * Nothing in the file is executed: see `pickle.ts`. Little-endian float32 tensors that own their
- * storage are views into `bytes` (torch stores members uncompressed and 64-byte aligned), so the
- * file is not copied: keep it unmodified while the tensors are in use.
+ * Reads a `torch.save(state_dict)` zip archive into name → float32 tensor, in file order; entries
+ * of other dtypes are listed in `skipped`, not read. Nothing in the file is executed: see
+ * `pickle.ts`. Little-endian float32 tensors that own their storage are views into `bytes` (torch
+ * stores members uncompressed and 64-byte aligned), so the file is not copied: keep it unmodified
+ * while the tensors are in use.
+ *
+ * Bounded by the file's size: a tensor's span (offset + Σ (size_d − 1)·stride_d) must lie in its
+ * storage and its element count may not exceed the storage's (stride-0 broadcasts are refused, not
+ * expanded); tensors sharing storages are copied at most up to twice the storages' total; deflated
+ * zip members (torch never writes them) inflate within MAX_INFLATE_RATIO × the file's size.
+ * Errors: T2LError bad-zip, bad-pickle, forbidden-global, missing-tensor.
  */
-export function readTorchStateDict(bytes: Uint8Array, label = 'hypermod.pt'): Map<string, Tensor> {
+export function readTorchCheckpoint(bytes: Uint8Array, label = 'hypermod.pt'): TorchStateDict {
   const files = unzip(bytes, label);
   const pklName = Object.keys(files).find((n) => n.endsWith('/data.pkl'));
   if (pklName === undefined) {
@@ -43,7 +62,8 @@ export function readTorchStateDict(bytes: Uint8Array, label = 'hypermod.pt'): Ma
     );
   }
 
-  const refs: [string, TensorRef][] = [];
+  const refs: [string, TensorRef, StorageKind][] = [];
+  const skipped = new Map<string, string>();
   const uses = new Map<string, number>();
   for (const [key, value] of top.map) {
     if (typeof key !== 'string') {
@@ -58,21 +78,20 @@ export function readTorchStateDict(bytes: Uint8Array, label = 'hypermod.pt'): Ma
         `${label}: entry "${key}" of data.pkl is ${describe(value)}, not a tensor; expected a state dict (name → tensor)`,
       );
     }
-    refs.push([key, value]);
+    const kind = FLOAT_STORAGES[value.storage.storageType];
+    if (kind === undefined) {
+      skipped.set(key, value.storage.storageType);
+      continue;
+    }
+    refs.push([key, value, kind]);
     uses.set(value.storage.key, (uses.get(value.storage.key) ?? 0) + 1);
   }
 
   const storages = new Map<string, Float32Array>();
   const out = new Map<string, Tensor>();
-  for (const [key, ref] of refs) {
-    const kind = FLOAT_STORAGES[ref.storage.storageType];
-    if (kind === undefined) {
-      throw new T2LError(
-        'unsupported',
-        `${label}: tensor "${key}" is stored as torch.${ref.storage.storageType}; unsupported dtype ` +
-          '(only float32, float16, bfloat16 and float64 tensors can be read)',
-      );
-    }
+  let storageElements = 0;
+  let copied = 0;
+  for (const [key, ref, kind] of refs) {
     let storage = storages.get(ref.storage.key);
     if (storage === undefined) {
       const record = files[`${root}data/${ref.storage.key}`];
@@ -84,12 +103,32 @@ export function readTorchStateDict(bytes: Uint8Array, label = 'hypermod.pt'): Ma
       }
       storage = decodeStorage(record, kind, bigEndian);
       storages.set(ref.storage.key, storage);
+      storageElements += storage.length;
     }
-    const data = gather(storage, ref, key, label, uses.get(ref.storage.key) === 1);
+    const n = checkSpan(storage, ref, key, label);
+    const data = gather(storage, ref, n, uses.get(ref.storage.key) === 1);
+    if (data.buffer !== storage.buffer) {
+      copied += n;
+      if (copied > 2 * storageElements + 1024) {
+        throw new T2LError(
+          'bad-pickle',
+          `${label}: tensors up to "${key}" copy ${copied} elements out of storages holding ${storageElements}; ` +
+            'a state dict does not view its storages that many times',
+        );
+      }
+    }
     out.set(key, { shape: [...ref.size], data, sourceDType: kind.dtype });
   }
-  return out;
+  return { weights: out, skipped };
 }
+
+/** readTorchCheckpoint's float tensors (entries of other dtypes are left out). */
+export function readTorchStateDict(bytes: Uint8Array, label = 'hypermod.pt'): Map<string, Tensor> {
+  return readTorchCheckpoint(bytes, label).weights;
+}
+
+/** How much a deflated member may grow: at most this times the whole file's size, in total. */
+export const MAX_INFLATE_RATIO = 4;
 
 function unzip(bytes: Uint8Array, label: string): Record<string, Uint8Array> {
   const notTorch =
@@ -102,8 +141,13 @@ function unzip(bytes: Uint8Array, label: string): Record<string, Uint8Array> {
     );
   }
   try {
-    return zipMembers(bytes, (name) => WANTED.test(name));
+    return zipMembers(bytes, (name) => WANTED.test(name), {
+      maxInflatedBytes: MAX_INFLATE_RATIO * bytes.length,
+    });
   } catch (e) {
+    if (e instanceof ZipBudgetError) {
+      throw new T2LError('bad-zip', `${label}: ${e.message}`, { cause: e });
+    }
     throw new T2LError(
       'bad-zip',
       `${label} is not a torch.save zip archive, or it is truncated (${(e as Error).message}); ${notTorch}`,
@@ -161,26 +205,42 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-/** Copies the tensor's elements out of its storage in row-major order, following the strides. */
-function gather(
-  storage: Float32Array,
-  ref: TensorRef,
-  key: string,
-  label: string,
-  soleUser: boolean,
-): Float32Array {
+/**
+ * Checks a tensor's view of its storage before anything is allocated, and returns its element
+ * count: every size and stride a non-negative safe integer (pickle.ts), the count at most what
+ * the storage holds, and the last element's index inside the storage.
+ */
+function checkSpan(storage: Float32Array, ref: TensorRef, key: string, label: string): number {
   const { size, stride, offset } = ref;
-  const n = numel(size);
-  if (n === 0) return new Float32Array(0);
-  let last = offset;
-  for (let d = 0; d < size.length; d++) last += (size[d]! - 1) * stride[d]!;
-  if (last >= storage.length) {
+  const where = () =>
+    `${label}: tensor "${key}" ${shapeString(size)} (offset ${offset}, stride ${shapeString(stride)})`;
+  let n = 1;
+  for (const d of size) n *= d;
+  if (n === 0) return 0;
+  if (n > storage.length) {
     throw new T2LError(
       'bad-pickle',
-      `${label}: tensor "${key}" ${shapeString(size)} (offset ${offset}, stride ${shapeString(stride)}) ` +
-        `needs ${last + 1} elements of storage ${ref.storage.key}, which holds only ${storage.length}`,
+      `${where()} has ${n} elements but storage ${ref.storage.key} holds only ${storage.length}` +
+        (stride.some((s, d) => s === 0 && size[d]! > 1)
+          ? ' (a stride-0 broadcast; save the tensor itself, e.g. .contiguous())'
+          : ''),
     );
   }
+  let last = offset;
+  for (let d = 0; d < size.length; d++) last += (size[d]! - 1) * stride[d]!;
+  if (!Number.isSafeInteger(last) || last >= storage.length) {
+    throw new T2LError(
+      'bad-pickle',
+      `${where()} needs ${last + 1} elements of storage ${ref.storage.key}, which holds only ${storage.length}`,
+    );
+  }
+  return n;
+}
+
+/** Copies the tensor's n elements out of its storage in row-major order, following the strides. */
+function gather(storage: Float32Array, ref: TensorRef, n: number, soleUser: boolean): Float32Array {
+  const { size, stride, offset } = ref;
+  if (n === 0) return new Float32Array(0);
   if (isContiguous(size, stride)) {
     // A whole, unshared storage becomes the tensor without a copy; otherwise copy so that tensors
     // which share a storage in the file never alias each other in memory.

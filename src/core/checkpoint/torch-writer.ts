@@ -2,6 +2,15 @@ import { zipSync, type ZipOptions } from 'fflate';
 import { T2LError, shapeString } from '../errors';
 import { numel, type Tensor } from '../tensor';
 
+/**
+ * An int64 buffer (torch.LongStorage), as state dicts hold for counters and indices (BatchNorm's
+ * num_batches_tracked, position ids): written so that tests can check readers skip unused ones.
+ */
+export interface LongTensor {
+  shape: number[];
+  data: BigInt64Array;
+}
+
 export interface WriteTorchOptions {
   /** The archive's top-level folder; torch uses the file's stem (e.g. "hypermod"), or "archive". */
   root?: string;
@@ -19,7 +28,7 @@ const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * them directly. Tensor data is handed to the zip writer as views: the archive is the only copy.
  */
 export function writeTorchStateDict(
-  entries: Iterable<[string, Tensor]>,
+  entries: Iterable<[string, Tensor | LongTensor]>,
   options: WriteTorchOptions = {},
 ): Uint8Array {
   const root = options.root ?? 'archive';
@@ -75,7 +84,13 @@ export function writeTorchStateDict(
   return zipSync(files);
 }
 
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+  if (data instanceof BigInt64Array) {
+    const out = new Uint8Array(data.length * 8);
+    const view = new DataView(out.buffer);
+    data.forEach((v, i) => view.setBigInt64(i * 8, v, true));
+    return out;
+  }
   if (hostLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.length * 4);
   const view = new DataView(out.buffer);
@@ -94,11 +109,12 @@ const M_CPU = 5;
  * `OrderedDict([(name, _rebuild_tensor_v2(persid(('storage', FloatStorage, '<i>', 'cpu', numel)),
  * 0, size, stride, False, OrderedDict())), ...])` in protocol 2, as torch.save writes it.
  */
-function statePickle(tensors: [string, Tensor][]): Uint8Array {
+function statePickle(tensors: [string, Tensor | LongTensor][]): Uint8Array {
   const p = new PickleBuilder();
   p.op(0x80, 2); // PROTO 2
   p.global('collections', 'OrderedDict').put(M_ORDERED_DICT);
   p.op(0x29, 0x52).put(1); // EMPTY_TUPLE REDUCE
+  let floatStorageSaved = false;
   for (let start = 0; start < tensors.length; start += 1000) {
     const batch = tensors.slice(start, start + 1000);
     if (batch.length > 1) p.op(0x28); // MARK
@@ -108,14 +124,17 @@ function statePickle(tensors: [string, Tensor][]): Uint8Array {
       if (i === 0) p.global('torch._utils', '_rebuild_tensor_v2').put(M_REBUILD);
       else p.get(M_REBUILD);
       p.op(0x28, 0x28); // MARK MARK: the argument tuple, then the persistent id tuple
-      if (i === 0) {
-        p.unicode('storage').put(M_STORAGE);
+      if (i === 0) p.unicode('storage').put(M_STORAGE);
+      else p.get(M_STORAGE);
+      if (t.data instanceof BigInt64Array) p.global('torch', 'LongStorage');
+      else if (floatStorageSaved) p.get(M_FLOAT_STORAGE);
+      else {
         p.global('torch', 'FloatStorage').put(M_FLOAT_STORAGE);
-        p.unicode(String(i));
-        p.unicode('cpu').put(M_CPU);
-      } else {
-        p.get(M_STORAGE).get(M_FLOAT_STORAGE).unicode(String(i)).get(M_CPU);
+        floatStorageSaved = true;
       }
+      p.unicode(String(i));
+      if (i === 0) p.unicode('cpu').put(M_CPU);
+      else p.get(M_CPU);
       p.int(t.data.length);
       p.op(0x74, 0x51); // TUPLE BINPERSID
       p.int(0);

@@ -1,16 +1,25 @@
 import { inflateSync } from 'fflate';
 
+/** A member would inflate past the budget: the file is well-formed but refused. */
+export class ZipBudgetError extends Error {}
+
 /**
  * Reads the members of a zip archive without copying them: a stored (uncompressed) member, which is
  * all torch.save writes, comes back as a view into `bytes`; a deflated one is inflated into its own
  * buffer. So a checkpoint's tensors can alias the file itself, and reading a 1 GB .pt costs no
  * second gigabyte. Reads the central directory, with zip64 sizes and offsets where present.
+ * Deflated members are inflated only within `maxInflatedBytes` in total (default: 4 × the file's
+ * size), checked against their declared sizes before anything is allocated, so a small file cannot
+ * make the reader allocate or inflate gigabytes (a zip bomb).
  * Throws plain Errors (the caller words them for the user).
  */
 export function zipMembers(
   bytes: Uint8Array,
   wanted: (name: string) => boolean = () => true,
+  options: { maxInflatedBytes?: number } = {},
 ): Record<string, Uint8Array> {
+  const budget = options.maxInflatedBytes ?? 4 * bytes.length;
+  let inflatedBytes = 0;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (at: number) => view.getUint16(at, true);
   const u32 = (at: number) => view.getUint32(at, true);
@@ -90,6 +99,13 @@ export function zipMembers(
       if (compressed !== size) throw new Error(`stored member ${name} has two different sizes`);
       out[name] = data;
     } else if (method === 8) {
+      inflatedBytes += size;
+      if (inflatedBytes > budget) {
+        throw new ZipBudgetError(
+          `deflated member ${name} declares ${size} bytes, more than this ${bytes.length}-byte file may inflate to ` +
+            `(${budget} bytes in all; torch.save stores members uncompressed)`,
+        );
+      }
       const inflated = inflateSync(data, { out: new Uint8Array(size) });
       if (inflated.length !== size) throw new Error(`member ${name} inflates to the wrong size`);
       out[name] = inflated;

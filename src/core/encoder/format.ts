@@ -28,11 +28,28 @@ function lastCodePoint(text: string): string {
 }
 
 /**
- * Formats a task description the way the reference does before embedding it: strip white space
- * (Python's definition) and end it with "." when its last character is a letter.
+ * What the reference's command line (scripts/generate_lora.py) does to a description, from the
+ * argument, stdin or --task_desc_file alike: `task_desc.strip("\"' ")`, i.e. removes double
+ * quotes, single quotes and spaces (only those) from both ends.
+ */
+export function stripQuotes(text: string): string {
+  let start = 0;
+  let end = text.length;
+  const q = (c: string) => c === '"' || c === "'" || c === ' ';
+  while (start < end && q(text[start]!)) start++;
+  while (end > start && q(text[end - 1]!)) end--;
+  return text.slice(start, end);
+}
+
+/**
+ * Formats a task description the way the reference does before embedding it: first its command
+ * line's `strip("\"' ")` (stripQuotes), so a quoted, pasted description embeds like the bare one,
+ * then strip white space (Python's definition) and end it with "." when its last character is a
+ * letter. The CLI, the server and the app all format through this one function, so one
+ * description gives one adapter wherever it is typed.
  */
 export function formatDescription(text: string): string {
-  const stripped = pythonStrip(text);
+  const stripped = pythonStrip(stripQuotes(text));
   if (stripped.length === 0) {
     throw new T2LError(
       'bad-input',

@@ -4,7 +4,7 @@ import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { T2LError } from '../../../src/core/errors';
 import { unpickle } from '../../../src/core/checkpoint/pickle';
-import { readTorchStateDict } from '../../../src/core/checkpoint/torch-file';
+import { readTorchCheckpoint, readTorchStateDict } from '../../../src/core/checkpoint/torch-file';
 import { writeTorchStateDict } from '../../../src/core/checkpoint/torch-writer';
 import type { Tensor } from '../../../src/core/tensor';
 
@@ -441,11 +441,11 @@ describe('readTorchStateDict on crafted files', () => {
     expectT2LError(
       () => readTorchStateDict(craftZip({ 'data.pkl': pkl, 'data/0': f32([1, 2, 3, 4, 5]) })),
       'bad-pickle',
-      /tensor "w" \[2, 3\] \(offset 0, stride \[3, 1\]\) needs 6 elements of storage 0, which holds only 5/,
+      /tensor "w" \[2, 3\] \(offset 0, stride \[3, 1\]\) has 6 elements but storage 0 holds only 5$/,
     );
   });
 
-  it('refuses integer storages with an unsupported-dtype message', () => {
+  it('skips integer storages, listing them, so that only a needed one is refused (strict=False)', () => {
     const pkl = craftPickle([
       {
         name: 'steps',
@@ -457,10 +457,36 @@ describe('readTorchStateDict on crafted files', () => {
         stride: [],
       },
     ]);
+    const read = readTorchCheckpoint(craftZip({ 'data.pkl': pkl, 'data/0': new Uint8Array(8) }));
+    expect(read.weights.size).toBe(0);
+    expect([...read.skipped]).toEqual([['steps', 'LongStorage']]);
+  });
+
+  it('refuses tensors larger than their storage, negative-free strides past it, and huge counts', () => {
+    const entry = (size: number[], stride: number[], offset = 0): CraftEntry => ({
+      name: 'w',
+      storage: 'FloatStorage',
+      key: '0',
+      numel: 6,
+      offset,
+      size,
+      stride,
+    });
+    const read = (e: CraftEntry) => () =>
+      readTorchStateDict(craftZip({ 'data.pkl': craftPickle([e]), 'data/0': storage6 }));
     expectT2LError(
-      () => readTorchStateDict(craftZip({ 'data.pkl': pkl, 'data/0': new Uint8Array(8) })),
-      'unsupported',
-      /tensor "steps" is stored as torch\.LongStorage; unsupported dtype/,
+      read(entry([7], [0])),
+      'bad-pickle',
+      /has 7 elements but storage 0 holds only 6 \(a stride-0 broadcast/,
     );
+    expectT2LError(
+      read(entry([2, 2], [5, 1])),
+      'bad-pickle',
+      /needs 7 elements of storage 0, which holds only 6/,
+    );
+    expectT2LError(read(entry([65536, 65536], [0, 0])), 'bad-pickle', /has 4294967296 elements/);
+    expectT2LError(read(entry([3], [2], 2)), 'bad-pickle', /needs 7 elements/);
+    // A stride-0 view no larger than its storage is read (expanded, as torch would).
+    expect(Array.from(read(entry([2, 3], [0, 1]))().get('w')!.data)).toEqual([0, 1, 2, 0, 1, 2]);
   });
 });
