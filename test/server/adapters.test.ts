@@ -1,4 +1,6 @@
 /** POST /v1/adapters: the adapter file for curl users, equal to what the CLI/core write. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTextEncoder } from '../../src/core/encoder/text-encoder';
@@ -21,6 +23,8 @@ import {
   type Fixture,
   type Running,
 } from './helpers';
+
+const CASES = join(import.meta.dirname, '..', 'fixtures', 'cases');
 
 let fx: Fixture;
 let srv: Running;
@@ -118,9 +122,12 @@ describe('POST /v1/adapters', () => {
   });
 
   it('a description with a lone surrogate gives files strict readers accept (case safetensors-lone-surrogate)', async () => {
-    // The case's request body, byte for byte but for the model name: "\\ud800" is an unpaired
-    // high surrogate escape, which JSON.parse accepts.
-    const body = '{"model": "L-sft", "description": "Solve math \\ud800 problems"}';
+    // The case's request body (test/fixtures/cases/safetensors-lone-surrogate), but for the model
+    // name: "\\ud800" is an unpaired high surrogate escape, which JSON.parse accepts.
+    const body = readFileSync(join(CASES, 'safetensors-lone-surrogate', 'request.json'), 'utf8')
+      .trim()
+      .replace('"model": "L"', '"model": "L-sft"');
+    expect(body).toContain('\\ud800');
     const res = await postJson(`${srv.url}/v1/adapters`, body);
     expect(res.status).toBe(200);
     const files = unzipSync(new Uint8Array(await res.arrayBuffer()));

@@ -5,17 +5,9 @@
  * (../shared/cases/adapter-config-not-normalized). One rule for every format: where the PEFT
  * folder is written, the GGUF is too, with the same scale.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapterDownload, adapterFolder, adapterGguf } from '../../../src/core/adapter/download';
@@ -27,6 +19,7 @@ import { memorySource } from '../../../src/core/files';
 import type { GeneratedAdapter } from '../../../src/core/generate';
 import type { PackageManifest } from '../../../src/core/package/manifest';
 import { convertCheckpoint } from '../../../src/core/package/model';
+import { DEMO_VARIANTS, demoCheckpointFiles } from '../../../src/fixtures/demo';
 import { makeRandomCheckpoint } from '../../../src/fixtures/random-checkpoint';
 import { dirSource } from '../../../src/node/fs-source';
 import {
@@ -39,8 +32,14 @@ import { CONFORMANCE_CASES, CONFORMANCE_DIR } from '../../support/conformance';
 import { parseGguf } from '../../support/gguf-reader';
 import { t2l } from '../../support/t2l-cli';
 
-const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-const DEMO = join(ROOT, 'models', 'demo', 'checkpoints');
+const CASE = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  'fixtures',
+  'cases',
+  'adapter-config-not-normalized',
+);
 
 /** An adapter of the manifest's shapes with recognisable values (the writers are under test). */
 function adapterFor(m: PackageManifest): GeneratedAdapter {
@@ -87,15 +86,20 @@ async function ggufAlpha(m: PackageManifest, gguf = {}): Promise<number> {
 }
 
 describe('adapters from the demo and conformance checkpoints load in PEFT and vLLM', () => {
-  const demo = existsSync(DEMO) ? readdirSync(DEMO).map((n) => join(DEMO, n)) : [];
-  const dirs = [...demo, ...CONFORMANCE_CASES.map((n) => join(CONFORMANCE_DIR, n))];
+  // The demo checkpoints (models/demo, src/fixtures/demo.ts), made in memory, and the conformance ones.
+  const sources = [
+    ...Object.keys(DEMO_VARIANTS).map((n) => ({
+      name: `demo ${n}`,
+      open: () => loadCheckpoint(memorySource(`demo/${n}`, { ...demoCheckpointFiles(n) })),
+    })),
+    ...CONFORMANCE_CASES.map((n) => ({
+      name: `conformance ${n}`,
+      open: () => loadCheckpoint(dirSource(join(CONFORMANCE_DIR, n))),
+    })),
+  ];
 
-  it('has the demo checkpoints (npm run fixtures) and the conformance ones', () => {
-    expect(demo.length).toBeGreaterThanOrEqual(7);
-  });
-
-  it.each(dirs.map((d) => [d.slice(ROOT.length + 1), d]))('%s', async (_name, dir) => {
-    const model = convertCheckpoint(await loadCheckpoint(dirSource(dir)));
+  it.each(sources)('$name', async ({ open }) => {
+    const model = convertCheckpoint(await open());
     const m = model.manifest;
     expect(consumerProblems(m)).toEqual([]);
     // The GGUF of the same model carries the same PEFT scale (llama.cpp: alpha / r).
@@ -217,54 +221,67 @@ describe('checkpoint configs with missing or odd fields', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('the CLI writes the normalized config for the case inputs, and nothing for a refused one', async () => {
-    const put = (name: string, edit: (c: Record<string, unknown>) => void) => {
+    // The case's inputs: the demo M checkpoint with its adapter_config.json missing one key.
+    const demoM = demoCheckpointFiles('M');
+    const put = (name: string, config: string) => {
       const dir = join(tmp, name);
       mkdirSync(dir, { recursive: true });
-      for (const [f, v] of Object.entries(withConfig(edit))) writeFileSync(join(dir, f), v);
+      for (const [f, v] of Object.entries({ ...demoM, 'adapter_config.json': config })) {
+        writeFileSync(join(dir, f), v);
+      }
       return dir;
     };
     const emb = join(tmp, 'emb.safetensors');
     writeFileSync(
       emb,
-      writeSafetensors([{ name: 'e', shape: [1, 64], data: new Float32Array(64).fill(0.5) }]),
+      writeSafetensors([{ name: 'e', shape: [1, 1024], data: new Float32Array(1024).fill(0.03) }]),
     );
-    const noPeftType = put('no-peft-type', (c) => delete c['peft_type']);
-    const out = join(tmp, 'out');
-    const ok = await t2l([
+    const args = (dir: string, out: string, ...more: string[]) => [
       'generate',
-      noPeftType,
+      dir,
       '--embedding',
       emb,
       '--tensor',
       'e',
       '-o',
       out,
-      '--format',
-      'gguf',
-    ]);
-    expect(ok.stderr).toBe('');
-    expect(ok.code).toBe(0);
-    const ok2 = await t2l(['generate', noPeftType, '--embedding', emb, '--tensor', 'e', '-o', out]);
-    expect(ok2.code).toBe(0);
-    const files = {
-      'adapter_config.json': new Uint8Array(readFileSync(join(out, '0', 'adapter_config.json'))),
-      'adapter_model.safetensors': new Uint8Array(
-        readFileSync(join(out, '0', 'adapter_model.safetensors')),
-      ),
+      ...more,
+    ];
+    const base: BaseModelShape = {
+      layers: 4,
+      modules: {
+        q_proj: { inFeatures: 64, outFeatures: 64 },
+        v_proj: { inFeatures: 64, outFeatures: 16 },
+      },
     };
-    expect(
-      peftLoadProblems(files, {
-        layers: 2,
-        modules: {
-          q_proj: { inFeatures: 16, outFeatures: 16 },
-          v_proj: { inFeatures: 16, outFeatures: 8 },
-        },
-      }),
-    ).toEqual([]);
+    for (const [file, key, value] of [
+      ['adapter_config.no-peft-type.json', 'peft_type', 'LORA'],
+      ['adapter_config.no-lora-alpha.json', 'lora_alpha', 8],
+    ] as const) {
+      const dir = put(file, readFileSync(join(CASE, file), 'utf8'));
+      const out = join(tmp, `out-${key}`);
+      const peft = await t2l(args(dir, out));
+      expect(peft.stderr).toBe('');
+      expect(peft.code).toBe(0);
+      const files = {
+        'adapter_config.json': new Uint8Array(readFileSync(join(out, '0', 'adapter_config.json'))),
+        'adapter_model.safetensors': new Uint8Array(
+          readFileSync(join(out, '0', 'adapter_model.safetensors')),
+        ),
+      };
+      expect(JSON.parse(new TextDecoder().decode(files['adapter_config.json']))[key]).toBe(value);
+      expect(peftLoadProblems(files, base)).toEqual([]);
+      expect(vllmLoadProblems(files, { maxLoraRank: 8 })).toEqual([]);
+      // The GGUF export takes the same checkpoint (one rule for every format).
+      const gguf = await t2l(args(dir, out, '--format', 'gguf'));
+      expect(gguf.stderr).toBe('');
+      expect(gguf.code).toBe(0);
+    }
 
-    const dora = put('dora', (c) => (c['use_dora'] = true));
-    const out2 = join(tmp, 'out2');
-    const refused = await t2l(['generate', dora, '--embedding', emb, '--tensor', 'e', '-o', out2]);
+    const config = JSON.parse(readFileSync(join(CASE, 'adapter_config.no-peft-type.json'), 'utf8'));
+    const dora = put('dora', JSON.stringify({ ...config, use_dora: true }));
+    const out2 = join(tmp, 'out-dora');
+    const refused = await t2l(args(dora, out2));
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/use_dora true/);
     expect(refused.stderr).not.toMatch(/\n\s+at /); // no stack trace
