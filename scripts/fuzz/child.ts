@@ -21,6 +21,8 @@ export interface Outcome {
   code?: string;
   detail?: string;
   ms: number;
+  /** CPU time (user + system) of the reader, ms. */
+  cpuMs: number;
   peakMb: number;
 }
 
@@ -34,6 +36,8 @@ function peakMb(): number {
   }
 }
 
+const cpuTotal = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
 function resetPeak(): void {
   try {
     writeFileSync('/proc/self/clear_refs', '5'); // resets VmHWM to the current RSS
@@ -45,13 +49,15 @@ function resetPeak(): void {
 process.on('message', (job: Job) => {
   void (async () => {
     let t0 = performance.now();
-    let out: Omit<Outcome, 'ms' | 'peakMb'>;
+    let c0 = process.cpuUsage();
+    let out: Omit<Outcome, 'ms' | 'cpuMs' | 'peakMb'>;
     try {
       writeInput(job.dir, await makeInput(job.target, rng(inputSeed(job.seed, job.target, job.i))));
       // The clock starts now: making the input (deflating a bomb) is not the reader's time.
       process.send!('built');
       resetPeak();
       t0 = performance.now();
+      c0 = process.cpuUsage();
       const verdict = await runTarget(job.target, job.dir);
       out =
         verdict === 'accepted'
@@ -68,7 +74,12 @@ process.on('message', (job: Job) => {
             };
     }
     rmSync(job.dir, { recursive: true, force: true });
-    process.send!({ ...out, ms: performance.now() - t0, peakMb: peakMb() } satisfies Outcome);
+    process.send!({
+      ...out,
+      ms: performance.now() - t0,
+      cpuMs: cpuTotal(process.cpuUsage(c0)),
+      peakMb: peakMb(),
+    } satisfies Outcome);
   })();
 });
 process.send!('ready');

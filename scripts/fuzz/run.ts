@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     jobs: { type: 'string', default: '2' },
     'timeout-ms': { type: 'string', default: '5000' },
     'max-mb': { type: 'string', default: '1024' },
+    'wall-ms': { type: 'string' },
     cli: { type: 'string', default: '0' },
     only: { type: 'string' },
   },
@@ -36,6 +37,7 @@ const count = Number(args.count);
 const seed = Number(args.seed);
 const timeoutMs = Number(args['timeout-ms']);
 const maxMb = Number(args['max-mb']);
+const wallMs = Number(args['wall-ms'] ?? 12 * timeoutMs);
 const jobsN = Math.max(1, Number(args.jobs));
 const scratch = join(ROOT, '.scratch', 'fuzz');
 const work = join(tmpdir(), `t2l-fuzz-${process.pid}`);
@@ -49,6 +51,7 @@ interface Stats {
   memory: number;
   wrong: number;
   maxMs: number;
+  maxCpuMs: number;
   maxMb: number;
 }
 const stats = new Map<Target, Stats>(
@@ -63,6 +66,7 @@ const stats = new Map<Target, Stats>(
       memory: 0,
       wrong: 0,
       maxMs: 0,
+      maxCpuMs: 0,
       maxMb: 0,
     },
   ]),
@@ -87,6 +91,17 @@ async function keep(target: Target, i: number, why: string): Promise<void> {
   );
   rmSync(dir, { recursive: true, force: true });
   writeInput(dir, await makeInput(target, rng(inputSeed(seed, target, i))));
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat (Linux; USER_HZ 100). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function vmRssMb(pid: number): number {
@@ -126,11 +141,18 @@ async function worker(w: number): Promise<void> {
       const poll = setInterval(() => {
         peak = Math.max(peak, vmRssMb(child.pid!));
         if (peak > maxMb) done('memory');
+        else if (cpu0 !== undefined && cpuMs(child.pid!) - cpu0 > timeoutMs) done('hang');
       }, 50);
+      // The bound is on the CPU time the reader burns (a busy loop), so that a loaded machine
+      // does not turn slow inputs into "hangs"; a reader blocked without burning CPU is caught by
+      // the wall-clock cap (--wall-ms, default 12 × --timeout-ms).
       let timer: NodeJS.Timeout | undefined;
+      let cpu0: number | undefined;
       const onMessage = (m: Outcome | 'built') => {
-        if (m === 'built') timer = setTimeout(() => done('hang'), timeoutMs);
-        else done(m);
+        if (m === 'built') {
+          cpu0 = cpuMs(child.pid!);
+          timer = setTimeout(() => done('hang'), wallMs);
+        } else done(m);
       };
       const onExit = () => done('exit');
       function done(v: Outcome | 'hang' | 'memory' | 'exit') {
@@ -164,6 +186,7 @@ async function worker(w: number): Promise<void> {
       continue;
     }
     s.maxMs = Math.max(s.maxMs, outcome.ms);
+    s.maxCpuMs = Math.max(s.maxCpuMs, outcome.cpuMs);
     s.maxMb = Math.max(s.maxMb, outcome.peakMb);
     if (outcome.peakMb > maxMb) {
       s.memory++;
@@ -230,12 +253,12 @@ const rows = [...stats].map(([t, s]) => {
   const refused = Object.entries(s.refused)
     .map(([c, n]) => `${c} ${n}`)
     .join(', ');
-  return `${t.padEnd(15)} ${String(s.inputs).padStart(6)} ${String(s.accepted).padStart(8)} ${String(s.crash).padStart(9)} ${String(s.hang).padStart(5)} ${String(s.memory).padStart(7)} ${String(s.wrong).padStart(6)} ${s.maxMs.toFixed(0).padStart(7)} ${s.maxMb.toFixed(0).padStart(7)}  ${refused}`;
+  return `${t.padEnd(15)} ${String(s.inputs).padStart(6)} ${String(s.accepted).padStart(8)} ${String(s.crash).padStart(9)} ${String(s.hang).padStart(5)} ${String(s.memory).padStart(7)} ${String(s.wrong).padStart(6)} ${s.maxMs.toFixed(0).padStart(7)} ${s.maxCpuMs.toFixed(0).padStart(7)} ${s.maxMb.toFixed(0).padStart(7)}  ${refused}`;
 });
 process.stdout.write(
   [
-    `fuzz: seed ${seed}, ${queue.length === 0 ? [...stats.values()].reduce((n, s) => n + s.inputs, 0) : '?'} inputs, ${jobsN} workers, bounds ${timeoutMs} ms / ${maxMb} MB; ${seconds.toFixed(0)} s, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
-    `target          inputs accepted non-T2L  >time >memory  wrong  max ms  max MB  refused (T2LError codes)`,
+    `fuzz: seed ${seed}, ${queue.length === 0 ? [...stats.values()].reduce((n, s) => n + s.inputs, 0) : '?'} inputs, ${jobsN} workers, bounds ${timeoutMs} ms CPU (${wallMs} ms wall) / ${maxMb} MB; ${seconds.toFixed(0)} s, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
+    `target          inputs accepted non-T2L  >time >memory  wrong  max ms max cpu  max MB  refused (T2LError codes)`,
     ...rows,
     ...(cliRuns > 0 ? [`real CLI: ${cliRuns} runs checked for stack traces`] : []),
     ...(failures.length > 0
