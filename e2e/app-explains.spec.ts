@@ -136,7 +136,9 @@ test('folders are checked when picked: a PEFT adapter, a package without version
   await chooseBackend(page, 'wasm');
   await page.locator('#description').fill('Summarize news articles.');
   await page.getByRole('button', { name: 'Generate adapter' }).click();
-  await expect(page.getByTestId('error-message')).toContainText('"version" must be an integer');
+  await expect(page.getByTestId('error-message')).toContainText(
+    'version: expected the package format version, an integer',
+  );
   await expect(page.getByTestId('error-message')).not.toContainText('undefined');
   await expect(page.getByTestId('error').getByRole('button', { name: 'Try again' })).toHaveCount(0);
   // Picking the PEFT folder again replaces the result panel's old error.

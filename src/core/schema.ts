@@ -37,7 +37,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   let expected: string;
   switch (issue.code) {
     case 'invalid_type':
-      expected = `expected ${issue.expected === 'int' ? 'an integer' : issue.expected}`;
+      // A schema's own wording (z.number({ error })) says more than the bare type.
+      expected = issue.message.startsWith('Invalid input')
+        ? `expected ${issue.expected === 'int' ? 'an integer' : issue.expected}`
+        : issue.message;
       break;
     case 'too_small':
     case 'too_big':

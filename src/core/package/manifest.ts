@@ -150,7 +150,9 @@ export const manifestSchema = z
   .looseObject({
     format: z.literal(PACKAGE_FORMAT),
     version: z
-      .number()
+      .number({
+        error: `expected the package format version, an integer (${PACKAGE_VERSION} today)`,
+      })
       .int()
       .positive()
       .max(PACKAGE_VERSION, {
@@ -178,6 +180,7 @@ export const manifestSchema = z
         blockSize: positiveInt.optional(),
         stored: z.partialRecord(precision, z.array(z.string())),
         initializerBytes: count,
+        int8Activations: z.literal('per-row').optional(),
       })
       .optional(),
     fidelity: z

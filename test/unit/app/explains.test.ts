@@ -120,7 +120,7 @@ describe('errors that point the right way', () => {
     const m = JSON.parse(readFileSync(join(ROOT, 'models/demo/packages/S/t2l.json'), 'utf8'));
     delete m.version;
     expect(() => parseManifest(JSON.stringify(m))).toThrow(
-      /"version" must be an integer.*found none/,
+      /version: expected the package format version, an integer \(1 today\), found nothing/,
     );
     expect(() => parseManifest(JSON.stringify({ ...m, version: 99 }))).toThrow(/newer/);
   });
