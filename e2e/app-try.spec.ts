@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { makeTinyBase, tinyBaseGguf } from '../src/fixtures/tiny-base';
-import { chooseBackend, chooseModel, DEMO, openApp } from './app-support';
+import { chooseBackend, chooseModel, DEMO } from './app-support';
 
 // Loading the text encoder, generating and running llama.cpp on wasm: slow on a shared 2-core box.
 test.setTimeout(900_000);
@@ -19,12 +19,20 @@ const PROMPT = 'Tell me about the sky.';
 const MAX_TOKENS = 12;
 
 /** openApp, with more time for the first capability check on a loaded machine. */
-async function open(page: Page) {
-  await page.goto('/');
-  await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
-    timeout: 120_000,
+async function open(page: Page): Promise<{ offOrigin: string[] }> {
+  const offOrigin: string[] = [];
+  page.context().on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return;
+    if (!['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) offOrigin.push(req.url());
   });
-  return openApp(page);
+  page.on('pageerror', (e) => console.log('[page exception]', e.message));
+  await page.goto('/');
+  await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
+    timeout: 180_000,
+  });
+  return { offOrigin };
 }
 
 async function generateDemo(page: Page) {
