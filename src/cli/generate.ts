@@ -62,7 +62,8 @@ async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
   return { dims: t.shape, data: t.data };
 }
 
-async function embedDescriptions(
+/** Task embeddings [N, E] of descriptions, with the text encoder (a local folder or a Hub id). */
+export async function embedDescriptions(
   descriptions: string[],
   encoder: string,
   dim: number,

@@ -94,6 +94,39 @@ program
   )
   .action(async (dir, opts) => (await import('./generate')).generateCommand(dir, opts));
 
+{
+  const [, , tryArch, tryNHead, tryNKvHead] = formatOptions();
+  program
+    .command('try')
+    .description(
+      'Try an adapter before downloading it: generate it from --description, then answer --prompt with the base model GGUF (llama.cpp, greedy) without and with the adapter, side by side.',
+    )
+    .argument('<dir>', 'T2L checkpoint folder or converted package')
+    .requiredOption('--description <text>', 'task description the adapter is generated from')
+    .requiredOption('--base <model.gguf>', 'the base model as a GGUF file (llama.cpp)')
+    .requiredOption('--prompt <text>', 'the user message both models answer')
+    .option('--system <text>', 'system prompt')
+    .option('--no-chat-template', "plain prompt instead of the base model's chat template")
+    .option('--scale <s>', 'adapter scale (0 = base model, 1 = as generated, up to 2)', '1')
+    .option('--max-tokens <n>', 'most tokens to generate', '32')
+    .option(
+      '--encoder <local-dir|hub-id>',
+      "text encoder (default: the checkpoint's emb_model, from the Hugging Face Hub)",
+    )
+    .option(
+      '--module-order <a,b>',
+      'type-embedding order of the target modules (default: adapter_config.json order)',
+    )
+    .addOption(tryArch)
+    .addOption(tryNHead)
+    .addOption(tryNKvHead)
+    .option(
+      '--json',
+      'print JSON: prompt, prompt tokens, and per model text, tokens, first-token log-probabilities',
+    )
+    .action(async (dir, opts) => (await import('./try')).tryCommand(dir, opts));
+}
+
 program
   .command('serve')
   .description(

@@ -59,7 +59,7 @@ beforeAll(async () => {
     await runner.release();
   }
   llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
-});
+}, 600_000);
 
 afterAll(async () => {
   await llama?.dispose();
@@ -147,7 +147,7 @@ const maxDiff = (a: Float64Array, b: Float64Array) =>
 describe.each([
   { arch: 'llama' as const, gguf: undefined },
   { arch: 'gemma2' as const, gguf: { arch: 'gemma2' as const } },
-])('GGUF LoRA in llama.cpp: $arch', ({ arch, gguf }) => {
+])('GGUF LoRA in llama.cpp: $arch', { timeout: 600_000 }, ({ arch, gguf }) => {
   it('base + GGUF LoRA = merged model within 1e-4 in log-probability; the LoRA moves them by > 0.1', async () => {
     const base = makeTinyBase({ ...DEMO_BASE_OPTIONS, arch });
     const baseBytes = tinyBaseGguf(base);
