@@ -33,7 +33,7 @@ async function compareTwoDescriptions(page: Page): Promise<void> {
   await page.getByTestId('run-compare').click();
   for (let i = 0; i < DESCRIPTIONS.length; i++) {
     const col = page.getByTestId(`compare-column-${i}`);
-    await expect(col).toHaveAttribute('data-status', /done|error/, { timeout: 240_000 });
+    await expect(col).toHaveAttribute('data-status', /done|error/, { timeout: 540_000 });
     if ((await col.getAttribute('data-status')) === 'error') {
       throw new Error(`column ${i} failed: ${await col.innerText()}`);
     }

@@ -273,7 +273,7 @@ export function renderLlmReport(r: LlmBenchRun): string {
       : '–';
   return [
     `Measured ${r.date.slice(0, 10)} on ${r.machine.cpus} CPUs (${r.machine.cpuModel}), load ${r.machine.loadAtStart.map((x) => x.toFixed(1)).join('/')} at the start: other processes shared the CPUs, so these are rough.`,
-    `Base: \`${r.base}\`; prompt “${r.prompt}”; every run decodes exactly ${r.tokens} tokens greedily (end-of-generation ignored); ${r.runs} warm runs after one cold run; load is the base GGUF into the engine.`,
+    `Base: \`${r.base}\`; prompt “${r.prompt}”; every run decodes up to ${r.tokens} tokens greedily (Node: exactly ${r.tokens}, end-of-generation ignored; Chromium: the app's worker stops at end-of-generation, token counts in the JSON); ${r.runs} warm runs after one cold run; load is the base GGUF into the engine.`,
     '',
     '| runtime | engine, backend that ran | model | load ms | cold TTFT ms | TTFT ms (median) | tokens/s median (min–max) |',
     '| --- | --- | --- | --: | --: | --: | --: |',

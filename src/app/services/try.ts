@@ -78,14 +78,19 @@ function explainLlmError(e: unknown): ShownError {
     e instanceof WorkerCallError
       ? e.detail
       : { code: 'internal', message: e instanceof Error ? e.message : String(e) };
-  if (
-    detail.code === 'bad-input' &&
-    /GGUF|architecture|layers|shape|not a GGUF/i.test(detail.message)
-  ) {
+  if (/not a GGUF|truncated|corrupt|GGUF version|GGUF header/i.test(detail.message)) {
+    return {
+      title: 'That file is not a usable GGUF model',
+      message: detail.message,
+      hint: 'Use a complete .gguf model file (a download cut short fails here); the adapter is untouched.',
+      code: detail.code,
+    };
+  }
+  if (['bad-shape', 'bad-input', 'unsupported'].includes(detail.code)) {
     return {
       title: 'This base model cannot take the adapter',
       message: detail.message,
-      hint: 'Pick the base model the adapter was generated for (the first in the list), or a GGUF of it.',
+      hint: 'Pick the base model the adapter was generated for (first in the list), or a GGUF of it.',
       code: detail.code,
       retry: false,
     };

@@ -141,6 +141,8 @@ export class LlmEngine {
         // One request at a time: the whole KV cache for it.
         n_parallel: 1,
         warmup: false,
+        // As `t2l try` runs llama.cpp: CPU flash attention computes in f16 and moves log-probs.
+        flash_attn: false,
       });
       if (!wllama.isModelLoaded()) throw new Error('the model did not load');
     } catch (e) {
