@@ -103,7 +103,7 @@ test('Ctrl+Enter generates; an empty description is refused in place', async ({ 
   await chooseBackend(page, 'wasm');
   await page.locator('#description').fill('   ');
   await page.locator('#description').press('Control+Enter');
-  await expect(page.getByTestId('error')).toContainText('Describe the task first');
+  await expect(page.getByTestId('description-error')).toContainText('description is empty');
 
   // An example fills the box; the shortcut works from the text box.
   await page.getByRole('button', { name: 'Sarcasm' }).click();

@@ -9,7 +9,7 @@ import { chooseBackend, chooseModel } from './app-support';
 test.skip(!process.env.E2E_PREVIEW, 'the service worker exists in the production build only');
 
 // A shared, loaded machine: starting the worker and generating can take minutes.
-test.setTimeout(480_000);
+test.setTimeout(900_000);
 
 async function ready(page: Page): Promise<void> {
   await expect(page.getByTestId('model-demo-S')).toBeVisible({ timeout: 150_000 });
@@ -22,7 +22,7 @@ async function generate(page: Page, description: string): Promise<void> {
   await page.locator('#description').fill(description);
   await page.getByRole('button', { name: 'Generate adapter' }).click();
   const outcome = page.getByTestId('result').or(page.getByTestId('error'));
-  await expect(outcome).toBeVisible({ timeout: 170_000 });
+  await expect(outcome).toBeVisible({ timeout: 400_000 });
   await expect(page.getByTestId('result')).toBeVisible();
 }
 

@@ -9,7 +9,7 @@ import { chooseBackend, chooseModel } from './app-support';
  */
 
 // A shared, loaded machine: starting the worker and generating can take minutes.
-test.setTimeout(480_000);
+test.setTimeout(900_000);
 
 async function ready(page: Page): Promise<void> {
   await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: 150_000 });
@@ -64,7 +64,7 @@ test('Compare starts from Generate, survives a reload, and a failed column expla
     await expect(page.getByTestId(`compare-column-${i}`)).toHaveAttribute(
       'data-status',
       /done|error/,
-      { timeout: 170_000 },
+      { timeout: 400_000 },
     );
   }
   await expect(page.getByTestId('compare-column-0')).toHaveAttribute('data-status', 'done');
@@ -74,7 +74,8 @@ test('Compare starts from Generate, survives a reload, and a failed column expla
   await expect(failed).toContainText('What to do');
   // Column titles show the precision that ran, not "auto".
   await expect(page.getByTestId('compare-column-0')).not.toContainText('auto');
-  await expect(page.getByTestId('compare-column-0')).toContainText('int8');
+  // (A demo package runs at its own precision, float32.)
+  await expect(page.getByTestId('compare-column-0')).toContainText('wasm · fp32 · float32');
   // The cosine matrix leaves the failed column out.
   const cos = page.getByTestId('chart-cosine');
   await cos.getByTestId('chart-cosine-table-toggle').click();
@@ -101,7 +102,7 @@ test('History: same names as Generate, GGUF, reopen the result card, delete with
   await chooseBackend(page, 'wasm');
   await page.locator('#description').fill('Extract dates from emails.');
   await page.getByRole('button', { name: 'Generate adapter' }).click();
-  await expect(page.getByTestId('result')).toBeVisible({ timeout: 170_000 });
+  await expect(page.getByTestId('result')).toBeVisible({ timeout: 400_000 });
   // Focus moves to the result, so its downloads are the next tab stops.
   await expect(page.getByTestId('result')).toBeFocused();
   const fromGenerate = await saved(page, () => page.getByTestId('download-safetensors').click());

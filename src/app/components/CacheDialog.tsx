@@ -80,7 +80,10 @@ export function CacheDialog() {
                       <span className="min-w-0 flex-1 truncate font-mono text-zinc-700 dark:text-zinc-300">
                         {f.name}
                       </span>
-                      <span className="font-mono text-zinc-400" title={`SHA-256 ${f.sha256}`}>
+                      <span
+                        className="font-mono text-zinc-500 dark:text-zinc-400"
+                        title={`SHA-256 ${f.sha256}`}
+                      >
                         {f.sha256.slice(0, 8)}
                       </span>
                       <span className="w-16 text-right text-zinc-500 tabular-nums">

@@ -94,7 +94,7 @@ export function ModelOption({
             e.preventDefault();
             removeUserModel(entry.id);
           }}
-          className="self-start rounded px-1 text-zinc-400 hover:text-red-600 focus-visible:outline-2 focus-visible:outline-indigo-500"
+          className="self-start rounded px-1 text-zinc-500 dark:text-zinc-400 hover:text-red-600 focus-visible:outline-2 focus-visible:outline-indigo-500"
           aria-label={`Remove ${entry.name}`}
         >
           ×

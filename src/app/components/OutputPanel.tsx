@@ -20,7 +20,7 @@ function EmptyState() {
         <li>2. Choose the hypernetwork for your base model.</li>
         <li>3. Generate, then download a PEFT adapter for transformers, vLLM and friends.</li>
       </ol>
-      <p className="text-xs text-zinc-400 dark:text-zinc-500">
+      <p className="text-xs text-zinc-500 dark:text-zinc-400">
         Everything runs in this browser; nothing you type is uploaded.
       </p>
     </div>

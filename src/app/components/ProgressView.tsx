@@ -80,7 +80,7 @@ export function Stepper({ current }: { current: Stage | null }) {
               i < index && 'text-emerald-700 dark:text-emerald-400',
               i === index &&
                 'bg-indigo-100 font-medium text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200',
-              i > index && 'text-zinc-400 dark:text-zinc-500',
+              i > index && 'text-zinc-500 dark:text-zinc-400',
             )}
           >
             {i < index ? '✓' : i === index ? <Spinner className="h-3 w-3" /> : '○'} {STAGE_LABEL[s]}

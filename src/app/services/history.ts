@@ -228,7 +228,12 @@ async function restore(
     if (!files) continue;
     const rest: NewHistoryEntry & { id?: number } = { ...entry };
     delete rest.id;
-    const saved = await addHistoryEntry(rest, files);
+    // Only the bytes: the stored files record also carries the old id.
+    const saved = await addHistoryEntry(rest, {
+      safetensors: files.safetensors,
+      zip: files.zip,
+      gguf: files.gguf ?? null,
+    });
     useHistory.setState((s) => ({
       entries: [...s.entries, saved].sort((a, b) => b.createdAt - a.createdAt),
     }));
