@@ -84,6 +84,7 @@ function explainLlmError(e: unknown): ShownError {
       message: detail.message,
       hint: 'Use a complete .gguf model file (a download cut short fails here); the adapter is untouched.',
       code: detail.code,
+      retry: false,
     };
   }
   if (['bad-shape', 'bad-input', 'unsupported'].includes(detail.code)) {
