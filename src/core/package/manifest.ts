@@ -156,7 +156,7 @@ export const manifestSchema = z
       .int()
       .positive()
       .max(PACKAGE_VERSION, {
-        message: `a version this t2l-web understands (at most ${PACKAGE_VERSION})`,
+        message: `a version this t2l-web understands (at most ${PACKAGE_VERSION}): the package is newer, update t2l-web`,
       }),
     source: z.string().default(''),
     baseModel: z.string(),
