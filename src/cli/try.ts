@@ -46,7 +46,12 @@ interface TryOptions {
 /** Reads a GGUF header from the start of a file, reading more while the header needs it. */
 export async function readGgufHeaderFromFile(path: string): Promise<GgufHeader> {
   if (!existsSync(path)) throw new T2LError('missing-file', `${path}: no such file`);
-  const { size } = await stat(path);
+  const st = await stat(path);
+  // A folder, a FIFO or a device (/dev/zero) is no model file: refuse before reading.
+  if (!st.isFile()) {
+    throw new T2LError('bad-input', `${path}: not a regular file (expected a .gguf model file)`);
+  }
+  const { size } = st;
   const fh = await open(path, 'r');
   try {
     let want = Math.min(size, 8 << 20);

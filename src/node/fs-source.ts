@@ -1,5 +1,5 @@
 import { statSync, type Stats } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { T2LError } from '../core/errors';
 import { runFolderOf, withRunFolder } from '../core/checkpoint/run-folder';
@@ -90,9 +90,37 @@ export async function writeFolder(
   dir: string,
   files: Record<string, Uint8Array | string>,
 ): Promise<void> {
+  await checkWritableFolder(dir);
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, content);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, content);
+    } catch (e) {
+      throw new T2LError('bad-input', `${path}: cannot be written (${fsReason(e)})`, { cause: e });
+    }
+  }
+}
+
+/**
+ * Refuses an output folder that cannot be one before anything is created: a path through a file
+ * (`-o README.md/sub`), or under /proc or /sys, where Node's recursive mkdir fails late or loops.
+ */
+async function checkWritableFolder(dir: string): Promise<void> {
+  const abs = resolve(dir);
+  if (/^\/(proc|sys)(\/|$)/.test(abs)) {
+    throw new T2LError('bad-input', `${dir}: cannot write output under /proc or /sys`);
+  }
+  // The deepest part of the path that exists must be a folder.
+  for (let p = abs; ; p = dirname(p)) {
+    const st = await lstat(p).catch(() => undefined);
+    if (st) {
+      const target = st.isSymbolicLink() ? await stat(p).catch(() => undefined) : st;
+      if (!target?.isDirectory()) {
+        throw new T2LError('bad-input', `${dir}: not a folder (${p} is a file)`);
+      }
+      return;
+    }
+    if (dirname(p) === p) return;
   }
 }
