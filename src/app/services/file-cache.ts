@@ -59,8 +59,11 @@ async function open(): Promise<Cache | null> {
   }
 }
 
-/** Reads and verifies one file; a damaged entry is deleted and reported as corrupt. */
-export async function readCached(url: string): Promise<CacheRead> {
+/**
+ * Reads and verifies one file; a damaged entry is reported as corrupt and deleted, unless `keep`
+ * (a cache-only pre-warm leaves it for the real load, which tells the user and fetches it again).
+ */
+export async function readCached(url: string, { keep = false } = {}): Promise<CacheRead> {
   const cache = await open();
   const res = await cache?.match(url);
   if (!cache || !res) return { status: 'miss' };
@@ -76,7 +79,7 @@ export async function readCached(url: string): Promise<CacheRead> {
       why = `it could not be read (${String(e)})`;
     }
   }
-  await cache.delete(url);
+  if (!keep) await cache.delete(url);
   return { status: 'corrupt', why };
 }
 

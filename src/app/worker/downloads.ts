@@ -115,7 +115,7 @@ export async function download(
 
   let corruptNote: string | undefined;
   if (options.cacheGroup !== undefined) {
-    const hit = await readCached(key);
+    const hit = await readCached(key, { keep: ctx.cacheOnly === true });
     if (hit.status === 'hit') {
       report({
         state: 'cached',
@@ -126,6 +126,7 @@ export async function download(
       return hit.bytes;
     }
     if (hit.status === 'corrupt') {
+      if (ctx.cacheOnly) throw new NotCachedError(url);
       corruptNote = `the cached copy was damaged (${hit.why}); downloading it again`;
       report({ state: 'corrupt', loaded: 0, total: null, bytesPerSecond: 0, note: corruptNote });
     }
