@@ -47,6 +47,8 @@ async function damageCache(page: Page): Promise<string[]> {
 test('a reload keeps the description and the cache; damaged cache entries are refetched', async ({
   page,
 }) => {
+  // Three page loads and two generations: more than one test's default time on a loaded machine.
+  test.setTimeout(420_000);
   const description = 'Answer grade-school science questions by reasoning about the concept.';
   const expected = cliAdapter(join(DEMO, 'packages', 'M'), description);
   const packageRequests: string[] = [];
