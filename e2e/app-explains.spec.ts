@@ -138,6 +138,8 @@ test('folders are checked when picked: a PEFT adapter, a package without version
   await page.getByRole('button', { name: 'Generate adapter' }).click();
   await expect(page.getByTestId('error-message')).toContainText(
     'version: expected the package format version, an integer',
+    // The worker starts and opens the folder first: slow on a loaded 2-core machine.
+    { timeout: 150_000 },
   );
   await expect(page.getByTestId('error-message')).not.toContainText('undefined');
   await expect(page.getByTestId('error').getByRole('button', { name: 'Try again' })).toHaveCount(0);
