@@ -5,14 +5,14 @@
  * holds. Results go to .bench/results/llm-latest.json and to their own section of
  * docs/benchmarks.md (between the bench-llm markers).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium } from '@playwright/test';
 import type { Harness } from '../../e2e/harness/harness';
+import { startVite } from './vite-server';
 import { BENCH_DIR } from './checkpoints';
 import type { LlmCaseResult, LlmMeasure, LlmRun } from './llm-types';
 import { stats } from './types';
@@ -136,36 +136,6 @@ function runNode(base: string, adapter: string, tokens: number, runs: number) {
       }
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startVite(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), '--port', String(port), '--strictPort'],
-    { cwd: ROOT, stdio: 'ignore', env: { ...process.env, T2L_E2E: '1' } },
-  );
-  const url = `http://localhost:${port}`;
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${url}/e2e/harness/index.html`)).ok) return { url, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  child.kill();
-  throw new Error('vite did not start');
 }
 
 const mib = (b: number | null | undefined) => (b == null ? null : b / 2 ** 20);

@@ -9,10 +9,9 @@
  * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Precision } from '../../src/core/package/manifest';
@@ -23,6 +22,7 @@ import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
 import { SHAPES } from './shapes';
 import type { CaseResult } from './types';
+import { startVite } from './vite-server';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCS = join(ROOT, 'docs', 'benchmarks.md');
@@ -110,37 +110,6 @@ function runNodeCase(shape: string, precision: Precision): Promise<CaseResult> {
 
 function failed(runtime: 'node' | 'chromium', shape: string, precision: string, error: string) {
   return { runtime, shape, precision, error } as CaseResult;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startVite(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), '--port', String(port), '--strictPort'],
-    { cwd: ROOT, stdio: 'ignore' },
-  );
-  const url = `http://localhost:${port}`;
-  for (let i = 0; i < 120; i++) {
-    try {
-      const res = await fetch(`${url}/e2e/harness/index.html`);
-      if (res.ok) return { url, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  child.kill();
-  throw new Error('vite did not start');
 }
 
 log(
