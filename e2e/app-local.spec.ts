@@ -43,7 +43,8 @@ test('a malformed local checkpoint shows its error in the page', async ({ page }
   await page.getByRole('button', { name: 'Generate adapter' }).click();
 
   const error = page.getByTestId('error');
-  await expect(error).toBeVisible();
+  // Generate may wait behind the page's pre-warm (wasm compile) in the worker's queue.
+  await expect(error).toBeVisible({ timeout: 150_000 });
   await expect(error).toContainText('not a T2L checkpoint');
   await expect(page.getByTestId('error-message')).toContainText('hypermod.pt');
   await expect(page.getByTestId('error-hint')).toContainText('SakanaAI/text-to-lora');
@@ -58,7 +59,9 @@ test('a malformed local checkpoint shows its error in the page', async ({ page }
   await writeFile(join(empty, 'README.md'), '# not a model');
   await page.getByTestId('folder-input').setInputFiles(empty);
   await page.getByRole('button', { name: 'Generate adapter' }).click();
-  await expect(page.getByTestId('error-message')).toContainText('neither a converted package');
+  await expect(page.getByTestId('error-message')).toContainText('neither a converted package', {
+    timeout: 150_000,
+  });
   expect(app.offOrigin).toEqual([]);
 });
 

@@ -15,7 +15,7 @@ export const PRECISION_INFO: Record<Precision, { label: string; description: str
   int8: {
     label: 'int8 weights',
     description:
-      'Heads and wide MLP layers in 8 bits, one scale per output channel, multiplied in integers (DynamicQuantizeMatMul): about a quarter of the download and memory, the fastest on CPU and wasm, cosine ≥ 0.999 to float32. Descriptions are run one at a time.',
+      'Heads and wide MLP layers in 8 bits, one scale per output channel, multiplied in integers (DynamicQuantizeMatMul): about a quarter of the download and memory, the fastest on CPU and wasm, cosine ≥ 0.999 to float32; each description is quantized with its own scale, so batches stay exact.',
   },
   q4: {
     label: '4-bit weights',
