@@ -14,19 +14,19 @@ export interface DownloadContext {
   /** Extra headers for this URL (the Hugging Face token goes only to huggingface.co). */
   headersFor: (url: string) => Record<string, string>;
   /**
-   * Serve files from the cache only: a file that would be downloaded throws NotCachedError
-   * instead, and so does any request to another origin (for warming sessions up before the user
-   * asks, which must cost no download and contact no other host; the app's own origin may still
-   * answer whether a file exists).
+   * Serve files from the cache only: a file that would be downloaded, or any other request to the
+   * network, throws NotCachedError instead (for warming sessions up before the user asks, which
+   * must cost no download, contact no host, and never keep a queued Generate waiting).
    */
   cacheOnly?: boolean;
 }
 
-/** Whether a cache-only load may ask `url` whether a file exists (the app's own origin only). */
-export function mayProbe(ctx: DownloadContext, url: string): boolean {
-  if (!ctx.cacheOnly) return true;
-  const here = globalThis.location?.href;
-  return here !== undefined && new URL(url, here).origin === new URL(here).origin;
+/**
+ * Whether a load may ask the network about `url`: never for a cache-only load (the pre-warm), which
+ * must neither wait on a slow server nor hold up a Generate queued behind it in the worker.
+ */
+export function mayProbe(ctx: DownloadContext, _url: string): boolean {
+  return !ctx.cacheOnly;
 }
 
 /** A file a cache-only load would have had to download. */
