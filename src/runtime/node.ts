@@ -1,5 +1,6 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { T2LError } from '../core/errors';
+import { graphRunError } from '../core/runtime/run-error';
 import type {
   Backend,
   CreateRunner,
@@ -58,13 +59,7 @@ class NodeRunner implements InferenceRunner {
     try {
       results = await this.session.run(ortFeeds);
     } catch (e) {
-      throw new T2LError(
-        'runtime',
-        `onnxruntime could not run the graph (${(e as Error).message})`,
-        {
-          cause: e,
-        },
-      );
+      throw graphRunError(e);
     }
     const out: Record<string, FloatTensor> = {};
     for (const [name, t] of Object.entries(results)) {

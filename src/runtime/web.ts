@@ -7,6 +7,7 @@
 import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { T2LError } from '../core/errors';
+import { graphRunError } from '../core/runtime/run-error';
 import { GraphBuilder } from '../core/onnx/builder';
 import type {
   Backend,
@@ -132,13 +133,7 @@ class WebRunner implements InferenceRunner {
     try {
       results = await this.session.run(ortFeeds);
     } catch (e) {
-      throw new T2LError(
-        'runtime',
-        `onnxruntime could not run the graph (${(e as Error).message})`,
-        {
-          cause: e,
-        },
-      );
+      throw graphRunError(e);
     }
     const out: Record<string, FloatTensor> = {};
     for (const [name, t] of Object.entries(results)) {
