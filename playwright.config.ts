@@ -1,13 +1,54 @@
-import { defineConfig, devices } from '@playwright/test';
+import { defineConfig, devices, type PlaywrightTestConfig } from '@playwright/test';
 
-// E2E_PORT lets two checkouts (or two people) run the suite side by side.
-const PORT = Number(process.env.E2E_PORT ?? 5199);
-// E2E_PREVIEW=1 tests the production build (vite build + vite preview) instead of the dev server,
-// built with the test harness (T2L_E2E, below) into its own folder, so dist/ never holds the harness.
-const DIST = process.env.E2E_DIST ?? 'dist-e2e';
-const server = process.env.E2E_PREVIEW
-  ? `npx vite build --outDir ${DIST} && npx vite preview --outDir ${DIST} --port ${PORT} --strictPort`
-  : `npx vite --port ${PORT} --strictPort`;
+type WebServer = Exclude<NonNullable<PlaywrightTestConfig['webServer']>, unknown[]>;
+import { E2E_DIST, E2E_PORT, PREVIEW_PORT } from './e2e/ports';
+
+/**
+ * Two projects:
+ * - `chromium`: every spec but the production-build ones, against the dev server on E2E_PORT;
+ * - `preview`: the specs that need the production build and its service worker (PREVIEW_SPECS),
+ *   against `vite preview` of a build with the test harness in E2E_DIST, on E2E_PORT + 10.
+ * E2E_PREVIEW=1 runs the whole suite on the production build instead: one server (the build on
+ * E2E_PORT) and one project with every spec. The build goes to its own folder (T2L_E2E adds the
+ * harness), so dist/ never holds the harness.
+ */
+const PREVIEW_SPECS = ['**/app-offline.spec.ts', '**/app-update.spec.ts'];
+const allOnBuild = Boolean(process.env.E2E_PREVIEW);
+
+const buildAndPreview = (port: number) =>
+  `npx vite build --outDir ${E2E_DIST} && npx vite preview --outDir ${E2E_DIST} --port ${port} --strictPort`;
+
+function webServer(command: string, port: number): WebServer {
+  return {
+    command,
+    url: `http://localhost:${port}/e2e/harness/index.html`,
+    reuseExistingServer: !process.env.CI,
+    // Tells vite.config.ts not to watch files (nothing may reload a page mid-test) and to build the
+    // harness page into the production build.
+    env: { T2L_E2E: '1' },
+    timeout: 120_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  };
+}
+
+const chromium = {
+  ...devices['Desktop Chrome'],
+  headless: true,
+  launchOptions: {
+    // Playwright's own browser download cannot work here; Debian's Chromium is used instead.
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--enable-unsafe-webgpu',
+      // Without these Chromium keeps calling home, which fails on a closed network.
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+  },
+};
 
 export default defineConfig({
   testDir: 'e2e',
@@ -20,40 +61,27 @@ export default defineConfig({
   fullyParallel: false,
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   use: {
-    baseURL: `http://localhost:${PORT}`,
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
   },
-  projects: [
-    {
-      name: 'chromium',
-      use: {
-        ...devices['Desktop Chrome'],
-        headless: true,
-        launchOptions: {
-          // Playwright's own browser download cannot work here; Debian's Chromium is used instead.
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-          args: [
-            '--enable-unsafe-webgpu',
-            // Without these Chromium keeps calling home, which fails on a closed network.
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--disable-quic',
-            '--no-first-run',
-          ],
+  projects: allOnBuild
+    ? [{ name: 'chromium', use: { ...chromium, baseURL: `http://localhost:${E2E_PORT}` } }]
+    : [
+        {
+          name: 'chromium',
+          testIgnore: PREVIEW_SPECS,
+          use: { ...chromium, baseURL: `http://localhost:${E2E_PORT}` },
         },
-      },
-    },
-  ],
-  webServer: {
-    command: server,
-    url: `http://localhost:${PORT}/e2e/harness/index.html`,
-    reuseExistingServer: !process.env.CI,
-    // Tells vite.config.ts not to watch files: nothing may reload a page mid-test.
-    env: { T2L_E2E: '1' },
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+        {
+          name: 'preview',
+          testMatch: PREVIEW_SPECS,
+          use: { ...chromium, baseURL: `http://localhost:${PREVIEW_PORT}` },
+        },
+      ],
+  webServer: allOnBuild
+    ? [webServer(buildAndPreview(E2E_PORT), E2E_PORT)]
+    : [
+        webServer(`npx vite --port ${E2E_PORT} --strictPort`, E2E_PORT),
+        webServer(buildAndPreview(PREVIEW_PORT), PREVIEW_PORT),
+      ],
 });
