@@ -78,6 +78,15 @@ function wllamaWasmFiles(): Plugin {
   };
 }
 
+/** What the footer shows as this build's version (src/app/services/version.ts). */
+const VERSION =
+  process.env.T2L_VERSION ||
+  (
+    JSON.parse(readFileSync(resolve(import.meta.dirname, 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
 const MODELS_DIR = resolve(import.meta.dirname, 'models');
 /** What of models/ the app serves: the catalog and the offline demo models (npm run fixtures). */
 const MODEL_PATHS = ['catalog.json', 'demo'];
@@ -157,6 +166,7 @@ function modelFiles(): Plugin {
 
 export default defineConfig({
   plugins: [react(), tailwindcss(), ortWasmFiles(), wllamaWasmFiles(), modelFiles(), pwa()],
+  define: { __T2L_VERSION__: JSON.stringify(VERSION) },
   resolve: {
     // onnxruntime-web's "extern wasm" entries load the glue module from ort.env.wasm.wasmPaths
     // instead of embedding it, so the build does not also emit a hashed copy of the 26 MB wasm.

@@ -17,6 +17,7 @@ import { installHistoryRecorder, loadHistory } from './services/history';
 import { initApp } from './services/init';
 import { applyLinkOnce } from './services/open-link';
 import { installShortcut } from './services/shortcut';
+import { APP_VERSION } from './services/version';
 import { useView } from './stores/view';
 
 export function App() {
@@ -63,8 +64,9 @@ export function App() {
       {/* Outside the grid: the sticky output panel cannot cover it. */}
       {view === 'generate' && <TryPanel />}
       <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-600 sm:px-6 dark:text-zinc-400">
-        Text-to-LoRA (Sakana AI, ICML 2025) run with onnxruntime-web and transformers.js. Models and
-        descriptions stay in this browser.
+        <span data-testid="app-version">t2l-web {APP_VERSION}</span> · Text-to-LoRA (Sakana AI, ICML
+        2025) run with onnxruntime-web and transformers.js. Models and descriptions stay in this
+        browser.
       </footer>
       <SettingsDialog />
       <CacheDialog />
