@@ -62,6 +62,16 @@ export function ModelOption({
             .filter(Boolean)
             .join(' · ')}
         </span>
+        {entry.id !== LOCAL_ID && download?.encoderPin && (
+          <span
+            className="block truncate text-xs text-zinc-500 dark:text-zinc-400"
+            data-testid="encoder-revision"
+            title={`text encoder ${download.encoderPin.id} at revision ${download.encoderPin.revision}`}
+          >
+            text encoder {download.encoderPin.id.split('/').pop()} · revision{' '}
+            {download.encoderPin.revision.slice(0, 7)}
+          </span>
+        )}
         {entry.id !== LOCAL_ID && download?.total !== undefined && (
           <span
             className="block text-xs text-zinc-600 dark:text-zinc-300"

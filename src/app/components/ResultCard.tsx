@@ -146,6 +146,14 @@ export function ResultCard() {
         <Fact label="Text encoder" testId="fact-encoder">
           <span className="font-mono text-[13px]">{m.encoder}</span> · {result.backend.encoderDtype}{' '}
           on {result.backend.encoderDevice}
+          {result.encoderRevision && (
+            <span
+              className="block font-mono text-xs text-zinc-600 dark:text-zinc-300"
+              data-testid="fact-encoder-revision"
+            >
+              revision {result.encoderRevision}
+            </span>
+          )}
           <span className="block text-xs text-zinc-500 dark:text-zinc-400">
             {result.backend.encoderDtypeReason}
           </span>

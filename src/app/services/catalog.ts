@@ -3,7 +3,7 @@
  * Hub repo path or a URL, relative to the app) and which text encoder it needs.
  */
 import type { EncoderDtype } from '../../core/encoder/dtype';
-import type { EncoderSource, ModelSource } from '../worker/protocol';
+import type { EncoderSource, KnownFile, ModelSource } from '../worker/protocol';
 import { checkBaseGguf, type BaseGguf } from './base-models';
 
 export type SourceFormat = 'checkpoint' | 'package' | 'auto';
@@ -13,9 +13,12 @@ export interface CatalogSource {
   /** Hugging Face repo id, with `path` inside it. */
   hub?: string;
   path?: string;
+  /** The Hub commit (40 hex digits) the files are fetched at; required for Hub entries. */
   revision?: string;
   /** Or a folder URL, absolute or relative to the app. */
   url?: string;
+  /** Published sizes and hashes of files inside the folder, by path; downloads are checked. */
+  files?: Record<string, KnownFile>;
 }
 
 export interface CatalogEntry {
@@ -40,7 +43,11 @@ export interface CatalogEntry {
 
 export interface CatalogEncoder {
   hub?: string;
+  /** The Hub commit (40 hex digits) the encoder is fetched at; required for Hub encoders. */
+  revision?: string;
   url?: string;
+  /** Published sizes and hashes of its files, by path inside the repo or folder (onnx/model.onnx). */
+  files?: Record<string, KnownFile>;
   size?: number;
   /** Download size in bytes of the files loaded at each dtype (config, tokenizer, one onnx file). */
   sizes?: Partial<Record<EncoderDtype, number>>;
@@ -55,6 +62,30 @@ export interface Catalog {
 
 function fail(why: string): never {
   throw new Error(`models/catalog.json: ${why}`);
+}
+
+/** A Hub commit: a branch or tag could move under the catalog and silently change the adapters. */
+const COMMIT = /^[0-9a-f]{40}$/;
+
+function checkRevision(revision: unknown, where: string, repo: string): void {
+  if (typeof revision !== 'string' || !COMMIT.test(revision)) {
+    fail(
+      `${where}.revision must pin a commit of ${repo} (40 hex digits), not ${JSON.stringify(revision ?? null)}: a branch or tag can change under the catalog`,
+    );
+  }
+}
+
+function checkFiles(files: unknown, where: string): void {
+  if (files === undefined) return;
+  if (!files || typeof files !== 'object') fail(`${where} must map file paths to {size, sha256}`);
+  for (const [path, f] of Object.entries(files as Record<string, Partial<KnownFile> | null>)) {
+    if (!Number.isInteger(f?.size) || f!.size! < 0) {
+      fail(`${where}["${path}"].size must be a whole number of bytes`);
+    }
+    if (f!.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(f!.sha256)) {
+      fail(`${where}["${path}"].sha256 must be 64 hex digits`);
+    }
+  }
 }
 
 /** Parses and checks the catalog; problems name the entry. */
@@ -75,9 +106,17 @@ export function parseCatalog(json: unknown): Catalog {
     }
     if (!s.url && !(s.hub && s.path !== undefined))
       fail(`${where}.source needs url, or hub + path`);
+    if (s.hub) checkRevision(s.revision, `${where}.source`, s.hub);
+    checkFiles(s.files, `${where}.source.files`);
     checkBaseGguf(m.baseGguf, where);
   }
-  return { models: c.models, encoders: c.encoders ?? {} };
+  const encoders = c.encoders ?? {};
+  for (const [id, e] of Object.entries(encoders)) {
+    const where = `encoders["${id}"]`;
+    if (!e.url) checkRevision(e.revision, where, e.hub ?? id);
+    checkFiles(e.files, `${where}.files`);
+  }
+  return { models: c.models, encoders };
 }
 
 const appBase = () => new URL(import.meta.env.BASE_URL, location.href);
@@ -123,7 +162,37 @@ export function encoderTable(catalog: Catalog): Record<string, EncoderSource> {
   for (const [id, e] of Object.entries(catalog.encoders)) {
     const dtypes = e.dtypes ? { dtypes: e.dtypes } : {};
     if (e.url) out[id] = { kind: 'url', url: new URL(e.url, appBase()).href, ...dtypes };
-    else out[id] = { kind: 'hub', model: e.hub ?? id, ...dtypes };
+    else
+      out[id] = {
+        kind: 'hub',
+        model: e.hub ?? id,
+        ...(e.revision ? { revision: e.revision } : {}),
+        ...dtypes,
+      };
+  }
+  return out;
+}
+
+/** The Hub commit a catalog encoder is pinned to (none for folders and unknown encoders). */
+export function encoderRevision(catalog: Catalog, id: string | undefined): string | undefined {
+  const e = id === undefined ? undefined : catalog.encoders[id];
+  return e && !e.url ? e.revision : undefined;
+}
+
+/**
+ * The files whose size and hash the catalog records, by the URL they are downloaded from: the
+ * entry's own (a local folder has none) and every encoder's. The worker's downloader checks them.
+ */
+export function knownFiles(catalog: Catalog, entry?: CatalogEntry): Record<string, KnownFile> {
+  const out: Record<string, KnownFile> = {};
+  const add = (folder: string, files: Record<string, KnownFile> | undefined) => {
+    const root = folder.endsWith('/') ? folder : `${folder}/`;
+    for (const [path, f] of Object.entries(files ?? {})) out[root + path.replace(/^\/+/, '')] = f;
+  };
+  if (entry?.source.files) add(sourceUrl(entry.source), entry.source.files);
+  for (const [id, e] of Object.entries(catalog.encoders)) {
+    if (!e.files) continue;
+    add(e.url ? new URL(e.url, appBase()).href : hubUrl(e.hub ?? id, '', e.revision), e.files);
   }
   return out;
 }

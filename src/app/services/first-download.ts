@@ -13,6 +13,8 @@ export interface FirstDownload {
   /** The text encoder at `dtype`, when the catalog knows its size. */
   encoder: { id: string; dtype: EncoderDtype; bytes: number } | undefined;
   total: number | undefined;
+  /** The text encoder and the Hub commit it is pinned to, when the catalog pins one. */
+  encoderPin?: { id: string; revision: string };
 }
 
 /**
@@ -51,5 +53,11 @@ export function firstDownload(
   }
   const total =
     entry.size === undefined && !encoder ? undefined : (entry.size ?? 0) + (encoder?.bytes ?? 0);
-  return { model: entry.size, encoder, total };
+  const revision = enc && !enc.url ? enc.revision : undefined;
+  return {
+    model: entry.size,
+    encoder,
+    total,
+    ...(entry.encoder && revision ? { encoderPin: { id: entry.encoder, revision } } : {}),
+  };
 }

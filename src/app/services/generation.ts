@@ -9,7 +9,13 @@ import { useNetwork } from '../stores/network';
 import { upsertFile, useRun, type RunResult } from '../stores/run';
 import { useSettings } from '../stores/settings';
 import { askPersistentStorage, refreshCache } from './cache-service';
-import { encoderTable, remoteModelName, toModelSource } from './catalog';
+import {
+  encoderRevision,
+  encoderTable,
+  knownFiles,
+  remoteModelName,
+  toModelSource,
+} from './catalog';
 import { explainError, type ShownError } from './error-hints';
 import { currentSelection } from './selection';
 import { downloadFileName, type DownloadNaming } from './download-names';
@@ -117,6 +123,7 @@ async function run(): Promise<void> {
   const request: GenerateRequest = {
     model,
     encoders: encoderTable(catalog.catalog),
+    known: knownFiles(catalog.catalog, local ? undefined : entry),
     descriptions: [description],
     backends: choice.backends,
     backendReason: choice.reason,
@@ -152,11 +159,13 @@ async function run(): Promise<void> {
       signal: controller.signal,
       onProgress,
     });
+    const encoderRev = encoderRevision(catalog.catalog, result.model.encoder);
     const run: RunResult = {
       ...result,
       id,
       modelName: entry.name,
       ...(entry.source.revision && !local ? { revision: entry.source.revision } : {}),
+      ...(encoderRev ? { encoderRevision: encoderRev } : {}),
       description,
       dtype: draft.dtype,
       finishedAt: Date.now(),

@@ -39,6 +39,7 @@ export type HistoryCard = Partial<Pick<GenerateResult, 'location' | 'loadNotes' 
   Pick<GenerateResult, 'model' | 'backend' | 'timings'> & {
     ggufNote?: string;
     revision?: string;
+    encoderRevision?: string;
   };
 
 export interface HistoryFiles {

@@ -38,7 +38,10 @@ export async function loadHistory(): Promise<void> {
 
 export interface Generated {
   result: Pick<GenerateResult, 'model' | 'backend' | 'timings'> &
-    Partial<Pick<GenerateResult, 'location' | 'loadNotes' | 'files'>> & { revision?: string };
+    Partial<Pick<GenerateResult, 'location' | 'loadNotes' | 'files'>> & {
+      revision?: string;
+      encoderRevision?: string;
+    };
   adapter: GeneratedFile;
   modelId: string;
   modelName: string;
@@ -80,6 +83,7 @@ export async function recordAdapter(g: Generated): Promise<number | null> {
       ...(result.loadNotes ? { loadNotes: result.loadNotes } : {}),
       ...(result.files ? { files: result.files } : {}),
       ...(result.revision ? { revision: result.revision } : {}),
+      ...(result.encoderRevision ? { encoderRevision: result.encoderRevision } : {}),
       ggufNote: adapter.ggufNote,
     },
     settings: g.settings,
@@ -273,6 +277,7 @@ export async function reopenFromHistory(entry: HistoryEntry): Promise<void> {
       id: -entry.id,
       modelName: entry.modelName,
       ...(c.revision ? { revision: c.revision } : {}),
+      ...(c.encoderRevision ? { encoderRevision: c.encoderRevision } : {}),
       description: entry.description,
       dtype: entry.dtype,
       finishedAt: entry.createdAt,

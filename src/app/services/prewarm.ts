@@ -10,7 +10,7 @@ import { LOCAL_ID, useCatalog } from '../stores/catalog';
 import { useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import type { PrepareRequest, PrepareResult } from '../worker/protocol';
-import { encoderTable, toModelSource } from './catalog';
+import { encoderTable, knownFiles, toModelSource } from './catalog';
 import { resolvePrecision } from './generation';
 import { currentSelection } from './selection';
 import { workerClient } from './worker-client';
@@ -29,6 +29,7 @@ export function prepareRequest(): PrepareRequest | null {
   return {
     model: toModelSource(entry),
     encoders: encoderTable(catalog.catalog),
+    known: knownFiles(catalog.catalog, entry),
     backends: choice.backends,
     precision: resolvePrecision(draft.precision, choice.backends),
     encoderDtype: draft.encoderDtype,

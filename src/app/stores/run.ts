@@ -18,6 +18,8 @@ export interface RunResult extends GenerateResult {
   modelName: string;
   /** The Hub revision the checkpoint was fetched at, when the catalog pins one. */
   revision?: string;
+  /** The Hub revision of the text encoder, when the catalog pins one. */
+  encoderRevision?: string;
   description: string;
   dtype: string;
   finishedAt: number;

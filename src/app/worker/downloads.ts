@@ -5,7 +5,8 @@
  */
 import { T2LError } from '../../core/errors';
 import { readCached, writeCached } from '../services/file-cache';
-import type { Progress } from './protocol';
+import { differsFromKnown } from './known-files';
+import type { KnownFile, Progress } from './protocol';
 import { Received } from './received';
 
 export interface DownloadContext {
@@ -19,6 +20,8 @@ export interface DownloadContext {
    * must cost no download, contact no host, and never keep a queued Generate waiting).
    */
   cacheOnly?: boolean;
+  /** Files whose size and hash the catalog records, by URL: checked after download and in cache. */
+  known?: Record<string, KnownFile>;
 }
 
 /**
@@ -113,10 +116,17 @@ export async function download(
   const report = (p: Omit<Extract<Progress, { type: 'file' }>, 'type' | 'url' | 'name'>) =>
     ctx.progress({ type: 'file', url, name, ...p });
 
+  const known = ctx.known?.[url];
   let corruptNote: string | undefined;
   if (options.cacheGroup !== undefined) {
     const hit = await readCached(key, { keep: ctx.cacheOnly === true });
-    if (hit.status === 'hit') {
+    // A copy cached before the catalog recorded the file (or from another upstream) is not used.
+    const unlike = hit.status === 'hit' && known ? await differsFromKnown(hit.bytes, known) : null;
+    if (unlike) {
+      if (ctx.cacheOnly) throw new NotCachedError(url);
+      corruptNote = `the cached copy is not the published file (${unlike}); downloading it again`;
+      report({ state: 'corrupt', loaded: 0, total: null, bytesPerSecond: 0, note: corruptNote });
+    } else if (hit.status === 'hit') {
       report({
         state: 'cached',
         loaded: hit.bytes.length,
@@ -149,6 +159,13 @@ export async function download(
       report({ state: 'missing', loaded: 0, total: null, bytesPerSecond: 0 });
     }
     throw e;
+  }
+  const unlike = known ? await differsFromKnown(bytes, known) : null;
+  if (unlike) {
+    throw new T2LError(
+      'bad-package',
+      `${url}: the server's file is not the one the catalog records (${unlike}); it may have changed upstream, so it is not used`,
+    );
   }
   report({
     state: 'done',

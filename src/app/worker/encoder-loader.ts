@@ -73,7 +73,8 @@ export async function loadEncoder(
   ctx: DownloadContext,
   wasmPaths: string,
 ): Promise<{ encoder: DescriptionEncoder; reused: boolean }> {
-  const key = `${encoderLabel(source)}|${device}|${dtype}`;
+  const revision = source.kind === 'hub' ? source.revision : undefined;
+  const key = `${encoderLabel(source)}|${revision ?? ''}|${device}|${dtype}`;
   if (loaded?.key === key) return { encoder: loaded.encoder, reused: true };
   if (loaded) {
     // One encoder at a time: gte-large alone is 1.7 GB in float32.
@@ -86,6 +87,7 @@ export async function loadEncoder(
   try {
     const encoder = await createTextEncoder({
       ...(source.kind === 'hub' ? { model: source.model } : { localPath: source.url }),
+      ...(revision ? { revision } : {}),
       device,
       dtype,
       wasmPaths,

@@ -26,9 +26,22 @@ export type ModelSource =
  * Where the text encoder's files are: a Hub model id or a folder URL (transformers.js layout), and
  * which transformers.js dtypes the folder has (fp32 only when not said).
  */
-export type EncoderSource = ({ kind: 'hub'; model: string } | { kind: 'url'; url: string }) & {
+export type EncoderSource = (
+  | {
+      kind: 'hub';
+      model: string;
+      /** A commit; the Hub's main branch when absent. */ revision?: string;
+    }
+  | { kind: 'url'; url: string }
+) & {
   dtypes?: EncoderDtype[];
 };
+
+/** A file's published size and SHA-256 (hex), as the catalog records them. */
+export interface KnownFile {
+  size: number;
+  sha256?: string;
+}
 
 export interface RemoteEndpoint {
   url: string;
@@ -49,6 +62,8 @@ export interface GenerateRequest {
   encoderDtype: EncoderDtype | 'auto';
   /** Sent only to huggingface.co. */
   hfToken?: string;
+  /** Files whose size and hash the catalog records, by URL: a download that differs is refused. */
+  known?: Record<string, KnownFile>;
   remote?: RemoteEndpoint;
   /** The model's name on the remote server (a served folder's name). */
   remoteModel?: string;
@@ -66,7 +81,7 @@ export interface GenerateRequest {
  */
 export type PrepareRequest = Pick<
   GenerateRequest,
-  'model' | 'encoders' | 'backends' | 'precision' | 'encoderDtype' | 'hfToken'
+  'model' | 'encoders' | 'backends' | 'precision' | 'encoderDtype' | 'hfToken' | 'known'
 >;
 
 export interface PrepareResult {

@@ -70,6 +70,7 @@ const handlers: {
     generate(params, {
       ...ctx,
       headersFor: hfHeaders(params.hfToken),
+      ...(params.known ? { known: params.known } : {}),
       threads: ort.numThreads,
       wasmPaths: ort.wasmPaths,
       shaderF16: async () => (await webGpuInfo()).features.shaderF16,
@@ -80,6 +81,7 @@ const handlers: {
     const result = await prepare(params, {
       ...ctx,
       headersFor: hfHeaders(params.hfToken),
+      ...(params.known ? { known: params.known } : {}),
       threads: ort.numThreads,
       wasmPaths: ort.wasmPaths,
       shaderF16: async () => (await webGpuInfo()).features.shaderF16,
