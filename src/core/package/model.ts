@@ -89,6 +89,12 @@ export async function readPackage(source: FileSource): Promise<T2LModel> {
   );
   peftLoraConfig(manifest, `${source.label}/${MANIFEST_FILE} adapterConfig`);
   if (!(await source.has(manifest.graph))) {
+    if (await source.isFolder?.(manifest.graph)) {
+      throw new T2LError(
+        'bad-package',
+        `${source.label}/${manifest.graph}: is a folder, expected the ONNX graph file (t2l.json graph)`,
+      );
+    }
     throw new T2LError(
       'bad-package',
       `${source.label}: t2l.json names the graph ${manifest.graph}, which is missing`,

@@ -88,7 +88,10 @@ describe('fuzz-manifest-crash: t2l.json fields are checked, not trusted', () => 
     symlinkSync('/dev/zero', join(dir, 'zero.onnx'));
     for (const [graph, message] of [
       ['', /graph: /],
-      ['folder.onnx', /names the graph folder\.onnx, which is missing/],
+      [
+        'folder.onnx',
+        /folder\.onnx: is a folder, expected the ONNX graph file \(t2l\.json graph\)/,
+      ],
       ['zero.onnx', /names the graph zero\.onnx, which is missing/],
       ['absent.onnx', /names the graph absent\.onnx, which is missing/],
     ] as const) {
@@ -100,7 +103,7 @@ describe('fuzz-manifest-crash: t2l.json fields are checked, not trusted', () => 
     const e = await refusal(dirSource(dir).read('zero.onnx'));
     expect(e.message).toMatch(/zero\.onnx: not a regular file/);
     expect((await refusal(dirSource(dir).read('folder.onnx'))).message).toMatch(
-      /not a regular file/,
+      /folder\.onnx: is a folder, expected a file/,
     );
     expect((await refusal(dirSource(dir).read('../etc/passwd'))).code).toBe('bad-input');
   });
