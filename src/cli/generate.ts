@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { type AdapterDType } from '../core/adapter/adapter-files';
 import { adapterFolder, adapterGguf } from '../core/adapter/download';
 import { resolveGgufTarget, type GgufArch } from '../core/adapter/gguf-target';
@@ -9,6 +9,7 @@ import { zipFolder } from '../core/adapter/zip';
 import { T2LError } from '../core/errors';
 import { generateAdapters } from '../core/generate';
 import { openModel } from '../core/package/model';
+import { localEncoderFolder } from '../node/encoder-folder';
 import type { Backend, FloatTensor } from '../core/runtime/types';
 import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
@@ -71,10 +72,10 @@ export async function embedDescriptions(
   timings: Record<string, number>,
 ): Promise<FloatTensor> {
   // A path that exists is a local transformers.js folder; anything else is a Hub model id.
-  const local = existsSync(encoder);
+  const localPath = localEncoderFolder(encoder);
   let t0 = performance.now();
   const { createTextEncoder } = await import('../core/encoder/text-encoder');
-  const enc = await createTextEncoder(local ? { localPath: resolve(encoder) } : { model: encoder });
+  const enc = await createTextEncoder(localPath ? { localPath } : { model: encoder });
   timings['load_encoder'] = performance.now() - t0;
   try {
     if (enc.dim !== dim) {

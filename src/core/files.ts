@@ -11,6 +11,8 @@ export interface FileSource {
   has(name: string): Promise<boolean>;
   /** The whole file; rejects with a T2LError('missing-file') naming the file when absent. */
   read(name: string): Promise<Uint8Array>;
+  /** True when `name` is a folder (sources that have folders); lets "missing" say more. */
+  isFolder?(name: string): Promise<boolean>;
   /** Where `name` was looked for, for "not found in …" messages (default: the label). */
   where?(name: string): string;
 }

@@ -1,6 +1,6 @@
-import { statSync, type Stats } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { T2LError } from '../core/errors';
 import { runFolderOf, withRunFolder } from '../core/checkpoint/run-folder';
 import type { FileSource } from '../core/files';
@@ -9,7 +9,9 @@ import type { FileSource } from '../core/files';
  * A folder on disk as a FileSource. Names are files directly in the folder or below it (never
  * `..` or absolute), and only regular files are read: a name that is a folder, a device
  * (/dev/zero), or a FIFO is refused with a T2LError, as is any file-system
- * error (ENOENT, EACCES, EISDIR...), so no read can hang or grow without bound.
+ * error (ENOENT, EACCES, EISDIR...), so no read can hang or grow without bound. Links are
+ * followed only where they stay inside the folder (resolved with realpath), or, for a Hugging Face
+ * cache snapshot (`…/snapshots/<rev>`), inside that repository's `blobs` folder.
  */
 export function dirSource(dir: string): FileSource {
   const root = resolve(dir);
@@ -20,6 +22,7 @@ export function dirSource(dir: string): FileSource {
     throw new T2LError('missing-file', `${dir}: no such folder (${fsReason(e)})`, { cause: e });
   }
   if (!st.isDirectory()) throw new T2LError('missing-file', `${dir}: not a folder`);
+  const allowed = allowedRoots(realpathSync(root));
   const pathOf = (name: string) => {
     const path = resolve(root, name);
     if (name === '' || isAbsolute(name) || !path.startsWith(root + sep)) {
@@ -39,12 +42,29 @@ export function dirSource(dir: string): FileSource {
         return false;
       }
     },
+    isFolder: async (name) => {
+      try {
+        return statSync(pathOf(name)).isDirectory();
+      } catch {
+        return false;
+      }
+    },
     read: async (name) => {
       const path = pathOf(name);
       try {
-        // Links are followed (a Hugging Face cache snapshot is all links into its blobs folder).
-        if (!statSync(path).isFile()) {
+        const target = statSync(path);
+        if (target.isDirectory()) {
+          throw new T2LError('missing-file', `${dir}/${name}: is a folder, expected a file`);
+        }
+        if (!target.isFile()) {
           throw new T2LError('missing-file', `${dir}/${name}: not a regular file`);
+        }
+        const real = realpathSync(path);
+        if (!allowed.some((r) => real.startsWith(r + sep))) {
+          throw new T2LError(
+            'bad-input',
+            `${dir}/${name}: is a link to ${real}, outside the folder ${allowed[0]}; copy the file into the folder`,
+          );
         }
         const buf = await readFile(path);
         return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -56,6 +76,16 @@ export function dirSource(dir: string): FileSource {
       }
     },
   };
+}
+
+/**
+ * Where the files of the folder `real` (a realpath) may live: the folder itself and, for a Hugging
+ * Face cache snapshot (models--org--name/snapshots/<rev>, all links into ../../blobs), the blobs.
+ */
+function allowedRoots(real: string): string[] {
+  const parent = dirname(real);
+  if (basename(parent) !== 'snapshots') return [real];
+  return [real, join(dirname(parent), 'blobs')];
 }
 
 /** "ENOENT: no such file or directory" and the like, without the path repeated. */

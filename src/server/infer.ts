@@ -19,6 +19,7 @@ import {
 } from '../core/remote/oip';
 import type { FloatTensor } from '../core/runtime/types';
 import { badRequest } from './http-error';
+import { parseInferBody } from './infer-schema';
 
 export interface InferLimits {
   /** Most rows (task embeddings or descriptions) in one request. */
@@ -53,12 +54,7 @@ export interface InferPlan {
   outputs: Array<{ name: string; binary: boolean }>;
 }
 
-type Obj = Record<string, unknown>;
-
-const isObject = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
-const isShape = (x: unknown): x is number[] =>
-  Array.isArray(x) && x.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
 
 // Triton features this server does not offer; a request using them must not be half-served.
 const UNSUPPORTED_PARAMETERS = [
@@ -68,26 +64,12 @@ const UNSUPPORTED_PARAMETERS = [
   'classification',
 ];
 
-function checkParameters(p: unknown, where: string): Obj {
-  if (p === undefined) return {};
-  if (!isObject(p)) throw badRequest(`${where}: "parameters" must be an object`);
-  for (const [k, v] of Object.entries(p)) {
+function checkUnsupported(p: Record<string, unknown> | undefined, where: string): void {
+  for (const k of Object.keys(p ?? {})) {
     if (UNSUPPORTED_PARAMETERS.includes(k)) {
       throw badRequest(`${where}: parameter "${k}" is not supported by this server`);
     }
-    if (!['string', 'number', 'boolean'].includes(typeof v)) {
-      throw badRequest(`${where}: parameter "${k}" must be a string, number or boolean`);
-    }
   }
-  return p;
-}
-
-function optionalBool(p: Obj, key: string, where: string): boolean | undefined {
-  const v = p[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean')
-    throw badRequest(`${where}: parameter "${key}" must be true or false`);
-  return v;
 }
 
 function describeInputs(io: ModelIO): string {
@@ -161,31 +143,23 @@ export function parseInferRequest(
     throw badRequest((e as Error).message);
   }
   const { json, binary } = parts;
-  if (!isObject(json)) {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw badRequest(
       'the request must be a JSON object: {"inputs": [{"name", "shape", "datatype", "data"}]}',
     );
   }
-  const id = json['id'];
-  if (id !== undefined && typeof id !== 'string') throw badRequest('"id" must be a string');
-  const params = checkParameters(json['parameters'], 'request');
-  const binaryDefault = optionalBool(params, 'binary_data_output', 'request') ?? false;
+  const req = parseInferBody(json, `model ${io.name} takes ${describeInputs(io)}`);
+  const id = req.id;
+  checkUnsupported(req.parameters, 'request');
+  const binaryDefault = req.parameters?.binary_data_output ?? false;
 
   // Inputs.
-  const inputs = json['inputs'];
-  if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw badRequest(
-      `"inputs" must be a non-empty array; model ${io.name} takes ${describeInputs(io)}`,
-    );
-  }
   const seen = new Set<string>();
   let offset = 0;
   let input: InferInput | undefined;
   let n = 0;
-  for (const [k, raw] of inputs.entries()) {
-    if (!isObject(raw)) throw badRequest(`inputs[${k}] must be an object`);
-    const name = raw['name'];
-    if (typeof name !== 'string') throw badRequest(`inputs[${k}]: "name" must be a string`);
+  for (const raw of req.inputs) {
+    const { name, shape } = raw;
     const label = `input "${name}"`;
     const meta = io.inputs.find((t) => t.name === name);
     if (!meta) {
@@ -201,14 +175,10 @@ export function parseInferRequest(
     if (seen.size > 1) {
       throw badRequest(`give one input, ${TASK_EMB} or ${DESCRIPTION}, not both`);
     }
-    if (raw['datatype'] !== meta.datatype) {
+    if (raw.datatype !== meta.datatype) {
       throw badRequest(
-        `${label}: datatype must be ${meta.datatype}, found ${JSON.stringify(raw['datatype'])}`,
+        `${label}: datatype must be ${meta.datatype}, found ${JSON.stringify(raw.datatype)}`,
       );
-    }
-    const shape = raw['shape'];
-    if (!isShape(shape)) {
-      throw badRequest(`${label}: "shape" must be an array of non-negative integers`);
     }
     if (
       shape.length !== meta.shape.length ||
@@ -225,14 +195,11 @@ export function parseInferRequest(
         `${label}: a batch of ${n} is more than this server takes in one request (${limits.maxBatch}, --max-batch)`,
       );
     }
-    const p = checkParameters(raw['parameters'], label);
-    const size = p['binary_data_size'];
+    checkUnsupported(raw.parameters, label);
+    const size = raw.parameters?.binary_data_size;
     let bytes: Uint8Array | undefined;
     if (size !== undefined) {
-      if (!Number.isSafeInteger(size) || (size as number) < 0) {
-        throw badRequest(`${label}: binary_data_size must be a non-negative integer`);
-      }
-      if (raw['data'] !== undefined) {
+      if (raw.data !== undefined) {
         throw badRequest(`${label}: give "data" or parameters.binary_data_size, not both`);
       }
       if (headerLength === undefined) {
@@ -240,7 +207,7 @@ export function parseInferRequest(
           `${label}: binary_data_size needs the ${INFERENCE_HEADER} header (the length of the JSON part of the body)`,
         );
       }
-      const end = offset + (size as number);
+      const end = offset + size;
       if (end > binary.length) {
         throw badRequest(
           `${label}: binary_data_size ${size} runs past the ${binary.length} bytes of binary data in the body`,
@@ -248,7 +215,7 @@ export function parseInferRequest(
       }
       bytes = binary.subarray(offset, end);
       offset = end;
-    } else if (raw['data'] === undefined) {
+    } else if (raw.data === undefined) {
       throw badRequest(`${label}: no "data" and no parameters.binary_data_size`);
     }
 
@@ -263,7 +230,7 @@ export function parseInferRequest(
         }
         values = bytesToFloat32(bytes);
       } else {
-        const flat = flatten(raw['data'], shape, label);
+        const flat = flatten(raw.data, shape, label);
         values = new Float32Array(count);
         flat.forEach((v, i) => {
           if (typeof v !== 'number') {
@@ -288,7 +255,7 @@ export function parseInferRequest(
           }
         });
       } else {
-        texts = flatten(raw['data'], shape, label).map((v, i) => {
+        texts = flatten(raw.data, shape, label).map((v, i) => {
           if (typeof v !== 'string') {
             throw badRequest(`${label}: element ${i} is ${JSON.stringify(v)}, expected a string`);
           }
@@ -308,16 +275,12 @@ export function parseInferRequest(
   // Outputs.
   const graphOutputs = io.outputs.filter((t) => t.name !== TASK_EMB);
   let outputs: InferPlan['outputs'];
-  const requested = json['outputs'];
-  if (requested === undefined || (Array.isArray(requested) && requested.length === 0)) {
+  const requested = req.outputs;
+  if (requested === undefined || requested.length === 0) {
     outputs = graphOutputs.map((t) => ({ name: t.name, binary: binaryDefault }));
   } else {
-    if (!Array.isArray(requested)) throw badRequest('"outputs" must be an array');
     const names = new Set<string>();
-    outputs = requested.map((raw, k) => {
-      if (!isObject(raw)) throw badRequest(`outputs[${k}] must be an object`);
-      const name = raw['name'];
-      if (typeof name !== 'string') throw badRequest(`outputs[${k}]: "name" must be a string`);
+    outputs = requested.map(({ name, parameters }) => {
       const label = `output "${name}"`;
       if (!io.outputs.some((t) => t.name === name)) {
         throw badRequest(
@@ -331,8 +294,8 @@ export function parseInferRequest(
       }
       if (names.has(name)) throw badRequest(`${label} is requested twice`);
       names.add(name);
-      const p = checkParameters(raw['parameters'], label);
-      return { name, binary: optionalBool(p, 'binary_data', label) ?? binaryDefault };
+      checkUnsupported(parameters, label);
+      return { name, binary: parameters?.binary_data ?? binaryDefault };
     });
   }
   const jsonValues = outputs
@@ -347,7 +310,7 @@ export function parseInferRequest(
       `the outputs asked for as JSON hold ${jsonValues} values, more than ${maxJson}; ask for them in binary ("parameters": {"binary_data": true}, or "binary_data_output": true for all)`,
     );
   }
-  return { ...(id !== undefined ? { id: id as string } : {}), n, input: input!, outputs };
+  return { ...(id !== undefined ? { id } : {}), n, input: input!, outputs };
 }
 
 /** The response body: the requested outputs as JSON data, or binary after the JSON part. */

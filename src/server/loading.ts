@@ -2,10 +2,9 @@
  * Loading what `t2l serve` serves, after it listens (liveness answers at once; readiness waits):
  * the text encoder first, since the models' description input depends on it, then each model.
  */
-import { existsSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import type { DescriptionEncoder } from '../core/encoder/text-encoder';
 import type { Backend } from '../core/runtime/types';
+import { localEncoderFolder } from '../node/encoder-folder';
 import { loadServedModel, type ServedModel } from './models';
 
 export interface EncoderState {
@@ -28,10 +27,8 @@ export async function loadAll(
     const t0 = performance.now();
     try {
       const { createTextEncoder } = await import('../core/encoder/text-encoder');
-      const local = existsSync(encoderPath);
-      state.encoder = await createTextEncoder(
-        local ? { localPath: resolvePath(encoderPath) } : { model: encoderPath },
-      );
+      const localPath = localEncoderFolder(encoderPath);
+      state.encoder = await createTextEncoder(localPath ? { localPath } : { model: encoderPath });
       log({
         level: 'info',
         msg: 'encoder ready',

@@ -181,6 +181,34 @@ describe('t2l CLI', () => {
 });
 
 describe('t2l generate --description', () => {
+  it('--encoder naming a file or an empty folder names the missing file, with no stack trace', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const file = join(tmp, 'encoder-file.onnx');
+    writeFileSync(file, 'x');
+    const empty = join(tmp, 'encoder-empty');
+    mkdirSync(empty);
+    const ckpt = join(CONFORMANCE_DIR, 'L-sft');
+    for (const [encoder, message] of [
+      [file, 'is a file, expected a transformers.js model folder (config.json'],
+      [empty, 'missing config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx'],
+    ] as const) {
+      const out = join(tmp, 'never-written');
+      const r = await t2l([
+        'generate',
+        ckpt,
+        '--description',
+        'x',
+        '--encoder',
+        encoder,
+        '-o',
+        out,
+      ]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`encoder ${encoder}: ${message}`);
+      expect(r.stderr).not.toMatch(/TypeError|\n\s+at /);
+    }
+  });
+
   it('embeds the text with the encoder and equals generating from that embedding', async () => {
     const { writeTinyEncoder } = await import('../../scripts/fixtures/write-tiny-encoder');
     const { makeRandomCheckpoint } = await import('../../src/fixtures/random-checkpoint');

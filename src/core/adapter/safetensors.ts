@@ -4,7 +4,8 @@
  * then the tensor bytes, offsets relative to the end of the header.
  */
 import { T2LError, shapeString } from '../errors';
-import { numel, type DType, type Tensor } from '../tensor';
+import { parseSafetensorsHeader, READABLE_DTYPES } from './safetensors-header';
+import { numel, type Tensor } from '../tensor';
 import {
   bfloat16ToFloat32,
   float16ToFloat32,
@@ -26,18 +27,6 @@ export interface SafetensorsFile {
 }
 
 const CODES: Record<WriteDType, string> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' };
-// A Map, not an object literal, so a dtype like "constructor" cannot hit Object.prototype.
-const READABLE = new Map<string, { size: number; dtype: DType }>([
-  ['F32', { size: 4, dtype: 'float32' }],
-  ['F16', { size: 2, dtype: 'float16' }],
-  ['BF16', { size: 2, dtype: 'bfloat16' }],
-  ['F64', { size: 8, dtype: 'float64' }],
-]);
-// Valid in the format, but not floats we could widen to float32.
-const OTHER_DTYPES = new Set(['BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'I32', 'U64', 'I64']);
-// The same cap the reference (Rust) reader puts on the header.
-const MAX_HEADER = 100_000_000;
-
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function isShape(x: unknown): x is number[] {
@@ -137,118 +126,21 @@ function widen(bytes: Uint8Array, code: string, count: number): Float32Array {
   return code === 'F16' ? float16ToFloat32(bits) : bfloat16ToFloat32(bits);
 }
 
-/** Parses and strictly validates a safetensors file; every tensor is widened to float32. */
+/**
+ * Parses and strictly validates a safetensors file; every tensor is widened to float32. The
+ * header is bounded against the file size before it is decoded, then parsed once with a schema
+ * (parseSafetensorsHeader), so nothing is allocated from a size the file does not back.
+ */
 export function readSafetensors(bytes: Uint8Array, label = 'file.safetensors'): SafetensorsFile {
-  // A declaration (not an arrow) so TypeScript knows code after a call is unreachable.
-  function fail(message: string): never {
-    throw new T2LError('bad-safetensors', `${label}: ${message}`);
-  }
-  if (bytes.length < 8) fail(`${bytes.length} bytes is too short for the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) {
-    fail(`header length ${n} runs past the end of the file (${bytes.length - 8} bytes after it)`);
-  }
-  const headerLength = Number(n);
-  if (headerLength > MAX_HEADER) fail(`header length ${headerLength} exceeds ${MAX_HEADER} bytes`);
-
-  let header: unknown;
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(
-      bytes.subarray(8, 8 + headerLength),
-    );
-    header = JSON.parse(text);
-  } catch (e) {
-    const message = `${label}: header is not valid UTF-8 JSON (${String(e)})`;
-    throw new T2LError('bad-safetensors', message, { cause: e });
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    fail('header is not a JSON object');
-  }
-
-  const metadata: Record<string, string> = {};
-  const entries: Array<{
-    name: string;
-    code: string;
-    shape: number[];
-    begin: number;
-    end: number;
-  }> = [];
-  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (typeof info !== 'object' || info === null || Array.isArray(info)) {
-        fail('__metadata__ must be an object of strings');
-      }
-      for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__.${k} must be a string, found ${typeof v}`);
-        metadata[k] = v as string;
-      }
-      continue;
-    }
-    if (typeof info !== 'object' || info === null) fail(`tensor ${name}: entry is not an object`);
-    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (typeof dtype !== 'string') fail(`tensor ${name}: dtype missing`);
-    const kind = READABLE.get(dtype);
-    if (kind === undefined) {
-      fail(
-        OTHER_DTYPES.has(dtype)
-          ? `tensor ${name}: dtype ${dtype} is not supported (F32, F16, BF16 or F64 only)`
-          : `tensor ${name}: unknown dtype ${dtype}`,
-      );
-    }
-    if (!isShape(shape)) fail(`tensor ${name}: shape must be a list of non-negative integers`);
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
-      offsets[0] > offsets[1]
-    ) {
-      fail(`tensor ${name}: data_offsets must be [begin, end] with 0 <= begin <= end`);
-    }
-    const [begin, end] = offsets as [number, number];
-    const want = numel(shape) * kind.size;
-    if (end - begin !== want) {
-      fail(
-        `tensor ${name}: shape ${shapeString(shape)} of ${dtype} needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
-      );
-    }
-    entries.push({ name, code: dtype, shape, begin, end });
-  }
-
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-  // Sorted by offset, the tensors must tile the data exactly: no gaps, no overlaps, nothing after.
-  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let expected = 0;
-  for (const e of sorted) {
-    if (e.end > dataLength) {
-      fail(
-        `tensor ${e.name}: data_offsets [${e.begin}, ${e.end}] run past the data (${dataLength} bytes)`,
-      );
-    }
-    if (e.begin < expected)
-      fail(`tensor ${e.name}: data_offsets [${e.begin}, ${e.end}] overlap the previous tensor`);
-    if (e.begin > expected)
-      fail(
-        `tensor ${e.name}: data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${expected}`,
-      );
-    expected = e.end;
-  }
-  if (expected !== dataLength) {
-    fail(
-      `${dataLength - expected} trailing bytes after the last tensor (data ends at ${expected})`,
-    );
-  }
-
+  const { entries, metadata, dataStart } = parseSafetensorsHeader(bytes, label);
   const tensors = new Map<string, Tensor & { dtype: string }>();
   for (const e of entries) {
     const chunk = bytes.subarray(dataStart + e.begin, dataStart + e.end);
-    const kind = READABLE.get(e.code)!;
     tensors.set(e.name, {
       shape: e.shape,
-      data: widen(chunk, e.code, numel(e.shape)),
-      sourceDType: kind.dtype,
-      dtype: e.code,
+      data: widen(chunk, e.dtype, numel(e.shape)),
+      sourceDType: READABLE_DTYPES[e.dtype].dtype,
+      dtype: e.dtype,
     });
   }
   return { tensors, metadata };

@@ -19,6 +19,7 @@ export function withRunFolder(checkpoint: FileSource, run: FileSource): FileSour
     label: checkpoint.label,
     has: async (name) => (await checkpoint.has(name)) || (await fromRun(name)),
     read: async (name) => ((await fromRun(name)) ? run.read(name) : checkpoint.read(name)),
+    isFolder: async (name) => (await checkpoint.isFolder?.(name)) ?? false,
     where: (name) =>
       (RUN_FILES as readonly string[]).includes(name)
         ? `${checkpoint.label} nor in the run folder ${run.label}`

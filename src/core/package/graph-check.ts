@@ -13,10 +13,11 @@ export interface GraphValue {
   elemType: number;
 }
 
-/** The declared inputs and outputs of an ONNX model. */
+/** The declared inputs and outputs of an ONNX model, and its metadata_props. */
 export interface GraphSignature {
   inputs: GraphValue[];
   outputs: GraphValue[];
+  metadata: Record<string, string>;
 }
 
 /**
@@ -43,9 +44,14 @@ export function readGraphSignature(bytes: Uint8Array, label: string): GraphSigna
       d.dimParam ? d.dimParam : Number(d.dimValue ?? 0),
     ),
   });
+  const metadata: Record<string, string> = {};
+  for (const p of model.metadataProps ?? []) {
+    if (typeof p.key === 'string' && typeof p.value === 'string') metadata[p.key] = p.value;
+  }
   return {
     inputs: (model.graph.input ?? []).map(value),
     outputs: (model.graph.output ?? []).map(value),
+    metadata,
   };
 }
 
@@ -84,6 +90,9 @@ export function checkGraphMatchesManifest(
   const input = sig.inputs.find((v) => v.name === TASK_EMB_INPUT);
   expect(input, `input ${TASK_EMB_INPUT}`, ['N', manifest.taskEmbSize]);
   const outputs = new Map(sig.outputs.map((v) => [v.name, v]));
+  const encoded = outputs.get(ENCODED_TASK_EMB_OUTPUT);
+  // [N, Z/2]: the task encoder's output states the latent size.
+  if (encoded) expect(encoded, `output ${ENCODED_TASK_EMB_OUTPUT}`, ['N', manifest.latentSize / 2]);
   const { layers: L, rank: r } = manifest;
   const expected = new Set<string>([ENCODED_TASK_EMB_OUTPUT]);
   for (const m of manifest.modules) {
@@ -97,6 +106,45 @@ export function checkGraphMatchesManifest(
   if (extra.length > 0) {
     throw fail(
       `the graph has outputs for modules t2l.json does not list (${extra.join(', ')}); modules: ${manifest.modules.map((m) => m.name).join(', ')}`,
+    );
+  }
+  checkGraphMetadata(manifest, sig.metadata, fail);
+}
+
+/** The metadata key under which conversion records the manifest the graph was built from. */
+export const MANIFEST_METADATA = 't2l.manifest';
+
+/**
+ * Where the graph states the module order and latent size (its `t2l.manifest` metadata, written
+ * at conversion), t2l.json must agree: the order decides which row of the type embedding each
+ * module gets, so a reordered manifest would label every module's adapter with another's weights.
+ */
+function checkGraphMetadata(
+  manifest: PackageManifest,
+  metadata: Record<string, string>,
+  fail: (why: string) => T2LError,
+): void {
+  const text = metadata[MANIFEST_METADATA];
+  if (text === undefined) return;
+  let stated: unknown;
+  try {
+    stated = JSON.parse(text);
+  } catch {
+    throw fail(`its ${MANIFEST_METADATA} metadata is not JSON`);
+  }
+  if (typeof stated !== 'object' || stated === null) return;
+  const { moduleOrder, latentSize } = stated as Record<string, unknown>;
+  if (
+    moduleOrder !== undefined &&
+    JSON.stringify(moduleOrder) !== JSON.stringify(manifest.moduleOrder)
+  ) {
+    throw fail(
+      `moduleOrder is ${JSON.stringify(manifest.moduleOrder)} in t2l.json but ${JSON.stringify(moduleOrder)} in the graph (${MANIFEST_METADATA} metadata)`,
+    );
+  }
+  if (latentSize !== undefined && latentSize !== manifest.latentSize) {
+    throw fail(
+      `latentSize is ${manifest.latentSize} in t2l.json but ${JSON.stringify(latentSize)} in the graph (${MANIFEST_METADATA} metadata)`,
     );
   }
 }

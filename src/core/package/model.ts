@@ -5,7 +5,7 @@ import { T2LError } from '../errors';
 import { decodeText, type FileSource } from '../files';
 import { peftAdapterError } from './folder-check';
 import { buildT2LModel, type GraphOptions } from '../onnx/t2l-graph';
-import { checkGraphMatchesManifest } from './graph-check';
+import { checkGraphMatchesManifest, MANIFEST_METADATA } from './graph-check';
 import {
   GRAPH_FILE,
   MANIFEST_FILE,
@@ -43,7 +43,7 @@ export function convertCheckpoint(checkpoint: Checkpoint, options: ConvertOption
   const { graph, info } = buildT2LModel(checkpoint.spec, checkpoint.weights, {
     ...options,
     metadata: {
-      't2l.manifest': JSON.stringify({ ...manifest, adapterConfig: undefined }),
+      [MANIFEST_METADATA]: JSON.stringify({ ...manifest, adapterConfig: undefined }),
       ...options.metadata,
     },
   });
@@ -89,6 +89,12 @@ export async function readPackage(source: FileSource): Promise<T2LModel> {
   );
   peftLoraConfig(manifest, `${source.label}/${MANIFEST_FILE} adapterConfig`);
   if (!(await source.has(manifest.graph))) {
+    if (await source.isFolder?.(manifest.graph)) {
+      throw new T2LError(
+        'bad-package',
+        `${source.label}/${manifest.graph}: is a folder, expected the ONNX graph file (t2l.json graph)`,
+      );
+    }
     throw new T2LError(
       'bad-package',
       `${source.label}: t2l.json names the graph ${manifest.graph}, which is missing`,

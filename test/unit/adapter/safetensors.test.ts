@@ -233,48 +233,104 @@ describe('readSafetensors', () => {
       expectBad(build('[1, 2]'), /header is not a JSON object/);
     });
     it('unknown dtype', () => {
-      expectBad(build({ x: t('F99', [1], [0, 4]) }, 4), /tensor x: unknown dtype F99/);
+      expectBad(
+        build({ x: t('F99', [1], [0, 4]) }, 4),
+        /tensor "x"\.dtype: expected one of F32, F16, BF16, F64, found "F99"/,
+      );
     });
     it('a dtype named like an Object property', () => {
       expectBad(
         build({ x: t('constructor', [1], [0, 4]) }, 4),
-        /tensor x: unknown dtype constructor/,
+        /tensor "x"\.dtype: expected one of F32, F16, BF16, F64, found "constructor"/,
       );
     });
     it('integer dtype', () => {
-      expectBad(build({ ids: t('I64', [1], [0, 8]) }, 8), /tensor ids: dtype I64 is not supported/);
+      expectBad(
+        build({ ids: t('I64', [1], [0, 8]) }, 8),
+        /tensor "ids"\.dtype: expected F32, F16, BF16, F64 \(I64 is not a float dtype we read\), found "I64"/,
+      );
     });
     it('bad shape', () => {
-      expectBad(build({ x: t('F32', [-1], [0, 4]) }, 4), /tensor x: shape must be a list/);
+      expectBad(
+        build({ x: t('F32', [-1], [0, 4]) }, 4),
+        /tensor "x"\.shape\.0: expected number to be >=0, found -1/,
+      );
     });
     it('shape x dtype size not matching the offsets', () => {
       expectBad(
         build({ x: t('F32', [2, 3], [0, 20]) }, 20),
-        /tensor x: shape \[2, 3\] of F32 needs 24 bytes, data_offsets \[0, 20\] hold 20/,
+        /tensor "x"\.data_offsets: expected 24 bytes for shape \[2, 3\] of F32, found \[0, 20\] holding 20/,
       );
     });
     it('malformed offsets', () => {
-      expectBad(build({ x: t('F32', [1], [4, 0]) }, 4), /tensor x: data_offsets must be \[begin/);
+      expectBad(
+        build({ x: t('F32', [1], [4, 0]) }, 4),
+        /tensor "x"\.data_offsets: expected begin <= end, found \[4, 0\]/,
+      );
     });
     it('offsets out of range', () => {
       expectBad(
         build({ x: t('F32', [4], [0, 16]) }, 8),
-        /tensor x: data_offsets \[0, 16\] run past the data \(8 bytes\)/,
+        /tensor "x"\.data_offsets: expected within the 8 bytes of data, found \[0, 16\]/,
       );
     });
     it('overlapping offsets', () => {
       const header = { a: t('F32', [2], [0, 8]), b: t('F32', [2], [4, 12]) };
-      expectBad(build(header, 12), /tensor b: data_offsets \[4, 12\] overlap the previous tensor/);
+      expectBad(
+        build(header, 12),
+        /tensor "b"\.data_offsets: expected to begin at byte 8, found \[4, 12\] \(overlaps/,
+      );
     });
     it('a gap between tensors', () => {
       const header = { a: t('F32', [1], [0, 4]), b: t('F32', [1], [8, 12]) };
-      expectBad(build(header, 12), /tensor b: data_offsets \[8, 12\] leave a gap after byte 4/);
+      expectBad(
+        build(header, 12),
+        /tensor "b"\.data_offsets: expected to begin at byte 4, found \[8, 12\] \(leaves a gap/,
+      );
     });
     it('trailing bytes', () => {
-      expectBad(build({ a: t('F32', [1], [0, 4]) }, 7), /3 trailing bytes after the last tensor/);
+      expectBad(build({ a: t('F32', [1], [0, 4]) }, 7), /found 3 trailing bytes after byte 4/);
     });
     it('non-string metadata', () => {
-      expectBad(build({ __metadata__: { n: 1 } }), /__metadata__\.n must be a string/);
+      expectBad(build({ __metadata__: { n: 1 } }), /__metadata__\.n: expected string, found 1/);
+    });
+    it('a dimension that is not a safe integer', () => {
+      expectBad(
+        build({ x: t('F32', [2 ** 60], [0, 4]) }, 4),
+        /tensor "x"\.shape\.0: expected int to be <=9007199254740991, found 1152921504606847000/,
+      );
+      expectBad(
+        build({ x: t('F32', [1.5], [0, 4]) }, 4),
+        /tensor "x"\.shape\.0: expected an integer/,
+      );
+    });
+    it('a shape whose byte size overflows 2^53 (not wrapped into a small size)', () => {
+      expectBad(
+        build({ x: t('F32', [2 ** 30, 2 ** 30, 2 ** 30], [0, 4]) }, 4),
+        /tensor "x"\.data_offsets: expected more than 2\^53 bytes for shape/,
+      );
+    });
+    it('data_offsets that are not a pair', () => {
+      expectBad(build({ x: t('F32', [1], [0, 4, 8]) }, 4), /tensor "x"\.data_offsets: expected/);
+      expectBad(
+        build({ x: { dtype: 'F32', shape: [1] } }, 4),
+        /tensor "x"\.data_offsets: expected/,
+      );
+    });
+    it('metadata that is not an object of strings', () => {
+      expectBad(
+        build({ __metadata__: ['a'] }),
+        /__metadata__: expected an object of strings, found \["a"\]/,
+      );
+    });
+    it('a tensor named __proto__ is a tensor, not a prototype', () => {
+      const bytes = build(
+        '{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}',
+        4,
+      );
+      expect([...readSafetensors(bytes).tensors.keys()]).toEqual(['__proto__']);
+      const meta = build('{"__metadata__": {"__proto__": "x"}}');
+      expect(Object.entries(readSafetensors(meta).metadata)).toEqual([['__proto__', 'x']]);
     });
   });
 

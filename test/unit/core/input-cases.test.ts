@@ -16,7 +16,12 @@ import { PyDict, StorageRef, TensorRef, unpickle } from '../../../src/core/check
 import { readTorchCheckpoint, readTorchStateDict } from '../../../src/core/checkpoint/torch-file';
 import { writeTorchStateDict } from '../../../src/core/checkpoint/torch-writer';
 import { zipMembers } from '../../../src/core/checkpoint/zip-view';
-import { convertCheckpoint, openModel, readPackage } from '../../../src/core/package/model';
+import {
+  convertCheckpoint,
+  openModel,
+  packageFiles,
+  readPackage,
+} from '../../../src/core/package/model';
 import { demoCheckpointFiles } from '../../../src/fixtures/demo';
 import { dirSource, modelDirSource } from '../../../src/node/fs-source';
 
@@ -88,7 +93,10 @@ describe('fuzz-manifest-crash: t2l.json fields are checked, not trusted', () => 
     symlinkSync('/dev/zero', join(dir, 'zero.onnx'));
     for (const [graph, message] of [
       ['', /graph: /],
-      ['folder.onnx', /names the graph folder\.onnx, which is missing/],
+      [
+        'folder.onnx',
+        /folder\.onnx: is a folder, expected the ONNX graph file \(t2l\.json graph\)/,
+      ],
       ['zero.onnx', /names the graph zero\.onnx, which is missing/],
       ['absent.onnx', /names the graph absent\.onnx, which is missing/],
     ] as const) {
@@ -100,7 +108,7 @@ describe('fuzz-manifest-crash: t2l.json fields are checked, not trusted', () => 
     const e = await refusal(dirSource(dir).read('zero.onnx'));
     expect(e.message).toMatch(/zero\.onnx: not a regular file/);
     expect((await refusal(dirSource(dir).read('folder.onnx'))).message).toMatch(
-      /not a regular file/,
+      /folder\.onnx: is a folder, expected a file/,
     );
     expect((await refusal(dirSource(dir).read('../etc/passwd'))).code).toBe('bad-input');
   });
@@ -156,6 +164,65 @@ describe('fuzz-manifest-wrong-adapter: a manifest that disagrees with its graph 
     );
     const e = await refusal(read({ ...base, layers: 2 }));
     expect(e.message).toMatch(/expected float32 \[N, 2, 8, 64\]/);
+  });
+});
+
+describe('a manifest whose module order or latent size disagrees with what the graph states is refused', () => {
+  const manifestM = async () =>
+    (
+      await readPackage(
+        memorySource(
+          'M',
+          packageFiles(
+            convertCheckpoint(
+              await loadCheckpoint(memorySource('M', { ...demoCheckpointFiles('M') })),
+            ),
+          ),
+        ),
+      )
+    ).manifest;
+
+  it('moduleOrder swapped: both orders named (the graph states its own in t2l.manifest metadata)', async () => {
+    const m = await manifestM();
+    expect(m.moduleOrder).toEqual(['q_proj', 'v_proj']);
+    const swapped = { ...m, moduleOrder: ['v_proj', 'q_proj'] };
+    const e = await refusal(
+      readPackage(
+        memorySource('M', { 't2l.json': JSON.stringify(swapped), 'model.onnx': graphs['M']! }),
+      ),
+    );
+    expect(e.code).toBe('bad-package');
+    expect(e.message).toBe(
+      'M/model.onnx: the graph and t2l.json disagree: moduleOrder is ["v_proj","q_proj"] in t2l.json but ["q_proj","v_proj"] in the graph (t2l.manifest metadata)',
+    );
+  });
+
+  it('latentSize changed: named from the metadata, and from the encoded_task_emb output', async () => {
+    const m = await manifestM();
+    const bigger = { ...m, latentSize: m.latentSize * 2 };
+    const e = await refusal(
+      readPackage(
+        memorySource('M', { 't2l.json': JSON.stringify(bigger), 'model.onnx': graphs['M']! }),
+      ),
+    );
+    expect(e.message).toContain(
+      `latentSize is ${m.latentSize * 2} in t2l.json but ${m.latentSize} in the graph`,
+    );
+    // A graph without that metadata still states Z through its encoded_task_emb output [N, Z/2].
+    const ckpt = await loadCheckpoint(memorySource('M', { ...demoCheckpointFiles('M') }));
+    const graph = convertCheckpoint(ckpt, {
+      encodedOutput: true,
+      metadata: { 't2l.manifest': '{}' },
+    }).graph;
+    const e2 = await refusal(
+      readPackage(memorySource('M', { 't2l.json': JSON.stringify(bigger), 'model.onnx': graph })),
+    );
+    expect(e2.message).toContain(
+      `output encoded_task_emb is [N, ${m.latentSize / 2}], expected float32 [N, ${m.latentSize}] from t2l.json`,
+    );
+    await expect(
+      readPackage(memorySource('M', { 't2l.json': JSON.stringify(m), 'model.onnx': graph })),
+    ).resolves.toBeDefined();
   });
 });
 

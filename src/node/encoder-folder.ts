@@ -1,0 +1,54 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { T2LError } from '../core/errors';
+
+/** The files transformers.js reads from a local encoder folder (fp32 weights). */
+export const ENCODER_FILES = [
+  'config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'onnx/model.onnx',
+] as const;
+
+const LAYOUT = `a transformers.js model folder (${ENCODER_FILES.join(', ')})`;
+
+/**
+ * What `--encoder` names: a local folder (returned as an absolute path, once it holds every file
+ * transformers.js will read) or, when no such path exists, a Hugging Face Hub id (undefined). A
+ * file, or a folder lacking one of ENCODER_FILES, is a T2LError naming what is missing, so the
+ * user never sees transformers.js's own TypeError from deep inside its loader.
+ */
+export function localEncoderFolder(arg: string): string | undefined {
+  if (!existsSync(arg)) return undefined;
+  const dir = resolve(arg);
+  if (!statSync(dir).isDirectory()) {
+    throw new T2LError('missing-file', `encoder ${arg}: is a file, expected ${LAYOUT}`);
+  }
+  const missing = ENCODER_FILES.filter((f) => !isFile(join(dir, f)));
+  if (missing.length > 0) {
+    // Weights under another name (a quantized export) are the likely mistake: say what is there.
+    const onnx = missing.includes('onnx/model.onnx') ? listOnnx(dir) : [];
+    const found = onnx.length > 0 ? ` (onnx/ holds ${onnx.join(', ')})` : '';
+    throw new T2LError(
+      'missing-file',
+      `encoder ${arg}: missing ${missing.join(', ')}${found}; expected ${LAYOUT}`,
+    );
+  }
+  return dir;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function listOnnx(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, 'onnx')).filter((f) => f.endsWith('.onnx'));
+  } catch {
+    return [];
+  }
+}
