@@ -36,6 +36,8 @@ export interface EncoderBenchOptions {
   dtypes?: EncoderDtype[];
   /** Timed encodes per description length in Node and Chromium wasm (default 5 and 3). */
   runs?: { short: number; long: number };
+  /** WebGPU's dtypes (default: the same as dtypes). */
+  webgpuDtypes?: EncoderDtype[];
   /** WebGPU (SwiftShader here, CPU-emulated): timed runs of the 30- and 300-token description. */
   webgpuRuns?: { short: number; long: number };
 }
@@ -151,7 +153,7 @@ export async function runEncoderBench(o: EncoderBenchOptions): Promise<EncoderBe
     for (const backend of ['wasm', 'webgpu'] as const) {
       const n = backend === 'wasm' ? runs : webgpuRuns;
       if (n.short <= 0 && n.long <= 0) continue;
-      for (const dtype of dtypes) {
+      for (const dtype of backend === 'webgpu' ? (o.webgpuDtypes ?? dtypes) : dtypes) {
         const r = await measured(
           () =>
             runBrowserEncoderCase({

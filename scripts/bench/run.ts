@@ -8,8 +8,8 @@
  * case, default 10), --passes n (Node cases run n times, the least disturbed kept), --no-write-docs,
  * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts), --encoder-only / --no-encoder (the
  * real-size text encoder and the whole pipeline, scripts/bench/encoder-bench.ts; with
- * --encoder-dtypes a,b, --encoder-runs short,long (default 5,3), --encoder-webgpu-runs short,long
- * (default 1,0: WebGPU is SwiftShader here, CPU-emulated and slow)).
+ * --encoder-dtypes a,b, --encoder-runs short,long (default 5,3), --encoder-webgpu-dtypes a,b,
+ * --encoder-webgpu-runs short,long (default 1,0: WebGPU is SwiftShader here, CPU-emulated, slow)).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -324,6 +324,9 @@ async function encoderPart(o: {
       ...(value('encoder-dtypes')
         ? { dtypes: value('encoder-dtypes')!.split(',') as EncoderDtype[] }
         : {}),
+      ...(value('encoder-webgpu-dtypes')
+        ? { webgpuDtypes: value('encoder-webgpu-dtypes')!.split(',') as EncoderDtype[] }
+        : {}),
       runs: pair('encoder-runs', [5, 3]),
       webgpuRuns: pair('encoder-webgpu-runs', [1, 0]),
     });
@@ -346,7 +349,9 @@ async function encoderPart(o: {
     null,
     2,
   );
-  await writeFile(join(BENCH_DIR, 'results', 'encoder-latest.json'), json + '\n');
-  await writeFile(join(BENCH_DIR, 'results', 'encoder-latest.md'), text);
+  // --node-only and --browser-only runs may go side by side: each its own file.
+  const part = nodeOnly ? '-node' : flag('browser-only') ? '-browser' : '';
+  await writeFile(join(BENCH_DIR, 'results', `encoder-latest${part}.json`), json + '\n');
+  await writeFile(join(BENCH_DIR, 'results', `encoder-latest${part}.md`), text);
   if (!flag('no-write-docs')) await writeDocsBlock('bench-encoder', text);
 }
