@@ -1,6 +1,7 @@
 import { configureOrtWeb } from '../../src/runtime/web';
 import { benchFunctions } from './bench-functions';
 import { conformanceFunctions } from './conformance-functions';
+import { encoderBenchFunctions } from './encoder-bench-functions';
 import { llmFunctions } from './llm-functions';
 import { quantizedFunctions } from './quantized-functions';
 import { runtimeFunctions } from './runtime-functions';
@@ -23,6 +24,7 @@ const harness = {
   ...conformanceFunctions,
   ...quantizedFunctions,
   ...benchFunctions,
+  ...encoderBenchFunctions,
   ...llmFunctions,
 };
 

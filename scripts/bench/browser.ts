@@ -12,7 +12,7 @@ import type { Harness } from '../../e2e/harness/harness';
 import { stats, type CaseResult } from './types';
 import { flopsPerEmbedding } from './work';
 
-const ARGS = [
+export const BROWSER_ARGS = [
   '--enable-unsafe-webgpu',
   '--disable-background-networking',
   '--disable-component-update',
@@ -103,7 +103,7 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
   const server = await chromium.launchServer({
     executablePath: o.executablePath,
     headless: true,
-    args: ARGS,
+    args: BROWSER_ARGS,
   });
   const browserPid = server.process().pid!;
   let browser: Browser | undefined;
@@ -176,7 +176,7 @@ export async function browserCeilings(
   baseURL: string,
   executablePath: string,
 ): Promise<{ matmulGflops: number; matmulFewRowsGflops: number; threads: number }> {
-  const browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
+  const browser = await chromium.launch({ executablePath, headless: true, args: BROWSER_ARGS });
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(300_000);

@@ -6,7 +6,10 @@
  *
  * Options: --node-only, --browser-only, --shapes a,b, --precisions p,q, --runs n (warm runs per
  * case, default 10), --passes n (Node cases run n times, the least disturbed kept), --no-write-docs,
- * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts).
+ * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts), --encoder-only / --no-encoder (the
+ * real-size text encoder and the whole pipeline, scripts/bench/encoder-bench.ts; with
+ * --encoder-dtypes a,b, --encoder-runs short,long (default 5,3), --encoder-webgpu-dtypes a,b,
+ * --encoder-webgpu-runs short,long (default 1,0: WebGPU is SwiftShader here, CPU-emulated, slow)).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,11 +20,15 @@ import { join } from 'node:path';
 import type { Precision } from '../../src/core/package/manifest';
 import { browserCeilings, runBrowserCase } from './browser';
 import { measureCeilings } from './ceilings';
+import { runEncoderBench } from './encoder-bench';
+import { renderEncoderReport } from './encoder-report';
 import { runLlmBench } from './llm';
 import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
-import { SHAPES } from './shapes';
+import { SHAPES, shapeById } from './shapes';
 import type { CaseResult } from './types';
+import { PIPELINE_SHAPE } from './encoder-types';
+import type { EncoderDtype } from '../../src/core/encoder/dtype';
 import { startVite } from './vite-server';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -73,6 +80,12 @@ if (flag('llm-only')) {
   process.exit(0);
 }
 const t0 = performance.now();
+if (flag('encoder-only')) {
+  await ensureCheckpoint(shapeById(PIPELINE_SHAPE), log);
+  const ceilings = await measureCeilings();
+  await encoderPart({ ceilings, loadAtStart: loadavg() });
+  process.exit(0);
+}
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 
 function runNodeCase(shape: string, precision: Precision): Promise<CaseResult> {
@@ -240,32 +253,105 @@ await writeFile(join(BENCH_DIR, 'results', 'latest.json'), json);
 const report = renderReport(run);
 await writeFile(join(BENCH_DIR, 'results', 'latest.md'), report);
 if (!flag('no-write-docs')) {
-  const START = '<!-- bench:start -->';
-  const END = '<!-- bench:end -->';
-  const docs = existsSync(DOCS)
-    ? await readFile(DOCS, 'utf8')
-    : `# Benchmarks\n\n${START}\n${END}\n`;
-  const a = docs.indexOf(START);
-  const b = docs.indexOf(END);
-  const next =
-    a >= 0 && b > a
-      ? `${docs.slice(0, a + START.length)}\n${report}\n${docs.slice(b)}`
-      : `${docs}\n${START}\n${report}\n${END}\n`;
-  await writeFile(DOCS, next);
+  await writeDocsBlock('bench', report);
   await writeFile(join(ROOT, 'docs', 'benchmarks.json'), json);
-  // Formatted as `npm run lint` expects.
-  spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
-      '--write',
-      DOCS,
-      join(ROOT, 'docs', 'benchmarks.json'),
-    ],
-    { cwd: ROOT, stdio: 'ignore' },
-  );
+  prettier(DOCS, join(ROOT, 'docs', 'benchmarks.json'));
+}
+if (!flag('no-encoder')) {
+  await encoderPart({
+    ceilings: run.ceilings,
+    ...(run.browserCeilings ? { wasmGflops: run.browserCeilings.matmulGflops } : {}),
+    loadAtStart: loadavg(),
+  });
 }
 if (!flag('no-llm')) await runLlmBench(llmOptions);
 log(
   `done in ${elapsed()}: .bench/results/latest.{json,md}${flag('no-write-docs') ? '' : ', docs/benchmarks.md'}`,
 );
+
+/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in docs/benchmarks.md. */
+async function writeDocsBlock(name: string, text: string): Promise<void> {
+  const START = `<!-- ${name}:start -->`;
+  const END = `<!-- ${name}:end -->`;
+  const docs = existsSync(DOCS) ? await readFile(DOCS, 'utf8') : `# Benchmarks\n`;
+  const a = docs.indexOf(START);
+  const b = docs.indexOf(END);
+  const next =
+    a >= 0 && b > a
+      ? `${docs.slice(0, a + START.length)}\n${text}\n${docs.slice(b)}`
+      : `${docs}\n${START}\n${text}\n${END}\n`;
+  await writeFile(DOCS, next);
+  prettier(DOCS);
+}
+
+/** Formatted as `npm run lint` expects. */
+function prettier(...files: string[]): void {
+  spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--write', ...files],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+}
+
+/**
+ * The real-size text encoder and the whole pipeline (scripts/bench/encoder-bench.ts): its own
+ * results file and its own block of docs/benchmarks.md, from this run.
+ */
+async function encoderPart(o: {
+  ceilings: { matmul: { gflops: number } };
+  wasmGflops?: number;
+  loadAtStart: number[];
+}): Promise<void> {
+  const date = new Date().toISOString();
+  const pair = (name: string, d: [number, number]) => {
+    const [a, b] = (value(name) ?? `${d[0]},${d[1]}`).split(',').map(Number);
+    return { short: a ?? d[0], long: b ?? d[1] };
+  };
+  const nodeOnly = flag('node-only');
+  const vite = nodeOnly ? undefined : await startVite();
+  let wasmGflops = o.wasmGflops;
+  let encoder;
+  try {
+    if (vite && wasmGflops === undefined) {
+      wasmGflops = (await browserCeilings(vite.url, CHROMIUM)).matmulGflops;
+    }
+    encoder = await runEncoderBench({
+      log,
+      nodeOnly,
+      browserOnly: flag('browser-only'),
+      ...(vite ? { baseURL: vite.url } : {}),
+      executablePath: CHROMIUM,
+      ...(value('encoder-dtypes')
+        ? { dtypes: value('encoder-dtypes')!.split(',') as EncoderDtype[] }
+        : {}),
+      ...(value('encoder-webgpu-dtypes')
+        ? { webgpuDtypes: value('encoder-webgpu-dtypes')!.split(',') as EncoderDtype[] }
+        : {}),
+      runs: pair('encoder-runs', [5, 3]),
+      webgpuRuns: pair('encoder-webgpu-runs', [1, 0]),
+    });
+  } finally {
+    vite?.child.kill();
+  }
+  const loadAtEnd = loadavg();
+  const header =
+    `Run of ${date.slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model ?? ''}, Node ${process.version}; ` +
+    `1-minute load average ${o.loadAtStart[0]!.toFixed(1)} at the start, ${loadAtEnd[0]!.toFixed(1)} at the end ` +
+    `(each row has its own); ${((performance.now() - t0) / 1000).toFixed(0)} s in all.`;
+  const text = renderEncoderReport(
+    encoder,
+    { nodeGflops: o.ceilings.matmul.gflops, ...(wasmGflops ? { wasmGflops } : {}) },
+    header,
+  );
+  await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
+  const json = JSON.stringify(
+    { date, loadAtStart: o.loadAtStart, loadAtEnd, wasmGflops, ceilings: o.ceilings, encoder },
+    null,
+    2,
+  );
+  // --node-only and --browser-only runs may go side by side: each its own file.
+  const part = nodeOnly ? '-node' : flag('browser-only') ? '-browser' : '';
+  await writeFile(join(BENCH_DIR, 'results', `encoder-latest${part}.json`), json + '\n');
+  await writeFile(join(BENCH_DIR, 'results', `encoder-latest${part}.md`), text);
+  if (!flag('no-write-docs')) await writeDocsBlock('bench-encoder', text);
+}

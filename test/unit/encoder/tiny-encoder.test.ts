@@ -1,11 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTinyEncoder } from '../../../scripts/fixtures/write-tiny-encoder';
 import { createTextEncoder } from '../../../src/core/encoder/text-encoder';
-import { makeTinyEncoder } from '../../../src/fixtures/tiny-encoder';
+import {
+  ENCODER_DTYPE_FILES,
+  makeTinyEncoder,
+  type EncoderShape,
+} from '../../../src/fixtures/tiny-encoder';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -64,5 +69,38 @@ describe('makeTinyEncoder', () => {
     expect(out.dims).toEqual([1, 64]);
     expect(Math.hypot(...out.data)).toBeCloseTo(8, 4);
     await encoder.dispose();
+  });
+
+  it('writes a shaped random transformer at every dtype, under transformers.js file names', async () => {
+    const shape: EncoderShape = {
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      intermediate: 128,
+      vocabSize: 1000,
+      maxPositions: 64,
+      gatedMlp: true,
+    };
+    const root = await mkdtemp(join(tmpdir(), 't2l-shaped-'));
+    roots.push(root);
+    const dir = join(root, 'shaped');
+    await writeTinyEncoder(dir, { size: shape, dtypes: ['fp32', 'fp16', 'q8', 'q4'] });
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(config).toMatchObject({ num_hidden_layers: 2, hidden_size: 64, vocab_size: 1000 });
+    const rows: Record<string, Float32Array> = {};
+    for (const dtype of ['fp32', 'fp16', 'q8', 'q4'] as const) {
+      expect(existsSync(join(dir, ENCODER_DTYPE_FILES[dtype]))).toBe(true);
+      const encoder = await createTextEncoder({ localPath: dir, dtype, device: 'cpu' });
+      rows[dtype] = (await encoder.embed(['Solve the math problems step by step'])).data;
+      await encoder.dispose();
+    }
+    const cos = (a: Float32Array, b: Float32Array) =>
+      a.reduce((s, v, i) => s + v * b[i]!, 0) / Math.hypot(...a) / Math.hypot(...b);
+    for (const dtype of ['fp16', 'q8', 'q4']) {
+      expect(cos(rows[dtype]!, rows['fp32']!)).toBeGreaterThan(0.99);
+    }
   });
 });
