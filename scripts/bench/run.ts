@@ -6,7 +6,8 @@
  *
  * Options: --node-only, --browser-only, --shapes a,b, --precisions p,q, --runs n (warm runs per
  * case, default 10), --passes n (Node cases run n times, the least disturbed kept), --no-write-docs,
- * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts).
+ * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts), --first-adapter / --no-first-adapter
+ * (time to the first adapter in the production build, scripts/bench/first-adapter.ts; --reps n).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import type { Precision } from '../../src/core/package/manifest';
 import { browserCeilings, runBrowserCase } from './browser';
 import { measureCeilings } from './ceilings';
+import { runFirstAdapterBench } from './first-adapter';
 import { runLlmBench } from './llm';
 import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
@@ -70,6 +72,16 @@ const llmOptions = {
 };
 if (flag('llm-only')) {
   await runLlmBench(llmOptions);
+  process.exit(0);
+}
+const firstAdapterOptions = {
+  log,
+  writeDocs: !flag('no-write-docs'),
+  reps: Number(value('reps') ?? 5),
+  label: value('label') ?? '',
+};
+if (flag('first-adapter')) {
+  await runFirstAdapterBench(firstAdapterOptions);
   process.exit(0);
 }
 const t0 = performance.now();
@@ -266,6 +278,8 @@ if (!flag('no-write-docs')) {
   );
 }
 if (!flag('no-llm')) await runLlmBench(llmOptions);
+if (!flag('no-first-adapter') && !flag('node-only'))
+  await runFirstAdapterBench(firstAdapterOptions);
 log(
   `done in ${elapsed()}: .bench/results/latest.{json,md}${flag('no-write-docs') ? '' : ', docs/benchmarks.md'}`,
 );

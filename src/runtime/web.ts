@@ -9,6 +9,7 @@ import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { T2LError } from '../core/errors';
 import { graphRunError } from '../core/runtime/run-error';
 import { GraphBuilder } from '../core/onnx/builder';
+import { measured } from './marks';
 import type {
   Backend,
   CreateRunner,
@@ -64,7 +65,10 @@ export async function warmOrtWeb(backend: 'wasm' | 'webgpu'): Promise<void> {
   for (const ort of backend === 'wasm' ? [ortWasm, ortWebGpu] : [ortWebGpu]) {
     let done = warmed.get(ort);
     if (!done) {
-      done = ort.InferenceSession.create(identityModel(), { executionProviders: ['wasm'] })
+      const build = ort === ortWasm ? 'wasm' : 'webgpu';
+      done = measured(`ort-warm:${build}`, () =>
+        ort.InferenceSession.create(identityModel(), { executionProviders: ['wasm'] }),
+      )
         .then((s) => s.release())
         .catch(() => undefined);
       warmed.set(ort, done);
@@ -96,7 +100,9 @@ export const createWebRunner: CreateRunner = async (model, options: RunnerOption
     try {
       // One provider per attempt, so the backend reported is the one that created the session.
       const ort = backend === 'webgpu' ? ortWebGpu : ortWasm;
-      const session = await ort.InferenceSession.create(model, { executionProviders: [backend] });
+      const session = await measured(`session:${backend}`, () =>
+        ort.InferenceSession.create(model, { executionProviders: [backend] }),
+      );
       if (backend === 'webgpu') webGpuSessionCreated = true;
       return new WebRunner(ort, session, backend);
     } catch (e) {

@@ -8,6 +8,7 @@ import { T2LError } from '../../core/errors';
 import { generateAdapters } from '../../core/generate';
 import type { PackageManifest } from '../../core/package/manifest';
 import type { FloatTensor, InferenceRunner } from '../../core/runtime/types';
+import { measure } from '../../runtime/marks';
 import { ortWebGpuAdapterInfo } from '../../runtime/web';
 import { NotCachedError, type DownloadContext } from './downloads';
 import {
@@ -179,6 +180,7 @@ export async function prepare(req: PrepareRequest, jobCtx: JobContext): Promise<
     return { ready: false, notes: ['only models from a URL run here are prepared'] };
   }
   const ctx: JobContext = { ...jobCtx, cacheOnly: true };
+  const start = performance.now();
   try {
     const local = req.backends.filter((b): b is 'webgpu' | 'wasm' => b !== 'remote');
     const opened = await loadModel(req.model, req.precision, local, ctx);
@@ -189,6 +191,8 @@ export async function prepare(req: PrepareRequest, jobCtx: JobContext): Promise<
     return { ready: true, notes: [...opened.notes, `text encoder (${dtype}) ready on ${device}`] };
   } catch (e) {
     return { ready: false, notes: [notCached(e) ?? (e instanceof Error ? e.message : String(e))] };
+  } finally {
+    measure('prepare', start);
   }
 }
 
@@ -210,6 +214,7 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
     ctx.progress({ type: 'stage', stage: s, detail });
   };
   const lap = (s: Stage) => {
+    measure(`generate:${s}`, clock);
     const now = performance.now();
     timings[s] += now - clock;
     clock = now;

@@ -13,6 +13,8 @@ import { generate, prepare } from './pipeline';
 import { RemoteError, remoteFacts } from './remote';
 import type { Inbound, Methods, Outbound, WorkerError } from './protocol';
 
+performance.mark('t2l:worker-start');
+
 // Before any session: onnxruntime-web fixes its wasm location and thread count at the first one.
 const ort = configureOrtWeb();
 
