@@ -11,6 +11,7 @@ import { T2LError } from '../core/errors';
 import { graphRunError } from '../core/runtime/run-error';
 import { GraphBuilder } from '../core/onnx/builder';
 import { measured } from './marks';
+import { defaultThreads, infoOf, type WebGpuAdapterInfo } from './web-caps';
 import type {
   Backend,
   CreateRunner,
@@ -18,6 +19,8 @@ import type {
   InferenceRunner,
   RunnerOptions,
 } from '../core/runtime/types';
+
+export { detectWebGpu, type WebGpuAdapterInfo, type WebGpuInfo } from './web-caps';
 
 export interface OrtWebConfig {
   /** URL prefix (ending in '/') where the app serves onnxruntime-web's .mjs/.wasm files. */
@@ -87,12 +90,6 @@ function wasmOnly(options: unknown): boolean {
     const name = typeof ep === 'string' ? ep : (ep as { name?: unknown } | null)?.name;
     return name === 'wasm' || name === 'cpu';
   });
-}
-
-function defaultThreads(): number {
-  // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers).
-  if (!globalThis.crossOriginIsolated) return 1;
-  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8));
 }
 
 const warmed = new Map<Ort, Promise<void>>();
@@ -206,57 +203,6 @@ class WebRunner implements InferenceRunner {
   async release(): Promise<void> {
     await this.session.release();
   }
-}
-
-export interface WebGpuAdapterInfo {
-  vendor: string;
-  architecture: string;
-  description: string;
-}
-
-export interface WebGpuInfo {
-  available: boolean;
-  /** Why no adapter, when none. */
-  reason?: string;
-  adapterInfo?: WebGpuAdapterInfo;
-  /** True for software adapters such as SwiftShader: expect CPU speed. */
-  isFallbackAdapter: boolean;
-  limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number };
-  features: { shaderF16: boolean };
-}
-
-/** What WebGPU adapter the browser offers, for the UI to explain the backend choice. */
-export async function detectWebGpu(): Promise<WebGpuInfo> {
-  const none = (reason: string): WebGpuInfo => ({
-    available: false,
-    reason,
-    isFallbackAdapter: false,
-    features: { shaderF16: false },
-  });
-  if (typeof navigator === 'undefined' || !navigator.gpu) return none('navigator.gpu is missing');
-  let adapter: GPUAdapter | null;
-  try {
-    adapter = await navigator.gpu.requestAdapter();
-  } catch (e) {
-    return none(`requestAdapter failed: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (!adapter) return none('requestAdapter returned no adapter');
-  // Older browsers expose isFallbackAdapter on the adapter rather than on its info.
-  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
-  return {
-    available: true,
-    adapterInfo: infoOf(adapter.info),
-    isFallbackAdapter: adapter.info.isFallbackAdapter ?? legacy.isFallbackAdapter ?? false,
-    limits: {
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxBufferSize: adapter.limits.maxBufferSize,
-    },
-    features: { shaderF16: adapter.features.has('shader-f16') },
-  };
-}
-
-function infoOf(info: GPUAdapterInfo): WebGpuAdapterInfo {
-  return { vendor: info.vendor, architecture: info.architecture, description: info.description };
 }
 
 /** The adapter behind the GPUDevice onnxruntime-web runs on; null before a WebGPU session exists. */
