@@ -14,6 +14,9 @@ export default tseslint.config(
       'playwright-report',
       'models/demo',
       '.fixtures',
+      // Written by npm run bench (the first-adapter benchmark's production build among it).
+      '.bench',
+      '.scratch',
     ],
   },
   js.configs.recommended,

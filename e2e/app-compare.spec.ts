@@ -329,7 +329,9 @@ test('a share link sets the Generate view', async ({ page }) => {
   expect(new URL(page.url()).search).toBe('');
 
   // A generation in this view goes into the history, with a link back to its settings.
-  await expect(page.getByTestId('backend-status')).not.toContainText('Checking');
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
+    timeout: 150_000,
+  });
   await generateOnce(page, 'Summarize legal contracts.');
   await page.getByTestId('tab-history').click();
   const item = page.getByTestId('history-item');

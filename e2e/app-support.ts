@@ -42,10 +42,15 @@ export async function openApp(page: Page): Promise<OpenedApp> {
   return { offOrigin };
 }
 
+/** How long a start-up or generation stage may take on a loaded machine (a timeout, not a check). */
+export const STAGE_TIMEOUT = 150_000;
+
 /** The catalog is listed and the worker has reported what the browser can run. */
 export async function waitUntilReady(page: Page): Promise<void> {
-  await expect(page.getByTestId('model-demo-L')).toBeVisible();
-  await expect(page.getByTestId('backend-status')).not.toContainText('Checking');
+  await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: STAGE_TIMEOUT });
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
+    timeout: STAGE_TIMEOUT,
+  });
 }
 
 export async function chooseModel(page: Page, id: string): Promise<void> {
@@ -61,7 +66,7 @@ export async function chooseBackend(page: Page, label: 'Auto' | 'WebGPU' | 'wasm
 export async function generateAndWait(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Generate adapter' }).click();
   const outcome = page.getByTestId('result').or(page.getByTestId('error'));
-  await expect(outcome).toBeVisible({ timeout: 150_000 });
+  await expect(outcome).toBeVisible({ timeout: STAGE_TIMEOUT });
   if (await page.getByTestId('error').isVisible()) {
     throw new Error(`the page shows an error: ${await page.getByTestId('error').innerText()}`);
   }

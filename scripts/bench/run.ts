@@ -9,7 +9,9 @@
  * --llm-only / --no-llm (the LLM part, scripts/bench/llm.ts), --encoder-only / --no-encoder (the
  * real-size text encoder and the whole pipeline, scripts/bench/encoder-bench.ts; with
  * --encoder-dtypes a,b, --encoder-runs short,long (default 5,3), --encoder-webgpu-dtypes a,b,
- * --encoder-webgpu-runs short,long (default 1,0: WebGPU is SwiftShader here, CPU-emulated, slow)).
+ * --encoder-webgpu-runs short,long (default 1,0: WebGPU is SwiftShader here, CPU-emulated, slow)),
+ * --first-adapter / --no-first-adapter (time to the first adapter in the production build,
+ * scripts/bench/first-adapter.ts; --reps n).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,6 +24,7 @@ import { browserCeilings, runBrowserCase } from './browser';
 import { measureCeilings } from './ceilings';
 import { runEncoderBench } from './encoder-bench';
 import { renderEncoderReport } from './encoder-report';
+import { runFirstAdapterBench } from './first-adapter';
 import { runLlmBench } from './llm';
 import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
@@ -77,6 +80,16 @@ const llmOptions = {
 };
 if (flag('llm-only')) {
   await runLlmBench(llmOptions);
+  process.exit(0);
+}
+const firstAdapterOptions = {
+  log,
+  writeDocs: !flag('no-write-docs'),
+  reps: Number(value('reps') ?? 5),
+  label: value('label') ?? '',
+};
+if (flag('first-adapter')) {
+  await runFirstAdapterBench(firstAdapterOptions);
   process.exit(0);
 }
 const t0 = performance.now();
@@ -265,6 +278,8 @@ if (!flag('no-encoder')) {
   });
 }
 if (!flag('no-llm')) await runLlmBench(llmOptions);
+if (!flag('no-first-adapter') && !flag('node-only'))
+  await runFirstAdapterBench(firstAdapterOptions);
 log(
   `done in ${elapsed()}: .bench/results/latest.{json,md}${flag('no-write-docs') ? '' : ', docs/benchmarks.md'}`,
 );

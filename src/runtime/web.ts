@@ -2,13 +2,16 @@
 // WebGPU calls can yield), which slows everything it runs on the CPU: a Mistral-L generation on
 // its 'wasm' provider took a median 170-190 ms here against 101-108 ms on the plain wasm build
 // (session creation 2.5 s against 1.6 s), and its binary is twice the size (27 against 14 MB).
-// So wasm sessions use the plain build and WebGPU sessions the webgpu one. Each build is its own
-// module instance with its own env and wasm heap, and tensors must come from the session's own.
+// So wasm sessions use the plain build and WebGPU sessions the webgpu one, transformers.js's (the
+// text encoder's) included: see routeWasmSessions. Each build is its own module instance with its
+// own env and wasm heap, and tensors must come from the session's own.
 import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { T2LError } from '../core/errors';
 import { graphRunError } from '../core/runtime/run-error';
 import { GraphBuilder } from '../core/onnx/builder';
+import { measured } from './marks';
+import { defaultThreads, infoOf, type WebGpuAdapterInfo } from './web-caps';
 import type {
   Backend,
   CreateRunner,
@@ -16,6 +19,8 @@ import type {
   InferenceRunner,
   RunnerOptions,
 } from '../core/runtime/types';
+
+export { detectWebGpu, type WebGpuAdapterInfo, type WebGpuInfo } from './web-caps';
 
 export interface OrtWebConfig {
   /** URL prefix (ending in '/') where the app serves onnxruntime-web's .mjs/.wasm files. */
@@ -34,37 +39,82 @@ export function configureOrtWeb(config: OrtWebConfig = {}): Required<OrtWebConfi
   const base = globalThis.location?.href;
   const wasmPaths = new URL(config.wasmPaths ?? `${import.meta.env.BASE_URL}ort/`, base).href;
   const numThreads = config.numThreads || defaultThreads();
-  // The webgpu build's env is also transformers.js's (the text encoder runs on that instance).
+  // The webgpu build's env is also transformers.js's (its WebGPU sessions run on that instance).
   for (const ort of [ortWasm, ortWebGpu]) {
     ort.env.wasm.wasmPaths = wasmPaths;
     ort.env.wasm.numThreads = numThreads;
   }
   applied = { wasmPaths, numThreads };
+  routeWasmSessions();
   return applied;
 }
 
-function defaultThreads(): number {
-  // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers).
-  if (!globalThis.crossOriginIsolated) return 1;
-  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8));
+let routed = false;
+type Create = (model: unknown, options?: unknown, ...rest: unknown[]) => Promise<unknown>;
+/** The webgpu build's own InferenceSession.create, before routeWasmSessions wraps it. */
+let createOnWebGpuBuild: Create | undefined;
+
+/**
+ * transformers.js (the text encoder) creates its sessions through the webgpu entry's
+ * `InferenceSession` (it imports onnxruntime-web/webgpu itself and offers no way to pass another
+ * instance in the browser), so a page on wasm used to fetch, compile and start two builds: the
+ * plain one for the hypernetwork and the Asyncify one (27 MB, slower on the CPU) for the encoder.
+ * Here a session asked for the wasm provider alone is created on the plain build instead, and the
+ * plain build's tensors count as the webgpu build's for `instanceof` (transformers.js wraps a
+ * session's outputs only when they pass it). Sessions with the webgpu provider are untouched. The
+ * model, the feeds and the kernels are the same, so are the embeddings.
+ */
+function routeWasmSessions(): void {
+  if (routed) return;
+  routed = true;
+  const session = ortWebGpu.InferenceSession as unknown as { create: Create };
+  const create = session.create.bind(session);
+  createOnWebGpuBuild = create;
+  session.create = (model, options, ...rest) =>
+    rest.length === 0 && wasmOnly(options)
+      ? (ortWasm.InferenceSession.create as Create)(model, options)
+      : create(model, options, ...rest);
+  const tensor = ortWebGpu.Tensor;
+  const own = Function.prototype[Symbol.hasInstance];
+  Object.defineProperty(tensor, Symbol.hasInstance, {
+    value: (x: unknown) => own.call(tensor, x) || x instanceof ortWasm.Tensor,
+  });
+}
+
+/** Session options that name only the wasm (CPU) provider. */
+function wasmOnly(options: unknown): boolean {
+  if (!options || typeof options !== 'object') return false;
+  const eps = (options as { executionProviders?: unknown }).executionProviders;
+  if (!Array.isArray(eps) || eps.length === 0) return false;
+  return eps.every((ep: unknown) => {
+    const name = typeof ep === 'string' ? ep : (ep as { name?: unknown } | null)?.name;
+    return name === 'wasm' || name === 'cpu';
+  });
 }
 
 const warmed = new Map<Ort, Promise<void>>();
 
 /**
- * Starts the onnxruntime-web builds a backend needs before its first real session: their wasm is
- * fetched and compiled and their thread pools started (seconds on a cold page), by creating a
- * one-node session on each. 'wasm' warms the plain build (the hypernetwork's) and the webgpu
- * entry's (transformers.js's, which runs the text encoder); 'webgpu' the latter only. Each build is
- * warmed once; a failure is left for the real session to report.
+ * Starts the onnxruntime-web build a backend needs before its first real session: its wasm is
+ * fetched and compiled and its thread pool started (seconds on a cold page), by creating a
+ * one-node session. 'wasm' warms the plain build (the hypernetwork's and, through
+ * routeWasmSessions, the text encoder's); 'webgpu' the webgpu entry's. Each build is warmed once; a
+ * failure is left for the real session to report.
  */
 export async function warmOrtWeb(backend: 'wasm' | 'webgpu'): Promise<void> {
   if (!applied) configureOrtWeb();
-  // One after the other: compiling both at once only makes each wait for the CPU.
-  for (const ort of backend === 'wasm' ? [ortWasm, ortWebGpu] : [ortWebGpu]) {
+  for (const ort of backend === 'wasm' ? [ortWasm] : [ortWebGpu]) {
     let done = warmed.get(ort);
     if (!done) {
-      done = ort.InferenceSession.create(identityModel(), { executionProviders: ['wasm'] })
+      const build = ort === ortWasm ? 'wasm' : 'webgpu';
+      // The webgpu build's own create: its wasm-only sessions are otherwise routed to the plain one.
+      const create =
+        ort === ortWebGpu && createOnWebGpuBuild
+          ? (createOnWebGpuBuild as typeof ort.InferenceSession.create)
+          : ort.InferenceSession.create.bind(ort.InferenceSession);
+      done = measured(`ort-warm:${build}`, () =>
+        create(identityModel(), { executionProviders: ['wasm'] }),
+      )
         .then((s) => s.release())
         .catch(() => undefined);
       warmed.set(ort, done);
@@ -96,7 +146,9 @@ export const createWebRunner: CreateRunner = async (model, options: RunnerOption
     try {
       // One provider per attempt, so the backend reported is the one that created the session.
       const ort = backend === 'webgpu' ? ortWebGpu : ortWasm;
-      const session = await ort.InferenceSession.create(model, { executionProviders: [backend] });
+      const session = await measured(`session:${backend}`, () =>
+        ort.InferenceSession.create(model, { executionProviders: [backend] }),
+      );
       if (backend === 'webgpu') webGpuSessionCreated = true;
       return new WebRunner(ort, session, backend);
     } catch (e) {
@@ -151,57 +203,6 @@ class WebRunner implements InferenceRunner {
   async release(): Promise<void> {
     await this.session.release();
   }
-}
-
-export interface WebGpuAdapterInfo {
-  vendor: string;
-  architecture: string;
-  description: string;
-}
-
-export interface WebGpuInfo {
-  available: boolean;
-  /** Why no adapter, when none. */
-  reason?: string;
-  adapterInfo?: WebGpuAdapterInfo;
-  /** True for software adapters such as SwiftShader: expect CPU speed. */
-  isFallbackAdapter: boolean;
-  limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number };
-  features: { shaderF16: boolean };
-}
-
-/** What WebGPU adapter the browser offers, for the UI to explain the backend choice. */
-export async function detectWebGpu(): Promise<WebGpuInfo> {
-  const none = (reason: string): WebGpuInfo => ({
-    available: false,
-    reason,
-    isFallbackAdapter: false,
-    features: { shaderF16: false },
-  });
-  if (typeof navigator === 'undefined' || !navigator.gpu) return none('navigator.gpu is missing');
-  let adapter: GPUAdapter | null;
-  try {
-    adapter = await navigator.gpu.requestAdapter();
-  } catch (e) {
-    return none(`requestAdapter failed: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (!adapter) return none('requestAdapter returned no adapter');
-  // Older browsers expose isFallbackAdapter on the adapter rather than on its info.
-  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
-  return {
-    available: true,
-    adapterInfo: infoOf(adapter.info),
-    isFallbackAdapter: adapter.info.isFallbackAdapter ?? legacy.isFallbackAdapter ?? false,
-    limits: {
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxBufferSize: adapter.limits.maxBufferSize,
-    },
-    features: { shaderF16: adapter.features.has('shader-f16') },
-  };
-}
-
-function infoOf(info: GPUAdapterInfo): WebGpuAdapterInfo {
-  return { vendor: info.vendor, architecture: info.architecture, description: info.description };
 }
 
 /** The adapter behind the GPUDevice onnxruntime-web runs on; null before a WebGPU session exists. */

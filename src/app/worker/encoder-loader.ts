@@ -4,6 +4,7 @@
  * verified cache and cancellation as the hypernetwork's, and its own cache is switched off.
  */
 import { env } from '@huggingface/transformers';
+import { measured } from '../../runtime/marks';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
 import { cachedInfo } from '../services/file-cache';
 import { download, HttpError, mayProbe, NotCachedError, type DownloadContext } from './downloads';
@@ -85,13 +86,15 @@ export async function loadEncoder(
   installFetch();
   active = { ctx, group: `Text encoder · ${id} (${dtype})` };
   try {
-    const encoder = await createTextEncoder({
-      ...(source.kind === 'hub' ? { model: source.model } : { localPath: source.url }),
-      ...(revision ? { revision } : {}),
-      device,
-      dtype,
-      wasmPaths,
-    });
+    const encoder = await measured('encoder-load', () =>
+      createTextEncoder({
+        ...(source.kind === 'hub' ? { model: source.model } : { localPath: source.url }),
+        ...(revision ? { revision } : {}),
+        device,
+        dtype,
+        wasmPaths,
+      }),
+    );
     loaded = { key, encoder };
     return { encoder, reused: false };
   } finally {

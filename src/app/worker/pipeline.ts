@@ -3,11 +3,12 @@
  * downloaded or cached, converted if needed, sessions created), encode, hypernetwork, pack.
  */
 import { encoderDtypeChoice, type EncoderDtype } from '../../core/encoder/dtype';
-import type { Embeddings } from '../../core/encoder/text-encoder';
+import type { DescriptionEncoder, Embeddings } from '../../core/encoder/text-encoder';
 import { T2LError } from '../../core/errors';
 import { generateAdapters } from '../../core/generate';
 import type { PackageManifest } from '../../core/package/manifest';
 import type { FloatTensor, InferenceRunner } from '../../core/runtime/types';
+import { measure } from '../../runtime/marks';
 import { ortWebGpuAdapterInfo } from '../../runtime/web';
 import { NotCachedError, type DownloadContext } from './downloads';
 import {
@@ -173,22 +174,72 @@ async function report(
  * from the browser cache only, so that Generate finds them ready (loadModel and loadEncoder keep
  * them). Never downloads: a file that is not cached ends it with ready false, as does any failure
  * (the generation itself will report that properly). Local folders and remote backends are skipped.
+ *
+ * Then, unless `superseded()` says a later call (a generation) is waiting, it runs the encoder and
+ * the hypernetwork once on a fixed dummy description (warmUp), so that the first real generation
+ * does not pay their first runs (kernel set-up, allocations: 1.3–1.8 s for the demo's first encode
+ * on wasm). A generation already waiting skips it: it would only pay the same first run itself.
  */
-export async function prepare(req: PrepareRequest, jobCtx: JobContext): Promise<PrepareResult> {
+export async function prepare(
+  req: PrepareRequest,
+  jobCtx: JobContext,
+  superseded: () => boolean = () => false,
+): Promise<PrepareResult> {
   if (req.model.kind !== 'url' || req.backends[0] === 'remote') {
     return { ready: false, notes: ['only models from a URL run here are prepared'] };
   }
   const ctx: JobContext = { ...jobCtx, cacheOnly: true };
+  const start = performance.now();
   try {
     const local = req.backends.filter((b): b is 'webgpu' | 'wasm' => b !== 'remote');
     const opened = await loadModel(req.model, req.precision, local, ctx);
     const device = opened.runner.backend === 'webgpu' ? 'webgpu' : 'wasm';
     const source = encoderFor(req, opened.manifest);
     const { dtype } = await encoderDtype(req, source, device, ctx);
-    await loadEncoder(opened.manifest.encoder, source, device, dtype, ctx, ctx.wasmPaths);
-    return { ready: true, notes: [...opened.notes, `text encoder (${dtype}) ready on ${device}`] };
+    const { encoder } = await loadEncoder(
+      opened.manifest.encoder,
+      source,
+      device,
+      dtype,
+      ctx,
+      ctx.wasmPaths,
+    );
+    measure('prepare', start);
+    const notes = [...opened.notes, `text encoder (${dtype}) ready on ${device}`];
+    if (!superseded())
+      notes.push(await warmUp(opened.manifest, opened.runner, encoder, superseded));
+    return { ready: true, notes };
   } catch (e) {
+    measure('prepare', start);
     return { ready: false, notes: [notCached(e) ?? (e instanceof Error ? e.message : String(e))] };
+  }
+}
+
+/** The dummy description of the warm-up run: short and fixed. */
+const WARM_UP_TEXT = 'Warm up.';
+
+/**
+ * One run of the encoder and then the hypernetwork on WARM_UP_TEXT; what they return is dropped
+ * here (it never reaches the page, let alone History). Stops before the hypernetwork when a later
+ * call is waiting. Never fails: a problem is left for the real generation to report.
+ */
+async function warmUp(
+  manifest: PackageManifest,
+  runner: InferenceRunner,
+  encoder: DescriptionEncoder,
+  superseded: () => boolean,
+): Promise<string> {
+  try {
+    let start = performance.now();
+    const emb = await encoder.embed([WARM_UP_TEXT]);
+    measure('warm-up:encode', start);
+    if (superseded() || encoder.dim !== manifest.taskEmbSize) return 'encoder warmed up';
+    start = performance.now();
+    await generateAdapters(manifest, runner, { dims: emb.dims, data: emb.data });
+    measure('warm-up:hypernetwork', start);
+    return 'encoder and hypernetwork warmed up';
+  } catch (e) {
+    return `warm-up failed: ${e instanceof Error ? e.message : String(e)}`;
   }
 }
 
@@ -210,6 +261,7 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
     ctx.progress({ type: 'stage', stage: s, detail });
   };
   const lap = (s: Stage) => {
+    measure(`generate:${s}`, clock);
     const now = performance.now();
     timings[s] += now - clock;
     clock = now;

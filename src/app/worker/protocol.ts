@@ -6,7 +6,7 @@
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { Fidelity, Precision } from '../../core/package/manifest';
-import type { WebGpuAdapterInfo, WebGpuInfo } from '../../runtime/web';
+import type { WebGpuAdapterInfo, WebGpuInfo } from '../../runtime/web-caps';
 
 export type ComputeBackend = 'webgpu' | 'wasm' | 'remote';
 

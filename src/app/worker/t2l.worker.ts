@@ -2,19 +2,17 @@
  * The generation worker: downloads, conversion, the text encoder and the hypernetwork all run here,
  * off the UI thread. Calls run one at a time (they share the GPU, the encoder and transformers.js's
  * global settings); each can be cancelled by id, queued or running.
+ *
+ * This module stays light: the capability check is answered from src/runtime/web-caps.ts alone,
+ * and onnxruntime-web, transformers.js and the pipeline (./jobs) are imported on demand, starting
+ * as soon as the first capability check has been answered (or at the first other call).
  */
-import { T2LError } from '../../core/errors';
-import { configureOrtWeb, detectWebGpu, warmOrtWeb } from '../../runtime/web';
-import { HttpError, type DownloadContext } from './downloads';
-import { cosines, releaseAnalysis } from './analysis';
-import { releaseEncoder } from './encoder-loader';
-import { releaseModels } from './model-loader';
-import { generate, prepare } from './pipeline';
-import { RemoteError, remoteFacts } from './remote';
+import { measure, measured } from '../../runtime/marks';
+import { defaultThreads, detectWebGpu } from '../../runtime/web-caps';
+import type { DownloadContext } from './downloads';
 import type { Inbound, Methods, Outbound, WorkerError } from './protocol';
 
-// Before any session: onnxruntime-web fixes its wasm location and thread count at the first one.
-const ort = configureOrtWeb();
+performance.mark('t2l:worker-start');
 
 let gpu: ReturnType<typeof detectWebGpu> | null = null;
 const webGpuInfo = () => (gpu ??= detectWebGpu());
@@ -25,22 +23,31 @@ const jobs = new Map<number, AbortController>();
 let calls = 0;
 let queue: Promise<unknown> = Promise.resolve();
 
-function hfHeaders(token: string | undefined) {
-  return (url: string): Record<string, string> => {
-    const host = new URL(url).hostname;
-    // The token is for the Hub only; never sent to any other host.
-    return token && (host === 'huggingface.co' || host === 'hf.co')
-      ? { Authorization: `Bearer ${token}` }
-      : {};
+type Jobs = typeof import('./jobs');
+let heavy: Promise<{ mod: Jobs; handlers: ReturnType<Jobs['jobHandlers']> }> | undefined;
+function loadJobs() {
+  heavy ??= measured('worker-imports', () => import('./jobs')).then((mod) => ({
+    mod,
+    handlers: mod.jobHandlers({ webGpuInfo, superseded: (seq) => calls !== seq }),
+  }));
+  return heavy;
+}
+
+async function capabilities(): Promise<Methods['capabilities']['result']> {
+  return {
+    webgpu: await webGpuInfo(),
+    crossOriginIsolated: self.crossOriginIsolated,
+    // What configureOrtWeb() (in ./jobs) will set: the same default.
+    threads: defaultThreads(),
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    wasm: typeof WebAssembly === 'object',
   };
 }
 
-function toWorkerError(e: unknown, signal: AbortSignal): WorkerError {
+async function toWorkerError(e: unknown, signal: AbortSignal): Promise<WorkerError> {
   if (signal.aborted) return { code: 'cancelled', message: 'Cancelled.' };
-  if (e instanceof HttpError)
-    return { code: 'http', message: e.message, status: e.status, url: e.url };
-  if (e instanceof RemoteError) return { code: e.code, message: e.message, remote: remoteFacts(e) };
-  if (e instanceof T2LError) return { code: e.code, message: e.message };
+  const loaded = await heavy?.catch(() => undefined);
+  if (loaded) return loaded.mod.toWorkerError(e, signal);
   return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
 }
 
@@ -52,54 +59,6 @@ function transferables(value: unknown, out: Transferable[] = []): Transferable[]
     Object.values(value).forEach((v) => transferables(v, out));
   return [...new Set(out)];
 }
-
-const handlers: {
-  [M in keyof Methods]: (
-    params: Methods[M]['params'],
-    ctx: DownloadContext & { seq: number },
-  ) => Promise<Methods[M]['result']>;
-} = {
-  capabilities: async () => ({
-    webgpu: await webGpuInfo(),
-    crossOriginIsolated: self.crossOriginIsolated,
-    threads: ort.numThreads,
-    hardwareConcurrency: navigator.hardwareConcurrency,
-    wasm: typeof WebAssembly === 'object',
-  }),
-  generate: (params, ctx) =>
-    generate(params, {
-      ...ctx,
-      headersFor: hfHeaders(params.hfToken),
-      ...(params.known ? { known: params.known } : {}),
-      threads: ort.numThreads,
-      wasmPaths: ort.wasmPaths,
-      shaderF16: async () => (await webGpuInfo()).features.shaderF16,
-    }),
-  prepare: async (params, ctx) => {
-    // A call that came after this one (another preparation, a generation) makes it moot.
-    if (calls !== ctx.seq) return { ready: false, notes: ['superseded by a later call'] };
-    const result = await prepare(params, {
-      ...ctx,
-      headersFor: hfHeaders(params.hfToken),
-      ...(params.known ? { known: params.known } : {}),
-      threads: ort.numThreads,
-      wasmPaths: ort.wasmPaths,
-      shaderF16: async () => (await webGpuInfo()).features.shaderF16,
-    });
-    // Nothing cached to open: still have the runtime's wasm compiled before the generation.
-    if (!result.ready && calls === ctx.seq) {
-      await warmOrtWeb(params.backends[0] === 'webgpu' ? 'webgpu' : 'wasm');
-    }
-    return result;
-  },
-  cosines: async ({ ids }) => cosines(ids),
-  release: async () => {
-    releaseAnalysis();
-    await releaseModels();
-    await releaseEncoder();
-    return null;
-  },
-};
 
 self.onmessage = (event: MessageEvent<Inbound>) => {
   const msg = event.data;
@@ -119,17 +78,30 @@ self.onmessage = (event: MessageEvent<Inbound>) => {
   const run = async () => {
     try {
       controller.signal.throwIfAborted();
-      const handler = handlers[msg.method] as (p: unknown, c: typeof ctx) => Promise<unknown>;
-      const result = await handler(msg.params, ctx);
+      let result: unknown;
+      if (msg.method === 'capabilities') {
+        result = await capabilities();
+      } else {
+        const { handlers } = await loadJobs();
+        controller.signal.throwIfAborted();
+        const handler = handlers[msg.method] as (p: unknown, c: typeof ctx) => Promise<unknown>;
+        result = await handler(msg.params, ctx);
+      }
       controller.signal.throwIfAborted();
       post({ type: 'result', id: msg.id, result }, transferables(result));
     } catch (e) {
-      post({ type: 'error', id: msg.id, error: toWorkerError(e, controller.signal) });
+      post({ type: 'error', id: msg.id, error: await toWorkerError(e, controller.signal) });
     } finally {
       jobs.delete(msg.id);
     }
   };
-  // Capability checks need not wait behind a long generation.
-  if (msg.method === 'capabilities') void run();
-  else queue = queue.then(run);
+  if (msg.method === 'capabilities') {
+    // Capability checks need not wait behind a long generation, nor behind the heavy imports.
+    const start = performance.now();
+    void run().then(() => {
+      measure('capabilities', start);
+      // The page is up: now fetch and evaluate the rest, while the user looks at it.
+      void loadJobs().catch(() => undefined);
+    });
+  } else queue = queue.then(run);
 };

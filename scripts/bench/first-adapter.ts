@@ -1,0 +1,364 @@
+/**
+ * Time to the first adapter (`npm run bench -- --first-adapter`): the production build (`vite
+ * build` into .bench/first-adapter/dist, then `vite preview`), the demo model T2L-L on wasm, in
+ * headless Chromium with a persistent profile, as a user meets it:
+ *
+ * - first visit: a fresh profile (empty HTTP cache, no service worker, no cached model);
+ * - return visit: the same profile opened again (the service worker, the HTTP cache, Chromium's
+ *   compiled-code cache and the app's model cache all hold what the first visit left).
+ *
+ * Each visit: page open; the model list and the backend check shown; demo-L and wasm picked; the
+ * description typed (TYPING_DELAY ms a key); Generate; the result card. Then a second generation in
+ * the same page. Per visit: page open → adapter, Generate → adapter, the second generation, and the
+ * stages as the worker measured them (src/runtime/marks.ts: user-timing measures read from the
+ * worker) and the onnxruntime-web .wasm fetches (resource timing). REPS repetitions, a fresh
+ * profile each; medians. Results go to .bench/results/first-adapter-latest.json and between the
+ * bench-first-adapter markers in docs/benchmarks.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page, type Worker } from '@playwright/test';
+import { BENCH_DIR } from './checkpoints';
+import { stats, type Stats } from './types';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DOCS = join(ROOT, 'docs', 'benchmarks.md');
+const DIST = join(BENCH_DIR, 'first-adapter', 'dist');
+const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+const MODEL = 'demo-L';
+const DESCRIPTIONS = [
+  'Solve grade-school math word problems step by step.',
+  'Decide whether a movie review is positive or negative.',
+];
+/** Milliseconds between key presses while the description is typed (a quick typist). */
+const TYPING_DELAY = 25;
+
+const ARGS = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+export interface VisitResult {
+  /** goto → result card shown. */
+  openToAdapterMs: number;
+  /** Click on Generate → result card shown. */
+  generateToAdapterMs: number;
+  /** The same for a second description in the same page. */
+  secondGenerationMs: number;
+  /** Typing the description took this long (between ready and Generate). */
+  typingMs: number;
+  /** Page open → model list shown and backend checked. */
+  readyMs: number;
+  /** Worker measures ("t2l:…" without the prefix; several of a name are summed): ms. */
+  stages: Record<string, number>;
+  /** When each stage ended, in ms after the click on Generate (negative: before it). */
+  stageEndsAfterGenerate: Record<string, number>;
+  /** onnxruntime-web .wasm files the worker fetched: name, ms, bytes over the network. */
+  wasm: Array<{ name: string; ms: number; transferBytes: number }>;
+  load: number;
+}
+
+export interface FirstAdapterRun {
+  date: string;
+  label: string;
+  machine: { cpus: number; cpuModel: string; loadAtStart: number[]; loadAtEnd?: number[] };
+  reps: number;
+  typingDelayMs: number;
+  first: VisitResult[];
+  return: VisitResult[];
+}
+
+async function buildAndPreview(port: number, log: (s: string) => void) {
+  log('first-adapter: vite build (production, no test harness)');
+  const b = spawnSync(process.execPath, [VITE, 'build', '--outDir', DIST, '--emptyOutDir'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, T2L_E2E: '' },
+  });
+  if (b.status !== 0) throw new Error(`vite build failed: ${b.stderr.slice(-2000)}`);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [VITE, 'preview', '--outDir', DIST, '--port', String(port), '--strictPort'],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  const url = `http://localhost:${port}`;
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${url}/`)).ok) return { url, child };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill();
+  throw new Error('vite preview did not start');
+}
+
+function t2lWorker(page: Page): Promise<Worker> {
+  const find = () => page.workers().find((w) => /t2l\.worker/.test(w.url()));
+  const found = find();
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    const on = (w: Worker) => {
+      if (/t2l\.worker/.test(w.url())) {
+        page.off('worker', on);
+        resolve(w);
+      }
+    };
+    page.on('worker', on);
+  });
+}
+
+interface WorkerTimes {
+  origin: number;
+  measures: Array<{ name: string; start: number; end: number }>;
+  resources: Array<{ name: string; start: number; end: number; transfer: number }>;
+}
+
+async function workerTimes(worker: Worker): Promise<WorkerTimes> {
+  return worker.evaluate(() => ({
+    origin: performance.timeOrigin,
+    measures: performance
+      .getEntriesByType('measure')
+      .filter((e) => e.name.startsWith('t2l:'))
+      .map((e) => ({ name: e.name.slice(4), start: e.startTime, end: e.startTime + e.duration })),
+    resources: (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+      .filter((e) => /\.wasm(\?|$)/.test(e.name))
+      .map((e) => ({
+        name: e.name.split('/').pop()!.split('?')[0]!,
+        start: e.startTime,
+        end: e.responseEnd,
+        transfer: e.transferSize,
+      })),
+  }));
+}
+
+async function generate(page: Page, description: string): Promise<number> {
+  const t0 = performance.now();
+  await page.getByRole('button', { name: 'Generate adapter' }).click();
+  const card = page.getByTestId('result').filter({ hasText: description });
+  const error = page.getByTestId('error');
+  await card.or(error).first().waitFor({ timeout: 120_000 });
+  const t1 = performance.now();
+  if (await error.isVisible()) throw new Error(`the page shows: ${await error.innerText()}`);
+  return t1 - t0;
+}
+
+async function visit(context: BrowserContext, url: string): Promise<VisitResult> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const load = loadavg()[0]!;
+  const workerP = t2lWorker(page);
+  const t0 = performance.now();
+  await page.goto(url);
+  await page.getByTestId(`model-${MODEL}`).waitFor();
+  await page.getByTestId('backend-status').filter({ hasNotText: 'Checking' }).waitFor();
+  const ready = performance.now();
+  await page.getByTestId(`model-${MODEL}`).click();
+  await page
+    .getByRole('radiogroup', { name: 'Backend' })
+    .getByText('wasm', { exact: true })
+    .click();
+  const box = page.locator('#description');
+  await box.fill('');
+  await box.pressSequentially(DESCRIPTIONS[0]!, { delay: TYPING_DELAY });
+  const typed = performance.now();
+  // The click's time in the page's clock, to place the worker's stages against it.
+  const pageClick = await page.evaluate(() => performance.timeOrigin + performance.now());
+  const generateToAdapterMs = await generate(page, DESCRIPTIONS[0]!);
+  const openToAdapterMs = performance.now() - t0;
+  const worker = await workerP;
+  const times = await workerTimes(worker);
+  await box.fill(DESCRIPTIONS[1]!);
+  const secondGenerationMs = await generate(page, DESCRIPTIONS[1]!);
+
+  const stages: Record<string, number> = {};
+  const ends: Record<string, number> = {};
+  const rel = (t: number) => times.origin + t - pageClick;
+  for (const m of times.measures) {
+    stages[m.name] = (stages[m.name] ?? 0) + (m.end - m.start);
+    ends[m.name] = Math.max(ends[m.name] ?? -Infinity, rel(m.end));
+  }
+  const start = await worker.evaluate(
+    () => performance.getEntriesByName('t2l:worker-start')[0]?.startTime ?? NaN,
+  );
+  // Worker start: from the page's navigation to the worker's own module evaluated (its heavy
+  // imports come after, on demand: the worker-imports stage).
+  const navStart = await page.evaluate(() => performance.timeOrigin);
+  stages['worker-ready (after page open)'] = times.origin + start - navStart;
+  return {
+    openToAdapterMs,
+    generateToAdapterMs,
+    secondGenerationMs,
+    typingMs: typed - ready,
+    readyMs: ready - t0,
+    stages,
+    stageEndsAfterGenerate: ends,
+    wasm: times.resources.map((r) => ({
+      name: r.name,
+      ms: r.end - r.start,
+      transferBytes: r.transfer,
+    })),
+    load,
+  };
+}
+
+async function launch(profile: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+  });
+}
+
+export interface FirstAdapterOptions {
+  log: (s: string) => void;
+  reps?: number;
+  port?: number;
+  writeDocs?: boolean;
+  /** What this run measures (a change's name), shown with the results. */
+  label?: string;
+}
+
+export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<FirstAdapterRun> {
+  const reps = o.reps ?? 5;
+  const run: FirstAdapterRun = {
+    date: new Date().toISOString(),
+    label: o.label ?? '',
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadAtStart: loadavg() },
+    reps,
+    typingDelayMs: TYPING_DELAY,
+    first: [],
+    return: [],
+  };
+  const server = await buildAndPreview(o.port ?? Number(process.env.BENCH_PORT ?? 5233), o.log);
+  try {
+    for (let i = 0; i < reps; i++) {
+      const profile = await mkdtemp(join(tmpdir(), 't2l-first-adapter-'));
+      try {
+        for (const kind of ['first', 'return'] as const) {
+          const context = await launch(profile);
+          try {
+            const r = await visit(context, server.url);
+            run[kind].push(r);
+            o.log(
+              `first-adapter ${kind} visit ${i + 1}/${reps}: open → adapter ${r.openToAdapterMs.toFixed(0)} ms, Generate → adapter ${r.generateToAdapterMs.toFixed(0)} ms, second ${r.secondGenerationMs.toFixed(0)} ms (load ${r.load.toFixed(1)})`,
+            );
+          } finally {
+            await context.close();
+          }
+        }
+      } finally {
+        await rm(profile, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    server.child.kill();
+  }
+  run.machine.loadAtEnd = loadavg();
+  await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
+  const json = `${JSON.stringify(run, null, 2)}\n`;
+  await writeFile(join(BENCH_DIR, 'results', 'first-adapter-latest.json'), json);
+  const stamp = run.date.replace(/[:.]/g, '-');
+  await writeFile(join(BENCH_DIR, 'results', `first-adapter-${stamp}.json`), json);
+  const report = renderFirstAdapterReport(run);
+  o.log(report);
+  if (o.writeDocs !== false) {
+    const START = '<!-- bench-first-adapter:start -->';
+    const END = '<!-- bench-first-adapter:end -->';
+    const docs = await readFile(DOCS, 'utf8');
+    const a = docs.indexOf(START);
+    const b = docs.indexOf(END);
+    const next =
+      a >= 0 && b > a
+        ? `${docs.slice(0, a + START.length)}\n${report}\n${docs.slice(b)}`
+        : `${docs}\n${START}\n${report}\n${END}\n`;
+    await writeFile(DOCS, next);
+    spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--write', DOCS],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
+  }
+  return run;
+}
+
+const f = (s: Stats) => `${s.median.toFixed(0)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
+
+/** The stages in the order a visit meets them. */
+const STAGE_ORDER = [
+  'worker-ready (after page open)',
+  'capabilities',
+  'worker-imports',
+  'ort-warm:wasm',
+  'ort-warm:webgpu',
+  'session:wasm',
+  'encoder-load',
+  'prepare',
+  'warm-up:encode',
+  'warm-up:hypernetwork',
+  'generate:load',
+  'generate:encode',
+  'generate:hypernetwork',
+  'generate:pack',
+];
+
+export function renderFirstAdapterReport(run: FirstAdapterRun): string {
+  const lines: string[] = [];
+  const load = (v: VisitResult[]) => v.map((r) => r.load.toFixed(1)).join(', ');
+  lines.push(
+    `Run of ${run.date.slice(0, 16).replace('T', ' ')} UTC${run.label ? ` (${run.label})` : ''} on ${run.machine.cpus} × ${run.machine.cpuModel}; production build (vite build + vite preview), headless Chromium, demo T2L-L package on wasm; ${run.reps} repetitions (a fresh profile each), medians (min–max) in ms; the description typed at ${run.typingDelayMs} ms a key before Generate.`,
+    '',
+    '| visit | page open → adapter | Generate → adapter | second generation, same page | Generate ÷ second | page open → ready | typing | 1-minute load |',
+    '| --- | --- | --- | --- | ---: | --- | --- | --- |',
+  );
+  for (const kind of ['first', 'return'] as const) {
+    const v = run[kind];
+    if (!v.length) continue;
+    const g = stats(v.map((r) => r.generateToAdapterMs));
+    const s = stats(v.map((r) => r.secondGenerationMs));
+    lines.push(
+      `| ${kind} | ${f(stats(v.map((r) => r.openToAdapterMs)))} | ${f(g)} | ${f(s)} | ${(g.median / s.median).toFixed(1)} | ${f(stats(v.map((r) => r.readyMs)))} | ${f(stats(v.map((r) => r.typingMs)))} | ${load(v)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Stages as the worker measured them (user-timing measures, src/runtime/marks.ts), medians in ms; "ends" is when the stage ended, after (+) or before (−) the click on Generate:',
+    '',
+    '| stage | first visit | ends | return visit | ends |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  const names = new Set([...run.first, ...run.return].flatMap((r) => Object.keys(r.stages)));
+  const ordered = [
+    ...STAGE_ORDER.filter((n) => names.has(n)),
+    ...[...names].filter((n) => !STAGE_ORDER.includes(n)),
+  ];
+  const cell = (v: VisitResult[], pick: (r: VisitResult) => number | undefined) => {
+    const xs = v.map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return xs.length ? stats(xs).median.toFixed(0) : '–';
+  };
+  for (const n of ordered) {
+    lines.push(
+      `| ${n} | ${cell(run.first, (r) => r.stages[n])} | ${cell(run.first, (r) => r.stageEndsAfterGenerate[n])} | ${cell(run.return, (r) => r.stages[n])} | ${cell(run.return, (r) => r.stageEndsAfterGenerate[n])} |`,
+    );
+  }
+  const wasm = (v: VisitResult[]) => {
+    const names = [...new Set(v.flatMap((r) => r.wasm.map((w) => w.name)))];
+    return names
+      .map((n) => {
+        const xs = v.flatMap((r) => r.wasm.filter((w) => w.name === n));
+        const mb = stats(xs.map((w) => w.transferBytes)).median / 2 ** 20;
+        return `${n} ${stats(xs.map((w) => w.ms)).median.toFixed(0)} ms, ${mb.toFixed(1)} MiB over the network`;
+      })
+      .join('; ');
+  };
+  lines.push(
+    '',
+    `onnxruntime-web .wasm fetched by the worker (medians): first visit: ${wasm(run.first) || 'none'}; return visit: ${wasm(run.return) || 'none'}.`,
+  );
+  return lines.join('\n');
+}
