@@ -25,6 +25,7 @@ import { measureCeilings } from './ceilings';
 import { runEncoderBench } from './encoder-bench';
 import { renderEncoderReport } from './encoder-report';
 import { runFirstAdapterBench } from './first-adapter';
+import { GLIBC_ALLOCATOR } from '../../bin/allocator.mjs';
 import { runLlmBench } from './llm';
 import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
@@ -108,7 +109,8 @@ function runNodeCase(shape: string, precision: Precision): Promise<CaseResult> {
       ['--import', 'tsx', join(import.meta.dirname, 'node-case.ts'), shape, precision],
       {
         cwd: ROOT,
-        env: { ...process.env, BENCH_RUNS: String(RUNS) },
+        // As `t2l serve` runs (bin/t2l.mjs): batches reuse freed memory.
+        env: { ...process.env, ...GLIBC_ALLOCATOR, BENCH_RUNS: String(RUNS) },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -400,6 +400,11 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
     models: [...models.keys()],
     auth: opts.tokenHash ? 'bearer' : 'none',
     corsOrigins: [...opts.origins],
+    // bin/t2l.mjs sets these for `t2l serve` so that batches reuse freed memory (docs/benchmarks.md).
+    allocator: {
+      MALLOC_MMAP_MAX_: process.env['MALLOC_MMAP_MAX_'] ?? null,
+      MALLOC_TRIM_THRESHOLD_: process.env['MALLOC_TRIM_THRESHOLD_'] ?? null,
+    },
   });
   if (!opts.loopbackOnly && !opts.tokenHash) {
     log({

@@ -57,6 +57,11 @@ describe('t2l serve (process)', () => {
       model: 'L-sft',
     });
     expect(lines.at(-1).msg).toBe('stopped');
+    // The launcher re-executes the server with glibc's allocator kept from mmap (batches' outputs
+    // reuse freed memory), and SIGTERM reached the server through it: it finished and said so.
+    expect(lines.find((l) => l.msg === 'listening')).toMatchObject({
+      allocator: { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '4000000000' },
+    });
     expect(JSON.stringify(lines)).not.toContain('tok"');
   });
 
