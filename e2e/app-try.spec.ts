@@ -82,6 +82,8 @@ async function cliTry(): Promise<CliTry> {
       PROMPT,
       '--max-tokens',
       String(MAX_TOKENS),
+      '--threads',
+      '1',
       '--json',
     ],
     { cwd: ROOT, maxBuffer: 16 << 20 },

@@ -110,6 +110,10 @@ program
     .option('--scale <s>', 'adapter scale (0 = base model, 1 = as generated, up to 2)', '1')
     .option('--max-tokens <n>', 'most tokens to generate', '32')
     .option(
+      '--threads <n>',
+      "llama.cpp's CPU threads (default: the machine's physical cores; more than are free is slower)",
+    )
+    .option(
       '--encoder <local-dir|hub-id>',
       "text encoder (default: the checkpoint's emb_model, from the Hugging Face Hub)",
     )

@@ -35,6 +35,7 @@ interface TryOptions {
   chatTemplate: boolean;
   scale: string;
   maxTokens: string;
+  threads?: string;
   encoder?: string;
   moduleOrder?: string;
   arch?: GgufArch;
@@ -117,6 +118,8 @@ function sideBySide(left: string, right: string, width: number): string {
 export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
   const scale = number(opts.scale, '--scale', 0, 2);
   const maxTokens = number(opts.maxTokens, '--max-tokens', 1, 4096, true);
+  const threads =
+    opts.threads === undefined ? undefined : number(opts.threads, '--threads', 1, 256, true);
   if (!opts.prompt) throw new T2LError('bad-input', '--prompt must not be empty');
 
   // Everything that can be refused is checked before the slow parts (encoder, llama.cpp).
@@ -158,7 +161,7 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 't2l-try-'));
   const loraPath = join(tmp, 'adapter.gguf');
   await writeFile(loraPath, adapterBytes);
-  const llm = await openLlamaBase(opts.base);
+  const llm = await openLlamaBase(opts.base, threads === undefined ? {} : { threads });
   let base: Completion;
   let adapted: Completion;
   let promptTokens: number[];

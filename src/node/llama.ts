@@ -51,8 +51,18 @@ async function packageVersion(dir: string): Promise<string> {
   }
 }
 
-/** Loads node-llama-cpp (CPU) and the base model. Failures become T2LError('runtime'). */
-export async function openLlamaBase(modelPath: string): Promise<LlamaBase> {
+/**
+ * Loads node-llama-cpp (CPU) and the base model. Failures become T2LError('runtime').
+ *
+ * `threads`: llama.cpp's compute threads (default: the machine's physical math cores, node-llama-cpp's
+ * `cpuMathCores`). llama.cpp's threads spin at every barrier, so more threads than free cores is
+ * far slower, not faster: 12 tokens of the 4-layer demo base took 20 s with node-llama-cpp's default
+ * (4 threads on this 2-core machine while other work ran) against 0.04 s on 1 thread.
+ */
+export async function openLlamaBase(
+  modelPath: string,
+  options: { threads?: number } = {},
+): Promise<LlamaBase> {
   const lib = await import('node-llama-cpp');
   let llama: Llama;
   try {
@@ -69,6 +79,7 @@ export async function openLlamaBase(modelPath: string): Promise<LlamaBase> {
       `llama.cpp (node-llama-cpp) could not start on this machine: ${messageOf(e)}`,
     );
   }
+  const threads = options.threads ?? llama.cpuMathCores;
   let model: LlamaModel;
   try {
     model = await llama.loadModel({ modelPath });
@@ -105,6 +116,7 @@ export async function openLlamaBase(modelPath: string): Promise<LlamaBase> {
       try {
         ctx = await model.createContext({
           contextSize,
+          threads,
           flashAttention: false,
           ...(lora ? { lora: { adapters: [{ filePath: lora.path, scale: lora.scale }] } } : {}),
         });

@@ -32,6 +32,10 @@ const args = (base: string, ...more: string[]) => [
   ENCODER,
   '--max-tokens',
   '12',
+  // One llama.cpp thread: the demo base is tiny, and threads spinning at barriers on a busy
+  // 2-core machine made each token take seconds (src/node/llama.ts).
+  '--threads',
+  '1',
   ...more,
 ];
 
@@ -55,7 +59,7 @@ async function referenceGreedy(prompt: string, n: number) {
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   try {
     const model = await llama.loadModel({ modelPath: BASE });
-    const ctx = await model.createContext({ contextSize: 128, flashAttention: false });
+    const ctx = await model.createContext({ contextSize: 128, flashAttention: false, threads: 1 });
     const promptTokens = model.tokenize(prompt, true);
     const tokens: Token[] = [];
     for await (const t of ctx.getSequence().evaluate(promptTokens, { temperature: 0 })) {
@@ -192,12 +196,13 @@ describe('t2l try', { timeout: SLOW }, () => {
       );
     });
 
-    it('bad --scale and --max-tokens', async () => {
+    it('bad --scale, --max-tokens and --threads', async () => {
       await oneLine(BASE, /--scale must be a number from 0 to 2, found 3/, ['--scale', '3']);
       await oneLine(BASE, /--max-tokens must be a whole number, found 1\.5/, [
         '--max-tokens',
         '1.5',
       ]);
+      await oneLine(BASE, /--threads must be a whole number, found 1\.5/, ['--threads', '1.5']);
     });
   });
 });

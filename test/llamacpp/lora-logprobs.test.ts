@@ -115,6 +115,8 @@ async function nextLogprobs(
   try {
     const ctx = await model.createContext({
       contextSize: 64,
+      // The models are tiny: one thread (more spin at barriers on a busy 2-core machine).
+      threads: 1,
       // Plain attention with a float32 K/V cache: llama.cpp's CPU flash attention (node-llama-cpp's
       // default) works in f16, whose rounding of values the LoRA and the merged weights compute in a
       // different order moved log-probabilities by 6e-4 here; this way they agree to ~2e-6.
