@@ -36,6 +36,26 @@ export function memorySource(
   };
 }
 
+/**
+ * Largest configuration file read (t2l.json, args.yaml, adapter_config.json): the real ones are a
+ * few KiB; a larger one would only carry giant strings into every file written from it.
+ */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+/**
+ * A configuration file's text, refused (bad-config, naming the file and both sizes) when it is over
+ * MAX_CONFIG_BYTES. `label` names the file in the message.
+ */
+export function configText(bytes: Uint8Array, label: string): string {
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    throw new T2LError(
+      'bad-config',
+      `${label}: ${bytes.length} bytes, expected a configuration file of at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
+    );
+  }
+  return decodeText(bytes);
+}
+
 export function decodeText(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 }

@@ -61,7 +61,8 @@ export function preview(v: unknown): string {
   try {
     s = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
   } catch {
-    s = String(v);
+    // Cyclic, or too deep for JSON.stringify (String() of a deep array overflows too).
+    s = Array.isArray(v) ? `an array of ${v.length}` : typeof v;
   }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

@@ -10,6 +10,7 @@ import { TASK_EMB } from '../core/remote/oip';
 import { z } from 'zod';
 import { preview } from '../core/schema';
 import { badRequest } from './http-error';
+import { parseJsonBounded } from '../core/json';
 
 const FORMATS: Record<string, DownloadFormat> = {
   zip: 'peft-zip',
@@ -81,7 +82,7 @@ function requestSchema(modelNames: string[]) {
 export function parseAdapterRequest(body: Uint8Array, modelNames: string[]): AdapterRequest {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(body));
+    json = parseJsonBounded(new TextDecoder().decode(body));
   } catch (e) {
     throw badRequest(
       `the body must be JSON {"model", "description", "format"}: ${(e as Error).message}`,

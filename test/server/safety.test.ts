@@ -237,6 +237,18 @@ describe('each bad inference request answers 400 with a message naming the probl
     await expect400(await postJson(`${open.url}/v2/models/L-sft/infer`, body), message);
   });
 
+  it('a body nested 20 000 deep, to /infer and to /v1/adapters', async () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    await expect400(
+      await postJson(`${open.url}/v2/models/L-sft/infer`, `{"inputs": ${deep}}`),
+      /nested deeper than 64 levels/,
+    );
+    await expect400(
+      await postJson(`${open.url}/v1/adapters`, `{"model": "L-sft", "description": ${deep}}`),
+      /nested deeper than 64 levels/,
+    );
+  });
+
   it('description on a server without an encoder says how to enable it', async () => {
     const res = await postJson(
       `${locked.url}/v2/models/L-sft/infer`,

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { T2LError } from '../errors';
 import { describeIssues, preview } from '../schema';
 import type { DType } from '../tensor';
+import { parseJsonBounded } from '../json';
 
 /** The dtypes read (and widened to float32), with their element size. */
 export const READABLE_DTYPES = {
@@ -161,7 +162,7 @@ export function parseSafetensorsHeader(
     const text = new TextDecoder('utf-8', { fatal: true }).decode(
       bytes.subarray(8, 8 + headerLength),
     );
-    json = JSON.parse(text);
+    json = parseJsonBounded(text);
   } catch (e) {
     fail(`header is not valid UTF-8 JSON (${String(e)})`, e);
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { T2LError } from '../errors';
 import { parseWithSchema } from '../schema';
+import { parseJsonBounded } from '../json';
 
 /**
  * adapter_config.json, as PEFT's LoraConfig reads it (peft/tuners/lora/config.py): the fields
@@ -50,7 +51,7 @@ export interface AdapterConfig {
 export function parseAdapterConfig(text: string, file = 'adapter_config.json'): AdapterConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonBounded(text);
   } catch (e) {
     throw new T2LError('bad-config', `${file}: not valid JSON (${(e as Error).message})`, {
       cause: e,

@@ -1,5 +1,5 @@
 import { T2LError } from '../errors';
-import { decodeText, type FileSource } from '../files';
+import { configText, type FileSource } from '../files';
 import type { Tensor } from '../tensor';
 import { parseAdapterConfig, type AdapterConfig } from './adapter-config';
 import { parseArgsYaml, type T2LArgs } from './args';
@@ -42,11 +42,11 @@ export async function loadCheckpoint(
 ): Promise<Checkpoint> {
   const label = source.label;
   const args = parseArgsYaml(
-    decodeText(await readRequired(source, 'args.yaml')),
+    configText(await readRequired(source, 'args.yaml'), `${label}/args.yaml`),
     `${label}/args.yaml`,
   );
   const adapterConfig = parseAdapterConfig(
-    decodeText(await readRequired(source, 'adapter_config.json')),
+    configText(await readRequired(source, 'adapter_config.json'), `${label}/adapter_config.json`),
     `${label}/adapter_config.json`,
   );
   const { weights, skipped } = readTorchCheckpoint(

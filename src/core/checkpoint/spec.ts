@@ -148,8 +148,9 @@ function contradiction(
   );
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
+/** Whether `a` lists each name of `b` exactly once (in any order). */
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
 }
 
 export function describeCheckpoint(

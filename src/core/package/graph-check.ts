@@ -3,6 +3,7 @@ import type { onnx as OnnxTypes } from 'onnx-proto';
 import { T2LError } from '../errors';
 import { ENCODED_TASK_EMB_OUTPUT, loraAName, loraBName, TASK_EMB_INPUT } from '../onnx/t2l-graph';
 import type { PackageManifest } from './manifest';
+import { parseJsonBounded } from '../json';
 
 const { onnx } = onnxProto;
 
@@ -128,7 +129,7 @@ function checkGraphMetadata(
   if (text === undefined) return;
   let stated: unknown;
   try {
-    stated = JSON.parse(text);
+    stated = parseJsonBounded(text);
   } catch {
     throw fail(`its ${MANIFEST_METADATA} metadata is not JSON`);
   }

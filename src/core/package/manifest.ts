@@ -4,6 +4,7 @@ import { T2LError } from '../errors';
 import { parseWithSchema } from '../schema';
 import type { Positions, T2LSpec, Variant } from '../checkpoint/spec';
 import { PRECISIONS, type Precision } from '../onnx/quantize';
+import { parseJsonBounded } from '../json';
 
 export { PRECISIONS, isPrecision, type Precision } from '../onnx/quantize';
 
@@ -230,7 +231,7 @@ export const manifestSchema = z
 export function parseManifest(text: string, file = MANIFEST_FILE): PackageManifest {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonBounded(text);
   } catch (e) {
     throw new T2LError('bad-package', `${file}: not valid JSON (${(e as Error).message})`, {
       cause: e,

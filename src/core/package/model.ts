@@ -2,7 +2,7 @@ import type { Checkpoint } from '../checkpoint/load';
 import { loadCheckpoint } from '../checkpoint/load';
 import { peftLoraConfig } from '../adapter/lora-config';
 import { T2LError } from '../errors';
-import { decodeText, type FileSource } from '../files';
+import { configText, type FileSource } from '../files';
 import { peftAdapterError } from './folder-check';
 import { buildT2LModel, type GraphOptions } from '../onnx/t2l-graph';
 import { checkGraphMatchesManifest, MANIFEST_METADATA } from './graph-check';
@@ -14,6 +14,7 @@ import {
   type Fidelity,
   type PackageManifest,
 } from './manifest';
+import { sameSet } from '../checkpoint/spec';
 
 export const CREATED_BY = 't2l-web 0.1.0';
 
@@ -84,7 +85,7 @@ export function packageFiles(model: T2LModel): Record<string, Uint8Array | strin
  */
 export async function readPackage(source: FileSource): Promise<T2LModel> {
   const manifest = parseManifest(
-    decodeText(await source.read(MANIFEST_FILE)),
+    configText(await source.read(MANIFEST_FILE), `${source.label}/${MANIFEST_FILE}`),
     `${source.label}/${MANIFEST_FILE}`,
   );
   peftLoraConfig(manifest, `${source.label}/${MANIFEST_FILE} adapterConfig`);
@@ -136,6 +137,12 @@ export async function openModel(source: FileSource, options: OpenOptions = {}): 
   }
   const model = await readPackage(source);
   const order = options.moduleOrder;
+  if (order && !sameSet(order, model.manifest.moduleOrder)) {
+    throw new T2LError(
+      'bad-input',
+      `${source.label}: module order [${order.join(', ')}] must list each target module of this package exactly once: [${model.manifest.moduleOrder.join(', ')}]`,
+    );
+  }
   if (order && order.join(',') !== model.manifest.moduleOrder.join(',')) {
     throw new T2LError(
       'bad-input',

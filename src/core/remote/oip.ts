@@ -9,6 +9,7 @@
  * bytes. Pure: no DOM, no Node.
  */
 import { T2LError } from '../errors';
+import { parseJsonBounded } from '../json';
 
 export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
 /** The graph's input, and (for description requests) the output with the embedding used. */
@@ -215,7 +216,7 @@ export function splitBody(
   const text = new TextDecoder('utf-8', { fatal: false }).decode(body.subarray(0, cut));
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonBounded(text);
   } catch (e) {
     throw new T2LError(
       'bad-input',
