@@ -1,7 +1,7 @@
 import { T2LError, shapeString } from '../errors';
 import type { DType, Tensor } from '../tensor';
 import { PyDict, TensorRef, describe, unpickle } from './pickle';
-import { ZipBudgetError, zipMembers } from './zip-view';
+import { ZipBudgetError, ZipIntegrityError, zipMembers } from './zip-view';
 
 interface StorageKind {
   dtype: DType;
@@ -41,6 +41,8 @@ export interface TorchStateDict {
  * storage and its element count may not exceed the storage's (stride-0 broadcasts are refused, not
  * expanded); tensors sharing storages are copied at most up to twice the storages' total; deflated
  * zip members (torch never writes them) inflate within MAX_INFLATE_RATIO × the file's size.
+ * Each member read has its CRC-32 checked and every local header must agree with the central
+ * directory (see zipMembers), so a damaged file is refused rather than read into a wrong adapter.
  * Errors: T2LError bad-zip, bad-pickle, forbidden-global, missing-tensor.
  */
 export function readTorchCheckpoint(bytes: Uint8Array, label = 'hypermod.pt'): TorchStateDict {
@@ -147,6 +149,13 @@ function unzip(bytes: Uint8Array, label: string): Record<string, Uint8Array> {
   } catch (e) {
     if (e instanceof ZipBudgetError) {
       throw new T2LError('bad-zip', `${label}: ${e.message}`, { cause: e });
+    }
+    if (e instanceof ZipIntegrityError) {
+      throw new T2LError(
+        'bad-zip',
+        `${label} is damaged: ${e.message}; torch.load would refuse it too, so fetch or save it again`,
+        { cause: e },
+      );
     }
     throw new T2LError(
       'bad-zip',

@@ -1,7 +1,16 @@
 import { inflateSync } from 'fflate';
+import { crc32 } from './crc32';
 
 /** A member would inflate past the budget: the file is well-formed but refused. */
 export class ZipBudgetError extends Error {}
+
+/**
+ * The archive is damaged or inconsistent: a member's CRC-32 does not match its bytes, its local
+ * header disagrees with its central directory entry, or two members' data overlap.
+ */
+export class ZipIntegrityError extends Error {}
+
+const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
 
 /**
  * Reads the members of a zip archive without copying them: a stored (uncompressed) member, which is
@@ -11,7 +20,12 @@ export class ZipBudgetError extends Error {}
  * Deflated members are inflated only within `maxInflatedBytes` in total (default: 4 × the file's
  * size), checked against their declared sizes before anything is allocated, so a small file cannot
  * make the reader allocate or inflate gigabytes (a zip bomb).
- * Throws plain Errors (the caller words them for the user).
+ * Integrity, checked as torch.load (miniz) does and more: each member's local header must agree with
+ * its central directory entry (signature, compression method, name bytes, CRC-32 and sizes unless a
+ * data descriptor carries them), every member's header + data must lie inside the file before the
+ * central directory and overlap no other member's (checked for all members, read or not), and each
+ * member read has its CRC-32 checked (once, over the stored bytes in place or the inflated ones).
+ * Throws plain Errors (the caller words them for the user): ZipBudgetError, ZipIntegrityError, Error.
  */
 export function zipMembers(
   bytes: Uint8Array,
@@ -55,12 +69,24 @@ export function zipMembers(
   need(cdOffset, cdSize, 'the central directory');
 
   const decoder = new TextDecoder();
-  const out: Record<string, Uint8Array> = {};
+  interface Entry {
+    name: string;
+    method: number;
+    crc: number;
+    compressed: number;
+    size: number;
+    /** The local header's offset, and where the member's data starts and ends. */
+    local: number;
+    start: number;
+    end: number;
+  }
+  const entries: Entry[] = [];
   let at = cdOffset;
   for (let i = 0; i < count; i++) {
     need(at, 46, 'a central directory entry');
     if (u32(at) !== 0x02014b50) throw new Error(`bad central directory entry ${i}`);
     const method = u16(at + 10);
+    const crc = u32(at + 16);
     let compressed = u32(at + 20);
     let size = u32(at + 24);
     const nameLength = u16(at + 28);
@@ -68,7 +94,8 @@ export function zipMembers(
     const commentLength = u16(at + 32);
     let local = u32(at + 42);
     need(at + 46, nameLength + extraLength, 'a central directory entry');
-    const name = decoder.decode(bytes.subarray(at + 46, at + 46 + nameLength));
+    const nameBytes = bytes.subarray(at + 46, at + 46 + nameLength);
+    const name = decoder.decode(nameBytes);
     // zip64 extended information: the 64-bit values, in this order, of the fields that are 0xffffffff.
     for (let e = at + 46 + nameLength; e + 4 <= at + 46 + nameLength + extraLength;) {
       const id = u16(e);
@@ -88,16 +115,90 @@ export function zipMembers(
       e += 4 + len;
     }
     at += 46 + nameLength + extraLength + commentLength;
-    if (!wanted(name)) continue;
 
+    // The local header must agree with the central entry.
     need(local, 30, `the local header of ${name}`);
-    if (u32(local) !== 0x04034b50) throw new Error(`bad local header for ${name}`);
-    const start = local + 30 + u16(local + 26) + u16(local + 28);
+    if (u32(local) !== 0x04034b50) {
+      throw new ZipIntegrityError(
+        `member ${name}: no local header signature at offset ${local} (found ${hex(u32(local))}, expected ${hex(0x04034b50)})`,
+      );
+    }
+    const localFlags = u16(local + 6);
+    const localMethod = u16(local + 8);
+    if (localMethod !== method) {
+      throw new ZipIntegrityError(
+        `member ${name}: local header says compression method ${localMethod}, central directory says ${method}`,
+      );
+    }
+    const localNameLength = u16(local + 26);
+    const localExtraLength = u16(local + 28);
+    need(local + 30, localNameLength + localExtraLength, `the local header of ${name}`);
+    const localName = bytes.subarray(local + 30, local + 30 + localNameLength);
+    if (localNameLength !== nameLength || localName.some((b, k) => b !== nameBytes[k])) {
+      throw new ZipIntegrityError(
+        `member ${name}: local header names it ${JSON.stringify(decoder.decode(localName.subarray(0, 256)))} ` +
+          `(${localNameLength} bytes), central directory ${JSON.stringify(name)} (${nameLength} bytes)`,
+      );
+    }
+    if ((localFlags & 0x08) === 0) {
+      // No data descriptor: the local header carries CRC and sizes too (zip64 ones in its extra).
+      let localCompressed = u32(local + 18);
+      let localSize = u32(local + 22);
+      if (localSize === 0xffffffff || localCompressed === 0xffffffff) {
+        const x = local + 30 + localNameLength;
+        for (let e = x; e + 4 <= x + localExtraLength;) {
+          const len = u16(e + 2);
+          if (u16(e) === 0x0001 && len >= 16) {
+            localSize = u64(e + 4);
+            localCompressed = u64(e + 12);
+          }
+          e += 4 + len;
+        }
+      }
+      const localCrc = u32(local + 14);
+      if (localCrc !== crc) {
+        throw new ZipIntegrityError(
+          `member ${name}: local header CRC-32 ${hex(localCrc)}, central directory ${hex(crc)}`,
+        );
+      }
+      if (localCompressed !== compressed || localSize !== size) {
+        throw new ZipIntegrityError(
+          `member ${name}: local header sizes ${localCompressed} compressed / ${localSize}, ` +
+            `central directory ${compressed} / ${size}`,
+        );
+      }
+    }
+    const start = local + 30 + localNameLength + localExtraLength;
     need(start, compressed, `the data of ${name}`);
+    entries.push({ name, method, crc, compressed, size, local, start, end: start + compressed });
+  }
+
+  // Members' headers + data lie before the central directory and do not overlap one another.
+  const byOffset = [...entries].sort((x, y) => x.local - y.local);
+  for (let k = 0; k < byOffset.length; k++) {
+    const e = byOffset[k]!;
+    const next = byOffset[k + 1];
+    if (next !== undefined && e.end > next.local) {
+      throw new ZipIntegrityError(
+        `members ${e.name} (header at ${e.local}, data ${e.start}..${e.end}) and ${next.name} ` +
+          `(header at ${next.local}, data ${next.start}..${next.end}) overlap`,
+      );
+    }
+    if (e.end > cdOffset) {
+      throw new ZipIntegrityError(
+        `member ${e.name}: its data (${e.start}..${e.end}) runs into the central directory at ${cdOffset}`,
+      );
+    }
+  }
+
+  const out: Record<string, Uint8Array> = {};
+  for (const { name, method, crc, compressed, size, start } of entries) {
+    if (!wanted(name)) continue;
     const data = bytes.subarray(start, start + compressed);
+    let member: Uint8Array;
     if (method === 0) {
       if (compressed !== size) throw new Error(`stored member ${name} has two different sizes`);
-      out[name] = data;
+      member = data;
     } else if (method === 8) {
       inflatedBytes += size;
       if (inflatedBytes > budget) {
@@ -108,10 +209,17 @@ export function zipMembers(
       }
       const inflated = inflateSync(data, { out: new Uint8Array(size) });
       if (inflated.length !== size) throw new Error(`member ${name} inflates to the wrong size`);
-      out[name] = inflated;
+      member = inflated;
     } else {
       throw new Error(`member ${name} uses compression method ${method}`);
     }
+    const found = crc32(member);
+    if (found !== crc) {
+      throw new ZipIntegrityError(
+        `member ${name}: CRC-32 mismatch, expected ${hex(crc)} (the central directory's), found ${hex(found)}`,
+      );
+    }
+    out[name] = member;
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { T2LError } from '../../../src/core/errors';
 import { unpickle } from '../../../src/core/checkpoint/pickle';
 import { readTorchCheckpoint, readTorchStateDict } from '../../../src/core/checkpoint/torch-file';
 import { writeTorchStateDict } from '../../../src/core/checkpoint/torch-writer';
+import { makeRandomCheckpoint } from '../../../src/fixtures/random-checkpoint';
 import type { Tensor } from '../../../src/core/tensor';
 
 const CONFORMANCE = join(__dirname, '../../fixtures/conformance');
@@ -488,5 +489,125 @@ describe('readTorchStateDict on crafted files', () => {
     expectT2LError(read(entry([3], [2], 2)), 'bad-pickle', /needs 7 elements/);
     // A stride-0 view no larger than its storage is read (expanded, as torch would).
     expect(Array.from(read(entry([2, 3], [0, 1]))().get('w')!.data)).toEqual([0, 1, 2, 0, 1, 2]);
+  });
+});
+
+// --- a damaged checkpoint must be refused, as torch.load (miniz) refuses it, never read into a
+// --- silently wrong adapter: mutations of a real checkpoint from the fixture writer ---
+
+interface ZipLayout {
+  /** Where this member's central directory entry starts. */
+  central: number;
+  local: number;
+  /** Where its data starts (stored members). */
+  data: number;
+  size: number;
+}
+
+/** The members of a (non-zip64) archive, by name, read independently of zip-view.ts. */
+function zipLayout(zip: Uint8Array): Map<string, ZipLayout> {
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const eocd = zip.length - 22;
+  expect(v.getUint32(eocd, true)).toBe(0x06054b50);
+  const out = new Map<string, ZipLayout>();
+  let at = v.getUint32(eocd + 16, true);
+  for (let i = 0; i < v.getUint16(eocd + 10, true); i++) {
+    const nameLength = v.getUint16(at + 28, true);
+    const name = new TextDecoder().decode(zip.subarray(at + 46, at + 46 + nameLength));
+    const local = v.getUint32(at + 42, true);
+    const data = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
+    out.set(name, { central: at, local, data, size: v.getUint32(at + 20, true) });
+    at += 46 + nameLength + v.getUint16(at + 30, true) + v.getUint16(at + 32, true);
+  }
+  return out;
+}
+
+describe('readTorchStateDict on damaged checkpoints', () => {
+  const original = makeRandomCheckpoint({ seed: 3 })['hypermod.pt'];
+  const layout = zipLayout(original);
+  const member = (name: string) => layout.get(name)!;
+  /** A copy of the checkpoint, mutated. */
+  function damaged(mutate: (bytes: Uint8Array, v: DataView) => void): Uint8Array {
+    const bytes = original.slice();
+    mutate(bytes, new DataView(bytes.buffer));
+    return bytes;
+  }
+  const read = (bytes: Uint8Array) => () => readTorchStateDict(bytes, 'hypermod.pt');
+
+  it('reads the unmutated checkpoint (the mutations below are the only damage)', () => {
+    expect(readTorchStateDict(original).size).toBeGreaterThan(3);
+    expect([...layout.keys()]).toContain('hypermod/data/2');
+  });
+
+  it('refuses a flipped byte in a tensor record, naming the record and both CRCs', () => {
+    const d2 = member('hypermod/data/2');
+    const bytes = damaged((b) => (b[d2.data + (d2.size >> 1)]! ^= 0x10));
+    expectT2LError(
+      read(bytes),
+      'bad-zip',
+      /^hypermod\.pt is damaged: member hypermod\/data\/2: CRC-32 mismatch, expected 0x[0-9a-f]{8} \(the central directory's\), found 0x[0-9a-f]{8}; torch\.load would refuse it too/,
+    );
+  });
+
+  it('refuses a wrong CRC field (in both headers, or only in the local one)', () => {
+    const pkl = member('hypermod/data.pkl');
+    const both = damaged((_, v) => {
+      const wrong = v.getUint32(pkl.central + 16, true) ^ 0x01000000;
+      v.setUint32(pkl.central + 16, wrong, true);
+      v.setUint32(pkl.local + 14, wrong, true);
+    });
+    expectT2LError(
+      read(both),
+      'bad-zip',
+      /member hypermod\/data\.pkl: CRC-32 mismatch, expected 0x[0-9a-f]{8} \(the central directory's\), found 0x[0-9a-f]{8}/,
+    );
+    const localOnly = damaged((_, v) => v.setUint32(pkl.local + 14, 0xdeadbeef, true));
+    expectT2LError(
+      read(localOnly),
+      'bad-zip',
+      /member hypermod\/data\.pkl: local header CRC-32 0xdeadbeef, central directory 0x[0-9a-f]{8}/,
+    );
+  });
+
+  it("refuses a central entry pointing at another member's local header", () => {
+    const d0 = member('hypermod/data/0');
+    const d1 = member('hypermod/data/1');
+    // Only the offset: the local header there names the other member.
+    const moved = damaged((_, v) => v.setUint32(d1.central + 42, d0.local, true));
+    expectT2LError(
+      read(moved),
+      'bad-zip',
+      /member hypermod\/data\/1: local header names it "hypermod\/data\/0" \(15 bytes\), central directory "hypermod\/data\/1" \(15 bytes\)/,
+    );
+    // A consistent duplicate (same name, CRC, sizes, offset): the two members overlap.
+    const duplicate = damaged((b, v) => {
+      b.copyWithin(d1.central + 10, d0.central + 10, d0.central + 28); // method .. sizes
+      v.setUint32(d1.central + 42, d0.local, true);
+      b.copyWithin(d1.central + 46, d0.central + 46, d0.central + 46 + 15); // the name
+    });
+    expectT2LError(
+      read(duplicate),
+      'bad-zip',
+      /members hypermod\/data\/0 \(header at \d+, data \d+\.\.\d+\) and hypermod\/data\/0 \(header at \d+, data \d+\.\.\d+\) overlap/,
+    );
+  });
+
+  it('refuses a local header whose name or extra length is wrong', () => {
+    const d1 = member('hypermod/data/1');
+    expect(original.length).toBeGreaterThan(d1.local + 30 + 0xffff + 0xffff);
+    const longName = damaged((_, v) => v.setUint16(d1.local + 26, 0xffff, true));
+    expectT2LError(
+      read(longName),
+      'bad-zip',
+      /member hypermod\/data\/1: local header names it ".*" \(65535 bytes\), central directory "hypermod\/data\/1" \(15 bytes\)/,
+    );
+    // The extra field's length has no central counterpart; the shifted data then overlaps the next
+    // member or fails its CRC.
+    const longExtra = damaged((_, v) => v.setUint16(d1.local + 28, 0xffff, true));
+    expectT2LError(
+      read(longExtra),
+      'bad-zip',
+      /hypermod\.pt is damaged: members? hypermod\/data\/1/,
+    );
   });
 });
