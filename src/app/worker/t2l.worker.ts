@@ -26,10 +26,18 @@ let queue: Promise<unknown> = Promise.resolve();
 type Jobs = typeof import('./jobs');
 let heavy: Promise<{ mod: Jobs; handlers: ReturnType<Jobs['jobHandlers']> }> | undefined;
 function loadJobs() {
-  heavy ??= measured('worker-imports', () => import('./jobs')).then((mod) => ({
-    mod,
-    handlers: mod.jobHandlers({ webGpuInfo, superseded: (seq) => calls !== seq }),
-  }));
+  heavy ??= measured('worker-imports', () => import('./jobs')).then(
+    (mod) => ({
+      mod,
+      handlers: mod.jobHandlers({ webGpuInfo, superseded: (seq) => calls !== seq }),
+    }),
+    (e: unknown) => {
+      // Fetching the module failed (offline for a moment, the server restarting): the next call
+      // tries again instead of every later call failing with this one's error.
+      heavy = undefined;
+      throw e;
+    },
+  );
   return heavy;
 }
 
