@@ -9,7 +9,7 @@ import { zipFolder } from '../core/adapter/zip';
 import { T2LError } from '../core/errors';
 import { generateAdapters } from '../core/generate';
 import { openModel } from '../core/package/model';
-import { localEncoderFolder } from '../node/encoder-folder';
+import { chooseEncoder } from '../node/encoder-folder';
 import type { Backend, FloatTensor } from '../core/runtime/types';
 import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
@@ -64,24 +64,26 @@ async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
   return { dims: t.shape, data: t.data };
 }
 
-/** Task embeddings [N, E] of descriptions, with the text encoder (a local folder or a Hub id). */
+/**
+ * Task embeddings [N, E] of descriptions, with the text encoder: the user's --encoder (a local
+ * folder or a Hub id), else the package's encoder, a Hub id only (chooseEncoder).
+ */
 export async function embedDescriptions(
   descriptions: string[],
-  encoder: string,
+  encoder: { flag: string | undefined; package: string },
   dim: number,
   timings: Record<string, number>,
 ): Promise<FloatTensor> {
-  // A path that exists is a local transformers.js folder; anything else is a Hub model id.
-  const localPath = localEncoderFolder(encoder);
+  const { label, ...source } = chooseEncoder(encoder.flag, encoder.package);
   let t0 = performance.now();
   const { createTextEncoder } = await import('../core/encoder/text-encoder');
-  const enc = await createTextEncoder(localPath ? { localPath } : { model: encoder });
+  const enc = await createTextEncoder(source);
   timings['load_encoder'] = performance.now() - t0;
   try {
     if (enc.dim !== dim) {
       throw new T2LError(
         'bad-shape',
-        `text encoder ${encoder} gives ${enc.dim}-dimensional embeddings, but the hypernetwork expects ${dim}`,
+        `text encoder ${label} gives ${enc.dim}-dimensional embeddings, but the hypernetwork expects ${dim}`,
       );
     }
     t0 = performance.now();
@@ -118,7 +120,7 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
     ? await readEmbedding(opts.embedding, opts.tensor)
     : await embedDescriptions(
         opts.description!,
-        opts.encoder ?? manifest.encoder,
+        { flag: opts.encoder, package: manifest.encoder },
         manifest.taskEmbSize,
         timings,
       );

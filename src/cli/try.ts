@@ -140,7 +140,7 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
 
   const emb = await embedDescriptions(
     [opts.description],
-    opts.encoder ?? manifest.encoder,
+    { flag: opts.encoder, package: manifest.encoder },
     manifest.taskEmbSize,
     {},
   );

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { T2LError, type T2LErrorCode } from './errors';
 
 /**
@@ -66,3 +66,32 @@ export function preview(v: unknown): string {
   }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
+
+/** What a Hub model id looks like, for messages. */
+export const HUB_MODEL_ID = 'a Hugging Face Hub model id (owner/name)';
+
+/**
+ * One segment of a Hub repo id: letters, digits, `-`, `_`, `.`; not starting or ending with `-` or
+ * `.`; no `--` or `..`; at most 96 characters (huggingface_hub's validate_repo_id).
+ */
+const HUB_SEGMENT = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?$/;
+
+/**
+ * Whether `s` is a Hub model id `owner/name`. Never a path: no `..`, not absolute, no backslash,
+ * no drive letter, exactly one `/`. A manifest (t2l.json encoder, args.yaml emb_model) may only
+ * name an encoder this way; a local encoder folder comes from the user's --encoder alone.
+ */
+export function isHubModelId(s: string): boolean {
+  const parts = s.split('/');
+  return (
+    parts.length === 2 &&
+    !s.includes('..') &&
+    !s.includes('--') &&
+    parts.every((p) => HUB_SEGMENT.test(p))
+  );
+}
+
+/** A text encoder named by a manifest: a Hub model id, never a local path. */
+export const hubModelId = z.string().refine(isHubModelId, {
+  message: `expected ${HUB_MODEL_ID}, not a local path`,
+});

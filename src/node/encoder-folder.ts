@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { T2LError } from '../core/errors';
+import { HUB_MODEL_ID, isHubModelId } from '../core/schema';
+import type { TextEncoderOptions } from '../core/encoder/text-encoder';
 
 /** The files transformers.js reads from a local encoder folder (fp32 weights). */
 export const ENCODER_FILES = [
@@ -35,6 +37,29 @@ export function localEncoderFolder(arg: string): string | undefined {
     );
   }
   return dir;
+}
+
+/**
+ * The text encoder to load: the user's `--encoder` (a local folder, or a Hub id when no such path
+ * exists), else the package's own encoder (t2l.json encoder / args.yaml emb_model), which is only
+ * ever a Hub model id: a manifest's paths stay inside its package, so it may not point the loader
+ * at a folder elsewhere on disk. A package value that is not a Hub id is refused (bad-package).
+ */
+export function chooseEncoder(
+  flag: string | undefined,
+  packageEncoder: string,
+): Pick<TextEncoderOptions, 'model' | 'localPath'> & { label: string } {
+  if (flag !== undefined) {
+    const localPath = localEncoderFolder(flag);
+    return localPath ? { localPath, label: flag } : { model: flag, label: flag };
+  }
+  if (!isHubModelId(packageEncoder)) {
+    throw new T2LError(
+      'bad-package',
+      `t2l.json: encoder: expected ${HUB_MODEL_ID}, not a local path, found ${JSON.stringify(packageEncoder)} (give a local encoder folder with --encoder)`,
+    );
+  }
+  return { model: packageEncoder, label: packageEncoder };
 }
 
 function isFile(path: string): boolean {

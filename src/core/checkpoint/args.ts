@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { T2LError } from '../errors';
-import { parseWithSchema } from '../schema';
+import { hubModelId, parseWithSchema } from '../schema';
 
 /** The training arguments that change the forward pass (args.yaml of a T2L checkpoint). */
 export interface T2LArgs {
@@ -41,7 +41,7 @@ export const argsSchema = z.looseObject({
   encoder_type: z.string().nullish(),
   delta_w_scaling: z.number().positive().nullish(),
   target_modules: z.array(z.string().min(1)).min(1).nullish(),
-  emb_model: z.string().nullish(),
+  emb_model: hubModelId.nullish(),
   model_dir: z.string().nullish(),
   training_task: z.string().nullish(),
 });

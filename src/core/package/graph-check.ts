@@ -116,9 +116,43 @@ export function checkGraphMatchesManifest(
 export const MANIFEST_METADATA = 't2l.manifest';
 
 /**
- * Where the graph states the module order and latent size (its `t2l.manifest` metadata, written
- * at conversion), t2l.json must agree: the order decides which row of the type embedding each
- * module gets, so a reordered manifest would label every module's adapter with another's weights.
+ * The manifest fields that describe the graph itself, in the order they are checked. Provenance
+ * (source, createdBy, format, version, graph) and what is filled in after conversion (weights,
+ * fidelity, adapterConfig) are not statements about the graph and are not compared.
+ */
+const GRAPH_FACTS = [
+  'moduleOrder',
+  'latentSize',
+  'variant',
+  'precision',
+  'positions',
+  'taskEmbSize',
+  'headInSize',
+  'layers',
+  'rank',
+  'modules',
+  'trainingTask',
+  'baseModel',
+  'encoder',
+  'paramCount',
+] as const satisfies readonly (keyof PackageManifest)[];
+
+/** JSON with object keys sorted, so that key order does not make two equal values differ. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}
+
+/**
+ * Where the graph states what it is (its `t2l.manifest` metadata, the manifest it was converted
+ * from), t2l.json must agree on every such fact it also states: the module order decides which row
+ * of the type embedding each module gets (a reordered manifest would label every module's adapter
+ * with another's weights), and variant, precision, rank, modules... are written into every
+ * adapter's metadata and model card, which must not carry false labels. A graph without that
+ * metadata (older packages) is checked by its inputs and outputs alone.
  */
 function checkGraphMetadata(
   manifest: PackageManifest,
@@ -133,19 +167,16 @@ function checkGraphMetadata(
   } catch {
     throw fail(`its ${MANIFEST_METADATA} metadata is not JSON`);
   }
-  if (typeof stated !== 'object' || stated === null) return;
-  const { moduleOrder, latentSize } = stated as Record<string, unknown>;
-  if (
-    moduleOrder !== undefined &&
-    JSON.stringify(moduleOrder) !== JSON.stringify(manifest.moduleOrder)
-  ) {
-    throw fail(
-      `moduleOrder is ${JSON.stringify(manifest.moduleOrder)} in t2l.json but ${JSON.stringify(moduleOrder)} in the graph (${MANIFEST_METADATA} metadata)`,
-    );
-  }
-  if (latentSize !== undefined && latentSize !== manifest.latentSize) {
-    throw fail(
-      `latentSize is ${manifest.latentSize} in t2l.json but ${JSON.stringify(latentSize)} in the graph (${MANIFEST_METADATA} metadata)`,
-    );
+  if (typeof stated !== 'object' || stated === null || Array.isArray(stated)) return;
+  const graph = stated as Record<string, unknown>;
+  for (const key of GRAPH_FACTS) {
+    const inGraph = graph[key];
+    if (inGraph === undefined) continue;
+    const inManifest: unknown = manifest[key];
+    if (canonical(inGraph) !== canonical(inManifest)) {
+      throw fail(
+        `${key} is ${JSON.stringify(inManifest)} in t2l.json but ${JSON.stringify(inGraph)} in the graph (${MANIFEST_METADATA} metadata)`,
+      );
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { adapterConfigFrom } from '../checkpoint/adapter-config';
 import { T2LError } from '../errors';
-import { parseWithSchema } from '../schema';
+import { hubModelId, parseWithSchema } from '../schema';
 import type { Positions, T2LSpec, Variant } from '../checkpoint/spec';
 import { PRECISIONS, type Precision } from '../onnx/quantize';
 import { parseJsonBounded } from '../json';
@@ -195,7 +195,7 @@ export const manifestSchema = z
         matrices: count,
       })
       .optional(),
-    encoder: z.string(),
+    encoder: hubModelId,
     paramCount: count,
     adapterConfig: z.record(z.string(), z.unknown()),
     graph: graphFileName,

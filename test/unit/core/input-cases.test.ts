@@ -226,6 +226,138 @@ describe('a manifest whose module order or latent size disagrees with what the g
   });
 });
 
+describe('a manifest whose variant or precision disagrees with what the graph states is refused', () => {
+  const packageM = async () =>
+    readPackage(
+      memorySource(
+        'M',
+        packageFiles(
+          convertCheckpoint(
+            await loadCheckpoint(memorySource('M', { ...demoCheckpointFiles('M') })),
+          ),
+        ),
+      ),
+    );
+  const readOver = (manifest: unknown, graph: Uint8Array = graphs['M']!) =>
+    readPackage(memorySource('M', { 't2l.json': JSON.stringify(manifest), 'model.onnx': graph }));
+
+  it('variant "L" over an M graph: both named', async () => {
+    const { manifest: m } = await packageM();
+    expect(m.variant).toBe('M');
+    const e = await refusal(readOver({ ...m, variant: 'L' }));
+    expect(e.code).toBe('bad-package');
+    expect(e.message).toBe(
+      'M/model.onnx: the graph and t2l.json disagree: variant is "L" in t2l.json but "M" in the graph (t2l.manifest metadata)',
+    );
+  });
+
+  it('precision "q4" over an fp32 graph: both named', async () => {
+    const { manifest: m } = await packageM();
+    expect(m.precision).toBe('fp32');
+    const e = await refusal(readOver({ ...m, precision: 'q4' }));
+    expect(e.code).toBe('bad-package');
+    expect(e.message).toBe(
+      'M/model.onnx: the graph and t2l.json disagree: precision is "q4" in t2l.json but "fp32" in the graph (t2l.manifest metadata)',
+    );
+  });
+
+  it('the other facts the graph states (paramCount, encoder) are compared too; key order does not matter', async () => {
+    const { manifest: m } = await packageM();
+    const e = await refusal(readOver({ ...m, paramCount: m.paramCount + 1 }));
+    expect(e.message).toContain(
+      `paramCount is ${m.paramCount + 1} in t2l.json but ${m.paramCount} in the graph`,
+    );
+    const e2 = await refusal(readOver({ ...m, encoder: 'someone/other-encoder' }));
+    expect(e2.message).toContain(
+      `encoder is "someone/other-encoder" in t2l.json but "${m.encoder}" in the graph`,
+    );
+    const reordered = {
+      ...m,
+      modules: m.modules.map(({ outFeatures, inFeatures, name }) => ({
+        outFeatures,
+        inFeatures,
+        name,
+      })),
+    };
+    await expect(readOver(reordered)).resolves.toBeDefined();
+  });
+
+  it("a graph without t2l.manifest metadata (older packages) keeps today's checks", async () => {
+    const { manifest: m } = await packageM();
+    const ckpt = await loadCheckpoint(memorySource('M', { ...demoCheckpointFiles('M') }));
+    const graph = convertCheckpoint(ckpt, { metadata: { 't2l.manifest': '{}' } }).graph;
+    await expect(readOver({ ...m, variant: 'L', precision: 'q4' }, graph)).resolves.toBeDefined();
+  });
+});
+
+describe('a manifest names its text encoder by Hub id, never by a path outside the package', () => {
+  const base = async () =>
+    (
+      await readPackage(
+        memorySource('S', packageFiles({ manifest: await manifestS(), graph: graphs['S']! })),
+      )
+    ).manifest;
+  const manifestS = async () =>
+    convertCheckpoint(await loadCheckpoint(memorySource('S', { ...demoCheckpointFiles('S') })))
+      .manifest;
+  // A graph that states no manifest, so only the encoder's form is in question.
+  const bare = async () =>
+    convertCheckpoint(await loadCheckpoint(memorySource('S', { ...demoCheckpointFiles('S') })), {
+      metadata: { 't2l.manifest': '{}' },
+    }).graph;
+  const readWith = async (encoder: string) =>
+    readPackage(
+      memorySource('S', {
+        't2l.json': JSON.stringify({ ...(await base()), encoder }),
+        'model.onnx': await bare(),
+      }),
+    );
+
+  for (const [what, encoder] of [
+    ['an absolute path', '/abs/path/encoder'],
+    ['a ../ path', '../../x'],
+    ['a ../ path with an owner', 'owner/../../x'],
+    ['a backslash', 'owner\\name'],
+    ['a Windows drive', 'C:/encoders/gte'],
+    ['a bare folder name', 'encoder'],
+  ] as const) {
+    it(`${what} in t2l.json encoder: bad-package naming the file, the key, expected and found`, async () => {
+      const e = await refusal(readWith(encoder));
+      expect(e.code).toBe('bad-package');
+      expect(e.message).toBe(
+        `S/t2l.json: encoder: expected a Hugging Face Hub model id (owner/name), not a local path, found ${JSON.stringify(encoder)}`,
+      );
+    });
+  }
+
+  it('args.yaml emb_model that is a path: bad-config naming args.yaml and emb_model', async () => {
+    const files = { ...demoCheckpointFiles('S') };
+    const raw = files['args.yaml'] as string | Uint8Array;
+    const args = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+    expect(args).toMatch(/^emb_model: /m);
+    const e = await refusal(
+      loadCheckpoint(
+        memorySource('S', {
+          ...files,
+          'args.yaml': new TextEncoder().encode(
+            args.replace(/^emb_model: .*$/m, 'emb_model: /home/someone/encoder'),
+          ),
+        }),
+      ),
+    );
+    expect(e.code).toBe('bad-config');
+    expect(e.message).toMatch(
+      /args\.yaml: emb_model: expected a Hugging Face Hub model id \(owner\/name\), not a local path, found "\/home\/someone\/encoder"/,
+    );
+  });
+
+  it('a Hub id is accepted, as the encoder', async () => {
+    for (const id of ['Alibaba-NLP/gte-large-en-v1.5', 't2l-web/tiny-demo-encoder', 'a_b/c.d-e']) {
+      expect((await readWith(id)).manifest.encoder).toBe(id);
+    }
+  });
+});
+
 /** The case's data.pkl in a zip with zero-filled storage records of the sizes it declares. */
 function withCasePickle(name: string): Uint8Array {
   const pkl = caseFile('fuzz-pickle-stride0', name, 'data.pkl');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { T2LError } from '../../../src/core/errors';
-import { localEncoderFolder } from '../../../src/node/encoder-folder';
+import { chooseEncoder, localEncoderFolder } from '../../../src/node/encoder-folder';
 import { writeTinyEncoder } from '../../../scripts/fixtures/write-tiny-encoder';
 
 const tmp = mkdtempSync(join(tmpdir(), 't2l-enc-'));
@@ -65,5 +65,39 @@ describe('localEncoderFolder', () => {
     rmSync(join(dir, 'config.json'));
     mkdirSync(join(dir, 'config.json'));
     expect(refused(dir)).toMatch(/: missing config\.json;/);
+  });
+});
+
+describe('chooseEncoder: a local folder only from --encoder, the package names a Hub id', () => {
+  it('--encoder naming a complete folder loads that folder', async () => {
+    const dir = join(tmp, 'flag');
+    await writeTinyEncoder(dir, { hiddenSize: 16 });
+    expect(chooseEncoder(dir, 'owner/name')).toEqual({ localPath: dir, label: dir });
+  });
+
+  it("the package's encoder is a Hub id, never looked up on disk", () => {
+    // A relative Hub id is not resolved against the current directory.
+    expect(chooseEncoder(undefined, 't2l-web/tiny-demo-encoder')).toEqual({
+      model: 't2l-web/tiny-demo-encoder',
+      label: 't2l-web/tiny-demo-encoder',
+    });
+  });
+
+  it("the package's encoder naming a complete folder elsewhere on disk is refused", async () => {
+    const dir = join(tmp, 'elsewhere');
+    await writeTinyEncoder(dir, { hiddenSize: 16 });
+    for (const enc of [dir, '../../x', 'owner\\name']) {
+      let error: unknown;
+      try {
+        chooseEncoder(undefined, enc);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(T2LError);
+      expect((error as T2LError).code).toBe('bad-package');
+      expect((error as T2LError).message).toBe(
+        `t2l.json: encoder: expected a Hugging Face Hub model id (owner/name), not a local path, found ${JSON.stringify(enc)} (give a local encoder folder with --encoder)`,
+      );
+    }
   });
 });
