@@ -5,23 +5,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { T2LError } from '../../../src/core/errors';
 import { MAX_CONFIG_BYTES, memorySource } from '../../../src/core/files';
 import { openModel } from '../../../src/core/package/model';
+import { refusal } from '../../support/refusal';
 
 const DEMO = join(import.meta.dirname, '..', '..', '..', 'models', 'demo');
 const folder = (dir: string) =>
   Object.fromEntries(readdirSync(dir).map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))]));
-
-async function refusal(p: Promise<unknown>): Promise<T2LError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(T2LError);
-    return e as T2LError;
-  }
-  throw new Error('expected a T2LError, but it succeeded');
-}
 
 /** The file's JSON with one string field grown past the limit (still valid JSON). */
 function grown(bytes: Uint8Array, key: string): string {

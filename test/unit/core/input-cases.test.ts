@@ -24,19 +24,10 @@ import {
 } from '../../../src/core/package/model';
 import { demoCheckpointFiles } from '../../../src/fixtures/demo';
 import { dirSource, modelDirSource } from '../../../src/node/fs-source';
+import { refusal } from '../../support/refusal';
 
 const CASES = join(import.meta.dirname, '..', '..', 'fixtures', 'cases');
 const caseFile = (...p: string[]) => readFileSync(join(CASES, ...p));
-
-async function refusal(p: Promise<unknown> | (() => unknown)): Promise<T2LError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(T2LError);
-    return e as T2LError;
-  }
-  throw new Error('expected a T2LError, but it succeeded');
-}
 
 const graphs: Record<string, Uint8Array> = {};
 beforeAll(async () => {

@@ -5,21 +5,11 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { T2LError } from '../../../src/core/errors';
 import { openModel } from '../../../src/core/package/model';
 import { dirSource } from '../../../src/node/fs-source';
+import { refusal } from '../../support/refusal';
 
 const DEMO = join(import.meta.dirname, '..', '..', '..', 'models', 'demo');
-
-async function refusal(p: Promise<unknown>): Promise<T2LError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(T2LError);
-    return e as T2LError;
-  }
-  throw new Error('expected a T2LError, but it succeeded');
-}
 
 describe('a module order that names a module twice', () => {
   it('is refused for a checkpoint', async () => {

@@ -3,22 +3,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { T2LError } from '../../../src/core/errors';
 import { readPackage } from '../../../src/core/package/model';
 import { dirSource } from '../../../src/node/fs-source';
+import { refusal } from '../../support/refusal';
 
 const tmp = mkdtempSync(join(tmpdir(), 't2l-links-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const DEMO = join(import.meta.dirname, '../../../models/demo/packages/S');
-
-async function refusal(p: Promise<unknown>): Promise<T2LError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(T2LError);
-  return e as T2LError;
-}
 
 describe('dirSource and links', () => {
   const outside = join(tmp, 'outside.onnx');
