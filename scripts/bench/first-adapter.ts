@@ -15,8 +15,9 @@
  * profile each; medians. Results go to .bench/results/first-adapter-latest.json and between the
  * bench-first-adapter markers in docs/benchmarks.md.
  */
+import { writeDocsBlock } from './docs-block';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from '@playwright/test';
@@ -24,7 +25,6 @@ import { BENCH_DIR } from './checkpoints';
 import { stats, type Stats } from './types';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const DOCS = join(ROOT, 'docs', 'benchmarks.md');
 const DIST = join(BENCH_DIR, 'first-adapter', 'dist');
 const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
 const MODEL = 'demo-L';
@@ -268,21 +268,7 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
   const report = renderFirstAdapterReport(run);
   o.log(report);
   if (o.writeDocs !== false) {
-    const START = '<!-- bench-first-adapter:start -->';
-    const END = '<!-- bench-first-adapter:end -->';
-    const docs = await readFile(DOCS, 'utf8');
-    const a = docs.indexOf(START);
-    const b = docs.indexOf(END);
-    const next =
-      a >= 0 && b > a
-        ? `${docs.slice(0, a + START.length)}\n${report}\n${docs.slice(b)}`
-        : `${docs}\n${START}\n${report}\n${END}\n`;
-    await writeFile(DOCS, next);
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--write', DOCS],
-      { cwd: ROOT, stdio: 'ignore' },
-    );
+    await writeDocsBlock('bench-first-adapter', report);
   }
   return run;
 }

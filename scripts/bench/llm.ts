@@ -5,9 +5,10 @@
  * holds. Results go to .bench/results/llm-latest.json and to their own section of
  * docs/benchmarks.md (between the bench-llm markers).
  */
+import { writeDocsBlock } from './docs-block';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium } from '@playwright/test';
@@ -18,7 +19,6 @@ import type { LlmCaseResult, LlmMeasure, LlmRun } from './llm-types';
 import { stats } from './types';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const DOCS = join(ROOT, 'docs', 'benchmarks.md');
 const LLM_DIR = join(BENCH_DIR, 'llm');
 const PROMPT = 'Summarize the news of the day in one sentence.';
 const DESCRIPTION = 'Summarize news articles in one short sentence.';
@@ -317,22 +317,7 @@ export async function runLlmBench(o: LlmBenchOptions): Promise<LlmBenchRun> {
     `${JSON.stringify(run, null, 2)}\n`,
   );
   if (o.writeDocs !== false) {
-    const START = '<!-- bench-llm:start -->';
-    const END = '<!-- bench-llm:end -->';
-    const docs = await readFile(DOCS, 'utf8');
-    const a = docs.indexOf(START);
-    const b = docs.indexOf(END);
-    const report = renderLlmReport(run);
-    const next =
-      a >= 0 && b > a
-        ? `${docs.slice(0, a + START.length)}\n${report}\n${docs.slice(b)}`
-        : `${docs}\n${START}\n${report}\n${END}\n`;
-    await writeFile(DOCS, next);
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--write', DOCS],
-      { cwd: ROOT, stdio: 'ignore' },
-    );
+    await writeDocsBlock('bench-llm', renderLlmReport(run));
   }
   return run;
 }

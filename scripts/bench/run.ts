@@ -14,9 +14,9 @@
  * scripts/bench/first-adapter.ts; --reps n).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Precision } from '../../src/core/package/manifest';
@@ -26,6 +26,7 @@ import { runEncoderBench } from './encoder-bench';
 import { renderEncoderReport } from './encoder-report';
 import { runFirstAdapterBench } from './first-adapter';
 import { GLIBC_ALLOCATOR } from '../../bin/allocator.mjs';
+import { DOCS, prettier, writeDocsBlock } from './docs-block';
 import { runLlmBench } from './llm';
 import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
@@ -36,7 +37,6 @@ import type { EncoderDtype } from '../../src/core/encoder/dtype';
 import { startVite } from './vite-server';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const DOCS = join(ROOT, 'docs', 'benchmarks.md');
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const value = (name: string) => {
@@ -285,30 +285,6 @@ if (!flag('no-first-adapter') && !flag('node-only'))
 log(
   `done in ${elapsed()}: .bench/results/latest.{json,md}${flag('no-write-docs') ? '' : ', docs/benchmarks.md'}`,
 );
-
-/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in docs/benchmarks.md. */
-async function writeDocsBlock(name: string, text: string): Promise<void> {
-  const START = `<!-- ${name}:start -->`;
-  const END = `<!-- ${name}:end -->`;
-  const docs = existsSync(DOCS) ? await readFile(DOCS, 'utf8') : `# Benchmarks\n`;
-  const a = docs.indexOf(START);
-  const b = docs.indexOf(END);
-  const next =
-    a >= 0 && b > a
-      ? `${docs.slice(0, a + START.length)}\n${text}\n${docs.slice(b)}`
-      : `${docs}\n${START}\n${text}\n${END}\n`;
-  await writeFile(DOCS, next);
-  prettier(DOCS);
-}
-
-/** Formatted as `npm run lint` expects. */
-function prettier(...files: string[]): void {
-  spawnSync(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--write', ...files],
-    { cwd: ROOT, stdio: 'ignore' },
-  );
-}
 
 /**
  * The real-size text encoder and the whole pipeline (scripts/bench/encoder-bench.ts): its own
