@@ -32,7 +32,8 @@ const DESCRIPTIONS = [
   'Solve grade-school math word problems step by step.',
   'Decide whether a movie review is positive or negative.',
 ];
-/** Milliseconds between key presses while the description is typed (a quick typist). */
+/** Milliseconds between key presses while the description is typed, by default (a very quick
+ * typist, or nearly a paste: 100 characters in 2.5 s; --typing-delay sets another). */
 const TYPING_DELAY = 25;
 
 const ARGS = [
@@ -149,7 +150,11 @@ async function generate(page: Page, description: string): Promise<number> {
   return t1 - t0;
 }
 
-async function visit(context: BrowserContext, url: string): Promise<VisitResult> {
+async function visit(
+  context: BrowserContext,
+  url: string,
+  typingDelay: number,
+): Promise<VisitResult> {
   const page = context.pages()[0] ?? (await context.newPage());
   const load = loadavg()[0]!;
   const workerP = t2lWorker(page);
@@ -165,7 +170,7 @@ async function visit(context: BrowserContext, url: string): Promise<VisitResult>
     .click();
   const box = page.locator('#description');
   await box.fill('');
-  await box.pressSequentially(DESCRIPTIONS[0]!, { delay: TYPING_DELAY });
+  await box.pressSequentially(DESCRIPTIONS[0]!, { delay: typingDelay });
   const typed = performance.now();
   // The click's time in the page's clock, to place the worker's stages against it.
   const pageClick = await page.evaluate(() => performance.timeOrigin + performance.now());
@@ -222,6 +227,8 @@ export interface FirstAdapterOptions {
   writeDocs?: boolean;
   /** What this run measures (a change's name), shown with the results. */
   label?: string;
+  /** Milliseconds between key presses (default TYPING_DELAY). */
+  typingDelayMs?: number;
 }
 
 export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<FirstAdapterRun> {
@@ -231,7 +238,7 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
     label: o.label ?? '',
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadAtStart: loadavg() },
     reps,
-    typingDelayMs: TYPING_DELAY,
+    typingDelayMs: o.typingDelayMs ?? TYPING_DELAY,
     first: [],
     return: [],
   };
@@ -243,7 +250,7 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
         for (const kind of ['first', 'return'] as const) {
           const context = await launch(profile);
           try {
-            const r = await visit(context, server.url);
+            const r = await visit(context, server.url, run.typingDelayMs);
             run[kind].push(r);
             o.log(
               `first-adapter ${kind} visit ${i + 1}/${reps}: open → adapter ${r.openToAdapterMs.toFixed(0)} ms, Generate → adapter ${r.generateToAdapterMs.toFixed(0)} ms, second ${r.secondGenerationMs.toFixed(0)} ms (load ${r.load.toFixed(1)})`,

@@ -11,7 +11,7 @@
  * --encoder-dtypes a,b, --encoder-runs short,long (default 5,3), --encoder-webgpu-dtypes a,b,
  * --encoder-webgpu-runs short,long (default 1,0: WebGPU is SwiftShader here, CPU-emulated, slow)),
  * --first-adapter / --no-first-adapter (time to the first adapter in the production build,
- * scripts/bench/first-adapter.ts; --reps n).
+ * scripts/bench/first-adapter.ts; --reps n, --typing-delay ms a key, default 25).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn } from 'node:child_process';
@@ -88,6 +88,7 @@ const firstAdapterOptions = {
   writeDocs: !flag('no-write-docs'),
   reps: Number(value('reps') ?? 5),
   label: value('label') ?? '',
+  ...(value('typing-delay') ? { typingDelayMs: Number(value('typing-delay')) } : {}),
 };
 if (flag('first-adapter')) {
   await runFirstAdapterBench(firstAdapterOptions);
@@ -106,7 +107,15 @@ function runNodeCase(shape: string, precision: Precision): Promise<CaseResult> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'node-case.ts'), shape, precision],
+      // --expose-gc: node-case.ts collects the previous run's adapters between timed runs.
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'node-case.ts'),
+        shape,
+        precision,
+      ],
       {
         cwd: ROOT,
         // As `t2l serve` runs (bin/t2l.mjs): batches reuse freed memory.
