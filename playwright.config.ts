@@ -12,6 +12,16 @@ import { E2E_DIST, E2E_PORT, PREVIEW_PORT } from './e2e/ports';
  * E2E_PORT) and one project with every spec. The build goes to its own folder (T2L_E2E adds the
  * harness), so dist/ never holds the harness.
  */
+/** E2E_WORKERS: a whole number ≥ 1 or a percentage of the CPUs ("50%"); unset: 2. */
+function e2eWorkers(value: string | undefined): number | string {
+  if (value === undefined || value === '') return 2;
+  if (/^[1-9]\d*$/.test(value)) return Number(value);
+  if (/^[1-9]\d*%$/.test(value)) return value;
+  throw new Error(
+    `E2E_WORKERS must be a whole number ≥ 1 or a percentage such as 50%, not "${value}"`,
+  );
+}
+
 const PREVIEW_SPECS = ['**/app-offline.spec.ts', '**/app-update.spec.ts'];
 const allOnBuild = Boolean(process.env.E2E_PREVIEW);
 
@@ -58,7 +68,7 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   // Two spec files at a time (E2E_WORKERS to change it): on this project's 2-core machines the
   // suite took 36.6 min with one worker and 22.7 min with two, on the same loaded machine, all green.
-  workers: Number(process.env.E2E_WORKERS) || 2,
+  workers: e2eWorkers(process.env.E2E_WORKERS),
   retries: 0,
   fullyParallel: false,
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],

@@ -52,7 +52,9 @@ const one = { dims: [1, E], data: embeddings.subarray(0, E) };
  * `t2l serve`'s do in steady state (change 17 in docs/benchmarks.md), instead of timing the heap's
  * growth while the previous batch's 109 MB is still held. The collection itself is not timed.
  */
-const settle = () => (globalThis as { gc?: () => void }).gc?.();
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('node-case.ts needs --expose-gc (run.ts passes it)');
+const settle = () => gc();
 t = now();
 await generateAdapters(model.manifest, runner, one);
 const firstRunMs = now() - t;
