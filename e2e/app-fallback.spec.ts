@@ -18,12 +18,18 @@ import {
  *
  * Chromium has no switch that removes WebAssembly (`--js-flags=--noexpose-wasm` leaves it), so the
  * test takes both away where the app looks for them: in its worker, before the worker's own code
- * runs. The worker's script is answered with a small module that deletes `WebAssembly` and
- * `navigator.gpu`, then imports the real script (marked so that the route lets it through) and
- * hands it the messages that arrived meanwhile. The app's code runs unchanged.
+ * runs. The worker's script is answered with a small module that first imports a prelude (which
+ * deletes `WebAssembly` and `navigator.gpu` and holds back messages), then re-exports the real
+ * script (marked so that the route lets it through), then hands it the held messages. The
+ * re-export matters on the production build, where the worker's lazily imported chunk imports
+ * shared code back from the worker's own script URL, that is, from this wrapper. The app's code
+ * runs unchanged.
  */
 
 const REAL = 't2l-real-worker';
+const PRELUDE = 't2l-worker-prelude';
+const marked = (url: string, mark: string) => `${url}${url.includes('?') ? '&' : '?'}${mark}`;
+const unmarked = (url: string, mark: string) => url.replace(new RegExp(`[?&]${mark}$`), '');
 
 async function withoutWasmAndWebGpu(page: Page): Promise<string[]> {
   const wrapped: string[] = [];
@@ -31,24 +37,33 @@ async function withoutWasmAndWebGpu(page: Page): Promise<string[]> {
     (url) => url.pathname.includes('t2l.worker'),
     async (route: Route) => {
       const url = route.request().url();
-      if (url.includes(REAL)) {
-        const original = url.replace(new RegExp(`[?&]${REAL}$`), '');
-        return route.fulfill({ response: await route.fetch({ url: original }) });
+      if (url.endsWith(REAL)) {
+        return route.fulfill({ response: await route.fetch({ url: unmarked(url, REAL) }) });
+      }
+      // The original answer's headers (COEP among them: the page is cross-origin isolated).
+      const original = await route.fetch({ url: unmarked(url, PRELUDE) });
+      if (url.endsWith(PRELUDE)) {
+        const prelude = [
+          'delete globalThis.WebAssembly;',
+          'delete Object.getPrototypeOf(navigator).gpu;',
+          // Messages that arrive while the real script loads would find no handler yet: held back.
+          'const held = [];',
+          'const hold = (e) => { held.push(e); e.stopImmediatePropagation(); };',
+          "self.addEventListener('message', hold);",
+          'self.t2lReleaseHeld = () => {',
+          "  self.removeEventListener('message', hold);",
+          "  for (const e of held) self.dispatchEvent(new MessageEvent('message', { data: e.data }));",
+          '};',
+        ].join('\n');
+        return route.fulfill({ response: original, body: prelude });
       }
       wrapped.push(url);
       const body = [
-        'delete globalThis.WebAssembly;',
-        'delete Object.getPrototypeOf(navigator).gpu;',
-        // Messages that arrive while the real script loads would find no handler yet: held back.
-        'const held = [];',
-        'const hold = (e) => { held.push(e); e.stopImmediatePropagation(); };',
-        "self.addEventListener('message', hold);",
-        `await import(import.meta.url + (import.meta.url.includes('?') ? '&' : '?') + '${REAL}');`,
-        "self.removeEventListener('message', hold);",
-        "for (const e of held) self.dispatchEvent(new MessageEvent('message', { data: e.data }));",
+        `import ${JSON.stringify(marked(url, PRELUDE))};`,
+        `export * from ${JSON.stringify(marked(url, REAL))};`,
+        'self.t2lReleaseHeld();',
       ].join('\n');
-      // The original answer's headers (COEP among them: the page is cross-origin isolated).
-      return route.fulfill({ response: await route.fetch(), body });
+      return route.fulfill({ response: original, body });
     },
   );
   return wrapped;
