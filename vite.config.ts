@@ -164,8 +164,50 @@ function modelFiles(): Plugin {
   };
 }
 
+const FIXTURES_DIR = resolve(import.meta.dirname, 'test', 'fixtures');
+
+/**
+ * The e2e harness reads the conformance vectors from /test/fixtures/, which the dev server serves
+ * from the repository. `vite preview` serves only the build, so for an e2e build (T2L_E2E set)
+ * it serves that folder too, read only and nothing outside it; `npm run build` never does.
+ */
+function e2eFixtures(): Plugin {
+  return {
+    name: 't2l-e2e-fixtures',
+    configurePreviewServer(server) {
+      if (!process.env.T2L_E2E) return;
+      server.middlewares.use('/test/fixtures', (req, res, next) => {
+        const path = decodeURIComponent((req.url ?? '').split('?')[0]!).replace(/^\/+/, '');
+        const file = resolve(FIXTURES_DIR, path);
+        const rel = relative(FIXTURES_DIR, file);
+        if (rel.startsWith('..') || rel.startsWith(sep)) return next();
+        if (!existsSync(file) || !statSync(file).isFile()) {
+          res.writeHead(404, { 'Content-Type': 'text/plain', ...isolationHeaders });
+          return res.end(`not found: /test/fixtures/${path}`);
+        }
+        const ext = file.slice(file.lastIndexOf('.'));
+        res.writeHead(200, {
+          'Content-Type': MIME[ext] ?? 'application/octet-stream',
+          'Content-Length': statSync(file).size,
+          ...isolationHeaders,
+        });
+        if (req.method === 'HEAD') return res.end();
+        createReadStream(file).pipe(res);
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), tailwindcss(), ortWasmFiles(), wllamaWasmFiles(), modelFiles(), pwa()],
+  plugins: [
+    react(),
+    tailwindcss(),
+    ortWasmFiles(),
+    wllamaWasmFiles(),
+    modelFiles(),
+    e2eFixtures(),
+    pwa(),
+  ],
   define: { __T2L_VERSION__: JSON.stringify(VERSION) },
   resolve: {
     // onnxruntime-web's "extern wasm" entries load the glue module from ort.env.wasm.wasmPaths
