@@ -1,5 +1,6 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
@@ -104,6 +105,43 @@ const MIME: Record<string, string> = {
 };
 
 /**
+ * Answers a request with one file, as a static host does: 404 (not the HTML page) when it is
+ * missing, byte ranges for resumed downloads, cross-origin isolation headers. `shown` is the path
+ * the 404 names.
+ */
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, shown: string): void {
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    res.writeHead(404, { 'Content-Type': 'text/plain', ...isolationHeaders });
+    res.end(`not found: ${shown}`);
+    return;
+  }
+  const ext = file.slice(file.lastIndexOf('.'));
+  const size = statSync(file).size;
+  // Ranges as any static host answers them, so resumed downloads are exercised in dev too.
+  const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+  const start = range ? Number(range[1]) : 0;
+  const end = range?.[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+  if (range && start > end) {
+    res.writeHead(416, { 'Content-Range': `bytes */${size}`, ...isolationHeaders });
+    res.end();
+    return;
+  }
+  res.writeHead(range ? 206 : 200, {
+    'Content-Type': MIME[ext] ?? 'application/octet-stream',
+    'Content-Length': end - start + 1,
+    'Accept-Ranges': 'bytes',
+    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
+    'Cache-Control': 'no-cache',
+    ...isolationHeaders,
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  createReadStream(file, { start, end }).pipe(res);
+}
+
+/**
  * Serves models/catalog.json and models/demo/ under /models/ in dev and copies them into the build
  * (and so into `vite preview`): the demo works offline from the app's own origin. Missing files
  * answer 404 rather than the HTML page, so the app can tell a missing file from a present one.
@@ -120,31 +158,7 @@ function modelFiles(): Plugin {
           return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
         });
         if (!inside) return next();
-        if (!existsSync(file) || !statSync(file).isFile()) {
-          res.writeHead(404, { 'Content-Type': 'text/plain', ...isolationHeaders });
-          res.end(`not found: /models/${path}`);
-          return;
-        }
-        const ext = file.slice(file.lastIndexOf('.'));
-        const size = statSync(file).size;
-        // Ranges as any static host answers them, so resumed downloads are exercised in dev too.
-        const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
-        const start = range ? Number(range[1]) : 0;
-        const end = range?.[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
-        if (range && start > end) {
-          res.writeHead(416, { 'Content-Range': `bytes */${size}`, ...isolationHeaders });
-          return res.end();
-        }
-        res.writeHead(range ? 206 : 200, {
-          'Content-Type': MIME[ext] ?? 'application/octet-stream',
-          'Content-Length': end - start + 1,
-          'Accept-Ranges': 'bytes',
-          ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
-          'Cache-Control': 'no-cache',
-          ...isolationHeaders,
-        });
-        if (req.method === 'HEAD') return res.end();
-        createReadStream(file, { start, end }).pipe(res);
+        sendFile(req, res, file, `/models/${path}`);
       });
     },
     generateBundle() {
@@ -181,18 +195,7 @@ function e2eFixtures(): Plugin {
         const file = resolve(FIXTURES_DIR, path);
         const rel = relative(FIXTURES_DIR, file);
         if (rel.startsWith('..') || rel.startsWith(sep)) return next();
-        if (!existsSync(file) || !statSync(file).isFile()) {
-          res.writeHead(404, { 'Content-Type': 'text/plain', ...isolationHeaders });
-          return res.end(`not found: /test/fixtures/${path}`);
-        }
-        const ext = file.slice(file.lastIndexOf('.'));
-        res.writeHead(200, {
-          'Content-Type': MIME[ext] ?? 'application/octet-stream',
-          'Content-Length': statSync(file).size,
-          ...isolationHeaders,
-        });
-        if (req.method === 'HEAD') return res.end();
-        createReadStream(file).pipe(res);
+        sendFile(req, res, file, `/test/fixtures/${path}`);
       });
     },
   };
