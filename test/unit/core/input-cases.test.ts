@@ -232,23 +232,16 @@ describe('a manifest whose variant or precision disagrees with what the graph st
   const readOver = (manifest: unknown, graph: Uint8Array = graphs['M']!) =>
     readPackage(memorySource('M', { 't2l.json': JSON.stringify(manifest), 'model.onnx': graph }));
 
-  it('variant "L" over an M graph: both named', async () => {
+  it.each([
+    ['variant', 'L', 'M'],
+    ['precision', 'q4', 'fp32'],
+  ] as const)('%s "%s" over a graph that says "%s": both named', async (key, claimed, actual) => {
     const { manifest: m } = await packageM();
-    expect(m.variant).toBe('M');
-    const e = await refusal(readOver({ ...m, variant: 'L' }));
+    expect(m[key]).toBe(actual);
+    const e = await refusal(readOver({ ...m, [key]: claimed }));
     expect(e.code).toBe('bad-package');
     expect(e.message).toBe(
-      'M/model.onnx: the graph and t2l.json disagree: variant is "L" in t2l.json but "M" in the graph (t2l.manifest metadata)',
-    );
-  });
-
-  it('precision "q4" over an fp32 graph: both named', async () => {
-    const { manifest: m } = await packageM();
-    expect(m.precision).toBe('fp32');
-    const e = await refusal(readOver({ ...m, precision: 'q4' }));
-    expect(e.code).toBe('bad-package');
-    expect(e.message).toBe(
-      'M/model.onnx: the graph and t2l.json disagree: precision is "q4" in t2l.json but "fp32" in the graph (t2l.manifest metadata)',
+      `M/model.onnx: the graph and t2l.json disagree: ${key} is "${claimed}" in t2l.json but "${actual}" in the graph (t2l.manifest metadata)`,
     );
   });
 
