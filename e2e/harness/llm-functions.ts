@@ -1,4 +1,5 @@
-import { llmClient } from '../../src/app/services/llm-client';
+import { renderPrompt } from '../../src/app/services/chat-prompt';
+import { createLlmClient, llmClient, spawnLlmWorker } from '../../src/app/services/llm-client';
 import type { PrepareResult } from '../../src/app/worker/llm-protocol';
 
 /**
@@ -88,4 +89,35 @@ async function llmRelease() {
   prepared = undefined;
 }
 
-export const llmFunctions = { llmLoad, llmRun, llmMemory, llmRelease };
+/**
+ * The base model alone: a second LLM worker of its own (not the shared one), the base GGUF at
+ * `baseUrl` with no adapter mounted, one greedy completion of `prompt` (user turn, no system
+ * prompt, rendered with the GGUF's chat template as the Try panel does). The e2e Try spec compares
+ * it with the panel's output at scale 0.
+ */
+async function llmBaseAlone(baseUrl: string, prompt: string, maxTokens: number, threads = 1) {
+  const client = createLlmClient(spawnLlmWorker);
+  try {
+    const prepared = await client.call('prepare', {
+      base: {
+        kind: 'url',
+        url: new URL(baseUrl, location.href).href,
+        name: baseUrl.split('/').pop()!,
+        cacheGroup: 'Base model · test',
+      },
+      adapters: [],
+      gpuLayers: 0,
+      threads,
+    });
+    const out = await client.call('complete', {
+      prompt: renderPrompt(prepared.model, '', prompt),
+      lora: [],
+      maxTokens,
+    });
+    return out.text;
+  } finally {
+    client.terminate();
+  }
+}
+
+export const llmFunctions = { llmLoad, llmRun, llmMemory, llmRelease, llmBaseAlone };

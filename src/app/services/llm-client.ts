@@ -98,10 +98,13 @@ export function createLlmClient(spawn: () => Worker): LlmClient {
 
 let shared: LlmClient | null = null;
 
+/** A new LLM worker (llm.worker.ts); the bundler resolves this URL in dev and in the build alike. */
+export function spawnLlmWorker(): Worker {
+  return new Worker(new URL('../worker/llm.worker.ts', import.meta.url), { type: 'module' });
+}
+
 /** The app's one LLM worker, started on first use (Generate's Try panel, Compare, History). */
 export function llmClient(): LlmClient {
-  shared ??= createLlmClient(
-    () => new Worker(new URL('../worker/llm.worker.ts', import.meta.url), { type: 'module' }),
-  );
+  shared ??= createLlmClient(spawnLlmWorker);
   return shared;
 }
