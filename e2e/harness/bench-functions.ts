@@ -7,6 +7,7 @@ import { convertCheckpoint, type ConvertOptions } from '../../src/core/package/m
 import type { Backend, InferenceRunner } from '../../src/core/runtime/types';
 import { GraphBuilder } from '../../src/core/onnx/builder';
 import { createWebRunner } from '../../src/runtime/web';
+import { timeInterleaved } from '../../scripts/bench/interleave';
 
 /**
  * `npm run bench` in Chromium: one case is driven step by step from scripts/bench/browser.ts, so
@@ -90,29 +91,26 @@ async function benchSession(backend: Backend) {
   return { sessionMs, backend: runner.backend };
 }
 
-/** Warm generation of one adapter (`runs` times after one untimed run) and of 8 in a batch. */
+/**
+ * Warm generation of one adapter (`runs` times after one untimed run) and of 8 in a batch
+ * (`batchRuns` times after one untimed batch), interleaved (scripts/bench/interleave.ts).
+ */
 async function benchGenerate(runs: number, batchRuns: number) {
   const m = manifest!;
   const E = m.taskEmbSize;
   const emb = fidelityEmbeddings(E, 8);
   const one = { dims: [1, E], data: emb.subarray(0, E) };
   const eight = { dims: [8, E], data: emb };
-  let t = performance.now();
+  const t = performance.now();
   await generateAdapters(m, runner!, one);
   const firstRunMs = performance.now() - t;
-  const single: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    t = performance.now();
-    await generateAdapters(m, runner!, one);
-    single.push(performance.now() - t);
-  }
   if (batchRuns > 0) await generateAdapters(m, runner!, eight);
-  const batch: number[] = [];
-  for (let i = 0; i < batchRuns; i++) {
-    t = performance.now();
-    await generateAdapters(m, runner!, eight);
-    batch.push(performance.now() - t);
-  }
+  const { single, batch } = await timeInterleaved({
+    runs,
+    batchRuns,
+    single: () => generateAdapters(m, runner!, one),
+    batch: () => generateAdapters(m, runner!, eight),
+  });
   return { firstRunMs, single, batch };
 }
 

@@ -14,6 +14,7 @@ import { dirSource } from '../../src/node/fs-source';
 import { createNodeRunner } from '../../src/runtime/node';
 import { BENCH_DIR, checkpointDir } from './checkpoints';
 import { shapeById } from './shapes';
+import { timeInterleaved } from './interleave';
 import { stats, type CaseResult } from './types';
 import { flopsPerEmbedding } from './work';
 
@@ -22,7 +23,7 @@ const shape = shapeById(shapeId!);
 const precision = precisionArg as Precision;
 const blockSize = blockArg ? Number(blockArg) : undefined;
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
-const BATCH_RUNS = Number(process.env.BENCH_BATCH_RUNS ?? 3);
+const BATCH_RUNS = Number(process.env.BENCH_BATCH_RUNS ?? 5);
 const BATCH = 8;
 const THREADS = 2;
 const mib = (b: number) => b / 2 ** 20;
@@ -58,25 +59,23 @@ const settle = () => gc();
 t = now();
 await generateAdapters(model.manifest, runner, one);
 const firstRunMs = now() - t;
-const single: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  settle();
-  t = now();
-  await generateAdapters(model.manifest, runner, one);
-  single.push(now() - t);
-}
 const batchInput = { dims: [BATCH, E], data: embeddings };
 // The latest batch's adapters (for the fidelity check below), dropped before each timed run.
 const held: { out?: Awaited<ReturnType<typeof generateAdapters>> } = {};
+// One untimed batch: the heap grows to a batch's size once, as in a server's first minute.
 held.out = await generateAdapters(model.manifest, runner, batchInput);
-const batch: number[] = [];
-for (let i = 0; i < BATCH_RUNS; i++) {
-  delete held.out;
-  settle();
-  t = now();
-  held.out = await generateAdapters(model.manifest, runner, batchInput);
-  batch.push(now() - t);
-}
+const { single, batch } = await timeInterleaved({
+  runs: RUNS,
+  batchRuns: BATCH_RUNS,
+  before: (kind) => {
+    if (kind === 'batch') delete held.out;
+    settle();
+  },
+  single: () => generateAdapters(model.manifest, runner, one),
+  batch: async () => {
+    held.out = await generateAdapters(model.manifest, runner, batchInput);
+  },
+});
 const batchOut = held.out;
 const peakRss = process.resourceUsage().maxRSS * 1024;
 const heapUsed = process.memoryUsage().heapUsed;

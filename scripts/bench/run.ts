@@ -227,7 +227,7 @@ if (!flag('node-only')) {
             ...c,
             ptBytes: ptBytes[c.shape]!,
             runs: c.backend === 'webgpu' ? 2 : RUNS,
-            batchRuns: c.backend === 'webgpu' ? 0 : 2,
+            batchRuns: c.backend === 'webgpu' ? 0 : 3,
             executablePath: CHROMIUM,
           });
         } catch (e) {
