@@ -53,6 +53,11 @@ export interface VisitResult {
   secondGenerationMs: number;
   /** Typing the description took this long (between ready and Generate). */
   typingMs: number;
+  /**
+   * The page's main thread was busy this long while the description was typed (Chromium's
+   * `TaskDuration` metric over the DevTools protocol): CPU the worker's start-up did not get.
+   */
+  typingMainThreadMs?: number;
   /** Page open → model list shown and backend checked. */
   readyMs: number;
   /** Worker measures ("t2l:…" without the prefix; several of a name are summed): ms. */
@@ -170,8 +175,17 @@ async function visit(
     .click();
   const box = page.locator('#description');
   await box.fill('');
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const busy = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN) * 1000;
+  };
+  const busyBefore = await busy();
   await box.pressSequentially(DESCRIPTIONS[0]!, { delay: typingDelay });
   const typed = performance.now();
+  const typingMainThreadMs = (await busy()) - busyBefore;
+  await cdp.detach();
   // The click's time in the page's clock, to place the worker's stages against it.
   const pageClick = await page.evaluate(() => performance.timeOrigin + performance.now());
   const generateToAdapterMs = await generate(page, DESCRIPTIONS[0]!);
@@ -200,6 +214,7 @@ async function visit(
     generateToAdapterMs,
     secondGenerationMs,
     typingMs: typed - ready,
+    typingMainThreadMs,
     readyMs: ready - t0,
     stages,
     stageEndsAfterGenerate: ends,
@@ -253,7 +268,7 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
             const r = await visit(context, server.url, run.typingDelayMs);
             run[kind].push(r);
             o.log(
-              `first-adapter ${kind} visit ${i + 1}/${reps}: open → adapter ${r.openToAdapterMs.toFixed(0)} ms, Generate → adapter ${r.generateToAdapterMs.toFixed(0)} ms, second ${r.secondGenerationMs.toFixed(0)} ms (load ${r.load.toFixed(1)})`,
+              `first-adapter ${kind} visit ${i + 1}/${reps}: open → adapter ${r.openToAdapterMs.toFixed(0)} ms, Generate → adapter ${r.generateToAdapterMs.toFixed(0)} ms, second ${r.secondGenerationMs.toFixed(0)} ms, main thread busy while typing ${r.typingMainThreadMs?.toFixed(0)} ms (load ${r.load.toFixed(1)})`,
             );
           } finally {
             await context.close();
@@ -303,11 +318,16 @@ const STAGE_ORDER = [
 export function renderFirstAdapterReport(run: FirstAdapterRun): string {
   const lines: string[] = [];
   const load = (v: VisitResult[]) => v.map((r) => r.load.toFixed(1)).join(', ');
+  // Runs written before the column existed have no figure.
+  const busyCell = (v: VisitResult[]) => {
+    const xs = v.map((r) => r.typingMainThreadMs).filter((x): x is number => Number.isFinite(x));
+    return xs.length ? f(stats(xs)) : '–';
+  };
   lines.push(
     `Run of ${run.date.slice(0, 16).replace('T', ' ')} UTC${run.label ? ` (${run.label})` : ''} on ${run.machine.cpus} × ${run.machine.cpuModel}; production build (vite build + vite preview), headless Chromium, demo T2L-L package on wasm; ${run.reps} repetitions (a fresh profile each), medians (min–max) in ms; the description typed at ${run.typingDelayMs} ms a key before Generate.`,
     '',
-    '| visit | page open → adapter | Generate → adapter | second generation, same page | Generate ÷ second | page open → ready | typing | 1-minute load |',
-    '| --- | --- | --- | --- | ---: | --- | --- | --- |',
+    '| visit | page open → adapter | Generate → adapter | second generation, same page | Generate ÷ second | page open → ready | typing | page main thread busy while typing | 1-minute load |',
+    '| --- | --- | --- | --- | ---: | --- | --- | --- | --- |',
   );
   for (const kind of ['first', 'return'] as const) {
     const v = run[kind];
@@ -315,7 +335,7 @@ export function renderFirstAdapterReport(run: FirstAdapterRun): string {
     const g = stats(v.map((r) => r.generateToAdapterMs));
     const s = stats(v.map((r) => r.secondGenerationMs));
     lines.push(
-      `| ${kind} | ${f(stats(v.map((r) => r.openToAdapterMs)))} | ${f(g)} | ${f(s)} | ${(g.median / s.median).toFixed(1)} | ${f(stats(v.map((r) => r.readyMs)))} | ${f(stats(v.map((r) => r.typingMs)))} | ${load(v)} |`,
+      `| ${kind} | ${f(stats(v.map((r) => r.openToAdapterMs)))} | ${f(g)} | ${f(s)} | ${(g.median / s.median).toFixed(1)} | ${f(stats(v.map((r) => r.readyMs)))} | ${f(stats(v.map((r) => r.typingMs)))} | ${busyCell(v)} | ${load(v)} |`,
     );
   }
   lines.push(

@@ -4,7 +4,7 @@ import { PRECISIONS, type Precision } from '../../core/package/manifest';
 import { PRECISION_INFO } from '../../core/package/precision';
 import { useCapabilities } from '../stores/capabilities';
 import { useCatalog } from '../stores/catalog';
-import { useDraft } from '../stores/draft';
+import { useDraftOptions } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import type { BackendPreference } from '../services/backend-choice';
 import { resolvePrecision } from '../services/generation';
@@ -25,7 +25,7 @@ const select =
 const label = 'mb-1 block text-xs font-medium text-zinc-600 dark:text-zinc-400';
 
 export function OptionsCard() {
-  const draft = useDraft();
+  const draft = useDraftOptions();
   const catalog = useCatalog();
   const settings = useSettings();
   const caps = useCapabilities((s) => s.caps);

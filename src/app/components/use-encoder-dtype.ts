@@ -1,6 +1,6 @@
 import { useCapabilities } from '../stores/capabilities';
 import { useCatalog } from '../stores/catalog';
-import { useDraft } from '../stores/draft';
+import { useDraftOptions } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import { expectedEncoderDtype } from '../services/first-download';
@@ -10,7 +10,7 @@ import { currentSelection } from '../services/selection';
 export function useExpectedEncoderDtype(): (
   available: readonly EncoderDtype[] | undefined,
 ) => EncoderDtype {
-  const draft = useDraft();
+  const draft = useDraftOptions();
   const catalog = useCatalog();
   const settings = useSettings();
   const caps = useCapabilities((s) => s.caps);

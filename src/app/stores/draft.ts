@@ -1,6 +1,7 @@
 /** What the user is composing: kept in localStorage so a reload never loses the description. */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
+import { useShallow } from 'zustand/react/shallow';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { Precision } from '../../core/package/manifest';
@@ -41,3 +42,12 @@ export const useDraft = create<DraftState>()(
     { name: 't2l-draft', version: 1 },
   ),
 );
+
+/**
+ * The draft without its description: for components that show options or model cards, so that
+ * they do not re-render on every key typed into the description (the worker is starting up on the
+ * same two cores while the user types: docs/benchmarks.md, "Time to the first adapter").
+ */
+export function useDraftOptions(): Omit<DraftState, 'description'> {
+  return useDraft(useShallow(({ description: _description, ...options }) => options));
+}
