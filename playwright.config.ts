@@ -1,6 +1,7 @@
 import { defineConfig, devices, type PlaywrightTestConfig } from '@playwright/test';
 
 type WebServer = Exclude<NonNullable<PlaywrightTestConfig['webServer']>, unknown[]>;
+import { CHROMIUM_ARGS } from './e2e/chromium-args';
 import { E2E_DIST, E2E_PORT, PREVIEW_PORT } from './e2e/ports';
 
 /**
@@ -48,15 +49,7 @@ const chromium = {
   launchOptions: {
     // Playwright's own browser download cannot work here; Debian's Chromium is used instead.
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--enable-unsafe-webgpu',
-      // Without these Chromium keeps calling home, which fails on a closed network.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
+    args: CHROMIUM_ARGS,
   },
 };
 

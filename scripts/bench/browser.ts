@@ -8,17 +8,13 @@ import { chromium, type Browser } from '@playwright/test';
 import type { Precision } from '../../src/core/package/manifest';
 import type { ConvertOptions } from '../../src/core/package/model';
 import type { Backend } from '../../src/core/runtime/types';
+import { CHROMIUM_ARGS } from '../../e2e/chromium-args';
 import type { Harness } from '../../e2e/harness/harness';
 import { stats, type CaseResult } from './types';
 import { flopsPerEmbedding } from './work';
 
 export const BROWSER_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
+  ...CHROMIUM_ARGS,
   // measureUserAgentSpecificMemory answers at once instead of after the next natural GC.
   '--enable-blink-features=ForceEagerMeasureMemory',
   '--js-flags=--expose-gc',

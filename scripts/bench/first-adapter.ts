@@ -21,6 +21,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from '@playwright/test';
+import { CLOSED_NETWORK_ARGS } from '../../e2e/chromium-args';
 import { BENCH_DIR } from './checkpoints';
 import { stats, type Stats } from './types';
 
@@ -36,13 +37,9 @@ const DESCRIPTIONS = [
  * typist, or nearly a paste: 100 characters in 2.5 s; --typing-delay sets another). */
 const TYPING_DELAY = 25;
 
-const ARGS = [
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
+// No --enable-unsafe-webgpu: the page's capability check finds no WebGPU adapter, as on a machine
+// without a GPU (the bench picks wasm either way).
+const ARGS = CLOSED_NETWORK_ARGS;
 
 export interface VisitResult {
   /** goto → result card shown. */

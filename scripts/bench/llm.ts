@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../e2e/chromium-args';
 import type { Harness } from '../../e2e/harness/harness';
 import { startVite } from './vite-server';
 import { BENCH_DIR } from './checkpoints';
@@ -23,15 +24,7 @@ const LLM_DIR = join(BENCH_DIR, 'llm');
 const PROMPT = 'Summarize the news of the day in one sentence.';
 const DESCRIPTION = 'Summarize news articles in one short sentence.';
 
-const ARGS = [
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  '--enable-blink-features=ForceEagerMeasureMemory',
-];
+const ARGS = [...CHROMIUM_ARGS, '--enable-blink-features=ForceEagerMeasureMemory'];
 
 declare global {
   interface Window {
