@@ -73,7 +73,13 @@ export interface FirstAdapterRun {
   reps: number;
   typingDelayMs: number;
   first: VisitResult[];
+  /** The second visit on the same profile. */
   return: VisitResult[];
+  /**
+   * The third: by then Chromium consumes the V8 code cache it wrote on the second visit (absent
+   * in runs from before 2026-11-30 07:55).
+   */
+  third?: VisitResult[];
 }
 
 async function buildAndPreview(port: number, log: (s: string) => void) {
@@ -253,17 +259,18 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
     typingDelayMs: o.typingDelayMs ?? TYPING_DELAY,
     first: [],
     return: [],
+    third: [],
   };
   const server = await buildAndPreview(o.port ?? Number(process.env.BENCH_PORT ?? 5233), o.log);
   try {
     for (let i = 0; i < reps; i++) {
       const profile = await mkdtemp(join(tmpdir(), 't2l-first-adapter-'));
       try {
-        for (const kind of ['first', 'return'] as const) {
+        for (const kind of VISITS) {
           const context = await launch(profile);
           try {
             const r = await visit(context, server.url, run.typingDelayMs);
-            run[kind].push(r);
+            (run[kind] ??= []).push(r);
             o.log(
               `first-adapter ${kind} visit ${i + 1}/${reps}: open → adapter ${r.openToAdapterMs.toFixed(0)} ms, Generate → adapter ${r.generateToAdapterMs.toFixed(0)} ms, second ${r.secondGenerationMs.toFixed(0)} ms, main thread busy while typing ${r.typingMainThreadMs?.toFixed(0)} ms (load ${r.load.toFixed(1)})`,
             );
@@ -291,6 +298,9 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
   }
   return run;
 }
+
+const VISITS = ['first', 'return', 'third'] as const;
+const VISIT_LABEL = { first: 'first', return: 'return (2nd visit)', third: 'return (3rd visit)' };
 
 const f = (s: Stats) => `${s.median.toFixed(0)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
 
@@ -326,23 +336,26 @@ export function renderFirstAdapterReport(run: FirstAdapterRun): string {
     '| visit | page open → adapter | Generate → adapter | second generation, same page | Generate ÷ second | page open → ready | typing | page main thread busy while typing | 1-minute load |',
     '| --- | --- | --- | --- | ---: | --- | --- | --- | --- |',
   );
-  for (const kind of ['first', 'return'] as const) {
-    const v = run[kind];
+  for (const kind of VISITS) {
+    const v = run[kind] ?? [];
     if (!v.length) continue;
     const g = stats(v.map((r) => r.generateToAdapterMs));
     const s = stats(v.map((r) => r.secondGenerationMs));
     lines.push(
-      `| ${kind} | ${f(stats(v.map((r) => r.openToAdapterMs)))} | ${f(g)} | ${f(s)} | ${(g.median / s.median).toFixed(1)} | ${f(stats(v.map((r) => r.readyMs)))} | ${f(stats(v.map((r) => r.typingMs)))} | ${busyCell(v)} | ${load(v)} |`,
+      `| ${VISIT_LABEL[kind]} | ${f(stats(v.map((r) => r.openToAdapterMs)))} | ${f(g)} | ${f(s)} | ${(g.median / s.median).toFixed(1)} | ${f(stats(v.map((r) => r.readyMs)))} | ${f(stats(v.map((r) => r.typingMs)))} | ${busyCell(v)} | ${load(v)} |`,
     );
   }
   lines.push(
     '',
     'Stages as the worker measured them (user-timing measures, src/runtime/marks.ts), medians in ms; "ends" is when the stage ended, after (+) or before (−) the click on Generate:',
     '',
-    '| stage | first visit | ends | return visit | ends |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| stage | first visit | ends | 2nd visit | ends | 3rd visit | ends |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
-  const names = new Set([...run.first, ...run.return].flatMap((r) => Object.keys(r.stages)));
+  const third = run.third ?? [];
+  const names = new Set(
+    [...run.first, ...run.return, ...third].flatMap((r) => Object.keys(r.stages)),
+  );
   const ordered = [
     ...STAGE_ORDER.filter((n) => names.has(n)),
     ...[...names].filter((n) => !STAGE_ORDER.includes(n)),
@@ -353,7 +366,7 @@ export function renderFirstAdapterReport(run: FirstAdapterRun): string {
   };
   for (const n of ordered) {
     lines.push(
-      `| ${n} | ${cell(run.first, (r) => r.stages[n])} | ${cell(run.first, (r) => r.stageEndsAfterGenerate[n])} | ${cell(run.return, (r) => r.stages[n])} | ${cell(run.return, (r) => r.stageEndsAfterGenerate[n])} |`,
+      `| ${n} | ${cell(run.first, (r) => r.stages[n])} | ${cell(run.first, (r) => r.stageEndsAfterGenerate[n])} | ${cell(run.return, (r) => r.stages[n])} | ${cell(run.return, (r) => r.stageEndsAfterGenerate[n])} | ${cell(third, (r) => r.stages[n])} | ${cell(third, (r) => r.stageEndsAfterGenerate[n])} |`,
     );
   }
   const wasm = (v: VisitResult[]) => {
@@ -368,7 +381,7 @@ export function renderFirstAdapterReport(run: FirstAdapterRun): string {
   };
   lines.push(
     '',
-    `onnxruntime-web .wasm fetched by the worker (medians): first visit: ${wasm(run.first) || 'none'}; return visit: ${wasm(run.return) || 'none'}.`,
+    `onnxruntime-web .wasm fetched by the worker (medians): first visit: ${wasm(run.first) || 'none'}; 2nd visit: ${wasm(run.return) || 'none'}; 3rd visit: ${wasm(third) || 'none'}.`,
   );
   return lines.join('\n');
 }
