@@ -7,7 +7,7 @@
  */
 import { useCapabilities } from '../stores/capabilities';
 import { LOCAL_ID, useCatalog } from '../stores/catalog';
-import { useDraft } from '../stores/draft';
+import { draftOptionsChanged, useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import type { PrepareRequest, PrepareResult } from '../worker/protocol';
 import { encoderTable, knownFiles, toModelSource } from './catalog';
@@ -63,7 +63,13 @@ export function startPrewarm(): void {
     // Coalesces the burst of store updates at start-up and while settings are edited.
     timer = setTimeout(prewarm, 200);
   };
-  for (const store of [useDraft, useSettings, useCatalog, useCapabilities] as const) {
+  // The description is not part of what is prepared: typing must not keep pushing the pre-warm
+  // back (each key would restart the 200 ms wait, so a model picked just before typing would be
+  // prepared only once the typing paused).
+  useDraft.subscribe((next, prev) => {
+    if (draftOptionsChanged(next, prev)) soon();
+  });
+  for (const store of [useSettings, useCatalog, useCapabilities] as const) {
     (store.subscribe as (listener: () => void) => () => void)(soon);
   }
   soon();

@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { useShallow } from 'zustand/react/shallow';
+import { shallow } from 'zustand/shallow';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { Precision } from '../../core/package/manifest';
@@ -49,5 +50,18 @@ export const useDraft = create<DraftState>()(
  * same two cores while the user types: docs/benchmarks.md, "Time to the first adapter").
  */
 export function useDraftOptions(): Omit<DraftState, 'description'> {
-  return useDraft(useShallow(({ description: _description, ...options }) => options));
+  return useDraft(useShallow(draftOptions));
+}
+
+/** The draft without its description. */
+export function draftOptions({
+  description: _description,
+  ...options
+}: DraftState): Omit<DraftState, 'description'> {
+  return options;
+}
+
+/** Whether anything but the description differs between two draft states. */
+export function draftOptionsChanged(next: DraftState, prev: DraftState): boolean {
+  return !shallow(draftOptions(next), draftOptions(prev));
 }
