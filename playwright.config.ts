@@ -1,8 +1,8 @@
 import { defineConfig, devices, type PlaywrightTestConfig } from '@playwright/test';
-
-type WebServer = Exclude<NonNullable<PlaywrightTestConfig['webServer']>, unknown[]>;
 import { CHROMIUM_ARGS } from './e2e/chromium-args';
 import { E2E_DIST, E2E_PORT, PREVIEW_PORT } from './e2e/ports';
+
+type WebServer = Exclude<NonNullable<PlaywrightTestConfig['webServer']>, unknown[]>;
 
 /**
  * Two projects:

@@ -5,11 +5,14 @@
  *
  * - first visit: a fresh profile (empty HTTP cache, no service worker, no cached model);
  * - return visit: the same profile opened again (the service worker, the HTTP cache, Chromium's
- *   compiled-code cache and the app's model cache all hold what the first visit left).
+ *   compiled-code cache and the app's model cache all hold what the first visit left);
+ * - third visit: once more, the first that consumes the V8 code cache written on the second.
  *
  * Each visit: page open; the model list and the backend check shown; demo-L and wasm picked; the
  * description typed (TYPING_DELAY ms a key); Generate; the result card. Then a second generation in
- * the same page. Per visit: page open → adapter, Generate → adapter, the second generation, and the
+ * the same page. Per visit: page open → adapter, Generate → adapter, the second generation, the page's
+ * main-thread time while typing (the DevTools protocol's TaskDuration; it includes Chromium's own
+ * handling of the injected keys: a bare textarea costs most of it), and the
  * stages as the worker measured them (src/runtime/marks.ts: user-timing measures read from the
  * worker) and the onnxruntime-web .wasm fetches (resource timing). REPS repetitions, a fresh
  * profile each; medians. Results go to .bench/results/first-adapter-latest.json and between the
