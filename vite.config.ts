@@ -104,6 +104,17 @@ const MIME: Record<string, string> = {
   '.yaml': 'text/yaml; charset=utf-8',
 };
 
+/** The request's path below the middleware's mount point, decoded, without leading slashes. */
+function requestPath(req: IncomingMessage): string {
+  return decodeURIComponent((req.url ?? '').split('?')[0]!).replace(/^\/+/, '');
+}
+
+/** Whether `file` is `root` itself or lies below it (no `..` escape). */
+function isInside(root: string, file: string): boolean {
+  const rel = relative(root, file);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
+}
+
 /**
  * Answers a request with one file, as a static host does: 404 (not the HTML page) when it is
  * missing, byte ranges for resumed downloads, cross-origin isolation headers. `shown` is the path
@@ -151,13 +162,9 @@ function modelFiles(): Plugin {
     name: 't2l-model-files',
     configureServer(server) {
       server.middlewares.use('/models', (req, res, next) => {
-        const path = decodeURIComponent((req.url ?? '').split('?')[0]!).replace(/^\/+/, '');
+        const path = requestPath(req);
         const file = resolve(MODELS_DIR, path);
-        const inside = MODEL_PATHS.some((p) => {
-          const rel = relative(join(MODELS_DIR, p), file);
-          return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
-        });
-        if (!inside) return next();
+        if (!MODEL_PATHS.some((p) => isInside(join(MODELS_DIR, p), file))) return next();
         sendFile(req, res, file, `/models/${path}`);
       });
     },
@@ -191,10 +198,9 @@ function e2eFixtures(): Plugin {
     configurePreviewServer(server) {
       if (!process.env.T2L_E2E) return;
       server.middlewares.use('/test/fixtures', (req, res, next) => {
-        const path = decodeURIComponent((req.url ?? '').split('?')[0]!).replace(/^\/+/, '');
+        const path = requestPath(req);
         const file = resolve(FIXTURES_DIR, path);
-        const rel = relative(FIXTURES_DIR, file);
-        if (rel.startsWith('..') || rel.startsWith(sep)) return next();
+        if (!isInside(FIXTURES_DIR, file)) return next();
         sendFile(req, res, file, `/test/fixtures/${path}`);
       });
     },
