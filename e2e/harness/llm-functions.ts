@@ -9,6 +9,16 @@ import type { PrepareResult } from '../../src/app/worker/llm-protocol';
  */
 let prepared: PrepareResult | undefined;
 
+/** A base GGUF by URL (relative to the page), as the LLM worker's `prepare` takes it. */
+function baseAt(url: string, cacheGroup: string) {
+  return {
+    kind: 'url' as const,
+    url: new URL(url, location.href).href,
+    name: url.split('/').pop()!,
+    cacheGroup,
+  };
+}
+
 async function bytesOf(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
@@ -23,12 +33,7 @@ async function llmLoad(baseUrl: string, adapterUrl: string, threads: number, gpu
   const gguf = await bytesOf(adapterUrl);
   const t0 = performance.now();
   prepared = await llmClient().call('prepare', {
-    base: {
-      kind: 'url',
-      url: new URL(baseUrl, location.href).href,
-      name: baseUrl.split('/').pop()!,
-      cacheGroup: 'Base model · bench',
-    },
+    base: baseAt(baseUrl, 'Base model · bench'),
     adapters: [{ id: 'bench-adapter', label: 'bench adapter', gguf }],
     gpuLayers,
     threads,
@@ -99,12 +104,7 @@ async function llmBaseAlone(baseUrl: string, prompt: string, maxTokens: number, 
   const client = createLlmClient(spawnLlmWorker);
   try {
     const prepared = await client.call('prepare', {
-      base: {
-        kind: 'url',
-        url: new URL(baseUrl, location.href).href,
-        name: baseUrl.split('/').pop()!,
-        cacheGroup: 'Base model · test',
-      },
+      base: baseAt(baseUrl, 'Base model · test'),
       adapters: [],
       gpuLayers: 0,
       threads,
