@@ -135,7 +135,11 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
     facts.chatTemplate,
     { user: opts.prompt, ...(opts.system !== undefined ? { system: opts.system } : {}) },
     facts,
-    { useTemplate: opts.chatTemplate },
+    {
+      useTemplate: opts.chatTemplate,
+      source: opts.base,
+      remedy: 'run with --no-chat-template to use a plain prompt instead',
+    },
   );
 
   const emb = await embedDescriptions(

@@ -8,6 +8,13 @@
  */
 import { Template } from '@huggingface/jinja';
 import { T2LError } from '../errors';
+import {
+  DEFAULT_TEMPLATE_BUDGET,
+  MAX_TEMPLATE_CHARS,
+  TemplateBudgetError,
+  renderBounded,
+  type TemplateBudget,
+} from './template-budget';
 
 export interface ChatInput {
   /** System prompt (optional). */
@@ -23,6 +30,17 @@ export interface ChatSpecials {
   eosToken?: string;
   /** Whether the model expects BOS first (llama.cpp's add_bos): prepended when missing. */
   addBos?: boolean;
+}
+
+export interface RenderOptions {
+  /** false: a plain prompt, the template is not run. */
+  useTemplate?: boolean;
+  /** Names the model file in errors (default: "the base model"). */
+  source?: string;
+  /** What the user can do when the template is refused (e.g. "run with --no-chat-template"). */
+  remedy?: string;
+  /** The render's limits (default DEFAULT_TEMPLATE_BUDGET). */
+  budget?: TemplateBudget;
 }
 
 export interface RenderedPrompt {
@@ -43,14 +61,25 @@ export interface RenderedPrompt {
  *   system prompt goes before the user's message, with a note.
  * - With `addBos`, the BOS text is prepended when the result does not start with it.
  *
- * Throws T2LError('bad-input') when the template does not parse or fails for the plain user message.
+ * The template is untrusted code: it renders within `options.budget` (template-budget.ts: steps,
+ * nesting, string and list sizes, time), and a template longer than MAX_TEMPLATE_CHARS is refused.
+ *
+ * Throws T2LError('bad-input') when the template does not parse, fails for the plain user message,
+ * or runs past its budget; the message names `options.source` and says `options.remedy`.
  */
 export function renderChatPrompt(
   template: string | undefined,
   input: ChatInput,
   specials: ChatSpecials = {},
-  options: { useTemplate?: boolean } = {},
+  options: RenderOptions = {},
 ): RenderedPrompt {
+  const who = options.source ?? 'the base model';
+  const remedy = options.remedy ?? 'render without the chat template (a plain prompt)';
+  const refuse = (what: string) =>
+    new T2LError(
+      'bad-input',
+      `${who}: the chat template (tokenizer.chat_template) ${what}; ${remedy}`,
+    );
   const notes: string[] = [];
   const system = input.system?.length ? input.system : undefined;
   const plain = () => (system ? `${system}\n\n${input.user}` : input.user);
@@ -64,28 +93,43 @@ export function renderChatPrompt(
     );
     prompt = plain();
   } else {
+    if (template.length > MAX_TEMPLATE_CHARS) {
+      throw refuse(
+        `is ${template.length} characters long, more than the ${MAX_TEMPLATE_CHARS} accepted`,
+      );
+    }
     let parsed: Template;
     try {
       parsed = new Template(template);
     } catch (e) {
-      throw new T2LError(
-        'bad-input',
-        `the base model's chat template (tokenizer.chat_template) does not parse: ${(e as Error).message}`,
-      );
+      throw refuse(`does not parse: ${(e as Error).message}`);
     }
-    const render = (messages: Array<{ role: string; content: string }>) =>
-      parsed.render({
-        messages,
-        bos_token: specials.bosToken ?? '',
-        eos_token: specials.eosToken ?? '',
-        add_generation_prompt: true,
-      });
+    const budget = options.budget ?? DEFAULT_TEMPLATE_BUDGET;
+    const render = (messages: Array<{ role: string; content: string }>) => {
+      try {
+        return renderBounded(
+          parsed,
+          {
+            messages,
+            bos_token: specials.bosToken ?? '',
+            eos_token: specials.eosToken ?? '',
+            add_generation_prompt: true,
+          },
+          budget,
+        );
+      } catch (e) {
+        if (e instanceof TemplateBudgetError) throw refuse(e.message);
+        if (e instanceof RangeError) throw refuse(`failed (${e.message})`); // stack or string length
+        throw e;
+      }
+    };
     try {
       prompt = render([
         ...(system ? [{ role: 'system', content: system }] : []),
         { role: 'user', content: input.user },
       ]);
     } catch (e) {
+      if (e instanceof T2LError) throw e; // the budget: not a refused system message
       if (!system) {
         throw new T2LError(
           'bad-input',
@@ -94,7 +138,8 @@ export function renderChatPrompt(
       }
       try {
         prompt = render([{ role: 'user', content: plain() }]);
-      } catch {
+      } catch (e2) {
+        if (e2 instanceof T2LError) throw e2;
         throw new T2LError(
           'bad-input',
           `the base model's chat template failed: ${(e as Error).message}`,
