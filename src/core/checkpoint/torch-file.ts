@@ -1,7 +1,7 @@
 import { T2LError, shapeString } from '../errors';
 import type { DType, Tensor } from '../tensor';
-import { PyDict, TensorRef, describe, unpickle } from './pickle';
-import { ZipBudgetError, ZipIntegrityError, zipMembers } from './zip-view';
+import { PyDict, StorageRef, TensorRef, describe, unpickle } from './pickle';
+import { ZipAmbiguityError, ZipBudgetError, ZipIntegrityError, zipMembers } from './zip-view';
 
 interface StorageKind {
   dtype: DType;
@@ -67,6 +67,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'hypermod.pt'): T
   const refs: [string, TensorRef, StorageKind][] = [];
   const skipped = new Map<string, string>();
   const uses = new Map<string, number>();
+  const firstUse = new Map<string, [string, StorageRef]>();
   for (const [key, value] of top.map) {
     if (typeof key !== 'string') {
       throw new T2LError(
@@ -80,6 +81,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'hypermod.pt'): T
         `${label}: entry "${key}" of data.pkl is ${describe(value)}, not a tensor; expected a state dict (name → tensor)`,
       );
     }
+    sameStorage(firstUse, key, value.storage, label);
     const kind = FLOAT_STORAGES[value.storage.storageType];
     if (kind === undefined) {
       skipped.set(key, value.storage.storageType);
@@ -104,6 +106,9 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'hypermod.pt'): T
         );
       }
       storage = decodeStorage(record, kind, bigEndian);
+      // torch sizes the storage by its persistent id (numel), not by the record: a tensor that
+      // needs more than numel elements is refused even if the record holds them.
+      if (storage.length > ref.storage.numel) storage = storage.subarray(0, ref.storage.numel);
       storages.set(ref.storage.key, storage);
       storageElements += storage.length;
     }
@@ -122,6 +127,38 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'hypermod.pt'): T
     out.set(key, { shape: [...ref.size], data, sourceDType: kind.dtype });
   }
   return { weights: out, skipped };
+}
+
+/**
+ * Every persistent id naming one storage key must give the same storage type and element count.
+ * torch.load (torch/serialization.py `_load`, whose `persistent_load` the weights_only unpickler
+ * uses too) builds a key's storage from the FIRST id naming it (numel × element size bytes, typed
+ * by its storage type) and hands that same storage to every later id, ignoring their type and
+ * numel; `_rebuild_tensor_v2` then `set_`s each tensor on it, which fails ("Trying to resize
+ * storage that is not resizable") when the tensor needs more than it holds, and reinterprets it
+ * when the types differ. torch.save never writes two ids that differ for one key, so such a file
+ * was edited: refused with both tensors and both sizes named, whichever of those torch would do.
+ */
+function sameStorage(
+  seen: Map<string, [string, StorageRef]>,
+  key: string,
+  s: StorageRef,
+  label: string,
+): void {
+  const first = seen.get(s.key);
+  if (first === undefined) {
+    seen.set(s.key, [key, s]);
+    return;
+  }
+  const [firstKey, f] = first;
+  if (f.numel !== s.numel || f.storageType !== s.storageType) {
+    throw new T2LError(
+      'bad-pickle',
+      `${label}: tensors "${firstKey}" and "${key}" share storage ${s.key} but disagree on it: ` +
+        `${f.numel} elements of torch.${f.storageType} and ${s.numel} elements of torch.${s.storageType}; ` +
+        'torch.load refuses or reinterprets such a file',
+    );
+  }
 }
 
 /** readTorchCheckpoint's float tensors (entries of other dtypes are left out). */
@@ -149,6 +186,13 @@ function unzip(bytes: Uint8Array, label: string): Record<string, Uint8Array> {
   } catch (e) {
     if (e instanceof ZipBudgetError) {
       throw new T2LError('bad-zip', `${label}: ${e.message}`, { cause: e });
+    }
+    if (e instanceof ZipAmbiguityError) {
+      throw new T2LError(
+        'bad-zip',
+        `${label} is ambiguous: ${e.message} (readers disagree on which copy is the member: torch.load takes the first), so it is refused; save it again with torch.save`,
+        { cause: e },
+      );
     }
     if (e instanceof ZipIntegrityError) {
       throw new T2LError(

@@ -10,6 +10,9 @@ export class ZipBudgetError extends Error {}
  */
 export class ZipIntegrityError extends Error {}
 
+/** Two copies of one member (see zipMembers): readers would disagree on which is the member. */
+export class ZipAmbiguityError extends Error {}
+
 const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
 
 /**
@@ -25,7 +28,11 @@ const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
  * data descriptor carries them), every member's header + data must lie inside the file before the
  * central directory and overlap no other member's (checked for all members, read or not), and each
  * member read has its CRC-32 checked (once, over the stored bytes in place or the inflated ones).
- * Throws plain Errors (the caller words them for the user): ZipBudgetError, ZipIntegrityError, Error.
+ * Ambiguity is refused as damage: two central directory entries of one name, or a local header
+ * outside every listed member (a gap) that names a member, since readers disagree on which copy
+ * is the member (miniz, so torch.load, takes the first entry; a reader keyed by name the last).
+ * Throws plain Errors (the caller words them for the user): ZipBudgetError, ZipIntegrityError,
+ * ZipAmbiguityError, Error.
  */
 export function zipMembers(
   bytes: Uint8Array,
@@ -81,6 +88,7 @@ export function zipMembers(
     end: number;
   }
   const entries: Entry[] = [];
+  const names = new Set<string>();
   let at = cdOffset;
   for (let i = 0; i < count; i++) {
     need(at, 46, 'a central directory entry');
@@ -115,6 +123,12 @@ export function zipMembers(
       e += 4 + len;
     }
     at += 46 + nameLength + extraLength + commentLength;
+    // Two entries of one name: readers disagree on which is the member (miniz, so torch.load,
+    // takes the first, a map keyed by name the last), so one file would be two checkpoints.
+    if (names.has(name)) {
+      throw new ZipAmbiguityError(`member ${name} is named twice in the central directory`);
+    }
+    names.add(name);
 
     // The local header must agree with the central entry.
     need(local, 30, `the local header of ${name}`);
@@ -173,11 +187,32 @@ export function zipMembers(
     entries.push({ name, method, crc, compressed, size, local, start, end: start + compressed });
   }
 
+  /**
+   * Refuses a local header in bytes [from, to) (a gap no directory entry covers) whose name is a
+   * member's: a streaming reader, which walks local headers from the start of the file instead of
+   * reading the central directory, would see that copy too.
+   */
+  const hiddenCopy = (from: number, to: number) => {
+    for (let p = from; p + 30 <= to; p++) {
+      if (u32(p) !== 0x04034b50) continue;
+      const n = u16(p + 26);
+      if (p + 30 + n > bytes.length) continue;
+      const name = decoder.decode(bytes.subarray(p + 30, p + 30 + n));
+      if (names.has(name)) {
+        throw new ZipAmbiguityError(
+          `member ${name} has a second local header at offset ${p} that the central directory does not list`,
+        );
+      }
+    }
+  };
+
   // Members' headers + data lie before the central directory and do not overlap one another.
   const byOffset = [...entries].sort((x, y) => x.local - y.local);
+  hiddenCopy(0, byOffset[0]?.local ?? cdOffset);
   for (let k = 0; k < byOffset.length; k++) {
     const e = byOffset[k]!;
     const next = byOffset[k + 1];
+    hiddenCopy(e.end, next?.local ?? cdOffset);
     if (next !== undefined && e.end > next.local) {
       throw new ZipIntegrityError(
         `members ${e.name} (header at ${e.local}, data ${e.start}..${e.end}) and ${next.name} ` +

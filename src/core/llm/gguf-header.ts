@@ -301,6 +301,7 @@ export function readGgufHeader(bytes: Uint8Array, options: ReadGgufHeaderOptions
     metadata.set(key, value(type, key));
   }
   const tensors: GgufTensorInfo[] = [];
+  const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const name = str(`tensor name #${i}`);
     const nDims = u32(`dims of ${name}`);
@@ -320,6 +321,25 @@ export function readGgufHeader(bytes: Uint8Array, options: ReadGgufHeaderOptions
     }
     const type = u32(`type of ${name}`);
     const offset = u64(`offset of ${name}`);
+    // As llama.cpp's gguf_init_from_file (ggml/src/gguf.cpp) refuses them, so before any work:
+    // a name given twice, a type it does not know, a row that is no whole number of blocks.
+    if (names.has(name)) {
+      throw new T2LError('bad-input', `${src}: GGUF tensor ${name} appears twice (tensor #${i})`);
+    }
+    names.add(name);
+    const traits = GGML_TYPE_SIZE[type];
+    if (traits === undefined) {
+      throw new T2LError(
+        'bad-input',
+        `${src}: GGUF tensor ${name} has ggml type ${type}, which llama.cpp does not know`,
+      );
+    }
+    if (ne[0]! % traits[0] !== 0) {
+      throw new T2LError(
+        'bad-input',
+        `${src}: GGUF tensor ${name} has rows of ${ne[0]} elements, not a multiple of its ggml type ${type}'s block of ${traits[0]}`,
+      );
+    }
     tensors.push({ name, ne, type, offset });
   }
   const alignValue = metadata.get('general.alignment');
@@ -331,6 +351,21 @@ export function readGgufHeader(bytes: Uint8Array, options: ReadGgufHeaderOptions
     );
   }
   const dataOffset = Math.ceil(p / alignment) * alignment;
+  // llama.cpp's gguf.cpp lays the data out in tensor order, each tensor's bytes padded to the
+  // alignment, and refuses a file whose offsets differ ("tensor '…' has offset X, expected Y"):
+  // so a misaligned, overlapping or gapped offset is refused here, naming the tensor.
+  let expected = 0;
+  for (const t of tensors) {
+    if (t.offset !== expected) {
+      throw new T2LError(
+        'bad-input',
+        `${src}: GGUF tensor ${t.name} has data offset ${t.offset}, expected ${expected} ` +
+          `(tensors follow one another in order, each padded to general.alignment ${alignment})` +
+          (t.offset % alignment !== 0 ? `; ${t.offset} is not a multiple of ${alignment}` : ''),
+      );
+    }
+    expected += Math.ceil(ggmlTensorBytes(t)! / alignment) * alignment;
+  }
   for (const t of tensors) {
     const size = ggmlTensorBytes(t);
     if (size !== undefined && dataOffset + t.offset + size > fileSize) {

@@ -463,6 +463,60 @@ describe('readTorchStateDict on crafted files', () => {
     expect([...read.skipped]).toEqual([['steps', 'LongStorage']]);
   });
 
+  it('refuses tensors that name one storage with different sizes or types (pickle-storage-alias)', () => {
+    const e = (name: string, numel: number, storage = 'FloatStorage'): CraftEntry => ({
+      name,
+      storage,
+      key: '0',
+      numel,
+      offset: 0,
+      size: [Math.min(numel, 6)],
+      stride: [1],
+    });
+    const read = (entries: CraftEntry[]) => () =>
+      readTorchStateDict(
+        craftZip({ 'data.pkl': craftPickle(entries), 'data/0': f32([1, 2, 3, 4, 5, 6]) }),
+      );
+    // Same key, same numel and type: one storage shared (as torch.save writes views).
+    expect(read([e('a', 6), e('b', 6)])().get('b')!.data).toEqual(
+      new Float32Array([1, 2, 3, 4, 5, 6]),
+    );
+    for (const [first, second, found] of [
+      [
+        e('a', 6),
+        e('b', 3),
+        '6 elements of torch.FloatStorage and 3 elements of torch.FloatStorage',
+      ],
+      [
+        e('a', 3),
+        e('b', 6),
+        '3 elements of torch.FloatStorage and 6 elements of torch.FloatStorage',
+      ],
+      [
+        e('a', 6),
+        e('b', 6, 'HalfStorage'),
+        '6 elements of torch.FloatStorage and 6 elements of torch.HalfStorage',
+      ],
+      [
+        e('a', 6, 'LongStorage'),
+        e('b', 6),
+        '6 elements of torch.LongStorage and 6 elements of torch.FloatStorage',
+      ],
+    ] as const) {
+      expectT2LError(
+        read([first, second]),
+        'bad-pickle',
+        `hypermod.pt: tensors "a" and "b" share storage 0 but disagree on it: ${found}; torch.load refuses or reinterprets such a file`,
+      );
+    }
+    // torch sizes a storage by its persistent id, not by its record: 4 declared, 6 stored.
+    expectT2LError(
+      read([{ ...e('a', 4), size: [6] }]),
+      'bad-pickle',
+      /has 6 elements but storage 0 holds only 4/,
+    );
+  });
+
   it('refuses tensors larger than their storage, negative-free strides past it, and huge counts', () => {
     const entry = (size: number[], stride: number[], offset = 0): CraftEntry => ({
       name: 'w',
@@ -579,7 +633,7 @@ describe('readTorchStateDict on damaged checkpoints', () => {
       'bad-zip',
       /member hypermod\/data\/1: local header names it "hypermod\/data\/0" \(15 bytes\), central directory "hypermod\/data\/1" \(15 bytes\)/,
     );
-    // A consistent duplicate (same name, CRC, sizes, offset): the two members overlap.
+    // A consistent duplicate (same name, CRC, sizes, offset): one name twice, so ambiguous.
     const duplicate = damaged((b, v) => {
       b.copyWithin(d1.central + 10, d0.central + 10, d0.central + 28); // method .. sizes
       v.setUint32(d1.central + 42, d0.local, true);
@@ -588,8 +642,61 @@ describe('readTorchStateDict on damaged checkpoints', () => {
     expectT2LError(
       read(duplicate),
       'bad-zip',
-      /members hypermod\/data\/0 \(header at \d+, data \d+\.\.\d+\) and hypermod\/data\/0 \(header at \d+, data \d+\.\.\d+\) overlap/,
+      /^hypermod\.pt is ambiguous: member hypermod\/data\/0 is named twice in the central directory/,
     );
+  });
+
+  it('refuses two members of one name with their own data (zip-duplicate-member), whichever copy is first', () => {
+    const d0 = member('hypermod/data/0');
+    const d1 = member('hypermod/data/1');
+    // data/1 renamed data/0 in its local header and its directory entry: both copies are intact
+    // members (CRCs match), so only the name makes the file ambiguous.
+    const rename = (b: Uint8Array) => {
+      b.copyWithin(d1.local + 30, d0.local + 30, d0.local + 30 + 15);
+      b.copyWithin(d1.central + 46, d0.central + 46, d0.central + 46 + 15);
+    };
+    expectT2LError(
+      read(damaged(rename)),
+      'bad-zip',
+      /^hypermod\.pt is ambiguous: member hypermod\/data\/0 is named twice in the central directory \(readers disagree on which copy is the member: torch\.load takes the first\)/,
+    );
+  });
+
+  it('refuses a local header outside every listed member that names one (a copy only a streaming reader sees)', () => {
+    const d1 = member('hypermod/data/1');
+    // A second copy of data/1 (header and data) put before everything; the directory, its offsets
+    // shifted, lists only the original.
+    const copy = original.slice(d1.local, d1.data + d1.size);
+    const withCopy = (at: number) => {
+      const bytes = new Uint8Array(original.length + copy.length);
+      bytes.set(original.subarray(0, at), 0);
+      bytes.set(copy, at);
+      bytes.set(original.subarray(at), at + copy.length);
+      const v = new DataView(bytes.buffer);
+      for (const m of layout.values()) {
+        if (m.local >= at) v.setUint32(m.central + copy.length + 42, m.local + copy.length, true);
+      }
+      const eocd = bytes.length - 22;
+      v.setUint32(eocd + 16, v.getUint32(eocd + 16, true) + copy.length, true);
+      return bytes;
+    };
+    expectT2LError(
+      read(withCopy(0)),
+      'bad-zip',
+      /member hypermod\/data\/1 has a second local header at offset 0 that the central directory does not list/,
+    );
+    // Between two members, after data/1's own copy.
+    const d2 = member('hypermod/data/2');
+    expectT2LError(
+      read(withCopy(d2.local)),
+      'bad-zip',
+      new RegExp(`member hypermod/data/1 has a second local header at offset ${d2.local} `),
+    );
+    // The same bytes under a name no member has are only unused bytes, as before.
+    const other = copy.slice();
+    other[30 + 7] = 0x58; // hypermoX/data/1
+    copy.set(other);
+    expect(readTorchStateDict(withCopy(0)).size).toBe(readTorchStateDict(original).size);
   });
 
   it('refuses a local header whose name or extra length is wrong', () => {

@@ -239,3 +239,87 @@ describe('readGgufHeader', () => {
     expect(bytes.length).toBe(h.dataOffset + 32);
   });
 });
+
+describe('readGgufHeader refuses at once what llama.cpp would refuse only when loading (gguf-late-refusal)', () => {
+  const F32 = 0;
+  const info = (name: string, ne: number[], type: number, offset: number) =>
+    cat(str(name), u32(ne.length), ...ne.map((d) => u64(d)), u32(type), u64(offset));
+  const two = (a: Uint8Array, b: Uint8Array) => header(2, 0, cat(a, b), 512);
+
+  it('tensors laid out as llama.cpp lays them out are read', () => {
+    const h = readGgufHeader(two(info('a', [4], F32, 0), info('b', [40], F32, 32)));
+    expect(h.tensors.map((t) => [t.name, t.offset])).toEqual([
+      ['a', 0],
+      ['b', 32],
+    ]);
+  });
+
+  it('a tensor name given twice', () => {
+    expectError(
+      () => readGgufHeader(two(info('a', [4], F32, 0), info('a', [4], F32, 32))),
+      /GGUF tensor a appears twice \(tensor #1\)/,
+    );
+  });
+
+  it('an offset that is misaligned, overlapping or leaves a gap: the tensor and both offsets named', () => {
+    for (const [offset, extra] of [
+      [8, /; 8 is not a multiple of 32$/],
+      [0, /\(tensors follow one another in order, each padded to general\.alignment 32\)$/],
+      [64, /general\.alignment 32\)$/],
+    ] as const) {
+      const e = expectError(
+        () => readGgufHeader(two(info('a', [4], F32, 0), info('b', [4], F32, offset))),
+        new RegExp(`GGUF tensor b has data offset ${offset}, expected 32 `),
+      );
+      expect(e.message).toMatch(extra);
+    }
+    // A first tensor not at 0.
+    expectError(
+      () => readGgufHeader(two(info('a', [4], F32, 32), info('b', [4], F32, 64))),
+      /GGUF tensor a has data offset 32, expected 0/,
+    );
+  });
+
+  it('general.alignment is honoured (64 here, so 32 is misaligned)', () => {
+    const kv = cat(str('general.alignment'), u32(4), u32(64));
+    const ok = header(2, 1, cat(kv, info('a', [4], F32, 0), info('b', [4], F32, 64)), 512);
+    expect(readGgufHeader(ok).alignment).toBe(64);
+    const bad = header(2, 1, cat(kv, info('a', [4], F32, 0), info('b', [4], F32, 32)), 512);
+    expectError(
+      () => readGgufHeader(bad),
+      /tensor b has data offset 32, expected 64 .*; 32 is not a multiple of 64$/,
+    );
+  });
+
+  it('a ggml type llama.cpp does not know, and rows that are no whole number of blocks', () => {
+    for (const type of [4, 5, 31, 99, 0xffffffff]) {
+      expectError(
+        () => readGgufHeader(two(info('a', [4], F32, 0), info('b', [32], type, 32))),
+        new RegExp(`GGUF tensor b has ggml type ${type}, which llama\\.cpp does not know`),
+      );
+    }
+    expectError(
+      () => readGgufHeader(two(info('a', [4], F32, 0), info('b', [16, 2], 2, 32))),
+      /GGUF tensor b has rows of 16 elements, not a multiple of its ggml type 2's block of 32/,
+    );
+  });
+
+  it("the tiny base with a tensor renamed to another's name, or ffn_up's offset set to 8 (the cases)", () => {
+    const at = (b: Uint8Array, name: string) => Buffer.from(b).indexOf(`${name}`);
+    const dup = base.slice();
+    const q = at(dup, 'blk.0.attn_q.weight');
+    dup.set(new TextEncoder().encode('blk.0.attn_k.weight'), q);
+    expectError(() => readGgufHeader(dup), /GGUF tensor blk\.0\.attn_(k|q)\.weight appears twice/);
+    const moved = base.slice();
+    const name = 'blk.0.ffn_up.weight';
+    const t = readGgufHeader(base).tensors.find((x) => x.name === name)!;
+    const offsetAt = at(moved, name) + name.length + 4 + 8 * t.ne.length + 4;
+    new DataView(moved.buffer).setBigUint64(offsetAt, 8n, true);
+    expectError(
+      () => readGgufHeader(moved),
+      new RegExp(
+        `GGUF tensor ${name.replaceAll('.', '\\.')} has data offset 8, expected ${t.offset} .*; 8 is not a multiple of 32`,
+      ),
+    );
+  });
+});
