@@ -5,7 +5,7 @@ import { isPrecision, type Fidelity } from '../core/package/manifest';
 import { convertCheckpoint, packageFiles } from '../core/package/model';
 import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
-import { parseModuleOrder } from './options';
+import { parseModuleOrder, warn } from './options';
 
 export async function convertCommand(
   dir: string,
@@ -23,6 +23,7 @@ export async function convertCommand(
   }
   const ckpt = await loadCheckpoint(modelDirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
+    onWarning: warn,
   });
   const model = convertCheckpoint(ckpt, {
     precision,

@@ -14,7 +14,7 @@ import type { Backend, FloatTensor } from '../core/runtime/types';
 import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
 import type { CliFormat } from './formats';
-import { parseModuleOrder } from './options';
+import { parseModuleOrder, warn } from './options';
 
 interface GenerateOptions {
   output: string;
@@ -105,6 +105,7 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
   const format = outputFormat(opts);
   const model = await openModel(modelDirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
+    onWarning: warn,
   });
   const { manifest } = model;
   const gguf = { arch: opts.arch, nHead: opts.nHead, nKvHead: opts.nKvHead };

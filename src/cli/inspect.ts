@@ -3,13 +3,14 @@ import { folderKind, readPackage } from '../core/package/model';
 import { manifestFromSpec, type PackageManifest } from '../core/package/manifest';
 import { modelDirSource } from '../node/fs-source';
 import { describeFidelity } from './convert';
+import { warn } from './options';
 
 export async function inspectCommand(dir: string, opts: { json?: boolean }): Promise<void> {
   const source = modelDirSource(dir);
   const kind = await folderKind(source);
   let manifest: PackageManifest;
   if (kind === 'checkpoint') {
-    const ckpt = await loadCheckpoint(source);
+    const ckpt = await loadCheckpoint(source, { onWarning: warn });
     manifest = manifestFromSpec(ckpt.spec, ckpt.adapterConfig.raw, dir, 'inspect');
   } else {
     manifest = (await readPackage(source)).manifest;

@@ -14,3 +14,8 @@ export function parseModuleOrder(value: string | undefined): string[] | undefine
     );
   return names;
 }
+
+/** Prints a warning line (`t2l: warning: …`) on stderr: something the user should know that does not stop the command. */
+export function warn(message: string): void {
+  process.stderr.write(`t2l: warning: ${message}\n`);
+}

@@ -25,7 +25,7 @@ import { dirSource } from '../node/fs-source';
 import { openLlamaBase, type Completion } from '../node/llama';
 import { createNodeRunner } from '../runtime/node';
 import { embedDescriptions } from './generate';
-import { parseModuleOrder } from './options';
+import { parseModuleOrder, warn } from './options';
 
 interface TryOptions {
   description: string;
@@ -127,6 +127,7 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
   const facts = baseModelFacts(header, opts.base);
   const model = await openModel(dirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
+    onWarning: warn,
   });
   const { manifest } = model;
   const gguf = { arch: opts.arch, nHead: opts.nHead, nKvHead: opts.nKvHead };

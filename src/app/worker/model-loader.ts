@@ -77,7 +77,9 @@ async function convertFrom(
   notes: string[],
 ): Promise<T2LModel> {
   const t0 = performance.now();
-  const checkpoint = await loadCheckpoint(source);
+  const checkpoint = await loadCheckpoint(source, {
+    onWarning: (message) => notes.push(`warning: ${message}`),
+  });
   const t1 = performance.now();
   const model = convertCheckpoint(checkpoint, { precision });
   notes.push(

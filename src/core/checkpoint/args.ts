@@ -19,8 +19,12 @@ export interface T2LArgs {
   targetModules: string[] | undefined;
   embModel: string | undefined;
   modelDir: string | undefined;
+  /** mt_lora_path: set when trained from a multi-task LoRA (the heads then have no bias). */
+  mtLoraPath: string | undefined;
   /** Everything args.yaml held, for the package manifest. */
   raw: Record<string, unknown>;
+  /** Keys the reference does not know, each with the nearest key it does (for the user). */
+  warnings: string[];
 }
 
 const flag = z.boolean().nullish();
@@ -44,7 +48,121 @@ export const argsSchema = z.looseObject({
   emb_model: hubModelId.nullish(),
   model_dir: z.string().nullish(),
   training_task: z.string().nullish(),
+  mt_lora_path: z.string().nullish(),
 });
+
+/**
+ * Every key the reference writes to args.yaml: the fields of its TrainingArguments dataclass
+ * (SakanaAI/text-to-lora, src/hyper_llm_modulator/configs.py), saved with vars(args), plus the
+ * three its training scripts add before saving (scripts/train_custom_sft.py and
+ * train_hyper_recon.py: run_name, save_dir, use_hypernet).
+ */
+export const REFERENCE_ARGS: readonly string[] = [
+  'config',
+  'training_task',
+  'model_dir',
+  'emb_model',
+  'exp_setup',
+  'sft_mode',
+  'equally_weight_sample',
+  'train_ds_names',
+  'n_train_ds',
+  'n_descs_per_ds',
+  'inp_max_len',
+  'target_modules',
+  'shared_AB_head',
+  'autoreg_gen',
+  'learnable_pos_emb',
+  'learnable_AB_offset',
+  'hypernet_latent_size',
+  'head_in_size',
+  'head_use_bias',
+  'use_per_task_emb',
+  'use_one_hot_task_emb',
+  'use_inp_as_desc',
+  'use_per_sample_desc',
+  'use_default_desc',
+  'n_points_per_task',
+  'use_hierarchical_sampler',
+  'also_val_on_train',
+  'lr',
+  'l2_reg_generated_w',
+  'weight_decay',
+  'label_smoothing',
+  'grad_accum_steps',
+  'epochs',
+  'batch_size',
+  'val_batch_size',
+  'warmup_frac',
+  'neftune_noise_alpha',
+  'max_grad_norm',
+  'logging_freq',
+  'val_freq',
+  'model_watch_freq',
+  'save_freq',
+  'seed',
+  'debug',
+  'notes',
+  'keep_only_best',
+  'skip_eval',
+  'eval_ds_info',
+  'additional_eval_descs',
+  'save_to_base_model_dir',
+  'n_tasks_per_batch',
+  'mt_lora_path',
+  'encoder_type',
+  'n_embs_per_sampled_task',
+  'pred_z_score',
+  'factorized',
+  'delta_w_scaling',
+  'run_name',
+  'save_dir',
+  'use_hypernet',
+];
+
+/** Edit distance (insert, delete, substitute; case differences count) between two short keys. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known key nearest to `key` (ties: the first in REFERENCE_ARGS), and how far it is. */
+export function nearestArg(key: string): { key: string; distance: number } {
+  let best = { key: REFERENCE_ARGS[0]!, distance: Infinity };
+  for (const k of REFERENCE_ARGS) {
+    const distance = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (distance < best.distance) best = { key: k, distance };
+  }
+  return best;
+}
+
+/**
+ * One warning per key of args.yaml the reference does not know, naming the nearest known key: as
+ * a likely typo when it is a few edits away (then, if that key is absent, its default applies).
+ */
+function unknownKeys(raw: Record<string, unknown>, file: string): string[] {
+  return Object.keys(raw)
+    .filter((k) => !REFERENCE_ARGS.includes(k))
+    .map((k) => {
+      const near = nearestArg(k);
+      if (near.distance > Math.max(2, Math.floor(k.length / 3))) {
+        return `${file}: unknown key ${k} (the nearest known key is ${near.key}); the reference never reads it`;
+      }
+      const absent = near.key in raw ? '' : `, so ${near.key} takes its default`;
+      return `${file}: unknown key ${k} (did you mean ${near.key}?); the reference never reads it${absent}`;
+    });
+}
 
 /**
  * YAML aliases may not expand into more than this many nodes (a "billion laughs" document is a
@@ -58,7 +176,8 @@ export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /**
  * Parses args.yaml as the reference does (PyYAML's yaml.safe_load: YAML 1.1, so `yes`/`no` are
  * booleans), then checks the keys t2l-web uses. Errors (bad-config, unsupported) name the file,
- * the key, what was expected and what was found.
+ * the key, what was expected and what was found. Keys the reference does not know (a typo such
+ * as `pred_zscore`) are listed in `warnings` with the nearest known key: their defaults apply.
  */
 export function parseArgsYaml(text: string, file = 'args.yaml'): T2LArgs {
   let raw: unknown;
@@ -94,6 +213,8 @@ export function parseArgsYaml(text: string, file = 'args.yaml'): T2LArgs {
     targetModules: a.target_modules ?? undefined,
     embModel: a.emb_model ?? undefined,
     modelDir: a.model_dir ?? undefined,
+    mtLoraPath: a.mt_lora_path ?? undefined,
     raw: raw as Record<string, unknown>,
+    warnings: unknownKeys(raw as Record<string, unknown>, file),
   };
 }

@@ -20,10 +20,14 @@ export interface Checkpoint {
    * does not use them, as the reference's load_state_dict(strict=False) ignores unexpected keys.
    */
   skipped?: string[];
+  /** What the user should know but that does not stop the load (args.yaml keys the reference does not know). */
+  warnings: string[];
 }
 
 export interface LoadCheckpointOptions {
   moduleOrder?: string[] | undefined;
+  /** Called with each warning as soon as it is known (before a later refusal), e.g. to print it. */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 async function readRequired(source: FileSource, name: string): Promise<Uint8Array> {
@@ -45,6 +49,7 @@ export async function loadCheckpoint(
     configText(await readRequired(source, 'args.yaml'), `${label}/args.yaml`),
     `${label}/args.yaml`,
   );
+  for (const w of args.warnings) options.onWarning?.(w);
   const adapterConfig = parseAdapterConfig(
     configText(await readRequired(source, 'adapter_config.json'), `${label}/adapter_config.json`),
     `${label}/adapter_config.json`,
@@ -58,5 +63,13 @@ export async function loadCheckpoint(
     label,
     skipped,
   });
-  return { spec, weights, args, adapterConfig, source: label, skipped: [...skipped.keys()] };
+  return {
+    spec,
+    weights,
+    args,
+    adapterConfig,
+    source: label,
+    skipped: [...skipped.keys()],
+    warnings: args.warnings,
+  };
 }

@@ -1,7 +1,7 @@
 import { T2LError, shapeString } from '../errors';
 import { numel, type Tensor } from '../tensor';
 import type { AdapterConfig } from './adapter-config';
-import type { T2LArgs } from './args';
+import { REFERENCE_ARGS, nearestArg, type T2LArgs } from './args';
 
 /**
  * L: the head emits A and B at once. M: one head shared by A and B. S: shared head, one rank at a
@@ -273,6 +273,29 @@ export function describeCheckpoint(
     if (headBias) w.get(`heads.${name}.bias`, [expectedOut]);
     return { name, inFeatures: inF, outFeatures: outF, headOut: expectedOut, headBias };
   });
+
+  // The reference builds its heads with a bias exactly when head_use_bias = (training_task sft
+  // and no mt_lora_path) or (recon and not pred_z_score) (hyper_modulator.py, create_hypermod),
+  // and loads with strict=False: a bias the args do not call for would be ignored there, a
+  // missing one left at its initial value. Either way this args.yaml is not the one the state
+  // dict was trained with (a misspelled pred_z_score or training_task, say).
+  const biasExpected =
+    (args.trainingTask === 'sft' && args.mtLoraPath === undefined) ||
+    (args.trainingTask === 'recon' && !args.predZScore);
+  const odd = modules.find((m) => m.headBias !== biasExpected);
+  if (odd !== undefined) {
+    const unknown = Object.keys(args.raw).filter((k) => !REFERENCE_ARGS.includes(k));
+    throw contradiction(
+      label,
+      "the heads' bias",
+      `training_task: ${args.trainingTask}, pred_z_score: ${args.predZScore}, ` +
+        `mt_lora_path: ${args.mtLoraPath ?? 'null'} (so the reference builds heads ${biasExpected ? 'with' : 'without'} a bias)`,
+      `hypermod.pt ${odd.headBias ? 'has' : 'has no'} heads.${odd.name}.bias` +
+        (unknown.length > 0
+          ? `; args.yaml also has keys the reference does not know: ${unknown.map((k) => `${k} (${nearestArg(k).key}?)`).join(', ')}`
+          : ''),
+    );
+  }
 
   checkSharedShapes(w, { E, Z, H, L, M, r, variant, positions, args, modules });
 

@@ -125,13 +125,18 @@ export async function folderKind(source: FileSource): Promise<FolderKind> {
 
 export interface OpenOptions extends GraphOptions {
   moduleOrder?: string[] | undefined;
+  /** Warnings of a checkpoint read on the fly (loadCheckpoint's onWarning). */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** Opens a package, or converts a checkpoint folder on the fly. */
 export async function openModel(source: FileSource, options: OpenOptions = {}): Promise<T2LModel> {
   if ((await folderKind(source)) === 'checkpoint') {
     return convertCheckpoint(
-      await loadCheckpoint(source, { moduleOrder: options.moduleOrder }),
+      await loadCheckpoint(source, {
+        moduleOrder: options.moduleOrder,
+        onWarning: options.onWarning,
+      }),
       options,
     );
   }
