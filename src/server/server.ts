@@ -361,11 +361,16 @@ export async function startServer(options: ServeOptions): Promise<T2LServer> {
 
   // ---- listen ----------------------------------------------------------------------------------
 
+  const requestTimeout = Math.max(timeoutMs, 1000);
   const server = createServer(
     {
-      // Whole request (headers + body) must arrive within the deadline; Node answers 408.
-      requestTimeout: Math.max(timeoutMs, 1000),
-      headersTimeout: Math.min(Math.max(timeoutMs, 1000), 60_000),
+      // Whole request (headers + body) must arrive within the deadline; Node answers 408. Node
+      // looks for late requests only every connectionsCheckingInterval (30 s by default), so a
+      // body that stalls was answered up to 30 s late: check every 1/20 of the deadline (at
+      // most 1 s), so the 408 comes at most 5% after it.
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(requestTimeout / 20))),
     },
     (req, res) => void handle(req, res),
   );

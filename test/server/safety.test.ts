@@ -17,12 +17,13 @@ import { conformanceInputs } from '../support/conformance';
 let fx: Fixture;
 let open: Running; // no token, encoder, small limits
 let locked: Running; // token + CORS allow-list, no encoder
+let quick: Running; // a 1 s request timeout, no encoder
 const TOKEN = 's3cret-token';
 const APP = 'http://localhost:5199';
 
 beforeAll(async () => {
   fx = await makeFixture();
-  [open, locked] = await Promise.all([
+  [open, locked, quick] = await Promise.all([
     serve({
       modelsDir: fx.modelsDir,
       encoder: fx.encoderDir,
@@ -31,11 +32,12 @@ beforeAll(async () => {
       maxDescriptionChars: 40,
     }),
     serve({ modelsDir: fx.modelsDir, token: TOKEN, corsOrigins: [APP] }),
+    serve({ modelsDir: fx.modelsDir, timeoutMs: 1000 }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([open?.server.close(), locked?.server.close()]);
+  await Promise.all([open?.server.close(), locked?.server.close(), quick?.server.close()]);
   await fx?.cleanup();
 });
 
@@ -398,6 +400,35 @@ describe('body size limit', () => {
     expect(status.status).toBe(413);
     expect(JSON.parse(status.body).error).toMatch(/more than 65536/);
   });
+
+  it("answers 408 to a body that stalls, within the request timeout (not at Node's 30 s check)", async () => {
+    const url = new URL(`${quick.url}/v2/models/L-sft/infer`);
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'Content-Length': 4 << 20 },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode!, body }));
+          },
+        );
+        req.on('error', reject);
+        req.write('{"inputs":'); // 10 of the 4 MiB declared, then nothing
+      }),
+      // Far past the 1 s timeout (and its 5% check interval), far before Node's default 30 s.
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 15_000))),
+    ]);
+    clearTimeout(timer);
+    expect(answer?.status).toBe(408);
+  }, 30_000);
 
   it('answers 415 to a compressed body', async () => {
     const res = await fetch(`${open.url}/v2/models/L-sft/infer`, {
