@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
-import { makeTinyBase, tinyBaseGguf } from '../src/fixtures/tiny-base';
+import { TINY_CHAT_TEMPLATE, makeTinyBase, tinyBaseGguf } from '../src/fixtures/tiny-base';
+import { baseWithTemplate, caseTemplate } from '../test/support/cases-22';
 import { chooseBackend, chooseModel, DEMO, ROOT } from './app-support';
 
 // Loading the text encoder, generating and running llama.cpp on wasm: slow on a shared 2-core box.
@@ -201,6 +202,17 @@ test('Try: bad base files and a base too large fail in place, the adapter stays'
   expect(await useFile('notes.gguf', new TextEncoder().encode('just some text\n'))).toMatch(
     /not a GGUF/i,
   );
+  // A chat template that would run 10^9 loop steps (chat-template-unbounded/range-1e9-lit):
+  // rendered in the LLM worker within its budget, so the page answers and says what to do.
+  const loop = baseWithTemplate(caseTemplate('range-1e9-lit'), TINY_CHAT_TEMPLATE);
+  expect(await useFile('loop.gguf', loop)).toMatch(
+    /loop\.gguf: the chat template \(tokenizer\.chat_template\) ran past its budget .*turn on "Plain prompt"/,
+  );
+  await expect(page.getByTestId('try-prompt')).toBeEditable({ timeout: 1000 });
+  // The switch it names: the same file runs as a plain prompt.
+  await page.getByTestId('try-plain-prompt').check();
+  expect((await run(page)).trim().length).toBeGreaterThan(0);
+  await page.getByTestId('try-plain-prompt').uncheck();
 
   // Too large for the device: refused before downloading, with the reason.
   const llama8b = page.getByTestId('try-base').locator('option', { hasText: 'Llama-3.1-8B' });

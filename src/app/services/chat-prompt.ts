@@ -10,12 +10,24 @@ import type { LlmModelInfo } from '../worker/llm-protocol';
  * prompt. renderChatPrompt's string holds BOS when the model wants it (to be tokenized without
  * adding specials), but wllama's completion tokenizes with llama.cpp's add_special on, which adds
  * BOS itself when the model's add_bos is set: so that BOS is dropped here instead of doubled.
+ * The template is untrusted: the LLM worker calls this (off the page's thread), and the render is
+ * bounded by the core's budget; a template past it is a T2LError naming the file and the remedy.
  */
-export function renderPrompt(model: LlmModelInfo, system: string, user: string): string {
+export function renderPrompt(
+  model: LlmModelInfo,
+  system: string,
+  user: string,
+  options: { useTemplate?: boolean; source?: string } = {},
+): string {
   let { prompt } = renderChatPrompt(
     model.chatTemplate ?? undefined,
     { system, user },
     { bosToken: model.bosToken, eosToken: model.eosToken, addBos: model.addBos },
+    {
+      useTemplate: options.useTemplate ?? true,
+      source: options.source ?? model.name,
+      remedy: 'turn on "Plain prompt" (skip the chat template) and run again',
+    },
   );
   if (model.addBos && model.bosToken && prompt.startsWith(model.bosToken)) {
     prompt = prompt.slice(model.bosToken.length);

@@ -22,7 +22,6 @@ import type {
   SamplingSettings,
 } from '../worker/llm-protocol';
 import { toBaseSource, type BaseChoice } from './base-models';
-import { renderPrompt } from './chat-prompt';
 import { sha256Hex } from './file-cache';
 import { llmClient } from './llm-client';
 
@@ -92,10 +91,12 @@ export interface PromptInput {
   sampling?: SamplingSettings;
   /** Top-n log-probabilities of the generated tokens (0: none). */
   logprobs?: number;
+  /** false: a plain prompt, without the base's chat template (default: the "Plain prompt" setting). */
+  useTemplate?: boolean;
 }
 
 /**
- * Runs one prompt: the base's chat template applied, every mounted adapter's scale sent explicitly
+ * Runs one prompt: the base's chat template applied (in the LLM worker, within its budget), every mounted adapter's scale sent explicitly
  * (the chosen one at `scale`, the others 0). Tokens stream to `onToken`; aborting stops it and
  * resolves with the text so far (finish 'stopped').
  */
@@ -104,7 +105,12 @@ export async function completeLlm(
   input: PromptInput,
   options: { signal?: AbortSignal; onToken?: (text: string) => void } = {},
 ): Promise<CompleteResult> {
-  const prompt = renderPrompt(prepared.model, input.system, input.prompt);
+  // The chat template is code from the base's author: rendered in the LLM worker, not here.
+  const chat = {
+    system: input.system,
+    user: input.prompt,
+    useTemplate: input.useTemplate ?? !useSettings.getState().plainPrompt,
+  };
   const lora = prepared.adapters.map((id) => ({
     id,
     scale: id === input.adapter ? input.scale : 0,
@@ -112,7 +118,7 @@ export async function completeLlm(
   return llmClient().call(
     'complete',
     {
-      prompt,
+      chat,
       lora,
       maxTokens: input.maxTokens ?? 64,
       ...(input.sampling ? { sampling: input.sampling } : {}),

@@ -1,6 +1,6 @@
 /**
  * Settings kept in this browser only (localStorage): the Hugging Face token, the remote endpoint,
- * and model locations the user added. Nothing here is sent anywhere but where it is meant for.
+ * model locations the user added, and whether prompts skip the base's chat template. Nothing here is sent anywhere but where it is meant for.
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
@@ -11,7 +11,11 @@ export interface SettingsState {
   remoteUrl: string;
   remoteToken: string;
   userModels: CatalogEntry[];
-  set: (patch: Partial<Pick<SettingsState, 'hfToken' | 'remoteUrl' | 'remoteToken'>>) => void;
+  /** Run prompts without the base model's chat template (the Try panel's "Plain prompt"). */
+  plainPrompt: boolean;
+  set: (
+    patch: Partial<Pick<SettingsState, 'hfToken' | 'remoteUrl' | 'remoteToken' | 'plainPrompt'>>,
+  ) => void;
   addUserModel: (entry: CatalogEntry) => void;
   removeUserModel: (id: string) => void;
 }
@@ -23,6 +27,7 @@ export const useSettings = create<SettingsState>()(
       remoteUrl: '',
       remoteToken: '',
       userModels: [],
+      plainPrompt: false,
       set: (patch) => set(patch),
       addUserModel: (entry) =>
         set((s) => ({ userModels: [...s.userModels.filter((m) => m.id !== entry.id), entry] })),

@@ -21,6 +21,7 @@ import type {
   LlmStats,
   TokenLogprobs,
 } from './llm-protocol';
+import { renderPrompt } from '../services/chat-prompt';
 import { completeWithLora, loadWithLoras, type MemoryLora } from './wllama-lora';
 
 /** Lines of llama.cpp's log kept for error messages. */
@@ -181,6 +182,14 @@ export class LlmEngine {
     }
     // Every mounted adapter gets an explicit scale, 0 unless the request names it.
     const lora = s.adapters.map((a, i) => ({ id: i, scale: scales.get(a.id) ?? 0 }));
+    const prompt =
+      request.chat !== undefined
+        ? renderPrompt(s.model, request.chat.system, request.chat.user, {
+            useTemplate: request.chat.useTemplate,
+            source: s.base.name,
+          })
+        : request.prompt;
+    if (prompt === undefined) throw new T2LError('bad-input', 'a completion needs a prompt');
     const sampling = request.sampling;
     const start = performance.now();
     let first = 0;
@@ -198,7 +207,7 @@ export class LlmEngine {
       await completeWithLora(
         s.wllama,
         {
-          prompt: request.prompt,
+          prompt,
           max_tokens: request.maxTokens,
           lora,
           cache_prompt: false,

@@ -102,9 +102,25 @@ export interface SamplingSettings {
   seed: number;
 }
 
+/**
+ * A chat turn to render in the worker with the loaded base's chat template (renderChatPrompt):
+ * the template is code from the GGUF's author, so it runs here, off the page's thread, within
+ * the core's budget (core/llm/template-budget).
+ */
+export interface ChatTurn {
+  /** System prompt ('' for none). */
+  system: string;
+  /** The user's message. */
+  user: string;
+  /** false: the page's "plain prompt" switch (system + blank line + message, no template). */
+  useTemplate: boolean;
+}
+
 export interface CompleteRequest {
-  /** The prompt as text, chat template already applied (renderChatPrompt). */
-  prompt: string;
+  /** The prompt as text, chat template already applied (tests and benches); or `chat`. */
+  prompt?: string;
+  /** The turn to render with the base's chat template in the worker (the page's Try and Outputs). */
+  chat?: ChatTurn;
   /**
    * The scale of EVERY mounted adapter for this request (0 for those not used). Sent in full on
    * every request: llama.cpp keeps per-adapter scales otherwise, and a cached prompt computed at

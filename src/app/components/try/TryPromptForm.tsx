@@ -1,5 +1,6 @@
 import { DEFAULT_SAMPLING, useTry } from '../../stores/try';
 import { runTry, stopTry } from '../../services/try';
+import { useSettings } from '../../stores/settings';
 import { Button } from '../ui';
 
 const field =
@@ -8,6 +9,7 @@ const field =
 /** System prompt, prompt, adapter scale, greedy or sampling, Run and Stop. */
 export function TryPromptForm() {
   const s = useTry();
+  const plainPrompt = useSettings((x) => x.plainPrompt);
   const busy = s.status === 'loading' || s.status === 'running';
   return (
     <form
@@ -81,6 +83,15 @@ export function TryPromptForm() {
             }
           />
           Sample (off: greedy, comparable outputs)
+        </label>
+        <label className="flex items-center gap-1">
+          <input
+            type="checkbox"
+            data-testid="try-plain-prompt"
+            checked={plainPrompt}
+            onChange={(e) => useSettings.getState().set({ plainPrompt: e.target.checked })}
+          />
+          Plain prompt (skip the model&apos;s chat template)
         </label>
       </div>
       {s.sampling && (
