@@ -3,7 +3,7 @@
  * it to the same readers the CLI uses (modelDirSource + openModel, as `t2l inspect/convert/
  * generate` do; readSafetensors for --embedding), then checks what came out.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { zipSync } from 'fflate';
@@ -15,7 +15,10 @@ import { memorySource } from '../../src/core/files';
 import { checkTaskEmbeddings, generateAdapters } from '../../src/core/generate';
 import { convertCheckpoint, openModel, packageFiles } from '../../src/core/package/model';
 import type { PackageManifest } from '../../src/core/package/manifest';
+import { renderChatPrompt } from '../../src/core/llm/chat-prompt';
+import { DEFAULT_TEMPLATE_BUDGET } from '../../src/core/llm/template-budget';
 import { demoCheckpointFiles } from '../../src/fixtures/demo';
+import { TINY_CHAT_TEMPLATE } from '../../src/fixtures/tiny-base';
 import { modelDirSource } from '../../src/node/fs-source';
 import { createNodeRunner } from '../../src/runtime/node';
 import { int, mutateBytes, mutateValue, mutateYamlText, pick, type Rand } from './mutate';
@@ -28,6 +31,8 @@ export const TARGETS = [
   'package-json',
   'model-onnx',
   'safetensors',
+  'chat-template',
+  'zip-duplicate',
 ] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -64,6 +69,123 @@ const EMBEDDING = writeSafetensors([
     data: Float32Array.from({ length: 2 * E }, (_, i) => Math.sin(i) * 0.05),
   },
 ]);
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'chat-templates');
+/** Real models' templates (test/fixtures/chat-templates, Gemma-2's inline, the demo base's). */
+const REAL_TEMPLATES = [
+  readFileSync(join(FIXTURES, 'llama-3.1-8b-instruct.jinja'), 'utf8'),
+  readFileSync(join(FIXTURES, 'mistral-7b-instruct-v0.2.jinja'), 'utf8'),
+  "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}",
+  TINY_CHAT_TEMPLATE,
+];
+/** Sizes that straddle the budget's limits (20,000 items/argument, 4 Mi characters, ...). */
+const BIG = [0, 1, 7, 100, 1000, 19_999, 20_000, 20_001, 65_536, 1e6, 1e7, 1e8, 1e9, 2 ** 31, 1e15];
+/** Hostile fragments: loops, growth, recursion, big arguments; N and M are filled with BIG. */
+const HOSTILE = [
+  '{% for i in range(N) %}{% endfor %}',
+  '{% for i in range(N) %}{% for j in range(M) %}{{ i }}{% endfor %}{% endfor %}',
+  '{{ range(N)|join(",") }}',
+  '{{ range(-N, M)|length }}',
+  '{{ range(0, N, 1)|list|length }}',
+  "{% set ns = namespace(s='ab') %}{% for i in range(N) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+  '{% set ns = namespace(l=[]) %}{% for i in range(N) %}{% set ns.l = ns.l + [i, i] %}{% endfor %}{{ ns.l|length }}',
+  "{% set ns = namespace(l=['x']) %}{% for i in range(N) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l|length }}",
+  '{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}',
+  '{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(N) }}',
+  "{{ 'a\nb'|indent(N) }}",
+  "{{ 'x'|center(N) }}",
+  '{{ messages|tojson(indent=N) }}',
+  "{{ (messages[0]['content'] ~ '\n')|indent(N, true) }}",
+  "{{ 'ab'|replace('a', 'aaaa', N) }}",
+  '{% for m in messages * N %}{% endfor %}',
+  "{{ '%s'|format(range(N)) }}",
+  "{% for i in range(N) %}{{ messages[0]['content'] }}{% endfor %}",
+  "{{ (messages[0]['content'] * N)|length }}",
+  '{% set x = range(N) %}{% for a in x %}{% for b in x %}{% endfor %}{% endfor %}',
+  "{{ ''.join(range(N)|map('string')) }}",
+  "{{ messages[0]['content'].split('')|length }}",
+];
+
+/** A chat template: a real one mutated, a hostile one, or fragments spliced into a real one. */
+function chatTemplateInput(r: Rand): string {
+  const fill = (t: string) =>
+    t.replaceAll('N', String(pick(r, BIG))).replaceAll('M', String(pick(r, BIG)));
+  const roll = r();
+  if (roll < 0.35) return fill(pick(r, HOSTILE));
+  const real = pick(r, REAL_TEMPLATES);
+  if (roll < 0.7) {
+    // Splice hostile fragments into a real template at tag boundaries.
+    let t = real;
+    for (let k = 1 + int(r, 3); k > 0; k--) {
+      const cuts = [...t.matchAll(/%}|}}/g)].map((m) => m.index + m[0].length);
+      const at = cuts.length > 0 ? pick(r, cuts) : 0;
+      t = t.slice(0, at) + fill(pick(r, HOSTILE)) + t.slice(at);
+    }
+    return t;
+  }
+  if (roll < 0.95) return text(mutateBytes(r, new TextEncoder().encode(real)));
+  return real; // as is: must render
+}
+
+/**
+ * A checkpoint with one member twice: a second central directory entry (placeholder renamed), or
+ * a second local header put in a gap before a member, with the directory's offsets shifted.
+ */
+function zipDuplicateInput(r: Rand): Input {
+  const files = { ...checkpoint(pick(r, VARIANTS)) };
+  const members = zipMembers(files['hypermod.pt'] as Uint8Array);
+  const names = Object.keys(members);
+  const name = pick(r, names);
+  const data = members[name]!;
+  const copy = r() < 0.5 ? data.slice() : mutateBytes(r, data);
+  if (r() < 0.5) {
+    // Both copies in the central directory, the copy first or last.
+    const placeholder = name.slice(0, -1) + (name.endsWith('#') ? '%' : '#');
+    const ordered: Record<string, Uint8Array> = {};
+    const copyFirst = r() < 0.5;
+    if (copyFirst) ordered[placeholder] = copy;
+    for (const n of names) ordered[n] = members[n]!;
+    if (!copyFirst) ordered[placeholder] = copy;
+    const zip = zipSync(ordered, { level: 0 });
+    const enc = new TextEncoder();
+    const from = enc.encode(placeholder);
+    const to = enc.encode(name);
+    for (let at = 0; at + from.length <= zip.length; at++) {
+      if (from.every((b, k) => zip[at + k] === b)) zip.set(to, at);
+    }
+    return { ...files, 'hypermod.pt': zip };
+  }
+  // A hidden local header: the member's header and data copied in front of another member.
+  const pt = files['hypermod.pt'] as Uint8Array;
+  const v = new DataView(pt.buffer, pt.byteOffset, pt.byteLength);
+  const eocd = pt.length - 22;
+  const cd = v.getUint32(eocd + 16, true);
+  const entries: { central: number; local: number; name: string }[] = [];
+  for (let at = cd, i = 0; i < v.getUint16(eocd + 10, true); i++) {
+    const n = v.getUint16(at + 28, true);
+    entries.push({
+      central: at,
+      local: v.getUint32(at + 42, true),
+      name: new TextDecoder().decode(pt.subarray(at + 46, at + 46 + n)),
+    });
+    at += 46 + n + v.getUint16(at + 30, true) + v.getUint16(at + 32, true);
+  }
+  const own = entries.find((e) => e.name === name)!;
+  const dataStart =
+    own.local + 30 + v.getUint16(own.local + 26, true) + v.getUint16(own.local + 28, true);
+  const block = pt.slice(own.local, dataStart + data.length);
+  const at = pick(r, [...entries.map((e) => e.local), cd]);
+  const out = new Uint8Array(pt.length + block.length);
+  out.set(pt.subarray(0, at), 0);
+  out.set(block, at);
+  out.set(pt.subarray(at), at + block.length);
+  const o = new DataView(out.buffer);
+  for (const e of entries) {
+    if (e.local >= at) o.setUint32(e.central + block.length + 42, e.local + block.length, true);
+  }
+  o.setUint32(out.length - 22 + 16, cd + block.length, true);
+  return { ...files, 'hypermod.pt': out };
+}
 
 /** Builds input i of a target (deterministic). */
 export async function makeInput(target: Target, r: Rand): Promise<Input> {
@@ -129,6 +251,10 @@ export async function makeInput(target: Target, r: Rand): Promise<Input> {
       const focus: [number, number] = r() < 0.6 ? [0, Math.min(g.length, 4096)] : [0, g.length];
       return { ...files, 'model.onnx': mutateBytes(r, g, focus) };
     }
+    case 'chat-template':
+      return { 'template.jinja': chatTemplateInput(r) };
+    case 'zip-duplicate':
+      return zipDuplicateInput(r);
     case 'safetensors': {
       if (r() < 0.5) return { 'emb.safetensors': mutateBytes(r, EMBEDDING, [0, 128]) };
       const n = Number(new DataView(EMBEDDING.buffer).getBigUint64(0, true));
@@ -179,7 +305,25 @@ export async function runTarget(target: Target, dir: string): Promise<Verdict> {
     }
     return 'accepted';
   }
+  if (target === 'chat-template') {
+    const template = await (
+      await import('node:fs/promises')
+    ).readFile(join(dir, 'template.jinja'), 'utf8');
+    const { prompt } = renderChatPrompt(
+      template,
+      { system: 'Be brief.', user: 'Write a poem about the sea.' },
+      { bosToken: '<s>', eosToken: '</s>', addBos: true },
+      { source: join(dir, 'template.jinja'), remedy: 'use --no-chat-template' },
+    );
+    if (prompt.length > DEFAULT_TEMPLATE_BUDGET.maxChars + 3) {
+      return { wrong: `a ${prompt.length}-character prompt passed the budget` };
+    }
+    return 'accepted';
+  }
   const model = await openModel(modelDirSource(dir));
+  if (target === 'zip-duplicate') {
+    return { wrong: 'a hypermod.pt holding one member twice was read' };
+  }
   const m = model.manifest;
   const runner = await createNodeRunner(model.graph, { backends: ['cpu'], numThreads: 1 });
   try {
