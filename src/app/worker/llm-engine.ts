@@ -144,6 +144,12 @@ export class LlmEngine {
         warmup: false,
         // As `t2l try` runs llama.cpp: CPU flash attention computes in f16 and moves log-probs.
         flash_attn: false,
+        // llama.cpp's server code (which wllama runs) renders the GGUF's chat template at load to
+        // check it, with its own unbounded Jinja engine: a hostile template hung the load. The page
+        // renders prompts itself (services/chat-prompt, bounded), so llama.cpp gets a built-in
+        // template by name and no Jinja (the GGUF's text is still read for getChatTemplate()).
+        chat_template: 'chatml',
+        jinja: false,
       });
       if (!wllama.isModelLoaded()) throw new Error('the model did not load');
     } catch (e) {
