@@ -67,6 +67,18 @@ describe('chat-template-unbounded: t2l try stops at the budget with one line nam
   }
 });
 
+describe('the remedy the message names works', () => {
+  it('--no-chat-template runs the same file with a plain prompt', async () => {
+    const base = join(tmp, 'remedy.gguf');
+    writeFileSync(base, baseWithTemplate(caseTemplate('range-1e9-lit'), TINY_CHAT_TEMPLATE));
+    const r = await tryWith(base, '--no-chat-template', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { prompt: string; usedChatTemplate: boolean };
+    expect(out.prompt).toBe('hi');
+    expect(out.usedChatTemplate).toBe(false);
+  });
+});
+
 describe('gguf-late-refusal: t2l try refuses the header at once, naming the tensor', () => {
   for (const [name, pattern] of [
     ['gguf-1205-230', /GGUF tensor blk\.0\.attn_k\.weight appears twice/],
