@@ -104,6 +104,10 @@ const HOSTILE = [
   '{% set x = range(N) %}{% for a in x %}{% for b in x %}{% endfor %}{% endfor %}',
   "{{ ''.join(range(N)|map('string')) }}",
   "{{ messages[0]['content'].split('')|length }}",
+  '{% set ns = namespace(l=[1]) %}{% for i in range(N) %}{% set ns.l = [ns.l, ns.l] %}{% endfor %}{{ ns.l|tojson }}',
+  "{% set ns = namespace(d={'a': 1}) %}{% for i in range(N) %}{% set ns.d = {'x': ns.d, 'y': ns.d} %}{% endfor %}{{ ns.d|string }}",
+  '{% set ns = namespace(l=[1]) %}{% for i in range(N) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l == ns.l }}',
+  '{% set ns = namespace(l=[1]) %}{% for i in range(M) %}{% set ns.l = [ns.l, ns.l] %}{% endfor %}{{ ns.l|unique|list|length }}',
 ];
 
 /** A chat template: a real one mutated, a hostile one, or fragments spliced into a real one. */

@@ -79,6 +79,8 @@ interface Meter {
   depth: number;
   chars: number;
   items: number;
+  /** Weights of the lists and dicts seen (see weigh). */
+  weights: WeakMap<object, { weight: number; depth: number }>;
   deadline: number;
 }
 let meter: Meter | null = null;
@@ -108,7 +110,49 @@ function bound(m: Meter, v: Value): Value {
       throw new TemplateBudgetError(`lists of more than ${b.maxTotalItems} items in all`);
     }
   }
+  if (Array.isArray(v.value) || v.value instanceof Map) weigh(m, v);
   return v;
+}
+
+/**
+ * A list or dict's weight: its items, keys and string characters, counted through nested values
+ * as tojson, string or == would walk them. A list that holds another twice ([l, l], doubled in a
+ * loop) is small in memory but exponential to walk, inside one builtin call that no step count
+ * sees: so the weight is bounded by maxTotalChars. Memoized per value (lists and dicts are not
+ * changed in place, namespaces are and are weighed afresh), so weighing costs only new values.
+ */
+function weigh(m: Meter, v: Value): { weight: number; depth: number } {
+  if (v.type === 'StringValue') return { weight: (v.value as string).length + 1, depth: 0 };
+  const inner = v.value;
+  if (!Array.isArray(inner) && !(inner instanceof Map)) return { weight: 1, depth: 0 };
+  const known = m.weights.get(v);
+  if (known !== undefined) return known;
+  let weight = 1;
+  let depth = 0;
+  const add = (x: Value) => {
+    const c = weigh(m, x);
+    weight += c.weight;
+    depth = Math.max(depth, c.depth + 1);
+  };
+  if (Array.isArray(inner)) {
+    for (const x of inner as Value[]) add(x);
+  } else {
+    for (const [k, x] of inner as Map<string, Value>) {
+      weight += String(k).length;
+      add(x);
+    }
+  }
+  if (weight > m.budget.maxTotalChars) {
+    throw new TemplateBudgetError(
+      `a value of more than ${m.budget.maxTotalChars} items and characters, nested lists and dicts unfolded`,
+    );
+  }
+  if (depth > m.budget.maxDepth) {
+    throw new TemplateBudgetError(`lists or dicts nested deeper than ${m.budget.maxDepth}`);
+  }
+  const w = { weight, depth };
+  if (v.type !== 'NamespaceValue') m.weights.set(v, w);
+  return w;
 }
 
 // The library's interpreter, watched: while a bounded render runs, every node evaluated and every
@@ -207,7 +251,15 @@ export function renderBounded(
   budget: TemplateBudget = DEFAULT_TEMPLATE_BUDGET,
 ): string {
   if (meter !== null) throw new Error('renderBounded is not reentrant');
-  meter = { budget, steps: 0, depth: 0, chars: 0, items: 0, deadline: Date.now() + budget.maxMs };
+  meter = {
+    budget,
+    steps: 0,
+    depth: 0,
+    chars: 0,
+    items: 0,
+    weights: new WeakMap(),
+    deadline: Date.now() + budget.maxMs,
+  };
   try {
     return template.render(items);
   } finally {

@@ -138,6 +138,21 @@ describe('templates that would hang, eat memory or abort V8 are refused within t
       /lists of more than 1000000 items in all/,
     ],
     [
+      'a list that holds itself twice, doubled in a loop (small in memory, exponential to print)',
+      '{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = [ns.l, ns.l] %}{% endfor %}{{ ns.l|tojson }}',
+      /a value of more than 67108864 items and characters, nested lists and dicts unfolded/,
+    ],
+    [
+      'a dict doubled the same way',
+      "{% set ns = namespace(d={'a': 1}) %}{% for i in range(40) %}{% set ns.d = {'x': ns.d, 'y': ns.d} %}{% endfor %}{{ ns.d|string }}",
+      /a value of more than 67108864 items and characters/,
+    ],
+    [
+      'lists nested thousands deep',
+      '{% set ns = namespace(l=[1]) %}{% for i in range(3000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l|tojson }}',
+      /lists or dicts nested deeper than 400/,
+    ],
+    [
       'endless macro recursion',
       '{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}',
       /nesting deeper than 400/,
