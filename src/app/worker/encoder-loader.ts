@@ -75,7 +75,8 @@ export async function loadEncoder(
   wasmPaths: string,
 ): Promise<{ encoder: DescriptionEncoder; reused: boolean }> {
   const revision = source.kind === 'hub' ? source.revision : undefined;
-  const key = `${encoderLabel(source)}|${revision ?? ''}|${device}|${dtype}`;
+  const endpoint = source.kind === 'hub' ? source.endpoint : undefined;
+  const key = `${endpoint ?? ''}|${encoderLabel(source)}|${revision ?? ''}|${device}|${dtype}`;
   if (loaded?.key === key) return { encoder: loaded.encoder, reused: true };
   if (loaded) {
     // One encoder at a time: gte-large alone is 1.7 GB in float32.
@@ -90,6 +91,7 @@ export async function loadEncoder(
       createTextEncoder({
         ...(source.kind === 'hub' ? { model: source.model } : { localPath: source.url }),
         ...(revision ? { revision } : {}),
+        ...(endpoint ? { endpoint } : {}),
         device,
         dtype,
         wasmPaths,

@@ -31,6 +31,8 @@ export type EncoderSource = (
       kind: 'hub';
       model: string;
       /** A commit; the Hub's main branch when absent. */ revision?: string;
+      /** The Hub endpoint in force (the Settings field), validated; the public Hub when absent. */
+      endpoint?: string;
     }
   | { kind: 'url'; url: string }
 ) & {

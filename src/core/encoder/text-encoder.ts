@@ -33,6 +33,11 @@ export interface TextEncoderOptions {
   dtype?: string;
   /** transformers.js device (cpu, wasm, webgpu, cuda, ...); its own default when absent. */
   device?: string;
+  /**
+   * The Hub endpoint (HF_ENDPOINT, the page's setting): an origin serving the Hub's
+   * /{repo}/resolve/{revision}/{file} layout; the public Hub when absent. Ignored with `localPath`.
+   */
+  endpoint?: string;
   /** Hub revision (branch, tag or commit). */
   revision?: string;
   /** Node only: where Hub downloads are cached (transformers.js's default otherwise). */
@@ -137,7 +142,12 @@ export async function createTextEncoder(
   options: TextEncoderOptions = {},
 ): Promise<DescriptionEncoder> {
   configureWasm(options.wasmPaths);
-  const source = locate({ model: options.model ?? DEFAULT_ENCODER, localPath: options.localPath });
+  const source = locate({
+    model: options.model ?? DEFAULT_ENCODER,
+    localPath: options.localPath,
+    endpoint: options.endpoint,
+    revision: options.revision,
+  });
   const { modelId } = source;
   const id = options.localPath ?? modelId;
 

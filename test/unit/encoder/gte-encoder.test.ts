@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BertTokenizer } from '@huggingface/transformers';
+import { BertTokenizer, env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeGteEncoder } from '../../../scripts/fixtures/write-tiny-encoder';
 import type { WeightTable } from '../../../src/core/checkpoint/spec';
@@ -243,6 +243,49 @@ describe('the gte ("new") encoder fixture through createTextEncoder', () => {
       expect(cosine(out.data, expectedEmbedding(TEXTS[0]!))).toBeGreaterThan(floor);
     } finally {
       await encoder.dispose();
+    }
+  });
+});
+
+describe('a Hub encoder through another Hub endpoint', () => {
+  const REVISION = '104333d6af6f97649377c2afbde10a7704870c7b';
+  const ENDPOINT = 'http://127.0.0.1:5999/mirror';
+
+  it('reads every file from {endpoint}/{repo}/resolve/{revision}/ and nowhere else', async () => {
+    const urls: string[] = [];
+    const prefix = `${ENDPOINT}/Alibaba-NLP/gte-large-en-v1.5/resolve/${REVISION}/`;
+    // A stand-in for the endpoint: the fixture's files under the Hub's resolve layout, 404 else.
+    const serve = async (input: string | URL | Request, init?: RequestInit) => {
+      const url = String(input instanceof Request ? input.url : input);
+      urls.push(url);
+      if (!url.startsWith(prefix)) return new Response('not here', { status: 404 });
+      const path = join(dir, decodeURIComponent(url.slice(prefix.length)));
+      const found = await stat(path).catch(() => null);
+      if (!found?.isFile()) return new Response('no such file', { status: 404 });
+      return new Response(await readFile(path), {
+        headers: { 'content-length': String(found.size) },
+      });
+    };
+    const saved = { global: globalThis.fetch, env: env.fetch };
+    globalThis.fetch = vi.fn(serve) as unknown as typeof fetch;
+    env.fetch = vi.fn(serve) as unknown as typeof env.fetch;
+    try {
+      const encoder = await createTextEncoder({
+        model: 'Alibaba-NLP/gte-large-en-v1.5',
+        revision: REVISION,
+        endpoint: `${ENDPOINT}/`,
+        cacheDir: join(root, 'hub-cache'),
+      });
+      const [text] = (await encoder.embed([TEXTS[0]!])).formatted;
+      const out = await encoder.embed([text!]);
+      expect(cosine(out.data, expectedEmbedding(text!))).toBeGreaterThan(0.999999);
+      await encoder.dispose();
+      expect(urls.length).toBeGreaterThan(0);
+      expect(urls.filter((u) => !u.startsWith(prefix))).toEqual([]);
+      expect(urls).toContain(`${prefix}onnx/model.onnx`);
+    } finally {
+      globalThis.fetch = saved.global;
+      env.fetch = saved.env;
     }
   });
 });
