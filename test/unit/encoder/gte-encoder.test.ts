@@ -255,7 +255,7 @@ describe('a Hub encoder through another Hub endpoint', () => {
     const urls: string[] = [];
     const prefix = `${ENDPOINT}/Alibaba-NLP/gte-large-en-v1.5/resolve/${REVISION}/`;
     // A stand-in for the endpoint: the fixture's files under the Hub's resolve layout, 404 else.
-    const serve = async (input: string | URL | Request, init?: RequestInit) => {
+    const serve = async (input: string | URL | Request) => {
       const url = String(input instanceof Request ? input.url : input);
       urls.push(url);
       if (!url.startsWith(prefix)) return new Response('not here', { status: 404 });
