@@ -1,6 +1,6 @@
 /**
- * Settings kept in this browser only (localStorage): the Hugging Face token, the remote endpoint,
- * and model locations the user added. Nothing here is sent anywhere but where it is meant for.
+ * Settings kept in this browser only (localStorage): the Hugging Face token and Hub endpoint, the
+ * remote endpoint, and model locations the user added. Nothing here is sent anywhere but where it is meant for.
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
@@ -8,10 +8,14 @@ import type { CatalogEntry } from '../services/catalog';
 
 export interface SettingsState {
   hfToken: string;
+  /** A Hub mirror's URL (services/hub-endpoint.ts); '' for the public Hub. */
+  hubEndpoint: string;
   remoteUrl: string;
   remoteToken: string;
   userModels: CatalogEntry[];
-  set: (patch: Partial<Pick<SettingsState, 'hfToken' | 'remoteUrl' | 'remoteToken'>>) => void;
+  set: (
+    patch: Partial<Pick<SettingsState, 'hfToken' | 'hubEndpoint' | 'remoteUrl' | 'remoteToken'>>,
+  ) => void;
   addUserModel: (entry: CatalogEntry) => void;
   removeUserModel: (id: string) => void;
 }
@@ -20,6 +24,7 @@ export const useSettings = create<SettingsState>()(
   persist(
     (set) => ({
       hfToken: '',
+      hubEndpoint: '',
       remoteUrl: '',
       remoteToken: '',
       userModels: [],
