@@ -43,8 +43,13 @@ function installFetch(): void {
     // Other Range requests and anything outside a load go to the network as asked (a cache-only
     // load asks only the app's own origin).
     if (!job || method !== 'GET' || range) {
-      if (job && !mayProbe(job.ctx, url)) throw new NotCachedError(url);
-      return plain(input, init);
+      if (!job) return plain(input, init);
+      if (!mayProbe(job.ctx, url)) throw new NotCachedError(url);
+      // The token goes along as with downloads (to the Hub endpoint only): a gated repository
+      // answers the probe 401 without it, which transformers.js reports as a missing file.
+      const headers = new Headers(init?.headers);
+      for (const [k, v] of Object.entries(job.ctx.headersFor(url))) headers.set(k, v);
+      return plain(input, { ...init, headers });
     }
     try {
       const bytes = await download(url, job.ctx, { cacheGroup: job.group });
