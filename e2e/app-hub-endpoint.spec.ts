@@ -11,10 +11,12 @@ import { E2E_PORT } from './ports';
 
 /**
  * Issue #20 items 1, 4 and 5 (page side): with Settings → Hub endpoint pointing at a mirror, the
- * official catalog entry (Mistral-7B · T2L) takes the official path end to end: checkpoint and
+ * official catalog entry Mistral-7B · T2L takes the official path end to end (the other two are
+ * generated in a cheap loop at the end): checkpoint and
  * text encoder (gte-large-en-v1.5's architecture, model_type "new") from the mirror at the pinned
  * revisions, first download with progress, a connection dropped half way and resumed, conversion,
- * generation, the token sent to the mirror only; after a reload, everything from the cache. Any
+ * generation, the token sent to the mirror only; after a reload, everything from the cache; Try
+ * with the catalog's base GGUF for the entry (the tiny demo base under the real file's name). Any
  * request for another host, or for revision main of a pinned repository, fails the test.
  *
  * The mirror here is the spec's own route over the fixture folders (answers as the Hub's resolve
@@ -39,8 +41,12 @@ const catalog = JSON.parse(
   readFileSync(join(ROOT, 'models', 'catalog.json'), 'utf8'),
 ) as CatalogFile;
 const mistral = catalog.models.find((m) => m.id === 'mistral-7b-t2l')!;
+const official = catalog.models.filter((m) => m.source.hub);
 const GTE = 'Alibaba-NLP/gte-large-en-v1.5';
 const gte = catalog.encoders[GTE]!;
+const BASE = (mistral as unknown as { baseGguf: { hub: string; file: string; revision: string } })
+  .baseGguf;
+const PINNED = [...new Set([...official.map((m) => m.source.hub!), gte.hub!])];
 
 let root: string;
 /** Mirror path (after MIRROR) → local file. */
@@ -48,19 +54,21 @@ const files = new Map<string, string>();
 
 test.beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 't2l-e2e-hub-'));
-  // A small checkpoint carrying the released run's names: the base model and the text encoder.
-  const ckpt = makeRandomCheckpoint({
-    ...DEMO_SIZES,
-    baseModel: mistral.baseModel,
-    embModel: GTE,
-    seed: 20,
-  });
-  const ckptDir = join(root, 'checkpoint');
-  await mkdir(ckptDir, { recursive: true });
-  const repoPath = `/${mistral.source.hub}/resolve/${mistral.source.revision}/${mistral.source.path}`;
-  for (const [name, contents] of Object.entries(ckpt)) {
-    await writeFile(join(ckptDir, name), contents);
-    files.set(`${repoPath}/${name}`, join(ckptDir, name));
+  // Small checkpoints carrying the released runs' names: the base model and the text encoder.
+  for (const [i, entry] of official.entries()) {
+    const ckpt = makeRandomCheckpoint({
+      ...DEMO_SIZES,
+      baseModel: entry.baseModel,
+      embModel: GTE,
+      seed: 20 + i,
+    });
+    const ckptDir = join(root, entry.id);
+    await mkdir(ckptDir, { recursive: true });
+    const repoPath = `/${entry.source.hub}/resolve/${entry.source.revision}/${entry.source.path}`;
+    for (const [name, contents] of Object.entries(ckpt)) {
+      await writeFile(join(ckptDir, name), contents);
+      files.set(`${repoPath}/${name}`, join(ckptDir, name));
+    }
   }
   const gteDir = join(root, 'gte');
   await writeGteEncoder(gteDir, { dtypes: ['fp32', 'q8'] });
@@ -79,7 +87,7 @@ test.afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-test('the official Mistral entry through a Hub mirror: pinned, resumed, token to the mirror only, cached', async ({
+test('the official entries through a Hub mirror: pinned, resumed, token to the mirror only, cached, tried', async ({
   page,
 }) => {
   const offHost: string[] = [];
@@ -96,7 +104,8 @@ test('the official Mistral entry through a Hub mirror: pinned, resumed, token to
       return route.abort('blockedbyclient');
     }
     const path = decodeURI(new URL(url).pathname.slice(new URL(MIRROR).pathname.length));
-    if (/\/resolve\/main\//.test(path)) unpinned.push(url);
+    // The catalog pins the checkpoints and the encoder (not the base GGUFs): never main for those.
+    if (PINNED.some((repo) => path.startsWith(`/${repo}/resolve/main/`))) unpinned.push(url);
     const headers = route.request().headers();
     const method = route.request().method();
     served.push({
@@ -152,6 +161,20 @@ test('the official Mistral entry through a Hub mirror: pinned, resumed, token to
     });
   });
 
+  // The catalog as published, except the base GGUF's size: the mirror serves the tiny demo base
+  // under the real file's name, and the fit check reads the catalog's size.
+  const baseFile = join(ROOT, 'models', 'demo', 'base', 'tiny-llama.gguf');
+  const published = JSON.parse(readFileSync(join(ROOT, 'models', 'catalog.json'), 'utf8')) as {
+    models: { id: string; baseGguf?: { size: number } }[];
+  };
+  published.models.find((m) => m.id === 'mistral-7b-t2l')!.baseGguf!.size = (
+    await stat(baseFile)
+  ).size;
+  await page.route('**/models/catalog.json', (route) =>
+    route.fulfill({ contentType: 'application/json', body: JSON.stringify(published) }),
+  );
+  files.set(`/${BASE.hub}/resolve/${BASE.revision}/${BASE.file}`, baseFile);
+
   await openApp(page);
 
   // Settings: a bad value is named and not used; the mirror and a token are kept in this browser.
@@ -195,7 +218,6 @@ test('the official Mistral entry through a Hub mirror: pinned, resumed, token to
   );
   expect(ckptGets.map((s) => s.range)).toEqual(['', expect.stringMatching(/^bytes=\d+-$/)]);
   expect(served.length).toBeGreaterThan(0);
-  for (const s of served) expect(s.auth, s.path).toBe(`Bearer ${TOKEN}`);
 
   // A reload: the setting is kept, and the files come from the cache (nothing downloaded again).
   const before = served.length;
@@ -212,6 +234,34 @@ test('the official Mistral entry through a Hub mirror: pinned, resumed, token to
     [],
   );
 
+  // Try with the catalog's base for this entry, downloaded from the mirror too.
+  await page.getByTestId('try-toggle').click();
+  await expect(page.getByTestId('try-base')).toContainText('Mistral-7B');
+  await page.getByTestId('try-prompt').fill('Tell me about the sky.');
+  await page.getByTestId('try-max-tokens').fill('4');
+  await page.getByTestId('try-run').click();
+  const output = page.getByTestId('try-output');
+  await expect(output.or(page.getByTestId('try-error'))).toBeVisible({ timeout: 150_000 });
+  await expect(output).toHaveAttribute('data-status', /^(done|error|refused)$/, {
+    timeout: 400_000,
+  });
+  await expect(page.getByTestId('try-error')).toHaveCount(0);
+  await expect(output).toHaveAttribute('data-status', 'done');
+  expect(served.some((s) => s.path.endsWith(`/${BASE.file}`) && s.method === 'GET')).toBe(true);
+
+  // The other official entries (a cheap loop): generated from the mirror at their pins.
+  for (const entry of official.filter((m) => m !== mistral)) {
+    await chooseModel(page, entry.id);
+    await chooseBackend(page, 'wasm');
+    await generateAndWait(page);
+    await expect(page.getByTestId('fact-revision')).toContainText(entry.source.revision!);
+    await expect(page.getByTestId('fact-hub-endpoint')).toHaveText(MIRROR);
+    await expect(
+      page.getByTestId('fact-files').locator('[data-outcome="downloaded"]'),
+    ).toHaveAttribute('data-names', /hypermod\.pt/);
+  }
+
+  for (const s of served) expect(s.auth, s.path).toBe(`Bearer ${TOKEN}`);
   expect(unpinned).toEqual([]);
   expect(offHost).toEqual([]);
 });
