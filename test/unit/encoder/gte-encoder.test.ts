@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeGteEncoder } from '../../../scripts/fixtures/write-tiny-encoder';
 import type { WeightTable } from '../../../src/core/checkpoint/spec';
 import { createTextEncoder } from '../../../src/core/encoder/text-encoder';
-import { gteShape, gteWeights } from '../../../src/fixtures/gte-encoder';
+import {
+  GTE_LARGE_OPTIONS,
+  gteEncoderFiles,
+  gteShape,
+  gteWeights,
+} from '../../../src/fixtures/gte-encoder';
 
 // The gte fixture (model_type "new") run through the project's encoder path, checked against
 // NewModel's forward restated here in float64 from Alibaba-NLP/new-impl's modeling.py: LayerNorm of
@@ -287,5 +292,25 @@ describe('a Hub encoder through another Hub endpoint', () => {
       globalThis.fetch = saved.global;
       env.fetch = saved.env;
     }
+  });
+});
+
+describe('gte-large-en-v1.5 at its real size', () => {
+  it('declares the published sizes (the weights are drawn only when a file is asked for)', () => {
+    const files = gteEncoderFiles({ ...GTE_LARGE_OPTIONS, dtypes: ['q8'] });
+    expect(Object.keys(files).sort()).toEqual([
+      'config.json',
+      'onnx/model_quantized.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    expect(JSON.parse(files['config.json'] as string)).toMatchObject({
+      model_type: 'new',
+      hidden_size: 1024,
+      num_hidden_layers: 24,
+      num_attention_heads: 16,
+      intermediate_size: 4096,
+      vocab_size: 30528,
+    });
   });
 });
