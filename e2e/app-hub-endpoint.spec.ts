@@ -265,3 +265,43 @@ test('the official entries through a Hub mirror: pinned, resumed, token to the m
   expect(unpinned).toEqual([]);
   expect(offHost).toEqual([]);
 });
+
+test('a gated repository on the mirror, without a token: the advice names the endpoint and the token', async ({
+  page,
+}) => {
+  const offHost: string[] = [];
+  await page.context().route('**/*', async (route: Route) => {
+    const url = route.request().url();
+    if (url.startsWith(`http://${APP}/`) || /^(data|blob):/.test(url)) return route.fallback();
+    if (!url.startsWith(`${MIRROR}/`)) {
+      offHost.push(url);
+      return route.abort('blockedbyclient');
+    }
+    // As the Hub answers a gated repository's files without a token.
+    return route.fulfill({
+      status: 401,
+      headers: { 'access-control-allow-origin': '*', 'x-error-code': 'GatedRepo' },
+      body: 'Access to this model is restricted.',
+    });
+  });
+  await page.addInitScript((endpoint) => {
+    // The Settings store's own key and shape (stores/settings.ts), as a previous visit left it.
+    if (!localStorage.getItem('t2l-settings')) {
+      localStorage.setItem(
+        't2l-settings',
+        JSON.stringify({ state: { hubEndpoint: endpoint }, version: 1 }),
+      );
+    }
+  }, MIRROR);
+  await openApp(page);
+  await chooseModel(page, 'mistral-7b-t2l');
+  await chooseBackend(page, 'wasm');
+  await page.locator('#description').fill('Answer grade-school math word problems step by step.');
+  await page.getByRole('button', { name: 'Generate adapter' }).click();
+  await expect(page.getByTestId('error')).toBeVisible({ timeout: 150_000 });
+  await expect(page.getByTestId('error')).toContainText(
+    `The Hub endpoint 127.0.0.1:${E2E_PORT + 9}/hub refused the download`,
+  );
+  await expect(page.getByTestId('error-hint')).toContainText('add a Hugging Face token');
+  expect(offHost).toEqual([]);
+});
