@@ -2,8 +2,10 @@ import { LOCAL_ID } from '../stores/catalog';
 import { sourceHost, type CatalogEntry } from '../services/catalog';
 import type { FirstDownload } from '../services/first-download';
 import { formatBytes } from '../services/format';
+import { hubEndpointFor, hubEndpointName } from '../services/hub-endpoint';
 import { removeUserModel, selectModel } from '../services/models';
 import { useNetwork } from '../stores/network';
+import { useSettings } from '../stores/settings';
 import { Badge, cx } from './ui';
 
 /** One model in the picker: a radio card with its base model, size and where it comes from. */
@@ -20,6 +22,7 @@ export function ModelOption({
 }) {
   const isUser = entry.id.startsWith('url:');
   const hubDown = useNetwork((s) => !s.online || s.hubFailed);
+  const hubName = useSettings((s) => hubEndpointName(hubEndpointFor(s.hubEndpoint)));
   return (
     <label
       className={cx(
@@ -92,8 +95,9 @@ export function ModelOption({
             className="mt-0.5 block text-xs text-amber-800 dark:text-amber-300"
             data-testid="hub-unreachable"
           >
-            The Hugging Face Hub cannot be reached{navigator.onLine ? '' : ' (offline)'}: this model
-            needs a first download. The demo models work offline.
+            {hubName === 'huggingface.co' ? 'The Hugging Face Hub' : `The Hub endpoint ${hubName}`}{' '}
+            cannot be reached{navigator.onLine ? '' : ' (offline)'}: this model needs a first
+            download. The demo models work offline.
           </span>
         )}
       </span>

@@ -123,6 +123,11 @@ export function ResultCard() {
             </span>
           )}
         </Fact>
+        {result.hubEndpoint && (
+          <Fact label="Hub endpoint" testId="fact-hub-endpoint">
+            <span className="font-mono text-[13px]">{result.hubEndpoint}</span>
+          </Fact>
+        )}
         <Fact label="Variant" testId="fact-variant">
           T2L-{m.variant} <Badge>{m.trainingTask}</Badge>{' '}
           <span className="text-xs text-zinc-500 dark:text-zinc-400">

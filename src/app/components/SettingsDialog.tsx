@@ -1,4 +1,10 @@
 import { useState } from 'react';
+import {
+  PUBLIC_HUB,
+  hubEndpointFor,
+  hubEndpointName,
+  hubEndpointProblem,
+} from '../services/hub-endpoint';
 import { remoteUrlProblem } from '../services/remote-url';
 import { useSettings } from '../stores/settings';
 import { useUi } from '../stores/ui';
@@ -54,6 +60,8 @@ export function SettingsDialog() {
   const open = useUi((s) => s.dialog === 'settings');
   const s = useSettings();
   const urlProblem = remoteUrlProblem(s.remoteUrl);
+  const hubProblem = hubEndpointProblem(s.hubEndpoint);
+  const hubName = hubEndpointName(hubEndpointFor(s.hubEndpoint));
   return (
     <Dialog open={open} title="Settings">
       <div className="flex flex-col gap-6">
@@ -68,8 +76,35 @@ export function SettingsDialog() {
           />
           <p className="text-xs text-zinc-500 dark:text-zinc-400">
             For gated or private repositories. A read-only token is enough. It is kept in this
-            browser’s local storage and sent only to huggingface.co.
+            browser’s local storage and sent only to {hubName}.
           </p>
+          <div>
+            <label htmlFor="hub-endpoint" className="mb-1 block text-sm font-medium">
+              Hub endpoint (optional)
+            </label>
+            <input
+              id="hub-endpoint"
+              type="url"
+              value={s.hubEndpoint}
+              onChange={(e) => s.set({ hubEndpoint: e.target.value.trim() })}
+              placeholder={PUBLIC_HUB}
+              className={input}
+              aria-invalid={hubProblem ? true : undefined}
+              aria-describedby="hub-endpoint-problem hub-endpoint-note"
+            />
+            <p
+              id="hub-endpoint-problem"
+              role="status"
+              data-testid="hub-endpoint-problem"
+              className="mt-1 text-xs text-red-700 [overflow-wrap:anywhere] dark:text-red-400"
+            >
+              {hubProblem && `${hubProblem} Until it is fixed, the public Hub is used.`}
+            </p>
+            <p id="hub-endpoint-note" className="text-xs text-zinc-500 dark:text-zinc-400">
+              A mirror or proxy of the Hugging Face Hub (as HF_ENDPOINT): T2L checkpoints, the text
+              encoder and base models are all downloaded from it. Empty: huggingface.co.
+            </p>
+          </div>
         </section>
         <section className="flex flex-col gap-2">
           <h3 className="text-sm font-semibold">Remote endpoint</h3>

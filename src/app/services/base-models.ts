@@ -5,7 +5,9 @@
  * a Hub path (owner/repo/file.gguf) or a file from disk.
  */
 import type { BaseSource } from '../worker/llm-protocol';
+import { useSettings } from '../stores/settings';
 import type { CatalogEntry } from './catalog';
+import { hubEndpointFor, hubResolveUrl, sendsTokenTo } from './hub-endpoint';
 
 export interface BaseGguf {
   /** Hugging Face repo id, with `file` inside it at `revision` (default main). */
@@ -58,14 +60,20 @@ export function checkBaseGguf(value: unknown, where: string): void {
 
 const appBase = () => new URL(import.meta.env.BASE_URL, location.href);
 
-/** The Hub's download URL of a file at a revision. */
-export function hubFileUrl(repo: string, file: string, revision = 'main'): string {
-  const path = file.split('/').map(encodeURIComponent).join('/');
-  return `https://huggingface.co/${repo}/resolve/${encodeURIComponent(revision)}/${path}`;
+const endpointInForce = () => hubEndpointFor(useSettings.getState().hubEndpoint);
+
+/** The Hub's download URL of a file at a revision, on the endpoint in force. */
+export function hubFileUrl(
+  repo: string,
+  file: string,
+  revision = 'main',
+  endpoint = endpointInForce(),
+): string {
+  return hubResolveUrl(endpoint, repo, revision, file);
 }
 
-export function ggufUrl(b: BaseGguf): string {
-  return b.url ? new URL(b.url, appBase()).href : hubFileUrl(b.hub!, b.file!, b.revision);
+export function ggufUrl(b: BaseGguf, endpoint = endpointInForce()): string {
+  return b.url ? new URL(b.url, appBase()).href : hubFileUrl(b.hub!, b.file!, b.revision, endpoint);
 }
 
 function shortName(entry: CatalogEntry): string {
@@ -143,19 +151,21 @@ export function baseFromFile(file: File): BaseChoice {
   };
 }
 
-/** What the LLM worker gets: the token goes along only for Hub files. */
-export function toBaseSource(choice: BaseChoice, hfToken: string): BaseSource {
+/** What the LLM worker gets: the token goes along only for files on the Hub endpoint in force. */
+export function toBaseSource(
+  choice: BaseChoice,
+  hfToken: string,
+  endpoint = endpointInForce(),
+): BaseSource {
   if (choice.source.kind === 'file') {
     return { kind: 'file', name: choice.source.file.name, blob: choice.source.file };
   }
   const { url, name } = choice.source;
-  const host = new URL(url).hostname;
-  const hub = host === 'huggingface.co' || host === 'hf.co';
   return {
     kind: 'url',
     url,
     name,
     cacheGroup: `Base model · ${choice.label}`,
-    ...(hub && hfToken ? { hfToken } : {}),
+    ...(hfToken && sendsTokenTo(url, endpoint) ? { hfToken, hubEndpoint: endpoint } : {}),
   };
 }

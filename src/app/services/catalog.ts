@@ -4,7 +4,9 @@
  */
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { EncoderSource, KnownFile, ModelSource } from '../worker/protocol';
+import { useSettings } from '../stores/settings';
 import { checkBaseGguf, type BaseGguf } from './base-models';
+import { hubEndpointFor, hubEndpointName, hubResolveUrl, isPublicHub } from './hub-endpoint';
 
 export type SourceFormat = 'checkpoint' | 'package' | 'auto';
 
@@ -121,9 +123,33 @@ export function parseCatalog(json: unknown): Catalog {
 
 const appBase = () => new URL(import.meta.env.BASE_URL, location.href);
 
-export function hubUrl(repo: string, path: string, revision = 'main'): string {
+/** The Hub endpoint in force (Settings; the public Hub by default). */
+export const currentHubEndpoint = (): string => hubEndpointFor(useSettings.getState().hubEndpoint);
+
+/**
+ * What a worker request carries for Hub access: the token (sent by the worker only to the
+ * endpoint) and the endpoint when it is not the public Hub.
+ */
+export function hubAccess(settings: { hfToken: string; hubEndpoint: string }): {
+  hfToken?: string;
+  hubEndpoint?: string;
+} {
+  const endpoint = hubEndpointFor(settings.hubEndpoint);
+  return {
+    ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
+    ...(isPublicHub(endpoint) ? {} : { hubEndpoint: endpoint }),
+  };
+}
+
+/** The folder URL of `path` in a Hub repository at `revision`, on the endpoint in force. */
+export function hubUrl(
+  repo: string,
+  path: string,
+  revision = 'main',
+  endpoint = currentHubEndpoint(),
+): string {
   const clean = path.replace(/^\/+|\/+$/g, '');
-  return `https://huggingface.co/${repo}/resolve/${encodeURIComponent(revision)}/${clean ? `${clean}/` : ''}`;
+  return hubResolveUrl(endpoint, repo, revision, clean ? `${clean}/` : '');
 }
 
 /** The absolute folder URL of an entry's files. */
@@ -135,9 +161,15 @@ export function sourceUrl(source: CatalogSource): string {
   return hubUrl(source.hub!, source.path ?? '', source.revision);
 }
 
-/** Where the files come from, in words: "huggingface.co/…", a host, or "bundled with this app". */
+/**
+ * Where the files come from, in words: "huggingface.co/…" (or the Hub endpoint in force), a host,
+ * or "bundled with this app".
+ */
 export function sourceHost(source: CatalogSource): string {
-  if (source.hub) return `huggingface.co/${source.hub}/${source.path ?? ''}`.replace(/\/$/, '');
+  if (source.hub) {
+    const hub = hubEndpointName(currentHubEndpoint());
+    return `${hub}/${source.hub}/${source.path ?? ''}`.replace(/\/$/, '');
+  }
   const url = new URL(sourceUrl(source));
   return url.origin === location.origin ? `bundled with this app` : url.host + url.pathname;
 }
@@ -157,7 +189,10 @@ export function toModelSource(entry: CatalogEntry): ModelSource {
   };
 }
 
-export function encoderTable(catalog: Catalog): Record<string, EncoderSource> {
+export function encoderTable(
+  catalog: Catalog,
+  endpoint = currentHubEndpoint(),
+): Record<string, EncoderSource> {
   const out: Record<string, EncoderSource> = {};
   for (const [id, e] of Object.entries(catalog.encoders)) {
     const dtypes = e.dtypes ? { dtypes: e.dtypes } : {};
@@ -167,6 +202,7 @@ export function encoderTable(catalog: Catalog): Record<string, EncoderSource> {
         kind: 'hub',
         model: e.hub ?? id,
         ...(e.revision ? { revision: e.revision } : {}),
+        ...(isPublicHub(endpoint) ? {} : { endpoint }),
         ...dtypes,
       };
   }

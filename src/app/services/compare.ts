@@ -17,7 +17,14 @@ import { useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import type { GenerateRequest, ModelSource } from '../worker/protocol';
 import { chooseBackends } from './backend-choice';
-import { encoderTable, remoteModelName, toModelSource, type CatalogEntry } from './catalog';
+import {
+  currentHubEndpoint,
+  encoderTable,
+  hubAccess,
+  remoteModelName,
+  toModelSource,
+  type CatalogEntry,
+} from './catalog';
 import { explainError } from './error-hints';
 import { resolvePrecision } from './generation';
 import { recordAdapter } from './history';
@@ -155,7 +162,7 @@ function request(column: ColumnOutcome, key: string): GenerateRequest | string {
     encoderDtype: useDraft.getState().encoderDtype,
     analysisKey: key,
     ...(column.blend ? { blend: column.blend } : {}),
-    ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
+    ...hubAccess(settings),
     ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
       ? {
           remote: {
@@ -256,7 +263,7 @@ export async function runCompare(): Promise<void> {
           e instanceof WorkerCallError
             ? e.detail.code === 'cancelled'
               ? null
-              : explainError(e.detail)
+              : explainError(e.detail, currentHubEndpoint())
             : explainError({
                 code: 'internal',
                 message: e instanceof Error ? e.message : String(e),

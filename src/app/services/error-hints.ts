@@ -1,5 +1,6 @@
 /** Turns a worker error into what the page shows: a title, the message, and what to do next. */
 import type { WorkerError } from '../worker/protocol';
+import { PUBLIC_HUB, hubEndpointName, isPublicHub } from './hub-endpoint';
 
 export interface ShownError {
   title: string;
@@ -22,20 +23,37 @@ const CHECKPOINT_CODES = new Set([
   'bad-safetensors',
 ]);
 
-export function explainError(e: WorkerError): ShownError {
-  const shown = explainCause(e);
+/**
+ * `endpoint`: the Hub endpoint in force (services/hub-endpoint.ts), which the Hub's advice names
+ * and by which a failed URL is known to be the Hub's.
+ */
+export function explainError(e: WorkerError, endpoint: string = PUBLIC_HUB): ShownError {
+  const shown = explainCause(e, endpoint);
   return { ...shown, retry: shown.retry ?? false };
 }
 
-function explainCause(e: WorkerError): Omit<ShownError, 'retry'> & { retry?: boolean } {
+/** Whether `text` (a URL or a message) names the Hub endpoint. */
+function namesHub(text: string, endpoint: string): boolean {
+  if (isPublicHub(endpoint)) return /huggingface\.co|\bhf\.co\b/.test(text);
+  return text.includes(endpoint) || text.includes(hubEndpointName(endpoint));
+}
+
+function explainCause(
+  e: WorkerError,
+  endpoint: string,
+): Omit<ShownError, 'retry'> & { retry?: boolean } {
   const base = { message: e.message, code: e.code };
   if (e.remote) return explainRemote(e, e.remote);
-  const hub = /huggingface\.co/.test(e.url ?? e.message);
+  const hub = namesHub(e.url ?? e.message, endpoint);
+  const mirror = !isPublicHub(endpoint);
+  const name = hubEndpointName(endpoint);
   if (e.code === 'http' && (e.status === 401 || e.status === 403) && hub) {
     return {
       ...base,
-      title: 'The Hugging Face Hub refused the download',
-      hint: 'This repository needs you to be signed in: add a Hugging Face token with read access in Settings, and accept the repository’s terms on huggingface.co if it asks you to.',
+      title: mirror
+        ? `The Hub endpoint ${name} refused the download`
+        : 'The Hugging Face Hub refused the download',
+      hint: `This repository needs you to be signed in: add a Hugging Face token with read access in Settings (it is sent to ${name} only), and accept the repository’s terms on huggingface.co if it asks you to.`,
     };
   }
   if (e.code === 'http' && (e.status === 401 || e.status === 403)) {
@@ -43,6 +61,13 @@ function explainCause(e: WorkerError): Omit<ShownError, 'retry'> & { retry?: boo
       ...base,
       title: 'The server refused the download',
       hint: 'The server wants credentials this app does not send. Host the files somewhere public, or open them as a local folder.',
+    };
+  }
+  if (e.code === 'http' && e.status === 404 && hub && mirror) {
+    return {
+      ...base,
+      title: `The Hub endpoint ${name} does not have this file`,
+      hint: `The mirror in Settings (${name}) answered 404: check that it holds this repository at the pinned revision, or clear the Hub endpoint to use huggingface.co.`,
     };
   }
   if (e.code === 'http' && e.status === 404) {
@@ -63,8 +88,14 @@ function explainCause(e: WorkerError): Omit<ShownError, 'retry'> & { retry?: boo
   if (/could not be fetched|Failed to fetch|NetworkError/i.test(e.message)) {
     return {
       ...base,
-      title: hub ? 'Could not reach the Hugging Face Hub' : 'Could not reach the server',
-      hint: 'Check your network connection. Demo models and anything already in the cache work offline.',
+      title: !hub
+        ? 'Could not reach the server'
+        : mirror
+          ? `Could not reach the Hub endpoint ${name}`
+          : 'Could not reach the Hugging Face Hub',
+      hint: hub
+        ? `Check your network connection${mirror ? ` and the Hub endpoint in Settings (${name})` : ''}. Demo models and anything already in the cache work offline.`
+        : 'Check your network connection. Demo models and anything already in the cache work offline.',
       retry: true,
     };
   }

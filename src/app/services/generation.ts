@@ -12,11 +12,13 @@ import { askPersistentStorage, refreshCache } from './cache-service';
 import {
   encoderRevision,
   encoderTable,
+  hubAccess,
   knownFiles,
   remoteModelName,
   toModelSource,
 } from './catalog';
 import { explainError, type ShownError } from './error-hints';
+import { hubEndpointFor } from './hub-endpoint';
 import { currentSelection } from './selection';
 import { downloadFileName, type DownloadNaming } from './download-names';
 import { saveBytes } from './save-file';
@@ -131,7 +133,7 @@ async function run(): Promise<void> {
     dtype: draft.dtype,
     precision: resolvePrecision(draft.precision, choice.backends),
     encoderDtype: draft.encoderDtype,
-    ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
+    ...hubAccess(settings),
     ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
       ? {
           remote: {
@@ -166,6 +168,9 @@ async function run(): Promise<void> {
       modelName: entry.name,
       ...(entry.source.revision && !local ? { revision: entry.source.revision } : {}),
       ...(encoderRev ? { encoderRevision: encoderRev } : {}),
+      ...((entry.source.hub && !local) || encoderRev
+        ? { hubEndpoint: hubEndpointFor(settings.hubEndpoint) }
+        : {}),
       description,
       dtype: draft.dtype,
       finishedAt: Date.now(),
@@ -177,8 +182,8 @@ async function run(): Promise<void> {
     if (e instanceof WorkerCallError && e.detail.code === 'cancelled') {
       useRun.setState({ status: 'cancelled', stage: null });
     } else if (e instanceof WorkerCallError) {
-      const shown = explainError(e.detail);
-      if (shown.title === 'Could not reach the Hugging Face Hub')
+      const shown = explainError(e.detail, hubEndpointFor(settings.hubEndpoint));
+      if (/^Could not reach the (Hugging Face Hub|Hub endpoint)/.test(shown.title))
         useNetwork.setState({ hubFailed: true });
       fail(shown);
     } else {

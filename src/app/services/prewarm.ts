@@ -10,7 +10,7 @@ import { LOCAL_ID, useCatalog } from '../stores/catalog';
 import { draftOptionsChanged, useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import type { PrepareRequest, PrepareResult } from '../worker/protocol';
-import { encoderTable, knownFiles, toModelSource } from './catalog';
+import { encoderTable, hubAccess, knownFiles, toModelSource } from './catalog';
 import { resolvePrecision } from './generation';
 import { currentSelection } from './selection';
 import { workerClient } from './worker-client';
@@ -33,7 +33,7 @@ export function prepareRequest(): PrepareRequest | null {
     backends: choice.backends,
     precision: resolvePrecision(draft.precision, choice.backends),
     encoderDtype: draft.encoderDtype,
-    ...(settings.hfToken ? { hfToken: settings.hfToken } : {}),
+    ...hubAccess(settings),
   };
 }
 

@@ -4,6 +4,7 @@
  * Stop. State goes into stores/try.ts; the generated result (stores/run.ts) is only read, so a
  * failure here never loses the adapter or the description.
  */
+import { currentHubEndpoint } from './catalog';
 import { useCatalog } from '../stores/catalog';
 import { useRun, type RunResult } from '../stores/run';
 import { useTry } from '../stores/try';
@@ -105,7 +106,7 @@ function explainLlmError(e: unknown): ShownError {
       retry: false,
     };
   }
-  return explainError(detail);
+  return explainError(detail, currentHubEndpoint());
 }
 
 /**

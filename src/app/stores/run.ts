@@ -20,6 +20,8 @@ export interface RunResult extends GenerateResult {
   revision?: string;
   /** The Hub revision of the text encoder, when the catalog pins one. */
   encoderRevision?: string;
+  /** The Hub endpoint the checkpoint or the encoder came from, when either came from the Hub. */
+  hubEndpoint?: string;
   description: string;
   dtype: string;
   finishedAt: number;

@@ -1,6 +1,7 @@
 /**
- * Settings kept in this browser only (localStorage): the Hugging Face token, the remote endpoint,
- * model locations the user added, and whether prompts skip the base's chat template. Nothing here is sent anywhere but where it is meant for.
+ * Settings kept in this browser only (localStorage): the Hugging Face token and Hub endpoint, the
+ * remote endpoint, model locations the user added, and whether prompts skip the base's chat
+ * template. Nothing here is sent anywhere but where it is meant for.
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
@@ -8,13 +9,17 @@ import type { CatalogEntry } from '../services/catalog';
 
 export interface SettingsState {
   hfToken: string;
+  /** A Hub mirror's URL (services/hub-endpoint.ts); '' for the public Hub. */
+  hubEndpoint: string;
   remoteUrl: string;
   remoteToken: string;
   userModels: CatalogEntry[];
   /** Run prompts without the base model's chat template (the Try panel's "Plain prompt"). */
   plainPrompt: boolean;
   set: (
-    patch: Partial<Pick<SettingsState, 'hfToken' | 'remoteUrl' | 'remoteToken' | 'plainPrompt'>>,
+    patch: Partial<
+      Pick<SettingsState, 'hfToken' | 'hubEndpoint' | 'remoteUrl' | 'remoteToken' | 'plainPrompt'>
+    >,
   ) => void;
   addUserModel: (entry: CatalogEntry) => void;
   removeUserModel: (id: string) => void;
@@ -24,6 +29,7 @@ export const useSettings = create<SettingsState>()(
   persist(
     (set) => ({
       hfToken: '',
+      hubEndpoint: '',
       remoteUrl: '',
       remoteToken: '',
       userModels: [],

@@ -43,8 +43,13 @@ function installFetch(): void {
     // Other Range requests and anything outside a load go to the network as asked (a cache-only
     // load asks only the app's own origin).
     if (!job || method !== 'GET' || range) {
-      if (job && !mayProbe(job.ctx, url)) throw new NotCachedError(url);
-      return plain(input, init);
+      if (!job) return plain(input, init);
+      if (!mayProbe(job.ctx, url)) throw new NotCachedError(url);
+      // The token goes along as with downloads (to the Hub endpoint only): a gated repository
+      // answers the probe 401 without it, which transformers.js reports as a missing file.
+      const headers = new Headers(init?.headers);
+      for (const [k, v] of Object.entries(job.ctx.headersFor(url))) headers.set(k, v);
+      return plain(input, { ...init, headers });
     }
     try {
       const bytes = await download(url, job.ctx, { cacheGroup: job.group });
@@ -75,7 +80,8 @@ export async function loadEncoder(
   wasmPaths: string,
 ): Promise<{ encoder: DescriptionEncoder; reused: boolean }> {
   const revision = source.kind === 'hub' ? source.revision : undefined;
-  const key = `${encoderLabel(source)}|${revision ?? ''}|${device}|${dtype}`;
+  const endpoint = source.kind === 'hub' ? source.endpoint : undefined;
+  const key = `${endpoint ?? ''}|${encoderLabel(source)}|${revision ?? ''}|${device}|${dtype}`;
   if (loaded?.key === key) return { encoder: loaded.encoder, reused: true };
   if (loaded) {
     // One encoder at a time: gte-large alone is 1.7 GB in float32.
@@ -90,6 +96,7 @@ export async function loadEncoder(
       createTextEncoder({
         ...(source.kind === 'hub' ? { model: source.model } : { localPath: source.url }),
         ...(revision ? { revision } : {}),
+        ...(endpoint ? { endpoint } : {}),
         device,
         dtype,
         wasmPaths,

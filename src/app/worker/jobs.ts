@@ -5,6 +5,7 @@
  */
 import { T2LError } from '../../core/errors';
 import { configureOrtWeb, warmOrtWeb, type WebGpuInfo } from '../../runtime/web';
+import { PUBLIC_HUB, sendsTokenTo } from '../services/hub-endpoint';
 import { HttpError, type DownloadContext } from './downloads';
 import { cosines, releaseAnalysis } from './analysis';
 import { releaseEncoder } from './encoder-loader';
@@ -26,14 +27,10 @@ export interface JobEnv {
 
 export type JobContextIn = DownloadContext & { seq: number };
 
-function hfHeaders(token: string | undefined) {
-  return (url: string): Record<string, string> => {
-    const host = new URL(url).hostname;
-    // The token is for the Hub only; never sent to any other host.
-    return token && (host === 'huggingface.co' || host === 'hf.co')
-      ? { Authorization: `Bearer ${token}` }
-      : {};
-  };
+function hfHeaders(token: string | undefined, endpoint: string | undefined) {
+  // The token is for the Hub endpoint in force only; never sent to any other host.
+  return (url: string): Record<string, string> =>
+    token && sendsTokenTo(url, endpoint ?? PUBLIC_HUB) ? { Authorization: `Bearer ${token}` } : {};
 }
 
 export function toWorkerError(e: unknown, signal: AbortSignal): WorkerError {
@@ -53,10 +50,14 @@ export function jobHandlers(env: JobEnv): {
 } {
   const jobContext = (
     ctx: JobContextIn,
-    params: { hfToken?: string | undefined; known?: Methods['generate']['params']['known'] },
+    params: {
+      hfToken?: string | undefined;
+      hubEndpoint?: string | undefined;
+      known?: Methods['generate']['params']['known'];
+    },
   ) => ({
     ...ctx,
-    headersFor: hfHeaders(params.hfToken),
+    headersFor: hfHeaders(params.hfToken, params.hubEndpoint),
     ...(params.known ? { known: params.known } : {}),
     threads: ort.numThreads,
     wasmPaths: ort.wasmPaths,

@@ -7,6 +7,7 @@
  */
 import { T2LError } from '../../core/errors';
 import { download, type DownloadContext } from './downloads';
+import { PUBLIC_HUB, sendsTokenTo } from '../services/hub-endpoint';
 import { checkBaseAgainstAdapters } from './llm-check';
 import type { EngineAdapter, LlmEngine, LoadedBase } from './llm-engine';
 import type { BaseSource, LlmProgress, PrepareRequest, PrepareResult } from './llm-protocol';
@@ -20,13 +21,10 @@ export function baseKey(base: BaseSource): string {
   return `file:${base.name}:${base.blob.size}:${file.lastModified ?? 0}`;
 }
 
-function hubHeaders(token: string | undefined) {
-  return (url: string): Record<string, string> => {
-    const host = new URL(url).hostname;
-    return token && (host === 'huggingface.co' || host === 'hf.co')
-      ? { Authorization: `Bearer ${token}` }
-      : {};
-  };
+function hubHeaders(token: string | undefined, endpoint: string | undefined) {
+  // Checked again per URL: a redirect or a later file must not carry the token elsewhere.
+  return (url: string): Record<string, string> =>
+    token && sendsTokenTo(url, endpoint ?? PUBLIC_HUB) ? { Authorization: `Bearer ${token}` } : {};
 }
 
 async function baseBlob(
@@ -41,7 +39,7 @@ async function baseBlob(
     progress: (p) => {
       if (p.type === 'file') progress(p);
     },
-    headersFor: hubHeaders(base.hfToken),
+    headersFor: hubHeaders(base.hfToken, base.hubEndpoint),
   };
   const bytes = await download(base.url, ctx, { cacheGroup: base.cacheGroup, name: base.name });
   return new Blob([bytes as Uint8Array<ArrayBuffer>]);

@@ -22,8 +22,10 @@ export type BaseSource =
       name: string;
       /** Cache group in the app's file cache (Cache dialog), e.g. "Base model · Gemma-2-2B-it". */
       cacheGroup: string;
-      /** Sent only to huggingface.co (gated repositories). */
+      /** Sent only to the Hub endpoint below (gated repositories). */
       hfToken?: string;
+      /** The Hub endpoint in force when the token was given (services/hub-endpoint.ts). */
+      hubEndpoint?: string;
     }
   | { kind: 'file'; name: string; blob: Blob };
 

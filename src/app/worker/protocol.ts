@@ -31,6 +31,8 @@ export type EncoderSource = (
       kind: 'hub';
       model: string;
       /** A commit; the Hub's main branch when absent. */ revision?: string;
+      /** The Hub endpoint in force (the Settings field), validated; the public Hub when absent. */
+      endpoint?: string;
     }
   | { kind: 'url'; url: string }
 ) & {
@@ -60,8 +62,10 @@ export interface GenerateRequest {
   precision: Precision;
   /** transformers.js dtype of the text encoder; 'auto' picks one for the backend that runs. */
   encoderDtype: EncoderDtype | 'auto';
-  /** Sent only to huggingface.co. */
+  /** Sent only to the Hub endpoint in force (hubEndpoint; huggingface.co when absent). */
   hfToken?: string;
+  /** The Hub endpoint in force (Settings), validated; the public Hub when absent. */
+  hubEndpoint?: string;
   /** Files whose size and hash the catalog records, by URL: a download that differs is refused. */
   known?: Record<string, KnownFile>;
   remote?: RemoteEndpoint;
@@ -81,7 +85,14 @@ export interface GenerateRequest {
  */
 export type PrepareRequest = Pick<
   GenerateRequest,
-  'model' | 'encoders' | 'backends' | 'precision' | 'encoderDtype' | 'hfToken' | 'known'
+  | 'model'
+  | 'encoders'
+  | 'backends'
+  | 'precision'
+  | 'encoderDtype'
+  | 'hfToken'
+  | 'hubEndpoint'
+  | 'known'
 >;
 
 export interface PrepareResult {

@@ -56,15 +56,37 @@ export interface ModelSource {
  * local-file checks skip http(s) URLs: a directory is read through the former, a URL base by
  * standing in for the Hub host, so neither route can reach huggingface.co.
  */
-export function locate(options: { model: string; localPath?: string | undefined }): ModelSource {
+export function locate(options: {
+  model: string;
+  localPath?: string | undefined;
+  /**
+   * The Hub endpoint in force (a mirror's origin, e.g. "https://hf-mirror.example"), already
+   * validated; the public Hub when absent. Hub files are then read from
+   * {endpoint}/{model}/resolve/{revision}/{file}, the Hub's own layout.
+   */
+  endpoint?: string | undefined;
+  /** The Hub revision every file is read at (see below); the request's own when absent. */
+  revision?: string | undefined;
+}): ModelSource {
   if (options.localPath === undefined) {
     const modelId = options.model;
+    const endpoint = options.endpoint?.replace(/\/+$/, '');
+    // transformers.js 4.3.1's AutoTokenizer first probes tokenizer_config.json with no options
+    // (get_tokenizer_files), i.e. at revision main: a pinned model would read one file from
+    // another commit, and a Hub that refuses main fails the load. The revision goes into the path
+    // template itself, so every request names the pinned commit.
+    const revision =
+      options.revision === undefined ? '{revision}' : encodeURIComponent(options.revision);
     // A Hub id must not be looked up on the app's own origin first (a SPA fallback answers 200).
     return {
       modelId,
-      patch: { allowLocalModels: false },
+      patch: {
+        allowLocalModels: false,
+        ...(endpoint ? { remoteHost: `${endpoint}/` } : {}),
+        remotePathTemplate: `{model}/resolve/${revision}/`,
+      },
       localFilesOnly: false,
-      where: `Hub model ${modelId}`,
+      where: endpoint ? `Hub model ${modelId} at ${endpoint}` : `Hub model ${modelId}`,
     };
   }
   const localPath = options.localPath;

@@ -1,6 +1,8 @@
 import {
+  AutoConfig,
   AutoModel,
   AutoTokenizer,
+  PreTrainedModel,
   Tensor,
   type DataType,
   type DeviceType,
@@ -31,6 +33,11 @@ export interface TextEncoderOptions {
   dtype?: string;
   /** transformers.js device (cpu, wasm, webgpu, cuda, ...); its own default when absent. */
   device?: string;
+  /**
+   * The Hub endpoint (HF_ENDPOINT, the page's setting): an origin serving the Hub's
+   * /{repo}/resolve/{revision}/{file} layout; the public Hub when absent. Ignored with `localPath`.
+   */
+  endpoint?: string;
   /** Hub revision (branch, tag or commit). */
   revision?: string;
   /** Node only: where Hub downloads are cached (transformers.js's default otherwise). */
@@ -109,12 +116,38 @@ function normalizedRow(hidden: Float32Array, dim: number): Float32Array {
   return row;
 }
 
+/**
+ * model_types of encoder-only models that transformers.js 4.3 has no class for, whose ONNX export
+ * takes input_ids, attention_mask and token_type_ids and returns last_hidden_state, as its
+ * encoder-only base class runs them. "new": gte-large-en-v1.5's NewModel (BERT + RoPE + GLU;
+ * Alibaba-NLP/new-impl), whose rotary positions live inside the graph.
+ */
+export const ENCODER_ONLY_MODEL_TYPES: ReadonlySet<string> = new Set(['new']);
+
+/**
+ * AutoModel, except for ENCODER_ONLY_MODEL_TYPES: AutoModel would fall back to the base class too,
+ * with an "Unknown model class" warning; here that class is chosen on purpose and the config read
+ * once.
+ */
+async function loadModel(modelId: string, options: PretrainedModelOptions) {
+  const config = await AutoConfig.from_pretrained(modelId, options);
+  const withConfig = { ...options, config };
+  return ENCODER_ONLY_MODEL_TYPES.has(String(config.model_type))
+    ? PreTrainedModel.from_pretrained(modelId, withConfig)
+    : AutoModel.from_pretrained(modelId, withConfig);
+}
+
 /** Loads the task-description encoder: tokenizer + ONNX model through transformers.js. */
 export async function createTextEncoder(
   options: TextEncoderOptions = {},
 ): Promise<DescriptionEncoder> {
   configureWasm(options.wasmPaths);
-  const source = locate({ model: options.model ?? DEFAULT_ENCODER, localPath: options.localPath });
+  const source = locate({
+    model: options.model ?? DEFAULT_ENCODER,
+    localPath: options.localPath,
+    endpoint: options.endpoint,
+    revision: options.revision,
+  });
   const { modelId } = source;
   const id = options.localPath ?? modelId;
 
@@ -126,14 +159,15 @@ export async function createTextEncoder(
   };
 
   const [tokenizer, model] = await withEnv(source.patch, async () => {
+    const modelOptions: PretrainedModelOptions = {
+      ...loadOptions,
+      dtype: (options.dtype ?? 'fp32') as DataType,
+      ...(options.device !== undefined ? { device: options.device as DeviceType } : {}),
+    };
     // allSettled: neither load may outlive the env patch, even when the other one fails.
     const [tok, mod] = await Promise.allSettled([
       AutoTokenizer.from_pretrained(modelId, loadOptions),
-      AutoModel.from_pretrained(modelId, {
-        ...loadOptions,
-        dtype: (options.dtype ?? 'fp32') as DataType,
-        ...(options.device !== undefined ? { device: options.device as DeviceType } : {}),
-      }),
+      loadModel(modelId, modelOptions),
     ]);
     if (tok.status === 'fulfilled' && mod.status === 'fulfilled') {
       return [tok.value, mod.value] as const;

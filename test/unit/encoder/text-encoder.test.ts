@@ -175,7 +175,7 @@ describe('text encoder over the tiny encoder', () => {
     expect(none.dims).toEqual([0, E]);
   });
 
-  it('accepts gte-large-en-v1.5\'s model_type "new" (transformers.js\'s base-class fallback)', async () => {
+  it('accepts gte-large-en-v1.5\'s model_type "new" (loaded through the encoder-only base class)', async () => {
     const other = join(root, 'new-type');
     await writeTinyEncoder(other);
     const config = JSON.parse(await readFile(join(other, 'config.json'), 'utf8'));
