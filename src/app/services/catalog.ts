@@ -4,7 +4,7 @@
  */
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { EncoderSource, KnownFile, ModelSource } from '../worker/protocol';
-import { checkBaseGguf, type BaseGguf } from './base-models';
+import { checkBaseGguf, type BaseGguf } from './base-gguf';
 
 export type SourceFormat = 'checkpoint' | 'package' | 'auto';
 
