@@ -7,24 +7,12 @@
 import type { BaseSource } from '../worker/llm-protocol';
 import { useSettings } from '../stores/settings';
 import type { CatalogEntry } from './catalog';
+import type { BaseGguf } from './base-gguf';
 import { hubEndpointFor, hubResolveUrl, sendsTokenTo } from './hub-endpoint';
 
-export interface BaseGguf {
-  /** Hugging Face repo id, with `file` inside it at `revision` (default main). */
-  hub?: string;
-  file?: string;
-  revision?: string;
-  /** Or a URL, absolute or relative to the app. */
-  url?: string;
-  /** Bytes of the .gguf file. */
-  size: number;
-  /** e.g. Q4_K_M. */
-  quantization?: string;
-  /** The repository needs an accepted licence: requests carry the token from Settings. */
-  gated?: boolean;
-  /** One honest sentence for the UI (size, what machine it needs). */
-  note?: string;
-}
+// The catalog's field and its check live in base-gguf.ts so that catalog.ts need not import this file
+// (which imports the catalog's types): no import circle.
+export { checkBaseGguf, type BaseGguf } from './base-gguf';
 
 /** A base the Try panel can load: from the catalog, or the user's own. */
 export interface BaseChoice {
@@ -39,23 +27,6 @@ export interface BaseChoice {
   /** For the header check's message: the base model the catalog says (e.g. google/gemma-2-2b-it). */
   baseModel: string | null;
   source: { kind: 'url'; url: string; name: string } | { kind: 'file'; file: File };
-}
-
-/** Checks one entry's baseGguf; throws naming the field. */
-export function checkBaseGguf(value: unknown, where: string): void {
-  if (value === undefined) return;
-  const b = value as Partial<BaseGguf> | null;
-  const fail = (why: string): never => {
-    throw new Error(
-      `models/catalog.json: ${where}.baseGguf${why.startsWith('.') ? '' : ' '}${why}`,
-    );
-  };
-  if (!b || typeof b !== 'object') fail('must be an object');
-  if (!b!.url && !(b!.hub && b!.file)) fail('needs url, or hub + file');
-  if (typeof b!.size !== 'number' || !Number.isSafeInteger(b!.size) || b!.size <= 0) {
-    fail(`.size must be a positive number of bytes, found ${String(b!.size)}`);
-  }
-  if (b!.file !== undefined && !/\.gguf$/i.test(b!.file)) fail(`.file must be a .gguf file`);
 }
 
 const appBase = () => new URL(import.meta.env.BASE_URL, location.href);

@@ -5,7 +5,7 @@
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { EncoderSource, KnownFile, ModelSource } from '../worker/protocol';
 import { useSettings } from '../stores/settings';
-import { checkBaseGguf, type BaseGguf } from './base-models';
+import { checkBaseGguf, type BaseGguf } from './base-gguf';
 import { hubEndpointFor, hubEndpointName, hubResolveUrl, isPublicHub } from './hub-endpoint';
 
 export type SourceFormat = 'checkpoint' | 'package' | 'auto';

@@ -26,18 +26,12 @@ import { remoteUrlProblem } from './remote-url';
 import { WorkerCallError, workerClient } from './worker-client';
 import { detectCapabilities } from './init';
 import { clearRunning, markRunning } from './interrupted';
-import type { Precision } from '../../core/package/manifest';
-import { defaultPrecisionFor } from '../../core/package/precision';
-import type { ComputeBackend, GenerateRequest, ModelSource, Progress } from '../worker/protocol';
+import type { GenerateRequest, ModelSource, Progress } from '../worker/protocol';
 
-/** 'auto' is the core's default for the backend that will run (4-bit on WebGPU, int8 on wasm). */
-export function resolvePrecision(
-  precision: Precision | 'auto',
-  backends: readonly ComputeBackend[],
-): Precision {
-  if (precision !== 'auto') return precision;
-  return defaultPrecisionFor(backends[0] === 'webgpu' ? 'webgpu' : 'wasm');
-}
+// resolvePrecision lives in its own file so that prewarm.ts (started by init.ts) need not import
+// this one: no import circle generation -> init -> prewarm -> generation.
+import { resolvePrecision } from './precision-choice';
+export { resolvePrecision };
 
 let controller: AbortController | null = null;
 let runs = 0;

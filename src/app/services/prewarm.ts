@@ -11,7 +11,7 @@ import { draftOptionsChanged, useDraft } from '../stores/draft';
 import { useSettings } from '../stores/settings';
 import type { PrepareRequest, PrepareResult } from '../worker/protocol';
 import { encoderTable, hubAccess, knownFiles, toModelSource } from './catalog';
-import { resolvePrecision } from './generation';
+import { resolvePrecision } from './precision-choice';
 import { currentSelection } from './selection';
 import { workerClient } from './worker-client';
 
