@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
-import type { CatalogEntry } from '../services/catalog';
+import type { CatalogEntry } from '../services/catalog-types';
 
 export interface SettingsState {
   hfToken: string;
