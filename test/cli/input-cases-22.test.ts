@@ -93,20 +93,23 @@ describe('gguf-late-refusal: t2l try refuses the header at once, naming the tens
 });
 
 describe('checkpoints two readers read differently: t2l generate / convert refuse them', () => {
+  const generateFrom = (dir: string, out: string) =>
+    t2l([
+      'generate',
+      dir,
+      '--description',
+      'summarize text',
+      '--encoder',
+      ENCODER,
+      '-o',
+      join(tmp, out),
+    ]);
+
   it('zip-duplicate-member: the member named', async () => {
     const dir = join(tmp, 'S-817');
     await writeFolder(dir, zipDuplicateMember());
     expectOneError(
-      await t2l([
-        'generate',
-        dir,
-        '--description',
-        'summarize text',
-        '--encoder',
-        ENCODER,
-        '-o',
-        join(tmp, 'out1'),
-      ]),
+      await generateFrom(dir, 'out1'),
       /S-817\/hypermod\.pt is ambiguous: member hypermod\/data\/1 is named twice in the central directory/,
     );
   });
@@ -115,16 +118,7 @@ describe('checkpoints two readers read differently: t2l generate / convert refus
     const dir = join(tmp, 'M-2004');
     await writeFolder(dir, pickleStorageAlias());
     expectOneError(
-      await t2l([
-        'generate',
-        dir,
-        '--description',
-        'summarize text',
-        '--encoder',
-        ENCODER,
-        '-o',
-        join(tmp, 'out2'),
-      ]),
+      await generateFrom(dir, 'out2'),
       /share storage 51 but disagree on it: 256 elements of torch\.FloatStorage and 512 elements of torch\.FloatStorage/,
     );
   });
