@@ -5,10 +5,9 @@
  * a Hub path (owner/repo/file.gguf) or a file from disk.
  */
 import type { BaseSource } from '../worker/llm-protocol';
-import { useSettings } from '../stores/settings';
-import type { CatalogEntry } from './catalog';
+import { currentHubEndpoint, type CatalogEntry } from './catalog';
 import type { BaseGguf } from './base-gguf';
-import { hubEndpointFor, hubResolveUrl, sendsTokenTo } from './hub-endpoint';
+import { hubResolveUrl, sendsTokenTo } from './hub-endpoint';
 
 // The catalog's field and its check live in base-gguf.ts so that catalog.ts need not import this file
 // (which imports the catalog's types): no import circle.
@@ -31,19 +30,17 @@ export interface BaseChoice {
 
 const appBase = () => new URL(import.meta.env.BASE_URL, location.href);
 
-const endpointInForce = () => hubEndpointFor(useSettings.getState().hubEndpoint);
-
 /** The Hub's download URL of a file at a revision, on the endpoint in force. */
 export function hubFileUrl(
   repo: string,
   file: string,
   revision = 'main',
-  endpoint = endpointInForce(),
+  endpoint = currentHubEndpoint(),
 ): string {
   return hubResolveUrl(endpoint, repo, revision, file);
 }
 
-export function ggufUrl(b: BaseGguf, endpoint = endpointInForce()): string {
+export function ggufUrl(b: BaseGguf, endpoint = currentHubEndpoint()): string {
   return b.url ? new URL(b.url, appBase()).href : hubFileUrl(b.hub!, b.file!, b.revision, endpoint);
 }
 
@@ -126,7 +123,7 @@ export function baseFromFile(file: File): BaseChoice {
 export function toBaseSource(
   choice: BaseChoice,
   hfToken: string,
-  endpoint = endpointInForce(),
+  endpoint = currentHubEndpoint(),
 ): BaseSource {
   if (choice.source.kind === 'file') {
     return { kind: 'file', name: choice.source.file.name, blob: choice.source.file };
