@@ -414,7 +414,13 @@ export async function startLocalHub(options: LocalHubOptions): Promise<LocalHub>
       res.setHeader('X-Linked-Size', String(f.size));
       res.setHeader('ETag', `"${f.sha256}"`);
       // A signed URL on the Hub; its query is what makes it unguessable there.
-      res.setHeader('Location', `/cdn-lfs/${f.sha256}?X-Amz-Expires=3600&X-Amz-Signature=local`);
+      // An absolute URL, as the Hub's (its CDN is another host): huggingface_hub follows only
+      // relative redirects when reading a file's metadata.
+      const self = `http://${req.headers.host ?? `${host}:${port}`}`;
+      res.setHeader(
+        'Location',
+        `${self}/cdn-lfs/${f.sha256}?X-Amz-Expires=3600&X-Amz-Signature=local`,
+      );
       res.setHeader('Content-Length', '0');
       res.end();
       return;
