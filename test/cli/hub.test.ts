@@ -353,4 +353,49 @@ describe('t2l generate when the Hub misbehaves', () => {
     expect(r.stderr).not.toMatch(/TypeError|fetch failed/);
     expectNoOtherHost();
   });
+
+  it('a package naming a Hub encoder that cannot be reached: one line, with --encoder to pass', async () => {
+    const home = freshHome();
+    await hub.stop();
+    let r: CliResult;
+    try {
+      // A checkpoint whose args.yaml names gte-large-en-v1.5 (the conformance fixture).
+      r = await run(
+        [
+          'generate',
+          join('test', 'fixtures', 'conformance', 'L-sft'),
+          '--description',
+          'hi',
+          '-o',
+          join(tmp, 'out-no-encoder'),
+        ],
+        home,
+      );
+    } finally {
+      await hub.start();
+    }
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `t2l: error: Cannot load the text encoder ${ENCODER} (named by the package): cannot reach the Hub at ${new URL(hub.endpoint).host} (connection refused), and nothing is cached for ${ENCODER}/config.json at ${PINS[ENCODER]} in ${join(home, 'hub')}; connect to the network, set HF_ENDPOINT to a Hub mirror you can reach, or pass --encoder <local encoder folder>\n`,
+    );
+    expectNoOtherHost();
+  });
+});
+
+describe('the demo without --encoder', () => {
+  it('finds its own encoder folder and asks no Hub', async () => {
+    const out = join(tmp, 'out-demo');
+    const before = hub.requests.length;
+    const r = await t2l(
+      ['generate', 'models/demo/packages/L', '--description', 'hi', '-o', out],
+      true,
+      env(freshHome()),
+    );
+    // npx itself may warn about the npm configuration; t2l says nothing.
+    expect(r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'))).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(parseSafetensorsIndependently(adapterBytes(out)).tensors.size).toBeGreaterThan(0);
+    expect(hub.requests.length).toBe(before);
+    expectNoOtherHost();
+  });
 });
