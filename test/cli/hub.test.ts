@@ -27,6 +27,7 @@ import { OFFICIAL_T2LS, officialHubRepos } from '../../src/fixtures/hub-repos';
 import { parseSafetensorsIndependently } from '../support/independent-safetensors';
 import { localHubEnv, startLocalHub, writeHubRepos, type LocalHub } from '../support/local-hub';
 import { t2l, type CliResult } from '../support/t2l-cli';
+import { spawnServe } from '../support/t2l-serve';
 
 const T2L = 'SakanaAI/text-to-lora';
 const ENCODER = 'Alibaba-NLP/gte-large-en-v1.5';
@@ -258,6 +259,62 @@ describe('t2l generate through the local Hub', () => {
     expect(c.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['model.onnx', 't2l.json']);
     hub.assertPinned(PINS);
+  });
+
+  it('t2l try takes the catalog base GGUF as a Hub path', async () => {
+    const entry = official.find((m) => m.id === 'mistral-7b-t2l')!;
+    const base = entry.baseGguf as { hub: string; file: string };
+    const r = await run(
+      [
+        'try',
+        `${T2L}/trained_t2l/mistral_7b_t2l`,
+        '--base',
+        `${base.hub}/${base.file}`,
+        '--description',
+        'Answer grade-school math.',
+        '--prompt',
+        'hi',
+        '--max-tokens',
+        '4',
+        '--json',
+      ],
+      warmHome,
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const commit = hub.repos.find((x) => x.repo === base.hub)!.commit;
+    expect(out.baseModel.path).toBe(`hf://${base.hub}/${base.file}@${commit}`);
+    expect(out.adapted.tokens).toHaveLength(4);
+    const served = new Uint8Array(readFileSync(join(root, base.hub, base.file)));
+    const cached = join(warmHome, 'hub', `models--${base.hub.replace('/', '--')}`, 'blobs');
+    expect(readdirSync(cached)).toEqual([sha256(served)]);
+    hub.assertPinned(PINS);
+    expectNoOtherHost();
+  });
+
+  it('t2l serve serves a Hub path, with a Hub encoder', async () => {
+    const srv = await spawnServe([`hf://${T2L}/trained_t2l/gemma_2b_t2l`, '--encoder', ENCODER], {
+      env: env(warmHome),
+    });
+    try {
+      const res = await fetch(`${srv.url}/v1/adapters`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gemma_2b_t2l',
+          description: 'Answer grade-school math.',
+          format: 'safetensors',
+        }),
+      });
+      expect(res.status).toBe(200);
+      const served = parseSafetensorsIndependently(new Uint8Array(await res.arrayBuffer()));
+      const viaCli = parseSafetensorsIndependently(firstRun.get('gemma_2b_t2l')!);
+      expect(served.tensors).toEqual(viaCli.tensors);
+    } finally {
+      await srv.stop();
+    }
+    hub.assertPinned(PINS);
+    expectNoOtherHost();
   });
 });
 
