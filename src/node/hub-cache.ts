@@ -283,6 +283,22 @@ interface Metadata {
   handoff: boolean;
 }
 
+/**
+ * Runs a request again after a network error (not a Hub answer), twice, 100 and 400 ms later: a
+ * kept-alive connection the server closed at the moment it was reused resets once, and that is not
+ * an unreachable Hub (huggingface_hub retries its HEAD the same way, http_backoff).
+ */
+async function withRetries<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request();
+    } catch (e) {
+      if (e instanceof HubError || attempt >= 2) throw e;
+      await new Promise((done) => setTimeout(done, 100 * 4 ** attempt));
+    }
+  }
+}
+
 /** HEAD of the resolve URL, following only redirects that are not the LFS hand-off. */
 async function metadata(s: HubSettings, ref: HubFileRef): Promise<Metadata> {
   const doFetch = s.fetch ?? fetch;
@@ -503,7 +519,7 @@ export async function hubFile(
   }
   let meta: Metadata;
   try {
-    meta = await metadata(s, ref);
+    meta = await withRetries(() => metadata(s, ref));
   } catch (e) {
     if (e instanceof HubError) throw e;
     const cached = await fromCache(s, ref);

@@ -79,11 +79,15 @@ export async function resolveModelPath(arg: string, s: HubSettings): Promise<Res
     await get('adapter_config.json', commit);
     await get('hypermod.pt', commit);
   } catch (e) {
-    if (!(e instanceof HubError && e.kind === 'entry-not-found')) throw e;
+    if (!(e instanceof HubError)) throw e;
+    // No args.yaml: a package, then. Offline or unreachable, a package in the cache will do.
+    const noNetwork = e.kind === 'offline' || e.kind === 'unreachable';
+    if (e.kind !== 'entry-not-found' && !noNetwork) throw e;
     let manifest;
     try {
       manifest = await get('t2l.json', hub.revision);
     } catch (e2) {
+      if (noNetwork) throw e; // nothing cached at all: say so for the checkpoint's first file
       if (e2 instanceof HubError && e2.kind === 'entry-not-found') {
         throw new HubError(
           'entry-not-found',

@@ -437,6 +437,9 @@ export async function startLocalHub(options: LocalHubOptions): Promise<LocalHub>
         } else req.socket.destroy();
       });
     });
+    // Idle connections stay open a minute: a busy test machine must not see the server close a
+    // connection just as the client reuses it.
+    s.keepAliveTimeout = 60_000;
     s.on('connection', (socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
