@@ -1,6 +1,5 @@
 import { env } from '@huggingface/transformers';
 import { T2LError } from '../errors';
-import { DEFAULT_HUB_ENDPOINT, endpointHost, transformersRemote } from '../hub/endpoint';
 
 /** onnxruntime-web's wasm file locations: a folder URL, or the two files by name. */
 export type WasmPaths = string | { mjs?: string; wasm?: string };
@@ -57,24 +56,15 @@ export interface ModelSource {
  * local-file checks skip http(s) URLs: a directory is read through the former, a URL base by
  * standing in for the Hub host, so neither route can reach huggingface.co.
  */
-export function locate(options: {
-  model: string;
-  localPath?: string | undefined;
-  /** The Hub endpoint in force (normalizeEndpoint); the public Hub when absent. */
-  endpoint?: string | undefined;
-}): ModelSource {
+export function locate(options: { model: string; localPath?: string | undefined }): ModelSource {
   if (options.localPath === undefined) {
     const modelId = options.model;
-    const endpoint = options.endpoint ?? DEFAULT_HUB_ENDPOINT;
-    const host = endpointHost(endpoint);
     // A Hub id must not be looked up on the app's own origin first (a SPA fallback answers 200).
-    // transformers.js fetches from env.remoteHost: set it every time, so a mirror set once never
-    // lingers and every Hub request goes to the endpoint in force.
     return {
       modelId,
-      patch: { allowLocalModels: false, allowRemoteModels: true, ...transformersRemote(endpoint) },
+      patch: { allowLocalModels: false },
       localFilesOnly: false,
-      where: `Hub model ${modelId}${host === 'huggingface.co' ? '' : ` (from ${host})`}`,
+      where: `Hub model ${modelId}`,
     };
   }
   const localPath = options.localPath;

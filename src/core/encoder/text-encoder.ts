@@ -31,8 +31,6 @@ export interface TextEncoderOptions {
   dtype?: string;
   /** transformers.js device (cpu, wasm, webgpu, cuda, ...); its own default when absent. */
   device?: string;
-  /** The Hub endpoint Hub models come from (normalizeEndpoint); the public Hub when absent. */
-  endpoint?: string;
   /** Hub revision (branch, tag or commit). */
   revision?: string;
   /** Node only: where Hub downloads are cached (transformers.js's default otherwise). */
@@ -116,11 +114,7 @@ export async function createTextEncoder(
   options: TextEncoderOptions = {},
 ): Promise<DescriptionEncoder> {
   configureWasm(options.wasmPaths);
-  const source = locate({
-    model: options.model ?? DEFAULT_ENCODER,
-    localPath: options.localPath,
-    endpoint: options.endpoint,
-  });
+  const source = locate({ model: options.model ?? DEFAULT_ENCODER, localPath: options.localPath });
   const { modelId } = source;
   const id = options.localPath ?? modelId;
 
