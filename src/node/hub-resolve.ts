@@ -64,6 +64,28 @@ export function hubPathOf(arg: string): HubPath | undefined {
 export async function resolveModelPath(arg: string, s: HubSettings): Promise<ResolvedPath> {
   const parsed = hubPathOf(arg);
   if (!parsed) return { path: arg, label: arg };
+  return localTypo(arg, () => modelFromHub(parsed, s));
+}
+
+/**
+ * A bare `a/b/c` that is not here is read as a Hub path; when the Hub has no such repository or
+ * cannot be reached, it may as well be a mistyped local path: the message says both.
+ */
+async function localTypo<T>(arg: string, fromHub: () => Promise<T>): Promise<T> {
+  try {
+    return await fromHub();
+  } catch (e) {
+    const kinds = ['repo-not-found', 'unreachable', 'offline'];
+    if (e instanceof HubError && kinds.includes(e.kind) && !/^hf:\/\//i.test(arg)) {
+      throw new HubError(e.kind, `${arg}: no such local path; as a Hub path, ${e.message}`, {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+async function modelFromHub(parsed: HubPath, s: HubSettings): Promise<ResolvedPath> {
   const hub = pinned(parsed);
   const instead = 'the path of a local checkpoint or package folder';
   const get = (path: string, revision: string) =>
@@ -133,10 +155,12 @@ export async function resolveFilePath(
     throw new T2LError('bad-input', `${arg}: names a repository, not a file in it`);
   }
   const hub = pinned(parsed);
-  const got = await hubFile(
-    s,
-    { type: hub.type, repo: hub.repo, revision: hub.revision, path: hub.path },
-    { instead },
+  const got = await localTypo(arg, () =>
+    hubFile(
+      s,
+      { type: hub.type, repo: hub.repo, revision: hub.revision, path: hub.path },
+      { instead },
+    ),
   );
   const at = { ...hub, revision: got.commit };
   return { path: got.path, label: formatHubPath(at), hub: at };

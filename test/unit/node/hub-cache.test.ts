@@ -103,6 +103,13 @@ describe('resolveModelPath', () => {
     );
   });
 
+  it('names both readings of a bare path that is neither a folder here nor a repository', async () => {
+    const s = settings();
+    await expect(resolveModelPath('no-such/folder/here', s)).rejects.toThrow(
+      `no-such/folder/here: no such local path; as a Hub path, no-such/folder: no such repository on ${new URL(hub.endpoint).host}, or it is private (set HF_TOKEN to a token that can read it)`,
+    );
+  });
+
   it('leaves local paths alone, existing ones first', () => {
     expect(hubPathOf(PKG)).toBeUndefined();
     expect(hubPathOf('models/demo')).toBeUndefined();
