@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { T2LError } from '../core/errors';
 import { resolveEncoder, resolveModelPath } from '../node/hub-resolve';
 import { startServer } from '../server/server';
@@ -37,9 +38,10 @@ export async function serveCommand(arg: string, opts: ServeCliOptions): Promise<
   // into the cache too (from HF_ENDPOINT), before the server listens.
   const hub = cliHubSettings();
   const { path: modelsDir } = await resolveModelPath(arg, hub);
+  // A local folder goes to the server as before (a bad one is logged, and readiness stays false).
   const encoder =
-    opts.encoder === undefined
-      ? undefined
+    opts.encoder === undefined || existsSync(opts.encoder)
+      ? opts.encoder
       : (await resolveEncoder(opts.encoder, '', hub)).localPath;
   const server = await startServer({
     modelsDir,
