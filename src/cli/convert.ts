@@ -5,10 +5,12 @@ import { isPrecision, type Fidelity } from '../core/package/manifest';
 import { convertCheckpoint, packageFiles } from '../core/package/model';
 import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
+import { resolveModelPath } from '../node/hub-resolve';
+import { cliHubSettings } from './hub';
 import { parseModuleOrder, warn } from './options';
 
 export async function convertCommand(
-  dir: string,
+  arg: string,
   opts: {
     output: string;
     moduleOrder?: string;
@@ -21,6 +23,7 @@ export async function convertCommand(
   if (!isPrecision(precision)) {
     throw new T2LError('bad-input', `--precision ${precision}: use fp32, fp16, int8 or q4`);
   }
+  const { path: dir } = await resolveModelPath(arg, cliHubSettings());
   const ckpt = await loadCheckpoint(modelDirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
     onWarning: warn,

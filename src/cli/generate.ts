@@ -9,11 +9,13 @@ import { zipFolder } from '../core/adapter/zip';
 import { T2LError } from '../core/errors';
 import { generateAdapters } from '../core/generate';
 import { openModel } from '../core/package/model';
-import { chooseEncoder } from '../node/encoder-folder';
+import { resolveEncoder, resolveModelPath } from '../node/hub-resolve';
+import type { HubSettings } from '../node/hub-cache';
 import type { Backend, FloatTensor } from '../core/runtime/types';
 import { modelDirSource, writeFolder } from '../node/fs-source';
 import { createNodeRunner } from '../runtime/node';
 import type { CliFormat } from './formats';
+import { cliHubSettings } from './hub';
 import { parseModuleOrder, warn } from './options';
 
 interface GenerateOptions {
@@ -66,15 +68,18 @@ async function readEmbedding(file: string, name: string): Promise<FloatTensor> {
 
 /**
  * Task embeddings [N, E] of descriptions, with the text encoder: the user's --encoder (a local
- * folder or a Hub id), else the package's encoder, a Hub id only (chooseEncoder).
+ * folder, a Hub id or hf:// path), else the package's encoder (resolveEncoder: the app's own
+ * folder for the demo's, else downloaded into the Hugging Face cache from HF_ENDPOINT).
  */
 export async function embedDescriptions(
   descriptions: string[],
   encoder: { flag: string | undefined; package: string },
   dim: number,
   timings: Record<string, number>,
+  hub: HubSettings = cliHubSettings(),
 ): Promise<FloatTensor> {
-  const { label, ...source } = chooseEncoder(encoder.flag, encoder.package);
+  const { label, localPath } = await resolveEncoder(encoder.flag, encoder.package, hub);
+  const source = { localPath };
   let t0 = performance.now();
   const { createTextEncoder } = await import('../core/encoder/text-encoder');
   const enc = await createTextEncoder(source);
@@ -95,7 +100,7 @@ export async function embedDescriptions(
   }
 }
 
-export async function generateCommand(dir: string, opts: GenerateOptions): Promise<void> {
+export async function generateCommand(arg: string, opts: GenerateOptions): Promise<void> {
   if (Boolean(opts.embedding) === Boolean(opts.description)) {
     throw new T2LError(
       'bad-input',
@@ -103,6 +108,8 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
     );
   }
   const format = outputFormat(opts);
+  const hub = cliHubSettings();
+  const { path: dir, label: source } = await resolveModelPath(arg, hub);
   const model = await openModel(modelDirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
     onWarning: warn,
@@ -124,6 +131,7 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
         { flag: opts.encoder, package: manifest.encoder },
         manifest.taskEmbSize,
         timings,
+        hub,
       );
 
   let t0 = performance.now();
@@ -138,7 +146,7 @@ export async function generateCommand(dir: string, opts: GenerateOptions): Promi
       const options = {
         dtype: opts.dtype,
         description: opts.description?.[i],
-        source: dir,
+        source,
         backend: runner.backend,
       };
       const folder = join(opts.output, String(i));

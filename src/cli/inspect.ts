@@ -2,11 +2,14 @@ import { loadCheckpoint } from '../core/checkpoint/load';
 import { folderKind, readPackage } from '../core/package/model';
 import { manifestFromSpec, type PackageManifest } from '../core/package/manifest';
 import { modelDirSource } from '../node/fs-source';
+import { resolveModelPath } from '../node/hub-resolve';
 import { describeFidelity } from './convert';
+import { cliHubSettings } from './hub';
 import { warn } from './options';
 
-export async function inspectCommand(dir: string, opts: { json?: boolean }): Promise<void> {
-  const source = modelDirSource(dir);
+export async function inspectCommand(arg: string, opts: { json?: boolean }): Promise<void> {
+  const { path, label: dir } = await resolveModelPath(arg, cliHubSettings());
+  const source = modelDirSource(path);
   const kind = await folderKind(source);
   let manifest: PackageManifest;
   if (kind === 'checkpoint') {

@@ -21,7 +21,7 @@ program
   .description('Show a checkpoint or package: variant, sizes, parameter count, module order.')
   .argument(
     '<dir>',
-    'T2L checkpoint folder (hypermod.pt, args.yaml, adapter_config.json) or converted package (t2l.json)',
+    'T2L checkpoint folder (hypermod.pt, args.yaml, adapter_config.json) or converted package (t2l.json), or a Hub path (owner/repo/path, hf://owner/repo/path@revision)',
   )
   .option('--json', 'print JSON instead of text')
   .action(async (dir, opts) => (await import('./inspect')).inspectCommand(dir, opts));
@@ -31,7 +31,10 @@ program
   .description(
     'Convert a T2L checkpoint folder into a package (t2l.json + model.onnx) the app, CLI and server load.',
   )
-  .argument('<checkpoint-dir>', 'T2L checkpoint folder')
+  .argument(
+    '<checkpoint-dir>',
+    'T2L checkpoint folder, or a Hub path (owner/repo/path, hf://…@revision)',
+  )
   .requiredOption('-o, --output <package-dir>', 'folder to write the package into')
   .option(
     '--module-order <a,b>',
@@ -61,7 +64,10 @@ program
   .description(
     'Generate LoRA adapters: one per row of a task-embedding tensor, or one per --description. Each goes to <out-dir>/<row>/ (README.md, adapter_config.json, adapter_model.safetensors), zipped too with --format zip, or to <out-dir>/<row>.gguf for llama.cpp/Ollama with --format gguf.',
   )
-  .argument('<dir>', 'T2L checkpoint folder or converted package')
+  .argument(
+    '<dir>',
+    'T2L checkpoint folder or converted package, or a Hub path (owner/repo/path, hf://…@revision)',
+  )
   .requiredOption('-o, --output <out-dir>', 'folder to write the adapters into')
   .option(
     '--embedding <file.safetensors>',
@@ -71,7 +77,7 @@ program
   .option('--description <text...>', 'task description(s); embedded with the text encoder')
   .option(
     '--encoder <local-dir|hub-id>',
-    "text encoder (default: the checkpoint's emb_model, from the Hugging Face Hub)",
+    "text encoder: a local folder or a Hub id (default: the checkpoint's emb_model, from the Hub into the Hugging Face cache)",
   )
   .option(
     '--module-order <a,b>',
@@ -101,9 +107,15 @@ program
     .description(
       'Try an adapter before downloading it: generate it from --description, then answer --prompt with the base model GGUF (llama.cpp, greedy) without and with the adapter, side by side.',
     )
-    .argument('<dir>', 'T2L checkpoint folder or converted package')
+    .argument(
+      '<dir>',
+      'T2L checkpoint folder or converted package, or a Hub path (owner/repo/path, hf://…@revision)',
+    )
     .requiredOption('--description <text>', 'task description the adapter is generated from')
-    .requiredOption('--base <model.gguf>', 'the base model as a GGUF file (llama.cpp)')
+    .requiredOption(
+      '--base <model.gguf>',
+      'the base model as a GGUF file (llama.cpp), or a Hub path to one (owner/repo/file.gguf)',
+    )
     .requiredOption('--prompt <text>', 'the user message both models answer')
     .option('--system <text>', 'system prompt')
     .option('--no-chat-template', "plain prompt instead of the base model's chat template")
@@ -115,7 +127,7 @@ program
     )
     .option(
       '--encoder <local-dir|hub-id>',
-      "text encoder (default: the checkpoint's emb_model, from the Hugging Face Hub)",
+      "text encoder: a local folder or a Hub id (default: the checkpoint's emb_model, from the Hub into the Hugging Face cache)",
     )
     .option(
       '--module-order <a,b>',
@@ -138,7 +150,7 @@ program
   )
   .argument(
     '<models-dir>',
-    'folder holding packages (t2l.json) and/or checkpoints (hypermod.pt); each model is named by its folder',
+    'folder holding packages (t2l.json) and/or checkpoints (hypermod.pt), or a Hub path to one model; each model is named by its folder',
   )
   .option(
     '--host <host>',
@@ -195,7 +207,10 @@ program
   .description(
     'Write a Triton Inference Server model repository entry: <repo>/<name>/config.pbtxt (ONNX Runtime backend, dynamic batching) and <repo>/<name>/1/model.onnx.',
   )
-  .argument('<dir>', 'T2L checkpoint folder or converted package')
+  .argument(
+    '<dir>',
+    'T2L checkpoint folder or converted package, or a Hub path (owner/repo/path, hf://…@revision)',
+  )
   .requiredOption('-o, --output <model-repository>', 'Triton model repository folder')
   .option('--name <name>', "model name in the repository (default: the folder's name)")
   .option('--max-batch-size <n>', "Triton's max_batch_size", '16')
@@ -209,7 +224,9 @@ program
 const debug = process.argv.includes('--debug') || process.env['T2L_DEBUG'] === '1';
 program.addHelpText(
   'after',
-  '\nAdd --debug to any command to print the stack trace of an unexpected error.',
+  '\nAdd --debug to any command to print the stack trace of an unexpected error.\n' +
+    'Hub access: HF_ENDPOINT (a mirror; default https://huggingface.co), HF_TOKEN (sent to that endpoint only),\n' +
+    'HF_HOME / HF_HUB_CACHE (the Hugging Face cache, shared with huggingface-cli), HF_HUB_OFFLINE=1 (cache only).',
 );
 
 try {

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { T2LError } from '../core/errors';
+import { resolveEncoder, resolveModelPath } from '../node/hub-resolve';
 import { startServer } from '../server/server';
+import { cliHubSettings } from './hub';
 
 interface ServeCliOptions {
   host: string;
@@ -29,15 +32,24 @@ const optional = (flag: string, value: string | undefined, min: number) =>
   value === undefined ? undefined : parseCount(flag, value, min);
 
 /** Runs until SIGINT or SIGTERM, then finishes in-flight requests and exits. */
-export async function serveCommand(modelsDir: string, opts: ServeCliOptions): Promise<void> {
+export async function serveCommand(arg: string, opts: ServeCliOptions): Promise<void> {
   const token = opts.token ?? process.env['T2L_TOKEN'];
+  // A Hub path serves that one model, from the Hugging Face cache; a Hub encoder id is fetched
+  // into the cache too (from HF_ENDPOINT), before the server listens.
+  const hub = cliHubSettings();
+  const { path: modelsDir } = await resolveModelPath(arg, hub);
+  // A local folder goes to the server as before (a bad one is logged, and readiness stays false).
+  const encoder =
+    opts.encoder === undefined || existsSync(opts.encoder)
+      ? opts.encoder
+      : (await resolveEncoder(opts.encoder, '', hub)).localPath;
   const server = await startServer({
     modelsDir,
     host: opts.host,
     port: parseCount('--port', opts.port, 0),
     token: token === '' ? undefined : token,
     corsOrigins: opts.corsOrigin ?? [],
-    encoder: opts.encoder,
+    encoder,
     maxBatch: optional('--max-batch', opts.maxBatch, 1),
     maxBody: optional('--max-body', opts.maxBody, 1),
     maxDescriptionChars: optional('--max-description-chars', opts.maxDescriptionChars, 1),

@@ -24,7 +24,9 @@ import { openModel } from '../core/package/model';
 import { dirSource } from '../node/fs-source';
 import { openLlamaBase, type Completion } from '../node/llama';
 import { createNodeRunner } from '../runtime/node';
+import { resolveFilePath, resolveModelPath } from '../node/hub-resolve';
 import { embedDescriptions } from './generate';
+import { cliHubSettings } from './hub';
 import { parseModuleOrder, warn } from './options';
 
 interface TryOptions {
@@ -115,7 +117,7 @@ function sideBySide(left: string, right: string, width: number): string {
   return rows.join('\n');
 }
 
-export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
+export async function tryCommand(arg: string, opts: TryOptions): Promise<void> {
   const scale = number(opts.scale, '--scale', 0, 2);
   const maxTokens = number(opts.maxTokens, '--max-tokens', 1, 4096, true);
   const threads =
@@ -123,15 +125,22 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
   if (!opts.prompt) throw new T2LError('bad-input', '--prompt must not be empty');
 
   // Everything that can be refused is checked before the slow parts (encoder, llama.cpp).
-  const header = await readGgufHeaderFromFile(opts.base);
-  const facts = baseModelFacts(header, opts.base);
+  const hub = cliHubSettings();
+  const { path: basePath, label: baseLabel } = await resolveFilePath(
+    opts.base,
+    hub,
+    '--base <a local .gguf file>',
+  );
+  const { path: dir, label: source } = await resolveModelPath(arg, hub);
+  const header = await readGgufHeaderFromFile(basePath);
+  const facts = baseModelFacts(header, baseLabel);
   const model = await openModel(dirSource(dir), {
     moduleOrder: parseModuleOrder(opts.moduleOrder),
     onWarning: warn,
   });
   const { manifest } = model;
   const gguf = { arch: opts.arch, nHead: opts.nHead, nKvHead: opts.nKvHead };
-  checkBaseForAdapter(header, adapterFactsFromManifest(manifest, gguf), opts.base);
+  checkBaseForAdapter(header, adapterFactsFromManifest(manifest, gguf), baseLabel);
   const rendered = renderChatPrompt(
     facts.chatTemplate,
     { user: opts.prompt, ...(opts.system !== undefined ? { system: opts.system } : {}) },
@@ -148,6 +157,7 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
     { flag: opts.encoder, package: manifest.encoder },
     manifest.taskEmbSize,
     {},
+    hub,
   );
   const runner = await createNodeRunner(model.graph, { backends: ['cpu'] });
   let adapterBytes: Uint8Array;
@@ -156,7 +166,7 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
     adapterBytes = adapterGguf(manifest, adapter!, {
       gguf,
       description: opts.description,
-      source: dir,
+      source,
       backend: runner.backend,
     });
   } finally {
@@ -166,7 +176,7 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 't2l-try-'));
   const loraPath = join(tmp, 'adapter.gguf');
   await writeFile(loraPath, adapterBytes);
-  const llm = await openLlamaBase(opts.base, threads === undefined ? {} : { threads });
+  const llm = await openLlamaBase(basePath, threads === undefined ? {} : { threads });
   let base: Completion;
   let adapted: Completion;
   let promptTokens: number[];
@@ -193,7 +203,7 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
           greedy: true,
           base,
           adapted,
-          baseModel: { path: opts.base, ...facts, chatTemplate: undefined },
+          baseModel: { path: baseLabel, ...facts, chatTemplate: undefined },
           backend: { ...llm.backend, flashAttention: false, kvCache: 'f16' },
         },
         null,
@@ -203,8 +213,8 @@ export async function tryCommand(dir: string, opts: TryOptions): Promise<void> {
     return;
   }
   const out = process.stdout;
-  out.write(`base model: ${facts.name ?? opts.base} (${facts.arch}, ${facts.layers} layers)\n`);
-  out.write(`adapter: "${opts.description}" from ${dir}\n`);
+  out.write(`base model: ${facts.name ?? baseLabel} (${facts.arch}, ${facts.layers} layers)\n`);
+  out.write(`adapter: "${opts.description}" from ${source}\n`);
   for (const note of rendered.notes) out.write(`note: ${note}\n`);
   out.write(`prompt (${promptTokens.length} tokens): ${JSON.stringify(rendered.prompt)}\n\n`);
   const width = 38;

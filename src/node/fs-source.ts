@@ -80,12 +80,16 @@ export function dirSource(dir: string): FileSource {
 
 /**
  * Where the files of the folder `real` (a realpath) may live: the folder itself and, for a Hugging
- * Face cache snapshot (models--org--name/snapshots/<rev>, all links into ../../blobs), the blobs.
+ * Face cache snapshot (models--org--name/snapshots/<rev>, all links into ../../blobs) or a folder
+ * inside one, that repository's blobs.
  */
 function allowedRoots(real: string): string[] {
-  const parent = dirname(real);
-  if (basename(parent) !== 'snapshots') return [real];
-  return [real, join(dirname(parent), 'blobs')];
+  // The folder may be a snapshot or a folder inside one (snapshots/<rev>/trained_t2l/<name>).
+  for (let dir = real; dirname(dir) !== dir; dir = dirname(dir)) {
+    const parent = dirname(dir);
+    if (basename(parent) === 'snapshots') return [real, join(dirname(parent), 'blobs')];
+  }
+  return [real];
 }
 
 /** "ENOENT: no such file or directory" and the like, without the path repeated. */

@@ -12,13 +12,24 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `bin/t2l.mjs <args>` with this Node, from the repository root; `viaNpx` goes through `npx t2l`. */
-export async function t2l(args: string[], viaNpx = false): Promise<CliResult> {
+/**
+ * `bin/t2l.mjs <args>` with this Node, from the repository root; `viaNpx` goes through `npx t2l`.
+ * `env` replaces the environment (default: this process's).
+ */
+export async function t2l(
+  args: string[],
+  viaNpx = false,
+  env?: NodeJS.ProcessEnv,
+): Promise<CliResult> {
   const [cmd, argv] = viaNpx
     ? ['npx', ['--no-install', 't2l', ...args]]
     : [process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...args]];
   try {
-    const { stdout, stderr } = await run(cmd, argv, { cwd: ROOT, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(cmd, argv, {
+      cwd: ROOT,
+      maxBuffer: 1 << 24,
+      ...(env ? { env } : {}),
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as CliResult;

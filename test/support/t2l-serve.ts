@@ -25,11 +25,15 @@ export interface ServeProcess {
 /** `args` follow `t2l serve` (models folder first); --port 0 is added unless given. */
 export async function spawnServe(
   args: string[],
-  options: { timeoutMs?: number; waitReady?: boolean } = {},
+  options: { timeoutMs?: number; waitReady?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServeProcess> {
   const argv = [join(ROOT, 'bin', 't2l.mjs'), 'serve', ...args];
   if (!args.includes('--port')) argv.push('--port', '0');
-  const proc = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, argv, {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(options.env ? { env: options.env } : {}),
+  });
   const stderr: string[] = [];
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
