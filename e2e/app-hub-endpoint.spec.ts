@@ -181,7 +181,7 @@ test('the official entries through a Hub mirror: pinned, resumed, token to the m
   await page.getByRole('button', { name: 'Settings' }).click();
   const field = page.getByLabel('Hub endpoint (optional)');
   await field.fill('hf-mirror');
-  await expect(page.getByTestId('hub-endpoint-problem')).toContainText('is not a URL');
+  await expect(page.getByTestId('hub-endpoint-problem')).toContainText('is not an absolute URL');
   await field.fill(MIRROR);
   await expect(page.getByTestId('hub-endpoint-problem')).toHaveText('');
   await page.locator('#hf-token').fill(TOKEN);

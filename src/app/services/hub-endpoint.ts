@@ -1,42 +1,41 @@
 /**
- * The Hugging Face Hub endpoint the page uses (Settings; the public Hub by default): every Hub URL
- * the page builds starts with it, and the token is sent to it only. The same switch as
- * huggingface_hub's HF_ENDPOINT and transformers.js's env.remoteHost, for mirrors and proxies.
- * Pure (no store): the workers use sendsTokenTo too.
+ * The Hugging Face Hub endpoint as the page uses it (Settings; the public Hub by default): every
+ * Hub URL the page builds starts with it, and the token is sent to it only. The rules themselves
+ * (validation, URL layout, which URL gets the token) live in src/core/hub/endpoint.ts, shared with
+ * the CLI and the server; this module gives them the page's vocabulary (a Settings value that may
+ * be invalid while typed, in which case the public Hub stays in force). Pure (no store): the
+ * workers use sendsTokenTo too.
  */
-export const PUBLIC_HUB = 'https://huggingface.co';
+import { T2LError } from '../../core/errors';
+import {
+  DEFAULT_HUB_ENDPOINT,
+  hubFileUrl,
+  isPublicHub as coreIsPublicHub,
+  normalizeEndpoint,
+  sendsToken,
+} from '../../core/hub/endpoint';
+
+export const PUBLIC_HUB = DEFAULT_HUB_ENDPOINT;
+
+const SETTING = 'Settings → Hub endpoint';
 
 /**
  * Why `value` cannot be a Hub endpoint, or null when it can (empty: the public Hub). An endpoint
  * is an http(s) origin with an optional path prefix, no query, fragment or credentials.
  */
 export function hubEndpointProblem(value: string): string | null {
-  const text = value.trim();
-  if (!text) return null;
-  let url: URL;
   try {
-    url = new URL(text);
-  } catch {
-    return `"${text}" is not a URL: give one like https://hf-mirror.example.`;
+    normalizeEndpoint(value, SETTING);
+    return null;
+  } catch (err) {
+    if (err instanceof T2LError) return err.message;
+    throw err;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return `The Hub endpoint must be an http(s) URL, found ${url.protocol.replace(/:$/, '')}.`;
-  }
-  if (url.username || url.password) {
-    return 'The Hub endpoint must not hold a user name or password: put the token in the field above.';
-  }
-  if (url.search || url.hash || text.includes('?') || text.includes('#')) {
-    return 'The Hub endpoint must not have a query (?…) or fragment (#…).';
-  }
-  return null;
 }
 
 /** A valid endpoint without its trailing slashes; the public Hub for '' (validate first). */
 export function normalizeHubEndpoint(value: string): string {
-  const text = value.trim();
-  if (!text) return PUBLIC_HUB;
-  const url = new URL(text);
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  return normalizeEndpoint(value, SETTING);
 }
 
 /** The endpoint in force for a Settings value: the value when valid, else the public Hub. */
@@ -45,12 +44,13 @@ export function hubEndpointFor(value: string): string {
 }
 
 export function isPublicHub(endpoint: string): boolean {
-  return endpoint === PUBLIC_HUB;
+  return coreIsPublicHub(endpoint);
 }
 
 /**
  * {endpoint}/{repo}/resolve/{revision}/{path}: the Hub's download URL of a file (or, with a
- * folder path and a trailing slash, of a folder's files). Each path segment is percent-encoded.
+ * folder path and a trailing slash, of a folder's files), quoted as huggingface_hub quotes it so
+ * that the page, the CLI and the HF cache agree on one URL per file.
  */
 export function hubResolveUrl(
   endpoint: string,
@@ -58,32 +58,15 @@ export function hubResolveUrl(
   revision: string,
   path: string,
 ): string {
-  const segments = path.split('/').filter(Boolean).map(encodeURIComponent);
-  const tail = segments.join('/') + (path.endsWith('/') && segments.length ? '/' : '');
-  return `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${tail}`;
+  return hubFileUrl(endpoint, repo, revision, path);
 }
 
 /**
  * Whether the Hugging Face token may go with a request for `url`: only to the endpoint in force
- * (its origin, under its path); for the public Hub, to huggingface.co and hf.co, as before.
+ * (its origin, under its path); for the public Hub, to huggingface.co and hf.co over https.
  */
 export function sendsTokenTo(url: string, endpoint: string): boolean {
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    return false;
-  }
-  if (isPublicHub(endpoint)) {
-    return (
-      target.protocol === 'https:' &&
-      (target.hostname === 'huggingface.co' || target.hostname === 'hf.co')
-    );
-  }
-  const base = new URL(endpoint);
-  if (target.origin !== base.origin) return false;
-  const prefix = base.pathname.replace(/\/+$/, '');
-  return !prefix || target.pathname === prefix || target.pathname.startsWith(`${prefix}/`);
+  return sendsToken(url, endpoint);
 }
 
 /** The endpoint as the page names it: host and path, e.g. "huggingface.co", "mirror.lan/hf". */

@@ -65,8 +65,8 @@ describe('the Hub endpoint value', () => {
 
   it('names what is wrong, and the public Hub stays in force until it is fixed', () => {
     const cases: [string, RegExp][] = [
-      ['hf-mirror.example', /not a URL/],
-      ['ftp://mirror.example', /http\(s\) URL, found ftp/],
+      ['hf-mirror.example', /not an absolute URL/],
+      ['ftp://mirror.example', /uses ftp, not http or https/],
       ['https://user:pw@mirror.example', /user name or password/],
       ['https://mirror.example/?x=1', /query/],
       ['https://mirror.example/#top', /fragment/],
