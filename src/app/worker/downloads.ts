@@ -5,6 +5,8 @@
  */
 import { T2LError } from '../../core/errors';
 import { readCached, writeCached } from '../services/file-cache';
+import { differsFromHubRecord } from '../../core/hub/model-info';
+import { hubRecordFor } from './hub-integrity';
 import { differsFromKnown } from './known-files';
 import type { KnownFile, Progress } from './protocol';
 import { Received } from './received';
@@ -22,6 +24,11 @@ export interface DownloadContext {
   cacheOnly?: boolean;
   /** Files whose size and hash the catalog records, by URL: checked after download and in cache. */
   known?: Record<string, KnownFile>;
+  /**
+   * The Hub endpoint in force: a fresh download of one of its files at a commit is checked against
+   * the size and hash the Hub's API records for it (hub-integrity.ts).
+   */
+  hubEndpoint?: string | undefined;
 }
 
 /**
@@ -165,6 +172,14 @@ export async function download(
     throw new T2LError(
       'bad-package',
       `${url}: the server's file is not the one the catalog records (${unlike}); it may have changed upstream, so it is not used`,
+    );
+  }
+  const record = known ? null : await hubRecordFor(url, ctx);
+  const damaged = record ? await differsFromHubRecord(bytes, record) : null;
+  if (damaged) {
+    throw new T2LError(
+      'bad-package',
+      `${url}: the download is not the file the Hub records at this commit (${damaged}), so nothing of it was kept; try again, and if it repeats the endpoint is serving a damaged copy`,
     );
   }
   report({

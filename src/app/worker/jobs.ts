@@ -58,6 +58,7 @@ export function jobHandlers(env: JobEnv): {
   ) => ({
     ...ctx,
     headersFor: hfHeaders(params.hfToken, params.hubEndpoint),
+    hubEndpoint: params.hubEndpoint ?? PUBLIC_HUB,
     ...(params.known ? { known: params.known } : {}),
     threads: ort.numThreads,
     wasmPaths: ort.wasmPaths,

@@ -40,6 +40,7 @@ async function baseBlob(
       if (p.type === 'file') progress(p);
     },
     headersFor: hubHeaders(base.hfToken, base.hubEndpoint),
+    hubEndpoint: base.hubEndpoint ?? PUBLIC_HUB,
   };
   const bytes = await download(base.url, ctx, { cacheGroup: base.cacheGroup, name: base.name });
   return new Blob([bytes as Uint8Array<ArrayBuffer>]);
