@@ -1,41 +1,46 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Route } from '@playwright/test';
-import { writeGteEncoder } from '../scripts/fixtures/write-tiny-encoder';
-import { DEMO_SIZES } from '../src/fixtures/demo';
-import { makeRandomCheckpoint } from '../src/fixtures/random-checkpoint';
+import { officialHubRepos } from '../src/fixtures/hub-repos';
+import {
+  startLocalHub,
+  writeHubRepos,
+  type HubRepoConfig,
+  type LocalHub,
+} from '../test/support/local-hub';
 import { chooseBackend, chooseModel, generateAndWait, openApp, ROOT } from './app-support';
 import { E2E_PORT } from './ports';
 
 /**
- * Issue #20 items 1, 4 and 5 (page side): with Settings → Hub endpoint pointing at a mirror, the
- * official catalog entry Mistral-7B · T2L takes the official path end to end (the other two are
- * generated in a cheap loop at the end): checkpoint and
- * text encoder (gte-large-en-v1.5's architecture, model_type "new") from the mirror at the pinned
+ * Issue #20 items 1, 3, 4 and 5 (page side): with Settings → Hub endpoint pointing at the
+ * project's local Hub (test/support/local-hub.ts: real HTTP on 127.0.0.1 answering as the Hub does,
+ * with redirects of LFS files to a CDN path, ETags, X-Repo-Commit, ranges, 401/404 error codes and
+ * the files API), the official catalog entry Mistral-7B · T2L takes the official path end to end:
+ * checkpoint and text encoder (gte-large-en-v1.5's architecture, model_type "new") at the pinned
  * revisions, first download with progress, a connection dropped half way and resumed, conversion,
- * generation, the token sent to the mirror only; after a reload, everything from the cache; Try
- * with the catalog's base GGUF for the entry (the tiny demo base under the real file's name). Any
- * request for another host, or for revision main of a pinned repository, fails the test.
- *
- * The mirror here is the spec's own route over the fixture folders (answers as the Hub's resolve
- * endpoint does: Content-Length, Accept-Ranges/206, ETag, X-Repo-Commit, 404 for anything else).
+ * generation, the token sent to the endpoint only; after a reload, everything from the cache; Try
+ * with the catalog's base GGUF for the entry (a tiny random base under the real file's name). The
+ * other two official entries follow in a cheap loop, one of them through a damaged download caught
+ * by its hash. Any request for another host, or for another revision than a pinned repository's
+ * commit, fails the test.
  */
 
 test.setTimeout(600_000);
 
-const MIRROR = `http://127.0.0.1:${E2E_PORT + 9}/hub`;
 const APP = `localhost:${E2E_PORT}`;
 const TOKEN = 'hf_e2e_token';
+const T2L_REPO = 'SakanaAI/text-to-lora';
 
 interface CatalogFile {
   models: {
     id: string;
     baseModel: string;
     source: { hub?: string; path?: string; revision?: string };
+    baseGguf?: { hub?: string; file?: string; revision?: string; size: number };
   }[];
-  encoders: Record<string, { hub?: string; revision?: string }>;
+  encoders: Record<string, { hub?: string; revision?: string; url?: string }>;
 }
 const catalog = JSON.parse(
   readFileSync(join(ROOT, 'models', 'catalog.json'), 'utf8'),
@@ -44,140 +49,84 @@ const mistral = catalog.models.find((m) => m.id === 'mistral-7b-t2l')!;
 const official = catalog.models.filter((m) => m.source.hub);
 const GTE = 'Alibaba-NLP/gte-large-en-v1.5';
 const gte = catalog.encoders[GTE]!;
-const BASE = (mistral as unknown as { baseGguf: { hub: string; file: string; revision: string } })
-  .baseGguf;
-const PINNED = [...new Set([...official.map((m) => m.source.hub!), gte.hub!])];
+const BASE = mistral.baseGguf as { hub: string; file: string; revision: string; size: number };
+/** Repository → the commit the catalog pins it to (the checkpoints and the encoder). */
+const PINS: Record<string, string> = {
+  [T2L_REPO]: mistral.source.revision!,
+  [GTE]: gte.revision!,
+};
 
 let root: string;
-/** Mirror path (after MIRROR) → local file. */
-const files = new Map<string, string>();
+let hub: LocalHub;
+let repos: HubRepoConfig[];
+let MIRROR: string;
+let MIRROR_NAME: string;
 
 test.beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 't2l-e2e-hub-'));
-  // Small checkpoints carrying the released runs' names: the base model and the text encoder.
-  for (const [i, entry] of official.entries()) {
-    const ckpt = makeRandomCheckpoint({
-      ...DEMO_SIZES,
-      baseModel: entry.baseModel,
-      embModel: GTE,
-      seed: 20 + i,
-    });
-    const ckptDir = join(root, entry.id);
-    await mkdir(ckptDir, { recursive: true });
-    const repoPath = `/${entry.source.hub}/resolve/${entry.source.revision}/${entry.source.path}`;
-    for (const [name, contents] of Object.entries(ckpt)) {
-      await writeFile(join(ckptDir, name), contents);
-      files.set(`${repoPath}/${name}`, join(ckptDir, name));
-    }
-  }
-  const gteDir = join(root, 'gte');
-  await writeGteEncoder(gteDir, { dtypes: ['fp32', 'q8'] });
-  for (const name of [
-    'config.json',
-    'tokenizer.json',
-    'tokenizer_config.json',
-    'onnx/model.onnx',
-    'onnx/model_quantized.onnx',
-  ]) {
-    files.set(`/${gte.hub}/resolve/${gte.revision}/${name}`, join(gteDir, name));
-  }
+  repos = await writeHubRepos(root, officialHubRepos(catalog));
+  hub = await startLocalHub({ root, port: E2E_PORT + 9 });
+  MIRROR = hub.endpoint;
+  MIRROR_NAME = new URL(MIRROR).host;
 });
 
 test.afterAll(async () => {
+  await hub?.stop();
   await rm(root, { recursive: true, force: true });
 });
 
-test('the official entries through a Hub mirror: pinned, resumed, token to the mirror only, cached, tried', async ({
-  page,
-}) => {
-  const offHost: string[] = [];
-  const unpinned: string[] = [];
-  const served: { method: string; path: string; range: string; auth: string }[] = [];
-  let cut = false;
-
-  // Every request leaving the app goes through here: the mirror is answered, anything else fails.
+/** Every request leaving the app must go to the app or the local Hub; anything else is refused. */
+async function guardHosts(page: import('@playwright/test').Page, offHost: string[]) {
   await page.context().route('**/*', async (route: Route) => {
     const url = route.request().url();
     if (url.startsWith(`http://${APP}/`) || /^(data|blob):/.test(url)) return route.fallback();
-    if (!url.startsWith(`${MIRROR}/`)) {
-      offHost.push(url);
-      return route.abort('blockedbyclient');
-    }
-    const path = decodeURI(new URL(url).pathname.slice(new URL(MIRROR).pathname.length));
-    // The catalog pins the checkpoints and the encoder (not the base GGUFs): never main for those.
-    if (PINNED.some((repo) => path.startsWith(`/${repo}/resolve/main/`))) unpinned.push(url);
-    const headers = route.request().headers();
-    const method = route.request().method();
-    served.push({
-      method,
-      path,
-      range: headers['range'] ?? '',
-      auth: headers['authorization'] ?? '',
-    });
-    const file = files.get(path);
-    const found = file ? await stat(file).catch(() => null) : null;
-    if (!file || !found) return route.fulfill({ status: 404, body: 'Entry not found' });
-    const body = await readFile(file);
-    const hubHeaders = {
-      'accept-ranges': 'bytes',
-      etag: `"${found.size.toString(16)}-${found.mtimeMs.toString(16)}"`,
-      'x-repo-commit': path.split('/')[4] ?? '',
-      'access-control-allow-origin': '*',
-      'access-control-expose-headers': 'content-length, content-range, etag, x-repo-commit',
-    };
-    if (method === 'HEAD') {
-      return route.fulfill({
-        status: 200,
-        headers: { ...hubHeaders, 'content-length': String(body.length) },
-      });
-    }
-    const range = /^bytes=(\d+)-(\d*)$/.exec(headers['range'] ?? '');
-    if (range) {
-      const start = Number(range[1]);
-      const end = range[2] ? Number(range[2]) : body.length - 1;
-      return route.fulfill({
-        status: 206,
-        headers: {
-          ...hubHeaders,
-          'content-range': `bytes ${start}-${end}/${body.length}`,
-          'content-length': String(end - start + 1),
-        },
-        body: body.subarray(start, end + 1),
-      });
-    }
-    if (path.endsWith('/hypermod.pt') && !cut) {
-      // The first answer promises the whole file but stops half way, as a dropped connection does.
-      cut = true;
-      return route.fulfill({
-        status: 200,
-        headers: { ...hubHeaders, 'content-length': String(body.length) },
-        body: body.subarray(0, body.length >> 1),
-      });
-    }
-    return route.fulfill({
-      status: 200,
-      headers: { ...hubHeaders, 'content-length': String(body.length) },
-      body,
-    });
+    if (url.startsWith(`${MIRROR}/`)) return route.fallback();
+    offHost.push(url);
+    return route.abort('blockedbyclient');
   });
+}
 
-  // The catalog as published, except the base GGUF's size: the mirror serves the tiny demo base
+const fileSize = (repo: string, path: string) =>
+  repos.find((r) => r.repo === repo)!.files![path]!.size;
+
+/** GETs of a file's bytes (through the resolve path or the CDN path its redirect names). */
+const bytesGets = (from: number, path?: string) =>
+  hub.requests
+    .slice(from)
+    .filter(
+      (r) =>
+        r.method === 'GET' &&
+        r.range !== 'bytes=0-0' &&
+        (r.kind === 'cdn' || r.kind === 'resolve') &&
+        r.status !== 302 &&
+        (path === undefined || r.file === path),
+    );
+
+test('the official entries through the local Hub: pinned, resumed, hash-checked, token to the endpoint only, cached, tried', async ({
+  page,
+}) => {
+  const offHost: string[] = [];
+  await guardHosts(page, offHost);
+  const ckptPath = `${mistral.source.path}/hypermod.pt`;
+  // The first download of the checkpoint breaks off half way, as a dropped connection does.
+  hub.dropOnce(T2L_REPO, ckptPath, fileSize(T2L_REPO, ckptPath) >> 1);
+
+  // The catalog as published, except the base GGUF's size: the local Hub serves a tiny random base
   // under the real file's name, and the fit check reads the catalog's size.
-  const baseFile = join(ROOT, 'models', 'demo', 'base', 'tiny-llama.gguf');
   const published = JSON.parse(readFileSync(join(ROOT, 'models', 'catalog.json'), 'utf8')) as {
     models: { id: string; baseGguf?: { size: number } }[];
   };
-  published.models.find((m) => m.id === 'mistral-7b-t2l')!.baseGguf!.size = (
-    await stat(baseFile)
-  ).size;
+  published.models.find((m) => m.id === 'mistral-7b-t2l')!.baseGguf!.size = fileSize(
+    BASE.hub,
+    BASE.file,
+  );
   await page.route('**/models/catalog.json', (route) =>
     route.fulfill({ contentType: 'application/json', body: JSON.stringify(published) }),
   );
-  files.set(`/${BASE.hub}/resolve/${BASE.revision}/${BASE.file}`, baseFile);
 
   await openApp(page);
 
-  // Settings: a bad value is named and not used; the mirror and a token are kept in this browser.
+  // Settings: a bad value is named and not used; the endpoint and a token are kept in this browser.
   await page.getByRole('button', { name: 'Settings' }).click();
   const field = page.getByLabel('Hub endpoint (optional)');
   await field.fill('hf-mirror');
@@ -185,17 +134,17 @@ test('the official entries through a Hub mirror: pinned, resumed, token to the m
   await field.fill(MIRROR);
   await expect(page.getByTestId('hub-endpoint-problem')).toHaveText('');
   await page.locator('#hf-token').fill(TOKEN);
-  await expect(page.getByText(`sent only to 127.0.0.1:${E2E_PORT + 9}/hub`)).toBeVisible();
+  await expect(page.getByText(`sent only to ${MIRROR_NAME}`)).toBeVisible();
   await page.keyboard.press('Escape');
 
   await chooseModel(page, 'mistral-7b-t2l');
   await expect(page.getByTestId('model-mistral-7b-t2l')).toContainText(
-    `127.0.0.1:${E2E_PORT + 9}/hub/SakanaAI/text-to-lora/trained_t2l/mistral_7b_t2l`,
+    `${MIRROR_NAME}/${T2L_REPO}/${mistral.source.path}`,
   );
   await chooseBackend(page, 'wasm');
   await page.locator('#description').fill('Answer grade-school math word problems step by step.');
   await page.getByRole('button', { name: 'Generate adapter' }).click();
-  // First download, with progress rows for the mirror's files.
+  // First download, with progress rows for the endpoint's files.
   await expect(page.getByTestId('file-progress').first()).toBeVisible({ timeout: 150_000 });
   await expect(page.getByTestId('result').or(page.getByTestId('error'))).toBeVisible({
     timeout: 400_000,
@@ -212,15 +161,18 @@ test('the official entries through a Hub mirror: pinned, resumed, token to the m
   await expect(downloaded).toHaveAttribute('data-names', /hypermod\.pt/);
   await expect(downloaded).toHaveAttribute('data-names', /model_quantized\.onnx/);
 
-  // The cut download resumed with a Range request; every mirror request carried the token.
-  const ckptGets = served.filter(
-    (s) => s.path.endsWith('/hypermod.pt') && s.method === 'GET' && s.range !== 'bytes=0-0',
-  );
-  expect(ckptGets.map((s) => s.range)).toEqual(['', expect.stringMatching(/^bytes=\d+-$/)]);
-  expect(served.length).toBeGreaterThan(0);
+  // The cut download went through the Hub's redirect and resumed with a Range request (206).
+  const ckptGets = bytesGets(0, ckptPath);
+  expect(ckptGets.map((r) => [r.kind, r.range ?? ''])).toEqual([
+    ['cdn', ''],
+    ['cdn', expect.stringMatching(/^bytes=\d+-$/)],
+  ]);
+  expect(ckptGets[1]!.status).toBe(206);
+  // Its bytes were checked against the Hub's record at the pinned commit.
+  expect(hub.requests.some((r) => r.kind === 'api' && r.repo === T2L_REPO)).toBe(true);
 
   // A reload: the setting is kept, and the files come from the cache (nothing downloaded again).
-  const before = served.length;
+  const before = hub.requests.length;
   await page.reload();
   await expect(page.getByTestId('model-mistral-7b-t2l').locator('input')).toBeChecked({
     timeout: 150_000,
@@ -230,11 +182,9 @@ test('the official entries through a Hub mirror: pinned, resumed, token to the m
     0,
   );
   await expect(page.getByTestId('fact-files').locator('[data-outcome="cached"]')).toBeVisible();
-  expect(served.slice(before).filter((s) => s.method === 'GET' && s.range !== 'bytes=0-0')).toEqual(
-    [],
-  );
+  expect(bytesGets(before)).toEqual([]);
 
-  // Try with the catalog's base for this entry, downloaded from the mirror too.
+  // Try with the catalog's base for this entry, downloaded from the endpoint too.
   await page.getByTestId('try-toggle').click();
   await expect(page.getByTestId('try-base')).toContainText('Mistral-7B');
   await page.getByTestId('try-prompt').fill('Tell me about the sky.');
@@ -247,10 +197,23 @@ test('the official entries through a Hub mirror: pinned, resumed, token to the m
   });
   await expect(page.getByTestId('try-error')).toHaveCount(0);
   await expect(output).toHaveAttribute('data-status', 'done');
-  expect(served.some((s) => s.path.endsWith(`/${BASE.file}`) && s.method === 'GET')).toBe(true);
+  expect(
+    hub.requests.some((r) => r.repo === BASE.hub && r.file === BASE.file && r.method === 'GET'),
+  ).toBe(true);
 
-  // The other official entries (a cheap loop): generated from the mirror at their pins.
-  for (const entry of official.filter((m) => m !== mistral)) {
+  // The other official entries (a cheap loop): generated from the endpoint at their pins; the first
+  // one's checkpoint is served damaged once (right headers, one byte changed) and refused by hash.
+  const [damagedEntry, ...rest] = official.filter((m) => m !== mistral);
+  const damagedPath = `${damagedEntry!.source.path}/hypermod.pt`;
+  hub.corrupt(T2L_REPO, damagedPath);
+  await chooseModel(page, damagedEntry!.id);
+  await chooseBackend(page, 'wasm');
+  await page.getByRole('button', { name: 'Generate adapter' }).click();
+  await expect(page.getByTestId('error')).toContainText('the Hub records at this commit', {
+    timeout: 150_000,
+  });
+  hub.repair(T2L_REPO, damagedPath);
+  for (const entry of [damagedEntry!, ...rest]) {
     await chooseModel(page, entry.id);
     await chooseBackend(page, 'wasm');
     await generateAndWait(page);
@@ -261,29 +224,21 @@ test('the official entries through a Hub mirror: pinned, resumed, token to the m
     ).toHaveAttribute('data-names', /hypermod\.pt/);
   }
 
-  for (const s of served) expect(s.auth, s.path).toBe(`Bearer ${TOKEN}`);
-  expect(unpinned).toEqual([]);
+  // The token went with every request the page addressed to the endpoint (the CDN path a
+  // redirect names is on the same host here, unlike the real Hub's CDN).
+  for (const r of hub.requests.filter((q) => q.kind === 'resolve' || q.kind === 'api')) {
+    expect(r.auth, r.url).toBe(true);
+  }
+  hub.assertPinned(PINS);
   expect(offHost).toEqual([]);
 });
 
-test('a gated repository on the mirror, without a token: the advice names the endpoint and the token', async ({
+test('a gated repository on the endpoint, without a token: the advice names the endpoint and the token', async ({
   page,
 }) => {
   const offHost: string[] = [];
-  await page.context().route('**/*', async (route: Route) => {
-    const url = route.request().url();
-    if (url.startsWith(`http://${APP}/`) || /^(data|blob):/.test(url)) return route.fallback();
-    if (!url.startsWith(`${MIRROR}/`)) {
-      offHost.push(url);
-      return route.abort('blockedbyclient');
-    }
-    // As the Hub answers a gated repository's files without a token.
-    return route.fulfill({
-      status: 401,
-      headers: { 'access-control-allow-origin': '*', 'x-error-code': 'GatedRepo' },
-      body: 'Access to this model is restricted.',
-    });
-  });
+  await guardHosts(page, offHost);
+  hub.setGated(T2L_REPO, true);
   await page.addInitScript((endpoint) => {
     // The Settings store's own key and shape (stores/settings.ts), as a previous visit left it.
     if (!localStorage.getItem('t2l-settings')) {
@@ -293,15 +248,19 @@ test('a gated repository on the mirror, without a token: the advice names the en
       );
     }
   }, MIRROR);
-  await openApp(page);
-  await chooseModel(page, 'mistral-7b-t2l');
-  await chooseBackend(page, 'wasm');
-  await page.locator('#description').fill('Answer grade-school math word problems step by step.');
-  await page.getByRole('button', { name: 'Generate adapter' }).click();
-  await expect(page.getByTestId('error')).toBeVisible({ timeout: 150_000 });
-  await expect(page.getByTestId('error')).toContainText(
-    `The Hub endpoint 127.0.0.1:${E2E_PORT + 9}/hub refused the download`,
-  );
-  await expect(page.getByTestId('error-hint')).toContainText('add a Hugging Face token');
+  try {
+    await openApp(page);
+    await chooseModel(page, 'mistral-7b-t2l');
+    await chooseBackend(page, 'wasm');
+    await page.locator('#description').fill('Answer grade-school math word problems step by step.');
+    await page.getByRole('button', { name: 'Generate adapter' }).click();
+    await expect(page.getByTestId('error')).toBeVisible({ timeout: 150_000 });
+    await expect(page.getByTestId('error')).toContainText(
+      `The Hub endpoint ${MIRROR_NAME} refused the download`,
+    );
+    await expect(page.getByTestId('error-hint')).toContainText('add a Hugging Face token');
+  } finally {
+    hub.setGated(T2L_REPO, false);
+  }
   expect(offHost).toEqual([]);
 });
