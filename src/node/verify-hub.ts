@@ -11,6 +11,7 @@
  *   X-Linked-Size / X-Linked-Etag or Content-Length / ETag), as hub-cache.ts reads them.
  */
 import { hubAuthHeaders, hubFileUrl, isCommit, pyQuote } from '../core/hub/endpoint';
+import { checkModelInfoLength, parseModelInfo, type HubFileRecord } from '../core/hub/model-info';
 
 export type Level = 'ok' | 'warn' | 'fail';
 
@@ -62,15 +63,9 @@ export interface VerifiableCatalog {
   }[];
 }
 
-interface Sibling {
-  rfilename: string;
-  size?: number;
-  lfs?: { sha256?: string; size?: number };
-}
-
 interface RepoInfo {
   sha: string;
-  files: Map<string, Sibling>;
+  files: Map<string, HubFileRecord>;
 }
 
 /** transformers.js's ONNX file per dtype (the catalog's `dtypes`). */
@@ -122,11 +117,18 @@ export async function verifyCatalog(
             message: `the Hub answered ${res.status} ${code}${hint}`.trim(),
           };
         }
-        const body = (await res.json()) as { sha?: string; siblings?: Sibling[] };
-        return {
-          sha: String(body.sha ?? ''),
-          files: new Map((body.siblings ?? []).map((s) => [s.rfilename, s])),
-        };
+        let listing: ReturnType<typeof parseModelInfo>;
+        try {
+          checkModelInfoLength(res.headers.get('content-length'), url);
+          listing = parseModelInfo(await res.json(), url);
+        } catch (e) {
+          return {
+            level: 'fail',
+            subject: key,
+            message: e instanceof Error ? e.message : String(e),
+          };
+        }
+        return { sha: listing.commit ?? '', files: listing.files };
       })();
       infos.set(key, p);
     }
@@ -168,7 +170,7 @@ export async function verifyCatalog(
         say('fail', `${subject} ${path}`, 'no such file at this revision');
         continue;
       }
-      const size = s.lfs?.size ?? s.size;
+      const size = s.size;
       const want = known[path];
       if (want && size !== undefined && size !== want.size) {
         say(
@@ -177,11 +179,11 @@ export async function verifyCatalog(
           `size ${size} on the Hub, the catalog records ${want.size}`,
         );
       }
-      if (want?.sha256 && s.lfs?.sha256 && s.lfs.sha256 !== want.sha256) {
+      if (want?.sha256 && s.sha256 && s.sha256 !== want.sha256) {
         say(
           'fail',
           `${subject} ${path}`,
-          `sha256 ${s.lfs.sha256} on the Hub, the catalog records ${want.sha256}`,
+          `sha256 ${s.sha256} on the Hub, the catalog records ${want.sha256}`,
         );
       }
       const head = await headFile(repo, revision, path);
@@ -195,23 +197,19 @@ export async function verifyCatalog(
       if (size !== undefined && head.size !== size) {
         say('fail', `${subject} ${path}`, `download announces ${head.size} bytes, the API ${size}`);
       }
-      if (s.lfs?.sha256 && head.etag !== s.lfs.sha256) {
+      if (s.sha256 && head.etag !== s.sha256) {
         say(
           'fail',
           `${subject} ${path}`,
-          `download ETag ${head.etag}, the API's sha256 ${s.lfs.sha256}`,
+          `download ETag ${head.etag}, the API's sha256 ${s.sha256}`,
         );
       }
-      say(
-        'ok',
-        `${subject} ${path}`,
-        `${size ?? '?'} bytes${s.lfs?.sha256 ? `, sha256 ${s.lfs.sha256}` : ''}`,
-      );
+      say('ok', `${subject} ${path}`, `${size} bytes${s.sha256 ? `, sha256 ${s.sha256}` : ''}`);
     }
     for (const a of approx) {
       const sizes = a.files.map((f) => {
         const s = got.files.get(f);
-        return s?.lfs?.size ?? s?.size;
+        return s?.size;
       });
       if (sizes.some((n) => n === undefined)) continue; // reported above
       const total = sizes.reduce((x, y) => x! + y!, 0)!;
