@@ -25,13 +25,15 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from '@playwright/test';
 import { CLOSED_NETWORK_ARGS } from '../../e2e/chromium-args';
+import type { EncoderDtype } from '../../src/core/encoder/dtype';
 import { BENCH_DIR } from './checkpoints';
+import { startRealHub } from './first-adapter-hub';
 import { stats, type Stats } from './types';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIST = join(BENCH_DIR, 'first-adapter', 'dist');
 const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-const MODEL = 'demo-L';
+const DEMO_MODEL = 'demo-L';
 const DESCRIPTIONS = [
   'Solve grade-school math word problems step by step.',
   'Decide whether a movie review is positive or negative.',
@@ -72,6 +74,10 @@ export interface VisitResult {
 export interface FirstAdapterRun {
   date: string;
   label: string;
+  /** The catalog entry generated from (demo-L unless the run went through the local Hub). */
+  model?: string;
+  /** Set for runs through the local Hub at real size. */
+  hub?: { bytesPerSecond: number; precision: string; encoderDtype: string };
   machine: { cpus: number; cpuModel: string; loadAtStart: number[]; loadAtEnd?: number[] };
   reps: number;
   typingDelayMs: number;
@@ -150,12 +156,21 @@ async function workerTimes(worker: Worker): Promise<WorkerTimes> {
   }));
 }
 
-async function generate(page: Page, description: string): Promise<number> {
+/** What a visit picks in the page. */
+interface VisitSetup {
+  model: string;
+  precision?: string;
+  encoderDtype?: string;
+  /** Longest wait for one generation, ms (a real-size first visit downloads ~0.6 GB). */
+  timeoutMs: number;
+}
+
+async function generate(page: Page, description: string, timeoutMs: number): Promise<number> {
   const t0 = performance.now();
   await page.getByRole('button', { name: 'Generate adapter' }).click();
   const card = page.getByTestId('result').filter({ hasText: description });
   const error = page.getByTestId('error');
-  await card.or(error).first().waitFor({ timeout: 120_000 });
+  await card.or(error).first().waitFor({ timeout: timeoutMs });
   const t1 = performance.now();
   if (await error.isVisible()) throw new Error(`the page shows: ${await error.innerText()}`);
   return t1 - t0;
@@ -165,20 +180,23 @@ async function visit(
   context: BrowserContext,
   url: string,
   typingDelay: number,
+  setup: VisitSetup,
 ): Promise<VisitResult> {
   const page = context.pages()[0] ?? (await context.newPage());
   const load = loadavg()[0]!;
   const workerP = t2lWorker(page);
   const t0 = performance.now();
   await page.goto(url);
-  await page.getByTestId(`model-${MODEL}`).waitFor();
+  await page.getByTestId(`model-${setup.model}`).waitFor();
   await page.getByTestId('backend-status').filter({ hasNotText: 'Checking' }).waitFor();
   const ready = performance.now();
-  await page.getByTestId(`model-${MODEL}`).click();
+  await page.getByTestId(`model-${setup.model}`).click();
   await page
     .getByRole('radiogroup', { name: 'Backend' })
     .getByText('wasm', { exact: true })
     .click();
+  if (setup.precision) await page.locator('#precision').selectOption(setup.precision);
+  if (setup.encoderDtype) await page.locator('#encoder-dtype').selectOption(setup.encoderDtype);
   const box = page.locator('#description');
   await box.fill('');
   const cdp = await context.newCDPSession(page);
@@ -194,12 +212,12 @@ async function visit(
   await cdp.detach();
   // The click's time in the page's clock, to place the worker's stages against it.
   const pageClick = await page.evaluate(() => performance.timeOrigin + performance.now());
-  const generateToAdapterMs = await generate(page, DESCRIPTIONS[0]!);
+  const generateToAdapterMs = await generate(page, DESCRIPTIONS[0]!, setup.timeoutMs);
   const openToAdapterMs = performance.now() - t0;
   const worker = await workerP;
   const times = await workerTimes(worker);
   await box.fill(DESCRIPTIONS[1]!);
-  const secondGenerationMs = await generate(page, DESCRIPTIONS[1]!);
+  const secondGenerationMs = await generate(page, DESCRIPTIONS[1]!, setup.timeoutMs);
 
   const stages: Record<string, number> = {};
   const ends: Record<string, number> = {};
@@ -233,12 +251,24 @@ async function visit(
   };
 }
 
-async function launch(profile: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, {
+async function launch(profile: string, hubEndpoint?: string): Promise<BrowserContext> {
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: ARGS,
   });
+  if (hubEndpoint) {
+    // Settings → Hub endpoint as a user leaves it (the settings store's own key and shape).
+    await context.addInitScript((endpoint) => {
+      if (!localStorage.getItem('t2l-settings')) {
+        localStorage.setItem(
+          't2l-settings',
+          JSON.stringify({ state: { hubEndpoint: endpoint }, version: 1 }),
+        );
+      }
+    }, hubEndpoint);
+  }
+  return context;
 }
 
 export interface FirstAdapterOptions {
@@ -250,6 +280,16 @@ export interface FirstAdapterOptions {
   label?: string;
   /** Milliseconds between key presses (default TYPING_DELAY). */
   typingDelayMs?: number;
+  /**
+   * A catalog entry with a Hub source (mistral-7b-t2l, gemma-2-2b-t2l, ...): generate from it at
+   * real size through the local Hub (first-adapter-hub.ts) instead of the demo package.
+   */
+  hubModel?: string;
+  /** With hubModel: the stated download rate, bytes a second (default 50 MB/s). */
+  bytesPerSecond?: number;
+  /** With hubModel: the hypernetwork precision (default int8) and encoder dtype (default q8). */
+  precision?: string;
+  encoderDtype?: EncoderDtype;
 }
 
 export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<FirstAdapterRun> {
@@ -260,9 +300,32 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadAtStart: loadavg() },
     reps,
     typingDelayMs: o.typingDelayMs ?? TYPING_DELAY,
+    model: o.hubModel ?? DEMO_MODEL,
+    ...(o.hubModel
+      ? {
+          hub: {
+            bytesPerSecond: o.bytesPerSecond ?? 50e6,
+            precision: o.precision ?? 'int8',
+            encoderDtype: o.encoderDtype ?? 'q8',
+          },
+        }
+      : {}),
     first: [],
     return: [],
     third: [],
+  };
+  const hub = run.hub
+    ? await startRealHub({
+        model: run.model!,
+        encoderDtype: run.hub.encoderDtype as EncoderDtype,
+        bytesPerSecond: run.hub.bytesPerSecond,
+        log: o.log,
+      })
+    : undefined;
+  const setup: VisitSetup = {
+    model: run.model!,
+    ...(run.hub ? { precision: run.hub.precision, encoderDtype: run.hub.encoderDtype } : {}),
+    timeoutMs: run.hub ? 900_000 : 120_000,
   };
   const server = await buildAndPreview(o.port ?? Number(process.env.BENCH_PORT ?? 5233), o.log);
   try {
@@ -270,9 +333,9 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
       const profile = await mkdtemp(join(tmpdir(), 't2l-first-adapter-'));
       try {
         for (const kind of VISITS) {
-          const context = await launch(profile);
+          const context = await launch(profile, hub?.endpoint);
           try {
-            const r = await visit(context, server.url, run.typingDelayMs);
+            const r = await visit(context, server.url, run.typingDelayMs, setup);
             (run[kind] ??= []).push(r);
             o.log(
               `first-adapter ${kind} visit ${i + 1}/${reps}: open → adapter ${r.openToAdapterMs.toFixed(0)} ms, Generate → adapter ${r.generateToAdapterMs.toFixed(0)} ms, second ${r.secondGenerationMs.toFixed(0)} ms, main thread busy while typing ${r.typingMainThreadMs?.toFixed(0)} ms (load ${r.load.toFixed(1)})`,
@@ -287,6 +350,7 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
     }
   } finally {
     server.child.kill();
+    await hub?.stop();
   }
   run.machine.loadAtEnd = loadavg();
   await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
@@ -297,7 +361,10 @@ export async function runFirstAdapterBench(o: FirstAdapterOptions): Promise<Firs
   const report = renderFirstAdapterReport(run);
   o.log(report);
   if (o.writeDocs !== false) {
-    await writeDocsBlock('bench-first-adapter', report);
+    const block = run.hub
+      ? `bench-first-adapter-${run.model}-${run.typingDelayMs}ms`
+      : 'bench-first-adapter';
+    await writeDocsBlock(block, report);
   }
   return run;
 }
@@ -333,8 +400,11 @@ export function renderFirstAdapterReport(run: FirstAdapterRun): string {
     const xs = v.map((r) => r.typingMainThreadMs).filter((x): x is number => Number.isFinite(x));
     return xs.length ? f(stats(xs)) : '–';
   };
+  const what = run.hub
+    ? `${run.model} at real size (random weights) through the local Hub at ${(run.hub.bytesPerSecond / 1e6).toFixed(0)} MB/s, hypernetwork ${run.hub.precision}, gte-large-en-v1.5 ${run.hub.encoderDtype}, on wasm`
+    : 'demo T2L-L package on wasm';
   lines.push(
-    `Run of ${run.date.slice(0, 16).replace('T', ' ')} UTC${run.label ? ` (${run.label})` : ''} on ${run.machine.cpus} × ${run.machine.cpuModel}; production build (vite build + vite preview), headless Chromium, demo T2L-L package on wasm; ${run.reps} repetitions (a fresh profile each), medians (min–max) in ms; the description typed at ${run.typingDelayMs} ms a key before Generate.`,
+    `Run of ${run.date.slice(0, 16).replace('T', ' ')} UTC${run.label ? ` (${run.label})` : ''} on ${run.machine.cpus} × ${run.machine.cpuModel}; production build (vite build + vite preview), headless Chromium, ${what}; ${run.reps} repetitions (a fresh profile each), medians (min–max) in ms; the description typed at ${run.typingDelayMs} ms a key before Generate; 1-minute load at each visit's start.`,
     '',
     '| visit | page open → adapter | Generate → adapter | second generation, same page | Generate ÷ second | page open → ready | typing | page main thread busy while typing | 1-minute load |',
     '| --- | --- | --- | --- | ---: | --- | --- | --- | --- |',

@@ -11,7 +11,9 @@
  * --encoder-dtypes a,b, --encoder-runs short,long (default 5,3), --encoder-webgpu-dtypes a,b,
  * --encoder-webgpu-runs short,long (default 1,0: WebGPU is SwiftShader here, CPU-emulated, slow)),
  * --first-adapter / --no-first-adapter (time to the first adapter in the production build,
- * scripts/bench/first-adapter.ts; --reps n, --typing-delay ms a key, default 25).
+ * scripts/bench/first-adapter.ts; --reps n, --typing-delay ms a key, default 25;
+ * --first-adapter-hub ENTRY: a catalog entry at real size through the local Hub, hypernetwork
+ * int8 and gte-large q8, --download-rate MB/s, default 50).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn } from 'node:child_process';
@@ -89,6 +91,8 @@ const firstAdapterOptions = {
   reps: Number(value('reps') ?? 5),
   label: value('label') ?? '',
   ...(value('typing-delay') ? { typingDelayMs: Number(value('typing-delay')) } : {}),
+  ...(value('first-adapter-hub') ? { hubModel: value('first-adapter-hub')! } : {}),
+  ...(value('download-rate') ? { bytesPerSecond: Number(value('download-rate')) * 1e6 } : {}),
 };
 if (flag('first-adapter')) {
   await runFirstAdapterBench(firstAdapterOptions);
