@@ -77,7 +77,8 @@ async function localTypo<T>(arg: string, fromHub: () => Promise<T>): Promise<T> 
   } catch (e) {
     const kinds = ['repo-not-found', 'unreachable', 'offline'];
     if (e instanceof HubError && kinds.includes(e.kind) && !/^hf:\/\//i.test(arg)) {
-      throw new HubError(e.kind, `${arg}: no such local path; as a Hub path, ${e.message}`, {
+      const why = e.message.charAt(0).toLowerCase() + e.message.slice(1);
+      throw new HubError(e.kind, `${arg}: no such local path; as a Hub path, ${why}`, {
         cause: e,
       });
     }
@@ -193,7 +194,7 @@ export async function resolveEncoder(
         `--encoder ${flag}: no such folder, and not ${HUB_MODEL_ID} or hf://owner/repo[@revision]`,
       );
     }
-    return hubEncoder(hub, s, '--encoder');
+    return localTypo(flag, () => hubEncoder(hub, s, '--encoder'));
   }
   if (!isRepoId(packageEncoder)) {
     throw new T2LError(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeCommit, type HubRepoFixture } from '../../../src/fixtures/hub-repos';
 import { hubFile, hubSettingsFromEnv, type HubSettings } from '../../../src/node/hub-cache';
-import { hubPathOf, resolveModelPath } from '../../../src/node/hub-resolve';
+import { hubPathOf, resolveEncoder, resolveModelPath } from '../../../src/node/hub-resolve';
 import { startLocalHub, writeHubRepos, type LocalHub } from '../../support/local-hub';
 
 const REPO = 't2l-web/demo-packages';
@@ -107,6 +107,13 @@ describe('resolveModelPath', () => {
     const s = settings();
     await expect(resolveModelPath('no-such/folder/here', s)).rejects.toThrow(
       `no-such/folder/here: no such local path; as a Hub path, no-such/folder: no such repository on ${new URL(hub.endpoint).host}, or it is private (set HF_TOKEN to a token that can read it)`,
+    );
+  });
+
+  it('names both readings of a bare --encoder path too', async () => {
+    const s = settings();
+    await expect(resolveEncoder('no-such/encoder/here', 'x/y', s)).rejects.toThrow(
+      `no-such/encoder/here: no such local path; as a Hub path, cannot load the text encoder no-such/encoder (named by --encoder): no-such/encoder: no such repository on ${new URL(hub.endpoint).host}`,
     );
   });
 
