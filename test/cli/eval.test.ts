@@ -130,61 +130,6 @@ let direct: Direct;
 let closeDirect: () => Promise<void>;
 const adapters: Record<string, string> = {};
 
-beforeAll(async () => {
-  const gen = await t2l([
-    'generate',
-    PACKAGE,
-    '--description',
-    DESCRIPTION,
-    CONTROL,
-    '--encoder',
-    ENCODER,
-    '--format',
-    'gguf',
-    '-o',
-    join(tmp, 'gen'),
-  ]);
-  expect(gen.code).toBe(0);
-  adapters['adapter'] = join(tmp, 'gen', '0.gguf');
-  adapters['control'] = join(tmp, 'gen', '1.gguf');
-
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
-  const model = await llama.loadModel({ modelPath: BASE });
-  expect(model.fileInfo.metadata.tokenizer.chat_template).toBe(DEMO_TEMPLATE);
-  const template = new Template(DEMO_TEMPLATE);
-  direct = async (user, adapter) => {
-    const prompt = template.render({
-      messages: [
-        { role: 'system', content: '' },
-        { role: 'user', content: user },
-      ],
-      bos_token: '<s>',
-      eos_token: '</s>',
-      add_generation_prompt: true,
-    });
-    const tokens = model.tokenize(prompt, true);
-    const ctx = await model.createContext({
-      contextSize: tokens.length + MAX_TOKENS + 1,
-      flashAttention: false,
-      threads: 1,
-      ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}),
-    });
-    const out: Token[] = [];
-    for await (const t of ctx.getSequence().evaluate(tokens, { temperature: 0 })) {
-      if (model.isEogToken(t)) break;
-      out.push(t);
-      if (out.length === MAX_TOKENS) break;
-    }
-    await ctx.dispose();
-    return model.detokenize(out, false);
-  };
-  closeDirect = async () => {
-    await model.dispose();
-    await llama.dispose();
-  };
-}, 600_000);
-afterAll(async () => closeDirect?.());
-
 interface EvalJson {
   models: Array<{ id: string; label: string; description?: string }>;
   summaries: Array<{
@@ -243,6 +188,61 @@ async function independent(cases: Case[]) {
 const SLOW = 600_000;
 
 describe('t2l eval on the demo', { timeout: SLOW }, () => {
+  beforeAll(async () => {
+    const gen = await t2l([
+      'generate',
+      PACKAGE,
+      '--description',
+      DESCRIPTION,
+      CONTROL,
+      '--encoder',
+      ENCODER,
+      '--format',
+      'gguf',
+      '-o',
+      join(tmp, 'gen'),
+    ]);
+    expect(gen.code).toBe(0);
+    adapters['adapter'] = join(tmp, 'gen', '0.gguf');
+    adapters['control'] = join(tmp, 'gen', '1.gguf');
+
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: BASE });
+    expect(model.fileInfo.metadata.tokenizer.chat_template).toBe(DEMO_TEMPLATE);
+    const template = new Template(DEMO_TEMPLATE);
+    direct = async (user, adapter) => {
+      const prompt = template.render({
+        messages: [
+          { role: 'system', content: '' },
+          { role: 'user', content: user },
+        ],
+        bos_token: '<s>',
+        eos_token: '</s>',
+        add_generation_prompt: true,
+      });
+      const tokens = model.tokenize(prompt, true);
+      const ctx = await model.createContext({
+        contextSize: tokens.length + MAX_TOKENS + 1,
+        flashAttention: false,
+        threads: 1,
+        ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}),
+      });
+      const out: Token[] = [];
+      for await (const t of ctx.getSequence().evaluate(tokens, { temperature: 0 })) {
+        if (model.isEogToken(t)) break;
+        out.push(t);
+        if (out.length === MAX_TOKENS) break;
+      }
+      await ctx.dispose();
+      return model.detokenize(out, false);
+    };
+    closeDirect = async () => {
+      await model.dispose();
+      await llama.dispose();
+    };
+  }, 600_000);
+  afterAll(async () => closeDirect?.());
+
   it('free answers (--json): every answer and score equals node-llama-cpp run directly, matched by the restated rule', async () => {
     const r = await t2l([...evalArgs(FREE), '--json']);
     expect(r.stderr).toBe('');
@@ -327,8 +327,12 @@ describe('t2l eval on the demo', { timeout: SLOW }, () => {
     }
     expect(r.stdout).toMatch(/^examples: .*choice\.csv \(4: 0 free answer, 4 multiple choice\)$/m);
   });
+});
 
-  describe('bad input: one line naming the line and field, before any model loads', () => {
+describe(
+  't2l eval: bad input is one line naming the line and field, before any model loads',
+  { timeout: SLOW },
+  () => {
     const refused = async (args: string[], pattern: RegExp) => {
       const r = await t2l(args);
       expect(r.code).toBe(1);
@@ -342,22 +346,25 @@ describe('t2l eval on the demo', { timeout: SLOW }, () => {
       return p;
     };
 
+    // Each case is its own process; they run side by side.
     it('malformed line, missing answer, answer not among the choices, empty file', async () => {
-      await refused(
-        evalArgs(
-          write('bad.jsonl', '{"prompt": "a", "answer": "b"}\n{"prompt": "c", "answer": }\n'),
+      await Promise.all([
+        refused(
+          evalArgs(
+            write('bad.jsonl', '{"prompt": "a", "answer": "b"}\n{"prompt": "c", "answer": }\n'),
+          ),
+          /bad\.jsonl: line 2: not valid JSON/,
         ),
-        /bad\.jsonl: line 2: not valid JSON/,
-      );
-      await refused(
-        evalArgs(write('noanswer.jsonl', '{"prompt": "a", "answer": "b"}\n\n{"prompt": "c"}\n')),
-        /noanswer\.jsonl: line 3, field "answer": missing/,
-      );
-      await refused(
-        evalArgs(write('choices.csv', 'prompt,answer,A,B,C\nq,b,x,y,z\nq2,F,x,y,z\n')),
-        /choices\.csv: line 3, field "answer": "F" is not among the 3 choices/,
-      );
-      await refused(evalArgs(write('empty.jsonl', '')), /empty\.jsonl: the file is empty/);
+        refused(
+          evalArgs(write('noanswer.jsonl', '{"prompt": "a", "answer": "b"}\n\n{"prompt": "c"}\n')),
+          /noanswer\.jsonl: line 3, field "answer": missing/,
+        ),
+        refused(
+          evalArgs(write('choices.csv', 'prompt,answer,A,B,C\nq,b,x,y,z\nq2,F,x,y,z\n')),
+          /choices\.csv: line 3, field "answer": "F" is not among the 3 choices/,
+        ),
+        refused(evalArgs(write('empty.jsonl', '')), /empty\.jsonl: the file is empty/),
+      ]);
     });
 
     it('a 100 MB file and a 100,000-row file are refused without reading them whole', async () => {
@@ -365,15 +372,17 @@ describe('t2l eval on the demo', { timeout: SLOW }, () => {
       const fd = openSync(big, 'w');
       ftruncateSync(fd, 100 * 1024 * 1024); // sparse: no disk used
       closeSync(fd);
-      await refused(
-        evalArgs(big),
-        /big\.jsonl: the file is 104857600 bytes, more than the 16777216 bytes/,
-      );
       const rows = `${'{"prompt":"p","answer":"a"}\n'.repeat(100_000)}`;
-      await refused(
-        evalArgs(write('rows.jsonl', rows)),
-        /rows\.jsonl: line 10001: more than 10000 rows/,
-      );
+      await Promise.all([
+        refused(
+          evalArgs(big),
+          /big\.jsonl: the file is 104857600 bytes, more than the 16777216 bytes/,
+        ),
+        refused(
+          evalArgs(write('rows.jsonl', rows)),
+          /rows\.jsonl: line 10001: more than 10000 rows/,
+        ),
+      ]);
     });
 
     it('--benchmark: a clear refusal (no Hub reader yet; HumanEval not scored here); flags checked', async () => {
@@ -381,15 +390,17 @@ describe('t2l eval on the demo', { timeout: SLOW }, () => {
         evalArgs(FREE)
           .flatMap((a, i, all) => (all[i - 1] === '--examples' || a === '--examples' ? [] : [a]))
           .concat('--benchmark', name);
-      await refused(
-        bench('arc_easy'),
-        /--benchmark arc_easy: reading benchmark datasets from the Hugging Face Hub is not available/,
-      );
-      await refused(bench('humaneval'), /HumanEval is not scored here: .*execute untrusted Python/);
-      await refused(
-        [...evalArgs(FREE), '--benchmark', 'boolq'],
-        /either --examples FILE or --benchmark NAME/,
-      );
+      await Promise.all([
+        refused(
+          bench('arc_easy'),
+          /--benchmark arc_easy: reading benchmark datasets from the Hugging Face Hub is not available/,
+        ),
+        refused(bench('humaneval'), /HumanEval is not scored here: .*execute untrusted Python/),
+        refused(
+          [...evalArgs(FREE), '--benchmark', 'boolq'],
+          /either --examples FILE or --benchmark NAME/,
+        ),
+      ]);
     });
-  });
-});
+  },
+);
