@@ -123,13 +123,12 @@ function fmtP(p: number): string {
 }
 
 /** The result table: base first, then each configuration. */
-export function formatTable(result: EvalResult, configs: readonly Config[]): string {
+export function formatTable(result: EvalResult): string {
   const head = ['model', 'accuracy', '95% interval', 'right', 'vs base: gained', 'lost', 'p'];
   const lines = result.summaries.map((s) => {
-    const cfg = configs.find((c) => c.model.id === s.model.id);
     const a = s.accuracy;
     return [
-      cfg ? `${s.model.label}` : s.model.label,
+      s.model.label,
       fmtPct(a.accuracy),
       a.n === 0 ? '—' : `${fmtPct(a.interval.low)} – ${fmtPct(a.interval.high)}`,
       `${a.correct}/${a.n}`,
@@ -374,7 +373,7 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     if (result.cancelled) {
       out.write(`cancelled: ${result.rows.length} of ${result.total} examples scored\n`);
     }
-    out.write(`\n${formatTable(result, configs)}\n\n`);
+    out.write(`\n${formatTable(result)}\n\n`);
     out.write(
       `greedy decoding with the base model's chat template, llama.cpp (${llm.backend.name} ${llm.backend.version}, CPU); ` +
         `95% Wilson intervals; p: exact two-sided sign test (McNemar) on the examples gained and lost (docs/eval.md)\n`,
