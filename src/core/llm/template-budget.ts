@@ -15,6 +15,7 @@ import { Environment, Interpreter, type Template } from '@huggingface/jinja';
 import {
   ONE_LINE_JSON,
   SizeOverError,
+  countOccurrences,
   jsonLength,
   lineCount,
   replaceLength,
@@ -424,12 +425,32 @@ const envProto = Environment.prototype as unknown as {
 const envSet = envProto.set;
 envProto.set = function (name, value) {
   const m = meter;
-  return envSet.call(
-    this,
-    name,
-    m !== null && name === 'range' ? boundedRange(m.budget.maxItems) : value,
-  );
+  if (m !== null && name === 'range') value = boundedRange(m.budget.maxItems);
+  if (m !== null && name === 'strftime_now' && typeof value === 'function') {
+    value = boundedStrftime(m, value as (format: unknown) => unknown);
+  }
+  return envSet.call(this, name, value);
 };
+
+/**
+ * strftime_now(format) formats a date for each %-directive (a month name takes microseconds):
+ * more than maxItems directives, or a result that could pass maxChars, is refused first.
+ */
+function boundedStrftime(m: Meter, strftime: (format: unknown) => unknown) {
+  return (format: unknown) => {
+    if (typeof format === 'string') {
+      const directives = countOccurrences(format, '%', m.budget.maxItems + 1);
+      if (directives > m.budget.maxItems) {
+        throw new TemplateBudgetError(
+          `strftime_now() with more than ${m.budget.maxItems} directives`,
+        );
+      }
+      // No directive yields more than a month's name (under 32 characters in any locale).
+      guard(m, 'strftime_now()', () => format.length + 32 * directives);
+    }
+    return strftime(format);
+  };
+}
 
 // The value classes are not exported: their prototypes are reached through values of each kind.
 const probe = new Environment();

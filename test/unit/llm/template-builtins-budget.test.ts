@@ -109,6 +109,11 @@ describe('builtins are refused before they build more than the budget', () => {
       /string would build/,
     ],
     [
+      'strftime_now with a format of 32768 directives',
+      `${big('%B', 15)}{{ strftime_now(ns.s) }}`,
+      /strftime_now\(\) with more than 20000 directives/,
+    ],
+    [
       'a namespace that holds itself, printed',
       '{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns|tojson }}',
       /nested deeper than 400/,
