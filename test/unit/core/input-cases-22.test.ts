@@ -176,7 +176,7 @@ describe('pred_z_score under sft is ignored, as the reference ignores it', () =>
     const on = args.replace(/^pred_z_score: false$/m, 'pred_z_score: true');
     expect(on).not.toBe(args);
     const warnings: string[] = [];
-    const a = await loadCheckpoint(memorySource('ck', files));
+    const a = await loadCheckpoint(memorySource('ck', { ...files }));
     const b = await loadCheckpoint(memorySource('ck', { ...files, 'args.yaml': on }), {
       onWarning: (w) => warnings.push(w),
     });
