@@ -34,6 +34,12 @@ type ApplyFilter = (
   filter: unknown,
   environment: Environment,
 ) => Value;
+type EvaluateSlice = (
+  this: Interpreter,
+  object: Value,
+  expr: unknown,
+  environment: Environment,
+) => Value;
 type EvaluateArguments = (
   this: Interpreter,
   args: unknown[],
@@ -106,13 +112,34 @@ let meter: Meter | null = null;
 
 // The clock is read at every step (a few tens of ns): one step can be one costly builtin call,
 // so a check every thousand steps let a loop of them run for many times the limit.
-function step(m: Meter): void {
-  if (++m.steps > m.budget.maxSteps) {
+function step(m: Meter, cost = 1): void {
+  if ((m.steps += cost) > m.budget.maxSteps) {
     throw new TemplateBudgetError(`more than ${m.budget.maxSteps} steps`);
   }
   if (m.now() > m.deadline) {
     throw new TemplateBudgetError(`more than ${m.budget.maxMs} ms`);
   }
+}
+
+/**
+ * Characters or items of work that cost one step. A builtin over a string or list (a slice, which
+ * the library does through Array.from; title, with a callback per word; a filter; a replace) takes
+ * time linear in its operand inside one node: it costs a step per WORK_PER_STEP units of its
+ * operand, charged before it runs, so 200,000 steps hold about 3 Mi characters of such work, and a
+ * call over more is refused before it starts. Real templates trim or print a message once or twice.
+ */
+export const WORK_PER_STEP = 16;
+
+function work(m: Meter, units: number): void {
+  const cost = Math.floor(units / WORK_PER_STEP);
+  if (cost > 0) step(m, cost);
+}
+
+/** The size of a string or list (characters or items), or of a dict (entries); else 0. */
+function sizeOf(v: Value | undefined): number {
+  const x = v?.value;
+  if (typeof x === 'string' || Array.isArray(x)) return x.length;
+  return x instanceof Map ? x.size : 0;
 }
 
 function bound(m: Meter, v: Value): Value {
@@ -188,11 +215,20 @@ const proto = Interpreter.prototype as unknown as {
   evaluateBlock: EvaluateBlock;
   evaluateArguments: EvaluateArguments;
   applyFilter: ApplyFilter;
+  evaluateSliceExpression: EvaluateSlice;
 };
 const evaluate = proto.evaluate;
 const evaluateBlock = proto.evaluateBlock;
 const evaluateArguments = proto.evaluateArguments;
 const applyFilter = proto.applyFilter;
+const evaluateSliceExpression = proto.evaluateSliceExpression;
+
+// s[a:b:c] copies a string through Array.from (a list of its characters): charged by its length.
+proto.evaluateSliceExpression = function (object, expr, environment) {
+  const m = meter;
+  if (m !== null) work(m, sizeOf(object));
+  return evaluateSliceExpression.call(this, object, expr, environment);
+};
 
 /** A node whose value is already known: `~` and `+` operands, measured before they are joined. */
 const EVALUATED = 'T2LEvaluatedValue';
@@ -251,10 +287,18 @@ function evaluateJoin(
   const left = (proto.evaluate as Evaluate).call(this, node.left, environment);
   const right = (proto.evaluate as Evaluate).call(this, node.right, environment);
   if (node.operator.value === '~' || left.type === 'StringValue' || right.type === 'StringValue') {
-    guard(m, `"${node.operator.value}"`, (limit) => {
-      const a = textLength(left, limit, m.budget.maxDepth);
-      return a + textLength(right, limit - a, m.budget.maxDepth);
-    });
+    // Strings and numbers join in O(1) (V8 keeps a rope; what reads it later is charged): only a
+    // list printed into the result is work here.
+    const printsList = Array.isArray(left.value) || Array.isArray(right.value);
+    guard(
+      m,
+      `"${node.operator.value}"`,
+      (limit) => {
+        const a = textLength(left, limit, m.budget.maxDepth);
+        return a + textLength(right, limit - a, m.budget.maxDepth);
+      },
+      printsList,
+    );
   }
   return evaluate.call(
     this,
@@ -267,7 +311,7 @@ function evaluateJoin(
  * Refuses a builtin before it runs when `measure` (an upper bound on the characters it would
  * build, see template-sizes.ts) passes maxChars.
  */
-function guard(m: Meter, what: string, measure: (limit: number) => number): void {
+function guard(m: Meter, what: string, measure: (limit: number) => number, charge = true): void {
   const limit = m.budget.maxChars;
   let n: number;
   try {
@@ -282,6 +326,7 @@ function guard(m: Meter, what: string, measure: (limit: number) => number): void
   if (n > limit) {
     throw new TemplateBudgetError(`${what} would build a string of more than ${limit} characters`);
   }
+  if (charge) work(m, n);
 }
 
 // A size argument (indent(width), center(width), tojson(indent), ...) builds its string inside one
@@ -311,6 +356,11 @@ proto.applyFilter = function (operand, filter, environment) {
   const m = meter;
   const node = filter as { type?: string; value?: string; callee?: Value; args?: unknown[] };
   if (m === null) return applyFilter.call(this, operand, filter, environment);
+  const name = node.type === 'Identifier' ? node.value : node.callee?.value;
+  // These string filters call the string's own method, which charges its work itself.
+  if (!(typeof operand.value === 'string' && STRING_METHOD_FILTERS.has(String(name)))) {
+    work(m, sizeOf(operand));
+  }
   if (node.type === 'Identifier' && typeof node.value === 'string') {
     checkFilter(m, node.value, operand, [], new Map());
   } else if (
@@ -327,6 +377,8 @@ proto.applyFilter = function (operand, filter, environment) {
   }
   return applyFilter.call(this, operand, filter, environment);
 };
+
+const STRING_METHOD_FILTERS = new Set(['upper', 'lower', 'title', 'capitalize', 'replace']);
 
 /** The library's tojson options, from the filter's keyword arguments. */
 function jsonShape(kwargs: Map<string, Value>): JsonShape {
@@ -483,16 +535,8 @@ type Builtin = (args: Value[], environment: unknown) => Value;
 
 function guardStringMethods(self: Value, map: Map<string, Value>): void {
   const text = () => self.value as string;
-  const wrap = (name: string, check: (m: Meter, args: Value[]) => void) => {
-    const fn = map.get(name);
-    if (fn === undefined || typeof fn.value !== 'function') return;
-    const call = fn.value as Builtin;
-    fn.value = ((args, environment) => {
-      const m = meter;
-      if (m !== null) check(m, args);
-      return call(args, environment);
-    }) satisfies Builtin;
-  };
+  const checks = new Map<string, (m: Meter, args: Value[]) => void>();
+  const wrap = (name: string, check: (m: Meter, args: Value[]) => void) => checks.set(name, check);
   wrap('replace', (m, [old, replacement, third]) => {
     if (old?.type !== 'StringValue' || replacement?.type !== 'StringValue') return; // refused
     const count =
@@ -512,6 +556,20 @@ function guardStringMethods(self: Value, map: Map<string, Value>): void {
       throw new TemplateBudgetError(`split() would build a list of more than ${max} items`);
     }
   });
+  // Every method (upper, title, strip, split, replace, ...) is linear in the string: charged.
+  for (const [name, fn] of map) {
+    if (typeof fn.value !== 'function') continue;
+    const call = fn.value as Builtin;
+    const check = checks.get(name);
+    fn.value = ((args, environment) => {
+      const m = meter;
+      if (m !== null) {
+        work(m, text().length);
+        check?.(m, args);
+      }
+      return call(args, environment);
+    }) satisfies Builtin;
+  }
 }
 
 // A list, dict or namespace printed ({{ l }}, a ~ l) is its JSON on one line, built in one call.

@@ -12,8 +12,10 @@ import {
   renderBounded,
 } from '../../../src/core/llm/template-budget';
 
-// The clock is stopped so that a slow machine cannot turn a size refusal into a time refusal.
-const budget = { ...DEFAULT_TEMPLATE_BUDGET, now: () => 0 };
+// The clock is stopped so that a slow machine cannot turn a size refusal into a time refusal, and
+// the steps are many, so that the work charge (tested on its own below) does not stop the render
+// before the builtin under test: each case checks the size bound alone.
+const budget = { ...DEFAULT_TEMPLATE_BUDGET, now: () => 0, maxSteps: 1e9 };
 
 /** A namespace `ns` whose `s` is `seed` doubled `times` times (2^22 characters: the most allowed). */
 const big = (seed: string, times = 22) =>
@@ -135,4 +137,30 @@ describe('builtins are refused before they build more than the budget', () => {
       new Template(template).render(items),
     );
   });
+});
+
+describe('a builtin over a long string or list costs steps by its size, before it runs', () => {
+  const charged = { ...DEFAULT_TEMPLATE_BUDGET, now: () => 0 };
+  for (const [what, call] of [
+    ['a slice (copied through a list of characters)', 'ns.s[::-1]'],
+    ['title (a callback per word)', 'ns.s|title'],
+    ['a string method', 'ns.s.upper()'],
+  ] as const) {
+    it(what, () => {
+      // A 1 Mi-character string (65,536 steps of work per call): four calls pass 200,000 steps.
+      const t = `${big('a ', 19)}{% for i in range(4) %}{% set ns.t = ${call} %}{% endfor %}`;
+      let message = '';
+      try {
+        renderBounded(new Template(t), {}, charged);
+      } catch (e) {
+        expect(e).toBeInstanceOf(TemplateBudgetError);
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/more than 200000 steps/);
+      // Three calls fit.
+      expect(() =>
+        renderBounded(new Template(t.replace('range(4)', 'range(2)')), {}, charged),
+      ).not.toThrow();
+    });
+  }
 });
