@@ -108,6 +108,23 @@ const HOSTILE = [
   "{% set ns = namespace(d={'a': 1}) %}{% for i in range(N) %}{% set ns.d = {'x': ns.d, 'y': ns.d} %}{% endfor %}{{ ns.d|string }}",
   '{% set ns = namespace(l=[1]) %}{% for i in range(N) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l == ns.l }}',
   '{% set ns = namespace(l=[1]) %}{% for i in range(M) %}{% set ns.l = [ns.l, ns.l] %}{% endfor %}{{ ns.l|unique|list|length }}',
+  // One builtin call on values the budget allows, whose result would not be (a string of 2^k).
+  ...[
+    "{{ 'xy'|replace('', S) }}",
+    "{{ S.replace('', 'ab') }}",
+    "{{ S.split('x')|length }}",
+    "{{ (S ~ ' ')|join(', ') }}",
+    '{{ range(20000)|join(S) }}',
+    "{{ S.replace('x', '\n')|indent(20000, true, true) }}",
+    '{{ [S, S, S, S]|tojson(indent=20000, ensure_ascii=true) }}',
+    '{{ [1, 2, 3]|tojson(separators=(S, S)) }}',
+    "{% set ns.l = [S] %}{% for i in range(13) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l ~ '' }}",
+    "{{ strftime_now(S.replace('x', '%B')) }}",
+    '{% set ns.me = ns %}{{ ns|tojson }}',
+  ].map(
+    (t) =>
+      `{% set ns = namespace(s='x') %}{% for i in range(N % 23) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}${t.replaceAll('S', 'ns.s')}`,
+  ),
 ];
 
 /** A chat template: a real one mutated, a hostile one, or fragments spliced into a real one. */

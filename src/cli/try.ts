@@ -18,11 +18,11 @@ import {
   baseModelFacts,
   checkBaseForAdapter,
 } from '../core/llm/base-check';
-import { renderChatPrompt } from '../core/llm/chat-prompt';
 import { GgufPrefixTooShortError, readGgufHeader, type GgufHeader } from '../core/llm/gguf-header';
 import { openModel } from '../core/package/model';
 import { dirSource } from '../node/fs-source';
 import { openLlamaBase, type Completion } from '../node/llama';
+import { renderChatPromptIsolated } from '../node/template-render';
 import { createNodeRunner } from '../runtime/node';
 import { resolveFilePath, resolveModelPath } from '../node/hub-resolve';
 import { embedDescriptions } from './generate';
@@ -141,7 +141,8 @@ export async function tryCommand(arg: string, opts: TryOptions): Promise<void> {
   const { manifest } = model;
   const gguf = { arch: opts.arch, nHead: opts.nHead, nKvHead: opts.nKvHead };
   checkBaseForAdapter(header, adapterFactsFromManifest(manifest, gguf), baseLabel);
-  const rendered = renderChatPrompt(
+  // The template is a stranger's code: rendered in a worker thread with heap and time limits.
+  const rendered = await renderChatPromptIsolated(
     facts.chatTemplate,
     { user: opts.prompt, ...(opts.system !== undefined ? { system: opts.system } : {}) },
     facts,

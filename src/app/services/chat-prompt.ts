@@ -5,6 +5,9 @@
 import { renderChatPrompt } from '../../core/llm/chat-prompt';
 import type { LlmModelInfo } from '../worker/llm-protocol';
 
+/** What the page tells the user to do about a chat template it cannot render. */
+export const PLAIN_PROMPT_REMEDY = 'turn on "Plain prompt" (skip the chat template) and run again';
+
 /**
  * Renders the system prompt and the user's message with the model's template and the generation
  * prompt. renderChatPrompt's string holds BOS when the model wants it (to be tokenized without
@@ -26,7 +29,7 @@ export function renderPrompt(
     {
       useTemplate: options.useTemplate ?? true,
       source: options.source ?? model.name,
-      remedy: 'turn on "Plain prompt" (skip the chat template) and run again',
+      remedy: PLAIN_PROMPT_REMEDY,
     },
   );
   if (model.addBos && model.bosToken && prompt.startsWith(model.bosToken)) {

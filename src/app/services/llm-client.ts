@@ -2,6 +2,12 @@
  * The page's side of the LLM worker (llm-protocol.ts): typed calls with ids, progress (download,
  * stage, streamed tokens) and cancellation. Unlike the T2L worker's client, a cancelled call never
  * replaces the worker: it holds the loaded base model, and wllama stops a completion between tokens.
+ *
+ * One exception: the base's chat template is a stranger's code that the worker renders
+ * synchronously. The worker says when a render starts and ends (TemplateProgress); a render that
+ * has not ended within its limit cannot be interrupted from inside, so the client terminates the
+ * worker, fails the call with the worker's message (the file and "Plain prompt"), and the next
+ * call starts a fresh worker (which loads the base again).
  */
 import type {
   LlmInbound,
@@ -9,6 +15,7 @@ import type {
   LlmMethods,
   LlmOutbound,
   LlmProgress,
+  TemplateProgress,
 } from '../worker/llm-protocol';
 import { WorkerCallError } from './worker-client';
 
@@ -32,6 +39,8 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   onProgress?: (p: LlmProgress) => void;
+  /** The chat template's render under way: terminates the worker when it fires. */
+  watchdog?: ReturnType<typeof setTimeout>;
 }
 
 export function createLlmClient(spawn: () => Worker): LlmClient {
@@ -42,8 +51,27 @@ export function createLlmClient(spawn: () => Worker): LlmClient {
   function failAll(message: string) {
     for (const [id, call] of pending) {
       pending.delete(id);
+      clearTimeout(call.watchdog);
       call.reject(new WorkerCallError({ code: 'internal', message }));
     }
+  }
+
+  function stop(w: Worker) {
+    if (worker === w) worker = null;
+    w.terminate();
+  }
+
+  /** Starts or clears the watchdog of a call's chat-template render. */
+  function watch(w: Worker, id: number, call: Pending, p: TemplateProgress) {
+    clearTimeout(call.watchdog);
+    delete call.watchdog;
+    if (p.state !== 'start') return;
+    call.watchdog = setTimeout(() => {
+      pending.delete(id);
+      stop(w);
+      call.reject(new WorkerCallError({ code: 'bad-input', message: p.timeoutMessage }));
+      failAll('The LLM worker was stopped: a chat template did not finish rendering.');
+    }, p.limitMs);
   }
 
   function start(): Worker {
@@ -53,15 +81,18 @@ export function createLlmClient(spawn: () => Worker): LlmClient {
       const msg = event.data;
       const call = pending.get(msg.id);
       if (!call) return;
-      if (msg.type === 'progress') return call.onProgress?.(msg.progress);
+      if (msg.type === 'progress') {
+        if (msg.progress.type === 'template') return watch(w, msg.id, call, msg.progress);
+        return call.onProgress?.(msg.progress);
+      }
       pending.delete(msg.id);
+      clearTimeout(call.watchdog);
       if (msg.type === 'result') call.resolve(msg.result);
       else call.reject(new WorkerCallError(msg.error));
     };
     w.onerror = (e) => {
       e.preventDefault();
-      if (worker === w) worker = null;
-      w.terminate();
+      stop(w);
       failAll(`The LLM worker stopped: ${e.message || 'it could not be loaded'}`);
     };
     worker = w;

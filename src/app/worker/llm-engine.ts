@@ -13,15 +13,24 @@
  */
 import { Wllama, type WllamaLogger } from '@wllama/wllama/esm/index.js';
 import { T2LError } from '../../core/errors';
+import { DEFAULT_TEMPLATE_BUDGET } from '../../core/llm/template-budget';
 import type {
   CompleteRequest,
   CompleteResult,
   LlmBackendReport,
   LlmModelInfo,
   LlmStats,
+  TemplateProgress,
   TokenLogprobs,
 } from './llm-protocol';
-import { renderPrompt } from '../services/chat-prompt';
+import { PLAIN_PROMPT_REMEDY, renderPrompt } from '../services/chat-prompt';
+
+/**
+ * How long the page waits for a chat template's render before it terminates this worker: the
+ * core budget's time limit, which the render checks at every step, and a margin for one builtin
+ * call between two checks (ms).
+ */
+export const TEMPLATE_WATCHDOG_MS = DEFAULT_TEMPLATE_BUDGET.maxMs + 3000;
 import { completeWithLora, loadWithLoras, type MemoryLora } from './wllama-lora';
 
 /** Lines of llama.cpp's log kept for error messages. */
@@ -168,11 +177,15 @@ export class LlmEngine {
     await s?.wllama.exit().catch(() => undefined);
   }
 
-  /** One completion; tokens go to `onToken` as they come. `signal` stops it (what came is kept). */
+  /**
+   * One completion; tokens go to `onToken` as they come. `signal` stops it (what came is kept).
+   * `onTemplate` hears `start` and `end` around the chat template's render (see TemplateProgress).
+   */
   async complete(
     request: CompleteRequest,
     onToken: (text: string) => void,
     signal: AbortSignal,
+    onTemplate: (p: TemplateProgress) => void = () => undefined,
   ): Promise<CompleteResult> {
     const s = this.session;
     if (!s)
@@ -188,13 +201,23 @@ export class LlmEngine {
     }
     // Every mounted adapter gets an explicit scale, 0 unless the request names it.
     const lora = s.adapters.map((a, i) => ({ id: i, scale: scales.get(a.id) ?? 0 }));
-    const prompt =
-      request.chat !== undefined
-        ? renderPrompt(s.model, request.chat.system, request.chat.user, {
-            useTemplate: request.chat.useTemplate,
-            source: s.base.name,
-          })
-        : request.prompt;
+    let prompt = request.prompt;
+    if (request.chat !== undefined) {
+      onTemplate({
+        type: 'template',
+        state: 'start',
+        limitMs: TEMPLATE_WATCHDOG_MS,
+        timeoutMessage: `${s.base.name}: the chat template (tokenizer.chat_template) ran past its budget (more than ${TEMPLATE_WATCHDOG_MS} ms; the LLM worker was stopped); ${PLAIN_PROMPT_REMEDY}`,
+      });
+      try {
+        prompt = renderPrompt(s.model, request.chat.system, request.chat.user, {
+          useTemplate: request.chat.useTemplate,
+          source: s.base.name,
+        });
+      } finally {
+        onTemplate({ type: 'template', state: 'end' });
+      }
+    }
     if (prompt === undefined) throw new T2LError('bad-input', 'a completion needs a prompt');
     const sampling = request.sampling;
     const start = performance.now();

@@ -174,7 +174,18 @@ export interface LlmStats {
 export type LlmProgress =
   | Extract<Progress, { type: 'file' }>
   | { type: 'llm-stage'; detail: string }
-  | { type: 'token'; text: string };
+  | { type: 'token'; text: string }
+  | TemplateProgress;
+
+/**
+ * Around the render of the base's chat template (a stranger's code, run synchronously in the LLM
+ * worker): `start` before it, `end` after it. The page's client terminates the worker when `end`
+ * does not come within `limitMs` (a render the core's budget failed to stop would hold the worker
+ * forever) and fails the call with `timeoutMessage`.
+ */
+export type TemplateProgress =
+  | { type: 'template'; state: 'start'; limitMs: number; timeoutMessage: string }
+  | { type: 'template'; state: 'end' };
 
 export interface LlmMethods {
   prepare: { params: PrepareRequest; result: PrepareResult };

@@ -33,7 +33,7 @@ type Handler<M extends keyof LlmMethods> = (
 const handlers: { [M in keyof LlmMethods]: Handler<M> } = {
   prepare: (params, signal, progress) => prepare(engine, params, signal, progress),
   complete: (params, signal, progress) =>
-    engine.complete(params, (text) => progress({ type: 'token', text }), signal),
+    engine.complete(params, (text) => progress({ type: 'token', text }), signal, progress),
   stats: async () => engine.stats(),
   unload: async () => {
     await engine.unload();

@@ -390,6 +390,10 @@ function checkSharedShapes(w: WeightTable, s: Sizes): void {
       'hypermod.pt has pos_emb (learned rank positions)',
     );
   }
+  // pred_z_score is read only for recon: the reference applies the z-score in
+  // convert_to_raw_scale, which runs for training_task recon alone (hyper_modulator.py), and the
+  // flag defaults to true (configs.py), so sft runs record `pred_z_score: true` with no z-score
+  // tensors in use. An sft checkpoint with the flag set converts as the reference runs it.
   const zscore = s.args.trainingTask === 'recon' && s.args.factorized && s.args.predZScore;
   for (const m of s.modules) {
     if (zscore) {

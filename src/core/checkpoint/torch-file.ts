@@ -190,7 +190,7 @@ function unzip(bytes: Uint8Array, label: string): Record<string, Uint8Array> {
     if (e instanceof ZipAmbiguityError) {
       throw new T2LError(
         'bad-zip',
-        `${label} is ambiguous: ${e.message} (readers disagree on which copy is the member: torch.load takes the first), so it is refused; save it again with torch.save`,
+        `${label} is ambiguous: ${e.message}, so it is refused; save it again with torch.save`,
         { cause: e },
       );
     }

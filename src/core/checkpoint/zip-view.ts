@@ -30,7 +30,9 @@ const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
  * member read has its CRC-32 checked (once, over the stored bytes in place or the inflated ones).
  * Ambiguity is refused as damage: two central directory entries of one name, or a local header
  * outside every listed member (a gap) that names a member, since readers disagree on which copy
- * is the member (miniz, so torch.load, takes the first entry; a reader keyed by name the last).
+ * is the member (of two directory entries, miniz, so torch.load, takes the first, a reader keyed
+ * by name the last; a hidden local header is what a streaming reader meets, while torch.load reads
+ * the copy the central directory lists).
  * Throws plain Errors (the caller words them for the user): ZipBudgetError, ZipIntegrityError,
  * ZipAmbiguityError, Error.
  */
@@ -126,7 +128,10 @@ export function zipMembers(
     // Two entries of one name: readers disagree on which is the member (miniz, so torch.load,
     // takes the first, a map keyed by name the last), so one file would be two checkpoints.
     if (names.has(name)) {
-      throw new ZipAmbiguityError(`member ${name} is named twice in the central directory`);
+      throw new ZipAmbiguityError(
+        `member ${name} is named twice in the central directory (readers disagree on which entry ` +
+          'is the member: torch.load takes the first, a reader keyed by name the last)',
+      );
     }
     names.add(name);
 
@@ -200,7 +205,9 @@ export function zipMembers(
       const name = decoder.decode(bytes.subarray(p + 30, p + 30 + n));
       if (names.has(name)) {
         throw new ZipAmbiguityError(
-          `member ${name} has a second local header at offset ${p} that the central directory does not list`,
+          `member ${name} has a second local header at offset ${p} that the central directory does not list ` +
+            '(torch.load reads the copy the central directory lists; a streaming reader, which walks ' +
+            'local headers from the start of the file, meets this one)',
         );
       }
     }

@@ -57,6 +57,12 @@ export interface RenderedPrompt {
   notes: string[];
 }
 
+/** An error's message, cut to one short line (raise_exception can carry megabytes of text). */
+function brief(e: unknown): string {
+  const text = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+  return text.length > 200 ? `${text.slice(0, 200)}… (${text.length} characters)` : text;
+}
+
 /**
  * Renders `{system, user}` with a chat template (`messages`, `bos_token`, `eos_token`,
  * `add_generation_prompt: true`, as transformers' `apply_chat_template`).
@@ -70,8 +76,9 @@ export interface RenderedPrompt {
  * The template is untrusted code: it renders within `options.budget` (template-budget.ts: steps,
  * nesting, string and list sizes, time), and a template longer than MAX_TEMPLATE_CHARS is refused.
  *
- * Throws T2LError('bad-input') when the template does not parse, fails for the plain user message,
- * or runs past its budget; the message names `options.source` and says `options.remedy`.
+ * Throws T2LError('bad-input') when the template does not parse, fails for the plain user message
+ * (raise_exception, an unknown filter, ...), or runs past its budget; the message names
+ * `options.source` and says `options.remedy`.
  */
 export function renderChatPrompt(
   template: string | undefined,
@@ -111,7 +118,7 @@ export function renderChatPrompt(
     try {
       parsed = new Template(template);
     } catch (e) {
-      throw refuse(`does not parse: ${(e as Error).message}`);
+      throw refuse(`does not parse: ${brief(e)}`);
     }
     const budget = options.budget ?? DEFAULT_TEMPLATE_BUDGET;
     const render = (messages: Array<{ role: string; content: string }>) => {
@@ -128,7 +135,7 @@ export function renderChatPrompt(
         );
       } catch (e) {
         if (e instanceof TemplateBudgetError) throw refuse(e.message);
-        if (e instanceof RangeError) throw refuse(`failed (${e.message})`); // stack or string length
+        if (e instanceof RangeError) throw refuse(`failed (${brief(e)})`); // stack or string length
         throw e;
       }
     };
@@ -139,23 +146,16 @@ export function renderChatPrompt(
       ]);
     } catch (e) {
       if (e instanceof T2LError) throw e; // the budget: not a refused system message
-      if (system === undefined) {
-        throw new T2LError(
-          'bad-input',
-          `the base model's chat template failed: ${(e as Error).message}`,
-        );
-      }
+      // raise_exception(), an unknown filter or test, a type error: the template's own error.
+      if (system === undefined) throw refuse(`failed: ${brief(e)}`);
       try {
         prompt = render([{ role: 'user', content: plain() }]);
       } catch (e2) {
         if (e2 instanceof T2LError) throw e2;
-        throw new T2LError(
-          'bad-input',
-          `the base model's chat template failed: ${(e as Error).message}`,
-        );
+        throw refuse(`failed: ${brief(e)}`);
       }
       notes.push(
-        `the chat template takes no system message (${(e as Error).message}): it was put before the user's message`,
+        `the chat template takes no system message (${brief(e)}): it was put before the user's message`,
       );
     }
     usedTemplate = true;

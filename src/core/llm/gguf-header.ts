@@ -354,9 +354,18 @@ export function readGgufHeader(bytes: Uint8Array, options: ReadGgufHeaderOptions
   // llama.cpp's gguf.cpp lays the data out in tensor order, each tensor's bytes padded to the
   // alignment, and refuses a file whose offsets differ ("tensor '…' has offset X, expected Y"):
   // so a misaligned, overlapping or gapped offset is refused here, naming the tensor.
+  const padded = (t: GgufTensorInfo) => Math.ceil(ggmlTensorBytes(t)! / alignment) * alignment;
   let expected = 0;
-  for (const t of tensors) {
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
     if (t.offset !== expected) {
+      const prev = i > 0 ? tensors[i - 1]! : undefined;
+      if (prev && t.offset % alignment === 0 && t.offset > prev.offset) {
+        throw new T2LError(
+          'bad-input',
+          sizeOrOffset(src, tensors, i, expected, alignment, fileSize - dataOffset),
+        );
+      }
       throw new T2LError(
         'bad-input',
         `${src}: GGUF tensor ${t.name} has data offset ${t.offset}, expected ${expected} ` +
@@ -364,7 +373,7 @@ export function readGgufHeader(bytes: Uint8Array, options: ReadGgufHeaderOptions
           (t.offset % alignment !== 0 ? `; ${t.offset} is not a multiple of ${alignment}` : ''),
       );
     }
-    expected += Math.ceil(ggmlTensorBytes(t)! / alignment) * alignment;
+    expected += padded(t);
   }
   for (const t of tensors) {
     const size = ggmlTensorBytes(t);
@@ -376,6 +385,47 @@ export function readGgufHeader(bytes: Uint8Array, options: ReadGgufHeaderOptions
     }
   }
   return { version, metadata, tensors, dataOffset, alignment };
+}
+
+/**
+ * The message for tensor `i` starting elsewhere than where the tensor before it ends (`expected`),
+ * at an aligned offset past the previous one's. Either the previous tensor's size (its dims or
+ * ggml type) or this offset is wrong. When every later tensor, and the end of the data, follow on
+ * from this offset, it is the previous tensor's size (a changed type or dim leaves the offsets
+ * alone); otherwise both are named.
+ */
+function sizeOrOffset(
+  src: string,
+  tensors: GgufTensorInfo[],
+  i: number,
+  expected: number,
+  alignment: number,
+  dataBytes: number,
+): string {
+  const prev = tensors[i - 1]!;
+  const t = tensors[i]!;
+  let start = t.offset;
+  let last = 0;
+  let followsOn = true;
+  for (const u of tensors.slice(i)) {
+    if (u.offset !== start) {
+      followsOn = false;
+      break;
+    }
+    last = u.offset + ggmlTensorBytes(u)!;
+    start = Math.ceil(last / alignment) * alignment;
+  }
+  // The data section ends where the last tensor's bytes end, with or without its padding.
+  followsOn &&= dataBytes === last || dataBytes === start;
+  const bytes = ggmlTensorBytes(prev)!;
+  const room = t.offset - prev.offset;
+  const size =
+    `GGUF tensor ${prev.name} (ggml type ${prev.type}, dims [${prev.ne.join(', ')}]) takes ` +
+    `${bytes} bytes, ${expected - prev.offset} with padding to general.alignment ${alignment}, ` +
+    `but the next tensor, ${t.name}, starts ${room} bytes after it (data offset ${t.offset})`;
+  return followsOn
+    ? `${src}: ${size}: the dims or ggml type of ${prev.name} are wrong (the tensors after it, and the end of the data, follow on from ${t.offset})`
+    : `${src}: ${size}: the dims or ggml type of ${prev.name}, or the data offset of ${t.name} (expected ${expected}), are wrong`;
 }
 
 function safe(v: bigint): number | bigint {

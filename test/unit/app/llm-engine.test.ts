@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 const calls = vi.hoisted(() => ({
   load: [] as { loras: { name: string }[]; params: Record<string, unknown> }[],
   complete: [] as Record<string, unknown>[],
+  chatTemplate: null as string | null,
 }));
 
 vi.mock('@wllama/wllama/esm/index.js', () => ({
@@ -28,7 +29,7 @@ vi.mock('@wllama/wllama/esm/index.js', () => ({
       };
     }
     getChatTemplate() {
-      return null;
+      return calls.chatTemplate;
     }
     mustAddBosToken() {
       return true;
@@ -64,6 +65,7 @@ const options = { nCtx: 256, gpuLayers: 0, threads: 2 };
 beforeEach(() => {
   calls.load.length = 0;
   calls.complete.length = 0;
+  calls.chatTemplate = null;
   vi.stubGlobal('self', { location: { href: 'http://localhost/' } });
 });
 
@@ -109,5 +111,32 @@ describe('LlmEngine', () => {
     await expect(run([{ id: 'z', scale: 1 }])).rejects.toThrow(/adapter z is not mounted/);
     await expect(run([{ id: 'a', scale: Number.NaN }])).rejects.toThrow(/adapter a: scale NaN/);
     expect(calls.complete).toHaveLength(0);
+  });
+
+  it('says when the chat template render starts and ends, also when the template is refused', async () => {
+    calls.chatTemplate = '{{ messages[0].content }}!';
+    const engine = new LlmEngine();
+    await engine.load(base, [], options);
+    const heard: string[] = [];
+    const run = () =>
+      engine.complete(
+        { chat: { system: '', user: 'hi', useTemplate: true }, lora: [], maxTokens: 4 },
+        () => {},
+        new AbortController().signal,
+        (p) => heard.push(p.state === 'start' ? `start ${p.limitMs} ${p.timeoutMessage}` : 'end'),
+      );
+    await run();
+    expect(calls.complete[0]!['prompt']).toBe('hi!');
+    expect(heard).toEqual([
+      expect.stringMatching(
+        /^start \d+ base\.gguf: the chat template .*; turn on "Plain prompt" \(skip the chat template\) and run again$/,
+      ),
+      'end',
+    ]);
+    heard.length = 0;
+    calls.chatTemplate = '{% for i in range(10000000) %}{% endfor %}';
+    await engine.load({ ...base, key: 'c' }, [], options);
+    await expect(run()).rejects.toThrow(/^base\.gguf: the chat template .* ran past its budget/);
+    expect(heard).toEqual([expect.stringMatching(/^start /), 'end']);
   });
 });

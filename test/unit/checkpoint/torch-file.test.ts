@@ -658,7 +658,7 @@ describe('readTorchStateDict on damaged checkpoints', () => {
     expectT2LError(
       read(damaged(rename)),
       'bad-zip',
-      /^hypermod\.pt is ambiguous: member hypermod\/data\/0 is named twice in the central directory \(readers disagree on which copy is the member: torch\.load takes the first\)/,
+      /^hypermod\.pt is ambiguous: member hypermod\/data\/0 is named twice in the central directory \(readers disagree on which entry is the member: torch\.load takes the first, a reader keyed by name the last\), so it is refused; save it again with torch\.save$/,
     );
   });
 
@@ -683,7 +683,7 @@ describe('readTorchStateDict on damaged checkpoints', () => {
     expectT2LError(
       read(withCopy(0)),
       'bad-zip',
-      /member hypermod\/data\/1 has a second local header at offset 0 that the central directory does not list/,
+      /^hypermod\.pt is ambiguous: member hypermod\/data\/1 has a second local header at offset 0 that the central directory does not list \(torch\.load reads the copy the central directory lists; a streaming reader, which walks local headers from the start of the file, meets this one\), so it is refused; save it again with torch\.save$/,
     );
     // Between two members, after data/1's own copy.
     const d2 = member('hypermod/data/2');

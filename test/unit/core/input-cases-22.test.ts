@@ -167,3 +167,20 @@ describe('chat-template-unbounded: refused within the budget, naming the file an
     });
   }
 });
+
+describe('pred_z_score under sft is ignored, as the reference ignores it', () => {
+  it('an sft checkpoint that says pred_z_score: true (the reference default) loads as with false', async () => {
+    const files = demoCheckpointFiles('M');
+    const args = text(files['args.yaml']);
+    expect(args).toMatch(/^training_task: sft$/m);
+    const on = args.replace(/^pred_z_score: false$/m, 'pred_z_score: true');
+    expect(on).not.toBe(args);
+    const warnings: string[] = [];
+    const a = await loadCheckpoint(memorySource('ck', { ...files }));
+    const b = await loadCheckpoint(memorySource('ck', { ...files, 'args.yaml': on }), {
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(warnings).toEqual([]);
+    expect(b.spec).toEqual({ ...a.spec, predZScore: true });
+  });
+});

@@ -65,7 +65,33 @@ describe('renderChatPrompt', () => {
     expect(() => renderChatPrompt('{% for %}', { user: 'x' })).toThrow(T2LError);
     expect(() => renderChatPrompt('{% for %}', { user: 'x' })).toThrow(/does not parse/);
     expect(() => renderChatPrompt("{{ raise_exception('no') }}", { user: 'x' })).toThrow(
-      /chat template failed: no/,
+      /chat template \(tokenizer\.chat_template\) failed: no/,
     );
+  });
+
+  it("the template's own errors name the file and the remedy, in one short line", () => {
+    const options = { source: 'm.gguf', remedy: 'run with --no-chat-template' };
+    const message = (template: string, system?: string) => {
+      try {
+        renderChatPrompt(template, { user: 'x', ...(system ? { system } : {}) }, {}, options);
+      } catch (e) {
+        expect(e).toBeInstanceOf(T2LError);
+        return (e as T2LError).message;
+      }
+      throw new Error('rendered');
+    };
+    const head = '^m\\.gguf: the chat template \\(tokenizer\\.chat_template\\) ';
+    const tail = '; run with --no-chat-template$';
+    expect(message("{{ raise_exception('nope') }}", 'sys')).toMatch(
+      new RegExp(`${head}failed: nope${tail}`),
+    );
+    expect(message("{{ 'x'|frobnicate }}")).toMatch(
+      new RegExp(`${head}failed: Unknown StringValue filter: frobnicate${tail}`),
+    );
+    expect(message('{% for %}')).toMatch(new RegExp(`${head}does not parse: .+${tail}`));
+    // A raised message of a megabyte is cut, and says how long it was.
+    const long = message(`{{ raise_exception('${'y'.repeat(500_000)}') }}`);
+    expect(long.length).toBeLessThan(400);
+    expect(long).toMatch(new RegExp(`${head}failed: y{200}… \\(500000 characters\\)${tail}`));
   });
 });

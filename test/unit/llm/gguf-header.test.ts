@@ -265,7 +265,6 @@ describe('readGgufHeader refuses at once what llama.cpp would refuse only when l
     for (const [offset, extra] of [
       [8, /; 8 is not a multiple of 32$/],
       [0, /\(tensors follow one another in order, each padded to general\.alignment 32\)$/],
-      [64, /general\.alignment 32\)$/],
     ] as const) {
       const e = expectError(
         () => readGgufHeader(two(info('a', [4], F32, 0), info('b', [4], F32, offset))),
@@ -273,6 +272,11 @@ describe('readGgufHeader refuses at once what llama.cpp would refuse only when l
       );
       expect(e.message).toMatch(extra);
     }
+    // A gap: a's size or b's offset may be wrong (b's bytes do not end the data): both named.
+    expectError(
+      () => readGgufHeader(two(info('a', [4], F32, 0), info('b', [4], F32, 64))),
+      /GGUF tensor a \(ggml type 0, dims \[4\]\) takes 16 bytes, 32 with padding to general\.alignment 32, but the next tensor, b, starts 64 bytes after it \(data offset 64\): the dims or ggml type of a, or the data offset of b \(expected 32\), are wrong$/,
+    );
     // A first tensor not at 0.
     expectError(
       () => readGgufHeader(two(info('a', [4], F32, 32), info('b', [4], F32, 64))),
@@ -301,6 +305,36 @@ describe('readGgufHeader refuses at once what llama.cpp would refuse only when l
     expectError(
       () => readGgufHeader(two(info('a', [4], F32, 0), info('b', [16, 2], 2, 32))),
       /GGUF tensor b has rows of 16 elements, not a multiple of its ggml type 2's block of 32/,
+    );
+  });
+
+  it('a tensor whose ggml type or dims were changed is named, not the tensor after it', () => {
+    const h = readGgufHeader(base);
+    const i = h.tensors.findIndex((t) => t.name === 'blk.0.attn_k.weight');
+    const t = h.tensors[i]!;
+    expect(i).toBeLessThan(h.tensors.length - 1);
+    expect(t.type).toBe(0);
+    const infoAt = Buffer.from(base).indexOf(t.name) + t.name.length;
+    const typeAt = infoAt + 4 + 8 * t.ne.length;
+    const next = h.tensors[i + 1]!.name.replaceAll('.', '\\.');
+    const name = t.name.replaceAll('.', '\\.');
+    // F32 -> F16: half the bytes; the offsets after it are untouched.
+    const retyped = base.slice();
+    new DataView(retyped.buffer).setUint32(typeAt, 1, true);
+    expectError(
+      () => readGgufHeader(retyped),
+      new RegExp(
+        `GGUF tensor ${name} \\(ggml type 1, dims \\[${t.ne.join(', ')}\\]\\) takes ${ggmlTensorBytes({ ...t, type: 1 })} bytes, .* but the next tensor, ${next}, starts ${ggmlTensorBytes(t)} bytes after it .*: the dims or ggml type of ${name} are wrong \\(the tensors after it, and the end of the data, follow on from ${h.tensors[i + 1]!.offset}\\)$`,
+      ),
+    );
+    // Its second dim doubled: the next tensor overlaps it.
+    const resized = base.slice();
+    new DataView(resized.buffer).setBigUint64(infoAt + 4 + 8, BigInt(t.ne[1]! * 2), true);
+    expectError(
+      () => readGgufHeader(resized),
+      new RegExp(
+        `GGUF tensor ${name} \\(ggml type 0, dims \\[${t.ne[0]}, ${t.ne[1]! * 2}\\]\\) .*: the dims or ggml type of ${name} are wrong`,
+      ),
     );
   });
 
