@@ -116,6 +116,11 @@ export interface ChatTurn {
   user: string;
   /** false: the page's "plain prompt" switch (system + blank line + message, no template). */
   useTemplate: boolean;
+  /**
+   * Text the assistant's answer starts with, appended after the rendered prompt (the reference's
+   * `assistant_prefill`, for accuracy runs); absent: none.
+   */
+  prefill?: string;
 }
 
 export interface CompleteRequest {
