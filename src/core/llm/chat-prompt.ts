@@ -41,6 +41,12 @@ export interface RenderOptions {
   remedy?: string;
   /** The render's limits (default DEFAULT_TEMPLATE_BUDGET). */
   budget?: TemplateBudget;
+  /**
+   * Pass an empty `system` ("") to the template as a system message instead of leaving it out.
+   * The T2L reference's evaluation does (fishfarm's QATask sends `Message("system", "")` first),
+   * and some templates render a system header even for empty text. Default false.
+   */
+  keepEmptySystem?: boolean;
 }
 
 export interface RenderedPrompt {
@@ -81,7 +87,10 @@ export function renderChatPrompt(
       `${who}: the chat template (tokenizer.chat_template) ${what}; ${remedy}`,
     );
   const notes: string[] = [];
-  const system = input.system?.length ? input.system : undefined;
+  const system =
+    input.system !== undefined && (input.system.length > 0 || options.keepEmptySystem)
+      ? input.system
+      : undefined;
   const plain = () => (system ? `${system}\n\n${input.user}` : input.user);
   let prompt: string;
   let usedTemplate = false;
@@ -125,12 +134,12 @@ export function renderChatPrompt(
     };
     try {
       prompt = render([
-        ...(system ? [{ role: 'system', content: system }] : []),
+        ...(system !== undefined ? [{ role: 'system', content: system }] : []),
         { role: 'user', content: input.user },
       ]);
     } catch (e) {
       if (e instanceof T2LError) throw e; // the budget: not a refused system message
-      if (!system) {
+      if (system === undefined) {
         throw new T2LError(
           'bad-input',
           `the base model's chat template failed: ${(e as Error).message}`,

@@ -1,0 +1,356 @@
+/**
+ * A user's example set for `t2l eval` and the page's Evaluate panel: JSON Lines or CSV, parsed once
+ * here at the boundary (zod for every row, papaparse for CSV), bounded before it is read whole.
+ *
+ * Two kinds of row, one shape inside ({@link Example}):
+ * - free answer: `{"prompt": "...", "answer": "..."}`, matched as the reference matches free answers
+ *   (matching.ts `matchFree`);
+ * - multiple choice: `{"prompt": "...", "choices": ["...", "..."], "answer": "B"}`, where `answer`
+ *   is a letter (A = the first choice, case-insensitive), the choice's 0-based index (a JSON number
+ *   or a string of digits) or the exact text of one choice. An answer that could mean two different
+ *   choices is refused as ambiguous.
+ *
+ * An optional `id` (string or number) names a row in results; rows without one are named `line N`.
+ * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
+ * list) or a `choices` column holding a JSON array of strings. Other fields and columns are ignored.
+ *
+ * Every error is a T2LError('bad-input') naming the source, the line and the field.
+ */
+import Papa from 'papaparse';
+import { z } from 'zod';
+import { T2LError } from '../errors';
+
+/** Largest example file accepted, in bytes (checked on the declared size, before reading). */
+export const MAX_EXAMPLE_BYTES = 16 << 20;
+/** Most rows accepted in one example set. */
+export const MAX_EXAMPLE_ROWS = 10_000;
+/** Most choices in a multiple-choice row (one per letter A–Z). */
+export const MAX_CHOICES = 26;
+/** Longest prompt, answer or choice accepted, in characters. */
+export const MAX_FIELD_CHARS = 100_000;
+
+export type ExampleFormat = 'jsonl' | 'csv';
+
+/** One scored example. */
+export interface Example {
+  /** The row's `id`, or `line N` (N: the 1-based line the row starts on). */
+  id: string;
+  /** 1-based line of the source the row starts on. */
+  line: number;
+  /** The user's text for this row (before any template is applied). */
+  prompt: string;
+  /** Multiple choice only: the choices, in order (A, B, …). */
+  choices?: string[];
+  /**
+   * The expected answer as matched: a free row's answer text, or a choice row's letter ("A" for
+   * the first choice).
+   */
+  answer: string;
+}
+
+export interface ExampleSet {
+  /** Where the examples came from (a file name), for messages and records. */
+  source: string;
+  format: ExampleFormat;
+  examples: Example[];
+}
+
+export interface ParseExamplesOptions {
+  /** Names the file in errors and records. */
+  source: string;
+  /** Default: from the source's extension (.csv, .jsonl/.json), else sniffed ("{" first: JSONL). */
+  format?: ExampleFormat;
+  /** Most rows (default MAX_EXAMPLE_ROWS). */
+  maxRows?: number;
+}
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** The letter of choice `i` (0 → "A"). */
+export function choiceLetter(i: number): string {
+  const letter = LETTERS[i];
+  if (letter === undefined) throw new RangeError(`choice index ${i} out of A–Z`);
+  return letter;
+}
+
+/**
+ * Refuses a file by its declared size (File.size, stat) before any of it is read.
+ * Throws T2LError('bad-input') for an empty file or one over `maxBytes` (default MAX_EXAMPLE_BYTES).
+ */
+export function checkExampleFileSize(
+  byteLength: number,
+  source: string,
+  maxBytes = MAX_EXAMPLE_BYTES,
+): void {
+  if (byteLength === 0) throw new T2LError('bad-input', `${source}: the file is empty`);
+  if (byteLength > maxBytes) {
+    throw new T2LError(
+      'bad-input',
+      `${source}: the file is ${byteLength} bytes, more than the ${maxBytes} bytes accepted for an example set`,
+    );
+  }
+}
+
+const text = (what: string) =>
+  z
+    .string({ error: `expected ${what} as a string` })
+    .max(MAX_FIELD_CHARS, `longer than ${MAX_FIELD_CHARS} characters`);
+
+const rowSchema = z.object({
+  id: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional(),
+  prompt: text('the prompt').refine((s) => s.trim().length > 0, 'must not be empty'),
+  answer: z.union(
+    [
+      text('the answer'),
+      z.number({ error: 'expected a string or a number' }).int('expected a whole number'),
+    ],
+    { error: 'expected a string, or a whole number (a choice index)' },
+  ),
+  choices: z
+    .array(text('each choice'), { error: 'expected an array of strings' })
+    .min(2, 'expected at least 2 choices')
+    .max(MAX_CHOICES, `expected at most ${MAX_CHOICES} choices`)
+    .optional(),
+});
+
+function fail(source: string, line: number, field: string | null, message: string): never {
+  throw new T2LError(
+    'bad-input',
+    `${source}: line ${line}${field ? `, field "${field}"` : ''}: ${message}`,
+  );
+}
+
+/** Which choice an answer names: letter, 0-based index or the choice's text; refuses ambiguity. */
+function answerIndex(
+  answer: string | number,
+  choices: string[],
+  where: { source: string; line: number },
+): number {
+  const n = choices.length;
+  const found = new Set<number>();
+  const kinds: string[] = [];
+  if (typeof answer === 'number') {
+    if (answer >= 0 && answer < n) found.add(answer);
+  } else {
+    const a = answer.trim();
+    if (/^[A-Za-z]$/.test(a)) {
+      const i = LETTERS.indexOf(a.toUpperCase());
+      if (i < n) {
+        found.add(i);
+        kinds.push(`letter ${a.toUpperCase()}`);
+      }
+    }
+    if (/^[0-9]+$/.test(a) && Number(a) < n) {
+      found.add(Number(a));
+      kinds.push(`index ${Number(a)}`);
+    }
+    choices.forEach((c, i) => {
+      if (c.trim() === a) {
+        found.add(i);
+        kinds.push(`the text of choice ${choiceLetter(i)}`);
+      }
+    });
+  }
+  if (found.size === 0) {
+    fail(
+      where.source,
+      where.line,
+      'answer',
+      `${JSON.stringify(answer)} is not among the ${n} choices (expected a letter A–${choiceLetter(n - 1)}, an index 0–${n - 1} or the text of a choice)`,
+    );
+  }
+  if (found.size > 1) {
+    fail(
+      where.source,
+      where.line,
+      'answer',
+      `${JSON.stringify(answer)} is ambiguous: it is ${kinds.join(' and ')}, which name different choices`,
+    );
+  }
+  return [...found][0]!;
+}
+
+function toExample(raw: unknown, line: number, source: string): Example {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    fail(source, line, null, `expected a JSON object like {"prompt": ..., "answer": ...}`);
+  }
+  const obj = raw as Record<string, unknown>;
+  for (const key of ['prompt', 'answer'] as const) {
+    if (obj[key] === undefined || obj[key] === null || obj[key] === '') {
+      const keys = Object.keys(obj);
+      fail(
+        source,
+        line,
+        key,
+        `missing (every row needs "prompt" and "answer"; found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no fields'})`,
+      );
+    }
+  }
+  const parsed = rowSchema.safeParse(obj);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    fail(source, line, issue.path.map(String).join('.') || null, issue.message);
+  }
+  const row = parsed.data;
+  const id = row.id === undefined ? `line ${line}` : String(row.id);
+  if (!row.choices) {
+    if (typeof row.answer === 'number') {
+      fail(
+        source,
+        line,
+        'answer',
+        'a number answer is a choice index, but the row has no "choices"',
+      );
+    }
+    return { id, line, prompt: row.prompt, answer: row.answer };
+  }
+  row.choices.forEach((c, i) => {
+    if (c.trim() === '') fail(source, line, `choices.${i}`, 'a choice must not be empty');
+  });
+  const index = answerIndex(row.answer, row.choices, { source, line });
+  return { id, line, prompt: row.prompt, choices: row.choices, answer: choiceLetter(index) };
+}
+
+function tooMany(source: string, line: number, maxRows: number): never {
+  throw new T2LError(
+    'bad-input',
+    `${source}: line ${line}: more than ${maxRows} rows; an example set holds at most ${maxRows}`,
+  );
+}
+
+function parseJsonLines(body: string, source: string, maxRows: number): Example[] {
+  const examples: Example[] = [];
+  let start = 0;
+  for (let line = 1; start <= body.length; line++) {
+    let end = body.indexOf('\n', start);
+    if (end < 0) end = body.length;
+    const lineText = body.slice(start, end).replace(/\r$/, '');
+    start = end + 1;
+    if (lineText.trim() === '') continue;
+    if (examples.length === maxRows) tooMany(source, line, maxRows);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(lineText);
+    } catch (e) {
+      fail(source, line, null, `not valid JSON (${(e as Error).message})`);
+    }
+    examples.push(toExample(raw, line, source));
+  }
+  return examples;
+}
+
+/** 1-based line numbers of increasing offsets in a text, counted incrementally. */
+function lineCounter(body: string): (offset: number) => number {
+  let at = 0;
+  let line = 1;
+  return (offset) => {
+    for (let i = body.indexOf('\n', at); i >= 0 && i < offset; i = body.indexOf('\n', i + 1))
+      line++;
+    at = Math.max(at, offset);
+    return line;
+  };
+}
+
+function csvRow(
+  row: Record<string, string | undefined>,
+  line: number,
+  source: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['id', 'prompt', 'answer'] as const) {
+    if (row[key] !== undefined && row[key] !== '') out[key] = row[key];
+  }
+  if (row['choices'] !== undefined && row['choices'] !== '') {
+    try {
+      out['choices'] = JSON.parse(row['choices']);
+    } catch (e) {
+      fail(source, line, 'choices', `expected a JSON array of strings (${(e as Error).message})`);
+    }
+  } else if (row['A'] !== undefined && row['A'] !== '') {
+    const choices: string[] = [];
+    for (const letter of LETTERS) {
+      const cell = row[letter];
+      if (cell === undefined || cell === '') break;
+      choices.push(cell);
+    }
+    out['choices'] = choices;
+  }
+  return out;
+}
+
+function parseCsv(body: string, source: string, maxRows: number): Example[] {
+  const examples: Example[] = [];
+  const lineOf = lineCounter(body);
+  let failure: unknown = null;
+  let rowStart = body.indexOf('\n') + 1; // after the header line
+  let headerChecked = false;
+  Papa.parse<Record<string, string | undefined>>(body, {
+    header: true,
+    skipEmptyLines: 'greedy',
+    step(results, parser) {
+      if (failure) return;
+      try {
+        if (!headerChecked) {
+          headerChecked = true;
+          const fields = results.meta.fields ?? [];
+          if (!fields.includes('prompt') || !fields.includes('answer')) {
+            fail(
+              source,
+              1,
+              null,
+              `the CSV header must name the columns "prompt" and "answer" (found ${fields.map((f) => `"${f}"`).join(', ')})`,
+            );
+          }
+        }
+        // Empty lines that papaparse skipped come before the row: its line is its first non-empty one.
+        while (rowStart < body.length && (body[rowStart] === '\n' || body[rowStart] === '\r')) {
+          rowStart++;
+        }
+        const line = lineOf(rowStart);
+        rowStart = results.meta.cursor;
+        const err = results.errors[0];
+        if (err) fail(source, line, null, `not valid CSV (${err.message})`);
+        if (examples.length === maxRows) tooMany(source, line, maxRows);
+        examples.push(toExample(csvRow(results.data, line, source), line, source));
+      } catch (e) {
+        failure = e;
+        parser.abort();
+      }
+    },
+  });
+  if (failure) throw failure;
+  return examples;
+}
+
+function formatOf(source: string, body: string): ExampleFormat {
+  const lower = source.toLowerCase();
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.jsonl') || lower.endsWith('.json') || lower.endsWith('.ndjson')) {
+    return 'jsonl';
+  }
+  return body.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+}
+
+/**
+ * Parses an example set from its text (UTF-8 decoded; a leading BOM is dropped).
+ *
+ * Bounds: the text must be at most MAX_EXAMPLE_BYTES characters (callers check the file's byte
+ * size with {@link checkExampleFileSize} before reading it) and hold at most `maxRows` rows, counted
+ * while parsing (parsing stops at the first row over the limit).
+ *
+ * Throws T2LError('bad-input') naming the source, the line and the field: an empty file, a
+ * malformed JSON line or CSV row, a row without a prompt or an answer, an answer that is not among
+ * the choices, too many rows.
+ */
+export function parseExamples(text: string, options: ParseExamplesOptions): ExampleSet {
+  const { source } = options;
+  const maxRows = options.maxRows ?? MAX_EXAMPLE_ROWS;
+  if (text.length > MAX_EXAMPLE_BYTES) checkExampleFileSize(text.length, source);
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  if (body.trim() === '') throw new T2LError('bad-input', `${source}: the file is empty`);
+  const format = options.format ?? formatOf(source, body);
+  const examples =
+    format === 'jsonl' ? parseJsonLines(body, source, maxRows) : parseCsv(body, source, maxRows);
+  if (examples.length === 0) throw new T2LError('bad-input', `${source}: no example rows`);
+  return { source, format, examples };
+}

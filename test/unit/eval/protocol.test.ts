@@ -1,0 +1,210 @@
+/**
+ * The restated protocol (src/core/eval/protocol.ts): Python str.format, each benchmark's prompt for
+ * a row in its dataset's layout (the expected strings written out here from vllm_eval.py's
+ * templates), ARC's padding, GSM8K's target and prefill, user sets, and the chat prompt with the
+ * reference's empty system message.
+ */
+import { Template } from '@huggingface/jinja';
+import { describe, expect, it } from 'vitest';
+import {
+  BENCHMARKS,
+  NOT_SCORED,
+  benchmarkItem,
+  checkUserTemplate,
+  formatTemplate,
+  renderItemPrompt,
+  userSetItem,
+} from '../../../src/core/eval/protocol';
+
+describe('formatTemplate (Python str.format)', () => {
+  it('fields, indexes, nested keys, escaped braces; Python str() of values', () => {
+    expect(
+      formatTemplate('{a} {b[0]} {c[label][1]}: {c[text][1]} {{x}} {t} {n} {f}', {
+        a: 'A',
+        b: ['B0'],
+        c: { label: ['L0', 'L1'], text: ['T0', 'T1'] },
+        t: true,
+        n: 3,
+        f: 0.5,
+      }),
+    ).toBe('A B0 L1: T1 {x} True 3 0.5');
+  });
+  it('refuses a missing field, an index past the end, a format spec, a lone brace', () => {
+    expect(() => formatTemplate('{q}', {}, 'T')).toThrow(/T: the row has no field "q" for \{q\}/);
+    expect(() => formatTemplate('{e[4]}', { e: ['a'] })).toThrow(/no e\[4\]/);
+    expect(() => formatTemplate('{q:>4}', { q: 'x' })).toThrow(/unsupported field \{q:>4\}/);
+    expect(() => formatTemplate('a } b', {})).toThrow(/single "\}"/);
+    expect(() => formatTemplate('a { b', {})).toThrow(/not closed/);
+  });
+});
+
+describe('benchmarks as the reference asks them', () => {
+  it('covers the eight benchmarks; HumanEval and MBPP listed as not scored', () => {
+    expect(Object.keys(BENCHMARKS).sort()).toEqual(
+      [
+        'arc_challenge',
+        'arc_easy',
+        'boolq',
+        'gsm8k',
+        'hellaswag',
+        'openbookqa',
+        'piqa',
+        'winogrande',
+      ].sort(),
+    );
+    expect(NOT_SCORED.map((b) => b.name)).toEqual(['humaneval', 'mbpp']);
+    for (const b of Object.values(BENCHMARKS)) expect(b.maxTokens).toBe(512);
+  });
+
+  it('ARC: four lettered choices, padded with N/A; answerKey matched by the choice rule', () => {
+    const item = benchmarkItem(
+      BENCHMARKS.arc_easy,
+      {
+        question: 'Q?',
+        choices: { text: ['x', 'y', 'z'], label: ['1', '2', '3'] },
+        answerKey: '2',
+      },
+      '0',
+    );
+    expect(item.user).toBe(
+      'Answer the question below by choosing the correct choice.\n\nQ?\n\n1: x\n2: y\n3: z\n4: N/A\n\n' +
+        'You must respond with the letter corresponding to the correct choice without any explanation.',
+    );
+    expect(item).toMatchObject({ expected: '2', rule: 'choice', system: '', prefill: '' });
+    const abc = benchmarkItem(
+      BENCHMARKS.arc_challenge,
+      { question: 'Q', choices: { text: ['x', 'y', 'z'], label: ['A', 'B', 'C'] }, answerKey: 'C' },
+      '1',
+    );
+    expect(abc.user).toContain('\nC: z\nD: N/A\n');
+  });
+
+  it('BoolQ, HellaSwag, OpenBookQA, PIQA, Winogrande, GSM8K', () => {
+    const boolq = benchmarkItem(
+      BENCHMARKS.boolq,
+      { passage: 'P', question: 'is it', answer: true },
+      '0',
+    );
+    expect(boolq.user).toBe(
+      'P\n\nQuestion: is it?\n\nPlease answer with either `true` or `false` without any explanation.',
+    );
+    expect(boolq).toMatchObject({ expected: 'True', rule: 'bool' });
+
+    const hs = benchmarkItem(
+      BENCHMARKS.hellaswag,
+      { ctx: 'C', endings: ['a', 'b', 'c', 'd'], label: '3' },
+      '0',
+    );
+    expect(hs.user).toContain(
+      'Passage: C\n\n0: a\n1: b\n2: c\n3: d\n\nYou must respond with the only number',
+    );
+    expect(hs.expected).toBe('3');
+
+    const obqa = benchmarkItem(
+      BENCHMARKS.openbookqa,
+      {
+        question_stem: 'S',
+        choices: { text: ['a', 'b', 'c', 'd'], label: ['A', 'B', 'C', 'D'] },
+        answerKey: 'D',
+      },
+      '0',
+    );
+    expect(obqa.user).toBe(
+      'Complete the following passage or answer the question by choosing the correct choice.\n\nS\n\n' +
+        'A: a\nB: b\nC: c\nD: d\n\nYou must respond with the letter corresponding to the correct choice (A,B,C,D) without any explanation.',
+    );
+
+    const piqa = benchmarkItem(
+      BENCHMARKS.piqa,
+      { goal: 'G', sol1: 's1', sol2: 's2', label: 1 },
+      '0',
+    );
+    expect(piqa.user).toContain(
+      'more common.\n\n"""G"""\n\n0: s1\n1: s2\n\nYou must respond with either `0` or `1`',
+    );
+    expect(piqa.expected).toBe('1');
+
+    const wg = benchmarkItem(
+      BENCHMARKS.winogrande,
+      { sentence: 'S _', option1: 'o1', option2: 'o2', answer: '2' },
+      '0',
+    );
+    expect(wg.user).toBe(
+      'Given the following situation:\n\nS _\n\nWhich option is correct?\n\nOption 1: o1\n\nOption 2: o2\n\n' +
+        'You must respond with either `1` or `2` without any explanation.',
+    );
+
+    const gsm = benchmarkItem(
+      BENCHMARKS.gsm8k,
+      { question: 'How many?', answer: 'work\n#### 1,200' },
+      '0',
+    );
+    expect(gsm).toMatchObject({
+      user: 'Please answer the following question: How many?\n\n',
+      prefill: "Let's think step by step.",
+      expected: '200', // "1,200": the reference's pattern reads the last number, "200"
+      rule: 'number',
+    });
+    expect(() => benchmarkItem(BENCHMARKS.boolq, { passage: 'P', question: 'q' }, '7')).toThrow(
+      /BoolQ row 7: no "answer" field/,
+    );
+  });
+});
+
+describe('user sets', () => {
+  it('free rows: the prompt as it is; choice rows: the ARC layout with lettered choices', () => {
+    expect(userSetItem({ id: 'a', line: 1, prompt: 'What?', answer: 'x' })).toEqual({
+      id: 'a',
+      system: '',
+      user: 'What?',
+      prefill: '',
+      expected: 'x',
+      rule: 'free',
+      maxTokens: 512,
+    });
+    const c = userSetItem({
+      id: 'b',
+      line: 2,
+      prompt: 'Pick',
+      choices: ['p', 'q', 'r', 's', 't'],
+      answer: 'E',
+    });
+    expect(c.user).toBe(
+      'Answer the question below by choosing the correct choice.\n\nPick\n\nA: p\nB: q\nC: r\nD: s\nE: t\n\n' +
+        'You must respond with the letter corresponding to the correct choice without any explanation.',
+    );
+    expect(c).toMatchObject({ expected: 'E', rule: 'choice' });
+    const t = userSetItem(
+      { id: 'c', line: 3, prompt: 'Hi', answer: 'x' },
+      { template: 'Q: {prompt} {{ok}}', system: 'Be brief.', maxTokens: 8 },
+    );
+    expect(t).toMatchObject({ user: 'Q: Hi {ok}', system: 'Be brief.', maxTokens: 8 });
+  });
+  it('checkUserTemplate refuses a template without {prompt} or with other fields', () => {
+    expect(() => checkUserTemplate('Answer: {prompt}\n{choices}')).not.toThrow();
+    expect(() => checkUserTemplate('no field')).toThrow(/must hold \{prompt\}/);
+    expect(() => checkUserTemplate('{{prompt}}')).toThrow(/must hold \{prompt\}/);
+    expect(() => checkUserTemplate('{question}')).toThrow(/no field "question"/);
+  });
+});
+
+describe('renderItemPrompt', () => {
+  const demo =
+    '{{ bos_token }}{% for message in messages %}<|{{ message.role }}|>{{ message.content }}<|end|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}';
+  it('the chat template gets the empty system message and the user turn; the prefill follows', () => {
+    const item = benchmarkItem(BENCHMARKS.gsm8k, { question: 'Q', answer: '#### 1' }, '0');
+    const prompt = renderItemPrompt(item, demo, { bosToken: '<s>' });
+    const direct = new Template(demo).render({
+      messages: [
+        { role: 'system', content: '' },
+        { role: 'user', content: item.user },
+      ],
+      bos_token: '<s>',
+      add_generation_prompt: true,
+    });
+    expect(prompt).toBe(`${direct}Let's think step by step.`);
+    expect(prompt).toBe(
+      "<s><|system|><|end|><|user|>Please answer the following question: Q\n\n<|end|><|assistant|>Let's think step by step.",
+    );
+  });
+});
