@@ -90,7 +90,7 @@ async function loadSet(form: AccuracyForm): Promise<LoadedSet> {
       hfToken: s.hfToken,
     });
   }
-  return parseOwnExamples(form.text, form.fileName ?? 'pasted examples');
+  return parseOwnExamples(form.text, form.fileName ?? 'pasted examples', form.maxTokens);
 }
 
 /** One adapter to score besides the base: its GGUF, label, and where to keep the report. */
@@ -201,7 +201,7 @@ export async function runAccuracy(
       ...all.map((t, i) => ({ key: t.key, label: t.label, kind: t.kind, adapter: ids[i]! })),
     ];
     models.push(...run.map(({ key: k, label, kind }) => ({ key: k, label, kind })));
-    const maxTokens = set.maxTokens ?? form.maxTokens;
+    const maxTokens = set.items[0]?.maxTokens ?? form.maxTokens;
     const partial = (rows: EvalRow[], complete: boolean): EvalReport => ({
       at: Date.now(),
       set: {
@@ -225,7 +225,6 @@ export async function runAccuracy(
       report: partial([], false),
     });
     const outcome = await scoreModels(set, run, {
-      maxTokens,
       signal,
       // Greedy, the base's chat template, in the LLM worker: the prompt as the core built it.
       complete: async (prompt, adapter, tokens) => {
@@ -239,6 +238,7 @@ export async function runAccuracy(
             scale: 1,
             maxTokens: tokens,
             useTemplate: true,
+            keepEmptySystem: true,
           },
           { signal },
         );

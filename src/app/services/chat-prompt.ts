@@ -17,7 +17,7 @@ export function renderPrompt(
   model: LlmModelInfo,
   system: string,
   user: string,
-  options: { useTemplate?: boolean; source?: string } = {},
+  options: { useTemplate?: boolean; source?: string; keepEmptySystem?: boolean } = {},
 ): string {
   let { prompt } = renderChatPrompt(
     model.chatTemplate ?? undefined,
@@ -27,6 +27,7 @@ export function renderPrompt(
       useTemplate: options.useTemplate ?? true,
       source: options.source ?? model.name,
       remedy: 'turn on "Plain prompt" (skip the chat template) and run again',
+      ...(options.keepEmptySystem ? { keepEmptySystem: true } : {}),
     },
   );
   if (model.addBos && model.bosToken && prompt.startsWith(model.bosToken)) {

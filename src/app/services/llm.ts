@@ -84,6 +84,8 @@ export interface PromptInput {
   system: string;
   /** Text the assistant's turn starts with (accuracy runs' assistant_prefill); absent: none. */
   prefill?: string;
+  /** Pass an empty system prompt as a system message (accuracy runs, as the reference). */
+  keepEmptySystem?: boolean;
   /** Adapter id from prepareLlm, or null for the base model alone. */
   adapter: string | null;
   /** 0 = base, 1 = as generated, up to 2. */
@@ -113,6 +115,7 @@ export async function completeLlm(
     user: input.prompt,
     useTemplate: input.useTemplate ?? !useSettings.getState().plainPrompt,
     ...(input.prefill ? { prefill: input.prefill } : {}),
+    ...(input.keepEmptySystem ? { keepEmptySystem: true } : {}),
   };
   const lora = prepared.adapters.map((id) => ({
     id,

@@ -193,6 +193,7 @@ export class LlmEngine {
         ? renderPrompt(s.model, request.chat.system, request.chat.user, {
             useTemplate: request.chat.useTemplate,
             source: s.base.name,
+            ...(request.chat.keepEmptySystem ? { keepEmptySystem: true } : {}),
           }) + (request.chat.prefill ?? '')
         : request.prompt;
     if (prompt === undefined) throw new T2LError('bad-input', 'a completion needs a prompt');

@@ -121,6 +121,11 @@ export interface ChatTurn {
    * `assistant_prefill`, for accuracy runs); absent: none.
    */
   prefill?: string;
+  /**
+   * Send an empty system prompt to the template as a system message (accuracy runs: the
+   * reference's evaluation does, core/eval/protocol.ts renderItemPrompt); default: left out.
+   */
+  keepEmptySystem?: boolean;
 }
 
 export interface CompleteRequest {
