@@ -144,6 +144,38 @@ program
 }
 
 program
+  .command('eval')
+  .description(
+    'Does the adapter help? Score the base model GGUF and the adapter of each <dir> (and precision) on the same examples with the T2L reference protocol (llama.cpp, greedy, chat template): accuracy with 95% intervals, examples gained/lost vs the base and a sign-test p (docs/eval.md).',
+  )
+  .argument('<dir...>', 'T2L checkpoint folders or converted packages')
+  .requiredOption('--description <text>', 'task description the adapters are generated from')
+  .requiredOption('--base <model.gguf>', 'the base model as a GGUF file (llama.cpp)')
+  .option('--examples <file>', 'your examples: JSON Lines or CSV with prompt, answer (and choices)')
+  .option('--benchmark <name>', 'a benchmark of the paper (arc_easy, boolq, gsm8k, ...)')
+  .option('--limit <n>', 'benchmark: examples in the sample (default 50)')
+  .option('--seed <s>', 'benchmark: seed of the sample')
+  .option(
+    '--precision <p...>',
+    'checkpoint folders: score at each precision (fp32, fp16, int8, q4)',
+  )
+  .option('--control <text>', 'description of the control adapter (default: a junk string)')
+  .option('--no-control', 'no control adapter')
+  .option(
+    '--template <text>',
+    'your examples: template of every prompt, with {prompt} and {choices}',
+  )
+  .option('--system <text>', 'your examples: system message of every prompt (default: empty)')
+  .option('--max-tokens <n>', "most tokens per answer (default: the reference's 512)")
+  .option('--threads <n>', "llama.cpp's CPU threads (default: the machine's physical cores)")
+  .option(
+    '--encoder <local-dir|hub-id>',
+    "text encoder (default: the checkpoint's emb_model, from the Hugging Face Hub)",
+  )
+  .option('--json', "print JSON: every example with each model's answer, and the summaries")
+  .action(async (dirs, opts) => (await import('./eval')).evalCommand(dirs, opts));
+
+program
   .command('serve')
   .description(
     'Serve every package/checkpoint under <models-dir> over the Open Inference Protocol v2 (KServe v2 / Triton REST, binary tensors too) and POST /v1/adapters. Loopback only unless --host; stops cleanly on SIGINT/SIGTERM.',

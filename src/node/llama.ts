@@ -20,8 +20,16 @@ export interface Completion {
   tokens: number[];
   /** The 10 most likely first tokens after the prompt, with their natural-log probabilities. */
   firstLogprobs: Array<{ token: number; logprob: number }>;
-  /** Why it stopped: the token budget or an end-of-generation token. */
-  stop: 'max-tokens' | 'eog';
+  /**
+   * Why it stopped: the token budget, an end-of-generation token, or `stopWhen` said the text so
+   * far decides the answer (t2l eval).
+   */
+  stop: 'max-tokens' | 'eog' | 'decided';
+}
+
+export interface CompleteOptions {
+  /** Called with the text after each new token; true stops generating there. */
+  stopWhen?: (textSoFar: string) => boolean;
 }
 
 export interface LoraRun {
@@ -36,7 +44,12 @@ export interface LlamaBase {
   backend: { name: string; version: string; llamaCpp: string; device: 'cpu' };
   /** Token ids of a prompt: special tokens parsed, no BOS/EOS added (see core/llm/chat-prompt). */
   tokenize(prompt: string): number[];
-  complete(promptTokens: number[], maxTokens: number, lora?: LoraRun): Promise<Completion>;
+  complete(
+    promptTokens: number[],
+    maxTokens: number,
+    lora?: LoraRun,
+    options?: CompleteOptions,
+  ): Promise<Completion>;
   dispose(): Promise<void>;
 }
 
@@ -103,7 +116,7 @@ export async function openLlamaBase(
   return {
     backend: { name: 'node-llama-cpp', version, llamaCpp, device: 'cpu' },
     tokenize: (prompt) => [...model.tokenize(prompt, true)],
-    async complete(promptTokens, maxTokens, lora) {
+    async complete(promptTokens, maxTokens, lora, options = {}) {
       if (promptTokens.length === 0) throw new T2LError('bad-input', 'the prompt is empty');
       const contextSize = promptTokens.length + maxTokens + 1;
       if (contextSize > model.trainContextSize) {
@@ -157,6 +170,10 @@ export async function openLlamaBase(
             break;
           }
           tokens.push(next);
+          if (options.stopWhen?.(model.detokenize(tokens as Token[], false))) {
+            stop = 'decided';
+            break;
+          }
           if (tokens.length === maxTokens) break;
           const it = seq.evaluate([next], { temperature: 0 });
           const r = await it.next();

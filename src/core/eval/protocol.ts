@@ -207,6 +207,14 @@ export const NOT_SCORED: ReadonlyArray<{ name: string; title: string; why: strin
   },
 ];
 
+/**
+ * The default control description: a junk string, as the reference's "random strings" description
+ * kind (its maintainers report SFT-trained T2Ls often do nearly as well from one; SakanaAI/text-to-lora
+ * issue #7). An adapter made from it, scored on the same examples, shows how much of a gain is the
+ * description's.
+ */
+export const DEFAULT_CONTROL_DESCRIPTION = 'qorvath blint usk 47 zemmo prask ilt wodderan fesk';
+
 /** One prompt to score: the chat turn, the prefill, the expected answer and its rule. */
 export interface EvalItem {
   /** The example's id (row id, `line N`, or a benchmark row's index). */

@@ -1,0 +1,366 @@
+/**
+ * `t2l eval`: does the adapter help? Scores the base model and each adapter (one per model folder
+ * and precision, plus a control adapter) on the same examples with the T2L reference's protocol
+ * (core/eval), through llama.cpp (src/node/llama: the base loaded once, the adapter applied per
+ * request, greedy), and prints accuracy with its Wilson 95 % interval and the paired comparison
+ * with the base (gained, lost, exact sign-test p). `--json` prints every example's answers.
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { adapterGguf } from '../core/adapter/download';
+import { T2LError } from '../core/errors';
+import { checkExampleFileSize, parseExamples, type ExampleSet } from '../core/eval/examples';
+import {
+  BENCHMARKS,
+  DEFAULT_CONTROL_DESCRIPTION,
+  NOT_SCORED,
+  checkUserTemplate,
+  renderItemPrompt,
+  userSetItem,
+  type EvalItem,
+} from '../core/eval/protocol';
+import { runEval, type CompleteFn, type EvalModel, type EvalResult } from '../core/eval/run';
+import { generateAdapters } from '../core/generate';
+import {
+  adapterFactsFromManifest,
+  baseModelFacts,
+  checkBaseForAdapter,
+} from '../core/llm/base-check';
+import { isPrecision, type Precision } from '../core/package/manifest';
+import { openModel, type T2LModel } from '../core/package/model';
+import { dirSource } from '../node/fs-source';
+import { openLlamaBase } from '../node/llama';
+import { createNodeRunner } from '../runtime/node';
+import { embedDescriptions } from './generate';
+import { warn } from './options';
+import { readGgufHeaderFromFile } from './try';
+
+export interface EvalOptions {
+  description: string;
+  base: string;
+  examples?: string;
+  benchmark?: string;
+  limit?: string;
+  seed?: string;
+  precision?: string[];
+  /** A description for the control adapter; false: no control; undefined: the default junk. */
+  control?: string | boolean;
+  template?: string;
+  system?: string;
+  maxTokens?: string;
+  threads?: string;
+  encoder?: string;
+  json?: boolean;
+}
+
+function wholeNumber(value: string, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new T2LError(
+      'bad-input',
+      `${name} must be a whole number from ${min} to ${max}, found ${value}`,
+    );
+  }
+  return n;
+}
+
+/** Refuses --benchmark: the Hub dataset reader is not part of this build yet. */
+function benchmarkUnavailable(name: string): never {
+  const skipped = NOT_SCORED.find((b) => b.name === name);
+  if (skipped) {
+    throw new T2LError(
+      'unsupported',
+      `--benchmark ${name}: ${skipped.title} is not scored here: ${skipped.why}`,
+    );
+  }
+  if (!(name in BENCHMARKS)) {
+    throw new T2LError(
+      'bad-input',
+      `--benchmark ${name}: unknown benchmark; the reference's are ${Object.keys(BENCHMARKS).join(', ')}`,
+    );
+  }
+  throw new T2LError(
+    'unsupported',
+    `--benchmark ${name}: reading benchmark datasets from the Hugging Face Hub is not available in t2l eval yet; score your own examples with --examples FILE (JSON Lines or CSV, docs/eval.md)`,
+  );
+}
+
+async function readExampleSet(path: string): Promise<ExampleSet> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new T2LError('bad-input', `${path}: not a regular file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof T2LError) throw e;
+    throw new T2LError('missing-file', `${path}: no such file`);
+  }
+  checkExampleFileSize(size, path);
+  const bytes = await readFile(path);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new T2LError('bad-input', `${path}: not UTF-8 text`);
+  }
+  return parseExamples(text, { source: path });
+}
+
+interface Config {
+  model: EvalModel;
+  dir: string;
+  precision: Precision;
+  description: string;
+}
+
+function fmtPct(x: number): string {
+  return Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`;
+}
+
+function fmtP(p: number): string {
+  return p >= 0.001 ? p.toFixed(3) : p.toExponential(1);
+}
+
+/** The result table: base first, then each configuration. */
+export function formatTable(result: EvalResult, configs: readonly Config[]): string {
+  const head = ['model', 'accuracy', '95% interval', 'right', 'vs base: gained', 'lost', 'p'];
+  const lines = result.summaries.map((s) => {
+    const cfg = configs.find((c) => c.model.id === s.model.id);
+    const a = s.accuracy;
+    return [
+      cfg ? `${s.model.label}` : s.model.label,
+      fmtPct(a.accuracy),
+      a.n === 0 ? '—' : `${fmtPct(a.interval.low)} – ${fmtPct(a.interval.high)}`,
+      `${a.correct}/${a.n}`,
+      s.vsBase ? `+${s.vsBase.gained}` : '',
+      s.vsBase ? `−${s.vsBase.lost}` : '',
+      s.vsBase ? fmtP(s.vsBase.p) : '',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [row(head), ...lines.map(row)].join('\n');
+}
+
+export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<void> {
+  // Everything that can be refused is checked before the slow parts (encoder, llama.cpp).
+  if (Boolean(opts.examples) === Boolean(opts.benchmark)) {
+    throw new T2LError('bad-input', 'give either --examples FILE or --benchmark NAME');
+  }
+  if (!opts.description.trim()) throw new T2LError('bad-input', '--description must not be empty');
+  const maxTokens =
+    opts.maxTokens === undefined ? undefined : wholeNumber(opts.maxTokens, '--max-tokens', 1, 4096);
+  const threads =
+    opts.threads === undefined ? undefined : wholeNumber(opts.threads, '--threads', 1, 256);
+  if (opts.limit !== undefined) wholeNumber(opts.limit, '--limit', 1, 100_000);
+  if (opts.seed !== undefined) wholeNumber(opts.seed, '--seed', 0, 2 ** 32 - 1);
+  if (opts.benchmark) benchmarkUnavailable(opts.benchmark);
+  if ((opts.limit !== undefined || opts.seed !== undefined) && !opts.benchmark) {
+    throw new T2LError(
+      'bad-input',
+      '--limit and --seed choose a benchmark sample; they go with --benchmark',
+    );
+  }
+  const precisions = (opts.precision ?? []).flatMap((p) => p.split(',')).map((p) => p.trim());
+  for (const p of precisions) {
+    if (!isPrecision(p))
+      throw new T2LError('bad-input', `--precision ${p}: use fp32, fp16, int8 or q4`);
+  }
+  if (opts.template !== undefined) checkUserTemplate(opts.template);
+
+  const set = await readExampleSet(opts.examples!);
+  const items: EvalItem[] = set.examples.map((e) =>
+    userSetItem(e, {
+      ...(opts.template !== undefined ? { template: opts.template } : {}),
+      ...(opts.system !== undefined ? { system: opts.system } : {}),
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
+    }),
+  );
+
+  const header = await readGgufHeaderFromFile(opts.base);
+  const facts = baseModelFacts(header, opts.base);
+  const prompts = new Map<EvalItem, string>();
+  for (const item of items) {
+    prompts.set(
+      item,
+      renderItemPrompt(item, facts.chatTemplate, facts, {
+        source: opts.base,
+        remedy:
+          "the reference evaluates with the base model's chat template; use a base GGUF whose template renders",
+      }),
+    );
+  }
+
+  // One configuration per model folder and precision (a package has only its own precision).
+  const opened: Array<{ dir: string; precision: Precision; model: T2LModel }> = [];
+  for (const dir of dirs) {
+    for (const p of precisions.length ? precisions : [undefined]) {
+      const model = await openModel(dirSource(dir), {
+        onWarning: warn,
+        ...(p ? { precision: p as Precision } : {}),
+      });
+      if (p && model.manifest.precision !== p) {
+        throw new T2LError(
+          'bad-input',
+          `${dir}: a converted package at ${model.manifest.precision}; --precision ${p} needs the checkpoint folder (or a package converted with t2l convert --precision ${p})`,
+        );
+      }
+      checkBaseForAdapter(header, adapterFactsFromManifest(model.manifest, {}), opts.base);
+      opened.push({ dir, precision: model.manifest.precision, model });
+    }
+  }
+  const control =
+    opts.control === false
+      ? null
+      : typeof opts.control === 'string'
+        ? opts.control
+        : DEFAULT_CONTROL_DESCRIPTION;
+  if (control !== null && !control.trim())
+    throw new T2LError('bad-input', '--control must not be empty');
+
+  const tmp = await mkdtemp(join(tmpdir(), 't2l-eval-'));
+  try {
+    const configs: Config[] = [];
+    const label = (dir: string, precision: Precision) => {
+      const name =
+        dirs.filter((d) => basename(d) === basename(dir)).length > 1 ? dir : basename(dir);
+      return precisions.length > 1 || precision !== 'fp32' ? `${name} ${precision}` : name;
+    };
+    for (const [i, { dir, precision, model }] of opened.entries()) {
+      const { manifest } = model;
+      const descriptions =
+        i === 0 && control !== null ? [opts.description, control] : [opts.description];
+      const emb = await embedDescriptions(
+        descriptions,
+        { flag: opts.encoder, package: manifest.encoder },
+        manifest.taskEmbSize,
+        {},
+      );
+      const runner = await createNodeRunner(model.graph, { backends: ['cpu'] });
+      try {
+        const adapters = await generateAdapters(manifest, runner, emb);
+        for (const [j, adapter] of adapters.entries()) {
+          const isControl = j === 1;
+          const path = join(tmp, `${i}-${j}.gguf`);
+          await writeFile(
+            path,
+            adapterGguf(manifest, adapter, {
+              description: descriptions[j]!,
+              source: dir,
+              backend: runner.backend,
+            }),
+          );
+          configs.push({
+            model: {
+              id: isControl ? 'control' : `${dir}@${precision}`,
+              label: isControl ? `control (${label(dir, precision)})` : label(dir, precision),
+              adapter: path,
+            },
+            dir,
+            precision,
+            description: descriptions[j]!,
+          });
+        }
+      } finally {
+        await runner.release();
+      }
+    }
+    // The control goes last in the table.
+    configs.sort((a, b) => Number(a.model.id === 'control') - Number(b.model.id === 'control'));
+
+    const llm = await openLlamaBase(opts.base, threads === undefined ? {} : { threads });
+    let result: EvalResult;
+    try {
+      const complete: CompleteFn = async (req) => {
+        const c = await llm.complete(
+          llm.tokenize(req.prompt),
+          req.maxTokens,
+          req.adapter === null ? undefined : { path: req.adapter, scale: 1 },
+          { stopWhen: req.isDecided },
+        );
+        return { text: c.text, tokens: c.tokens.length, stop: c.stop };
+      };
+      const tty = process.stderr.isTTY;
+      result = await runEval({
+        items,
+        models: [
+          { id: 'base', label: 'base model', adapter: null },
+          ...configs.map((c) => c.model),
+        ],
+        buildPrompt: (item) => prompts.get(item)!,
+        complete,
+        ...(tty
+          ? {
+              onProgress: (p) =>
+                process.stderr.write(
+                  `\r${p.done}/${p.total} examples, ${p.examplesPerSecond.toFixed(2)}/s, ${p.secondsLeft === null ? '?' : Math.ceil(p.secondsLeft)} s left  ${p.done === p.total ? '\n' : ''}`,
+                ),
+            }
+          : {}),
+      });
+    } finally {
+      await llm.dispose();
+    }
+
+    if (opts.json) {
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            examples: { source: set.source, format: set.format, count: items.length },
+            base: { path: opts.base, name: facts.name ?? null, arch: facts.arch },
+            description: opts.description,
+            control,
+            protocol: {
+              greedy: true,
+              chatTemplate: facts.chatTemplate !== undefined,
+              system: items[0]?.system ?? '',
+              template: opts.template ?? null,
+            },
+            backend: llm.backend,
+            models: [
+              { id: 'base', label: 'base model', adapter: null },
+              ...configs.map((c) => ({
+                id: c.model.id,
+                label: c.model.label,
+                dir: c.dir,
+                precision: c.precision,
+                description: c.description,
+              })),
+            ],
+            summaries: result.summaries.map((s) => ({
+              model: s.model.id,
+              ...s.accuracy,
+              vsBase: s.vsBase,
+            })),
+            rows: result.rows,
+            elapsedSeconds: result.elapsedSeconds,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      return;
+    }
+    const out = process.stdout;
+    const kinds = items.filter((i) => i.rule === 'choice').length;
+    out.write(
+      `examples: ${set.source} (${items.length}: ${items.length - kinds} free answer, ${kinds} multiple choice)\n`,
+    );
+    out.write(
+      `base model: ${facts.name ?? opts.base} (${facts.arch}); adapters from "${opts.description}"\n`,
+    );
+    if (control !== null) out.write(`control adapter from "${control}"\n`);
+    out.write(`\n${formatTable(result, configs)}\n\n`);
+    out.write(
+      `greedy decoding with the base model's chat template, llama.cpp (${llm.backend.name} ${llm.backend.version}, CPU); ` +
+        `95% Wilson intervals; p: exact two-sided sign test (McNemar) on the examples gained and lost (docs/eval.md)\n`,
+    );
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
