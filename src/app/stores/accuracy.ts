@@ -4,6 +4,7 @@
  * the reports kept with History entries, by entry id. State only: services/accuracy.ts runs them.
  */
 import { create } from 'zustand';
+import { DEFAULT_CONTROL_DESCRIPTION } from '../../core/eval/protocol';
 import type { EvalReport } from '../services/accuracy-report';
 
 export const BENCHMARKS = [
@@ -18,8 +19,8 @@ export const BENCHMARKS = [
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
-/** The control adapter's default description: a junk string, as the reference's junk controls. */
-export const DEFAULT_JUNK = 'qzv lorem 7x plinth orbadge wexil';
+/** The control adapter's default description: the core's junk string, as `t2l eval` uses. */
+export const DEFAULT_JUNK = DEFAULT_CONTROL_DESCRIPTION;
 
 export interface AccuracyForm {
   source: 'own' | 'benchmark';
