@@ -29,6 +29,8 @@ import {
 import type { EvalModel, EvalReport, EvalRow } from './accuracy-report';
 import type { BaseChoice } from './base-models';
 import { columnRequest } from './compare';
+import { cachedInfo } from './file-cache';
+import { deviceFacts, estimateFit } from './llm-fit';
 import { addHistoryEval, historyEvals } from './history-db';
 import { historyIdOfResult } from './history';
 import { completeLlm, prepareLlm, type AdapterInput } from './llm';
@@ -179,6 +181,16 @@ export async function runAccuracy(
   const models: EvalModel[] = [];
   let report: EvalReport | null = null;
   try {
+    // As Compare's Outputs: a base this device cannot hold is refused before any download.
+    if (base.source.kind === 'url') {
+      const fit = estimateFit(
+        base.size,
+        await deviceFacts((await cachedInfo(base.source.url)) !== null),
+      );
+      if (!fit.ok) {
+        throw new Error(`${base.label} is too large for this device: ${fit.problems.join(' ')}`);
+      }
+    }
     if (options.control) {
       setPanel(key, { stage: `Generating the control adapter from “${options.control}”` });
       all.push({

@@ -70,7 +70,9 @@ async function load() {
 const base = {
   id: 'b',
   label: 'base.gguf',
-  source: { kind: 'url', url: 'http://x/base.gguf' },
+  size: null,
+  // A picked file: no fit check (that needs the browser's navigator), no download.
+  source: { kind: 'file', name: 'base.gguf' },
 } as never;
 const target = {
   key: 'adapter',
@@ -183,5 +185,22 @@ describe('accuracy run in the page', () => {
     a.editAccuracyForm('t', { source: 'own', text: SET });
     await a.runAccuracy('t', base, [target]);
     expect(a.accuracyPanel('t').status).toBe('done');
+  });
+});
+
+describe('the control adapter’s description', () => {
+  it('is the core’s junk string by default, the text typed otherwise, or none', async () => {
+    const { controlDescription } = await import('../../../src/app/services/accuracy');
+    const { defaultForm } = await import('../../../src/app/stores/accuracy');
+    const { DEFAULT_CONTROL_DESCRIPTION } = await import('../../../src/core/eval/protocol');
+    const f = defaultForm();
+    expect(f.control).toBe('junk');
+    expect(controlDescription(f, DEFAULT_CONTROL_DESCRIPTION)).toBe(DEFAULT_CONTROL_DESCRIPTION);
+    expect(controlDescription({ ...f, controlText: ' zz ' }, 'j')).toBe('zz');
+    expect(controlDescription({ ...f, control: 'description', controlText: '' }, 'j')).toBeNull();
+    expect(
+      controlDescription({ ...f, control: 'description', controlText: 'Write poems.' }, 'j'),
+    ).toBe('Write poems.');
+    expect(controlDescription({ ...f, control: 'none', controlText: 'x' }, 'j')).toBeNull();
   });
 });
