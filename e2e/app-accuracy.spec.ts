@@ -4,7 +4,7 @@
  * control; the page's per-example answers and verdicts equal `t2l eval --json`'s for the same
  * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload;
  * Compare's Accuracy row scores two configurations; a malformed line is named; axe finds nothing
- * in the panel.
+ * in the panel, in History's kept reports or in Compare's Accuracy row.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -19,8 +19,13 @@ test.setTimeout(1_200_000);
 
 const DESCRIPTION = 'Answer short questions about arithmetic and geography.';
 const MAX_TOKENS = 4;
-/** Six rows: free answers and multiple choice (letter, index and choice text). */
-const ROWS = [
+/**
+ * Six rows: free answers and multiple choice (letter, index and choice text). The demo models have
+ * random weights, so every answer starts wrong; the test then sets three free rows' expected
+ * answers to what the base, the adapter and the control answer (`t2l eval` run first), which
+ * leaves every prompt as it was and gives verdicts that differ between the models.
+ */
+const PROBE = [
   { prompt: 'What is 2 + 3?', answer: '5' },
   { prompt: 'Name the colour of a clear sky.', answer: 'blue' },
   { prompt: 'Is water wet?', choices: ['yes', 'no'], answer: 'A' },
@@ -29,6 +34,15 @@ const ROWS = [
   { prompt: 'Which is a fruit?', choices: ['apple', 'stone', 'car', 'cloud'], answer: 'apple' },
 ];
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+
+/** PROBE with rows 1, 2 and 5 expecting the base's, the adapter's and the control's answer. */
+function fromProbe(probe: CliEval): typeof PROBE {
+  return PROBE.map((r, i) =>
+    i === 0 || i === 1 || i === 4
+      ? { ...r, answer: probe.rows[i]![i === 0 ? 0 : i === 1 ? 1 : 2]!.output }
+      : r,
+  );
+}
 
 async function open(page: Page): Promise<void> {
   page.on('pageerror', (e) => console.log('[page exception]', e.message));
@@ -56,6 +70,15 @@ async function finished(scope: Page | Locator, prefix: string): Promise<void> {
   if (await scope.getByTestId(`${prefix}-error`).isVisible()) {
     throw new Error(`${prefix}: ${await scope.getByTestId(`${prefix}-error`).innerText()}`);
   }
+}
+
+/** axe-core, as app-a11y.spec.ts runs it, on one part of the page with its results shown. */
+async function expectNoViolations(page: Page, testId: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).include(`[data-testid="${testId}"]`).analyze();
+  const found = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`,
+  );
+  expect(found, `axe on ${testId}`).toEqual([]);
 }
 
 interface PageRow {
@@ -90,8 +113,11 @@ async function summaryCounts(scope: Page | Locator, prefix: string) {
 test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps rows; History after a reload; Compare’s Accuracy row', async ({
   page,
 }) => {
+  // The CLI's answers on the probe set, while the page opens.
+  const probe = cliEval(jsonl(PROBE));
   await open(page);
   await generate(page);
+  const ROWS = fromProbe(await probe);
   await page.getByTestId('accuracy-toggle').click();
   const panel = page.getByTestId('accuracy-panel');
 
@@ -127,17 +153,29 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   await expect(panel.getByTestId('accuracy-row')).toHaveCount(differ.length);
   await panel.getByTestId('accuracy-filter').uncheck();
 
-  // The same answers and verdicts as the CLI (node-llama-cpp) for the same examples and adapter.
+  // The same verdicts, counts and answers as `t2l eval` (node-llama-cpp) for the same examples,
+  // adapter and control. The CLI stops a choice answer once its letter is decided; the page
+  // writes every token, so there the CLI's answer is the start of the page's. Texts are compared
+  // trimmed, as app-try does: wllama streams pieces (" Blue"), node-llama-cpp detokenizes the
+  // answer at once and drops the first piece's leading space; the matching rules strip it anyway.
   const cli = await cliEval(jsonl(ROWS));
-  if (cli) {
-    expect(rows.map((r) => r.answers.slice(0, 2).map((a) => [a.text, a.correct]))).toEqual(cli);
+  // The probe made the verdicts differ: the base right on row 1, the adapter on row 2.
+  expect(rows[0]!.answers[0]!.correct).toBe(true);
+  expect(rows[1]!.answers[1]!.correct).toBe(true);
+  expect(cli.models).toEqual(['base', expect.stringMatching(/@fp32$/), 'control']);
+  expect(cli.summaries.map((c) => [c.correct, c.n])).toEqual(counts.map((c) => [c.correct, c.n]));
+  expect(cli.rows.map((r) => r.map((a) => a.correct))).toEqual(
+    rows.map((r) => r.answers.map((a) => a.correct)),
+  );
+  for (const [i, r] of cli.rows.entries()) {
+    for (const [j, a] of r.entries()) {
+      const shown = rows[i]!.answers[j]!.text.trim();
+      if (a.stop === 'decided') expect(shown.startsWith(a.output.trim())).toBe(true);
+      else expect(shown).toBe(a.output.trim());
+    }
   }
 
-  // axe on the panel with its results.
-  const axe = await new AxeBuilder({ page }).include('[data-testid="accuracy-panel"]').analyze();
-  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' | ')}`)).toEqual(
-    [],
-  );
+  await expectNoViolations(page, 'accuracy-panel');
 
   // Cancel halfway: a longer set, cancelled after two rows; the finished rows stay, summarized.
   const long = Array.from({ length: 4 }, () => ROWS).flat();
@@ -173,6 +211,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   await full.locator('summary').click();
   expect(await summaryCounts(full, 'history-accuracy')).toEqual(counts);
   expect(await pageRows(full, 'history-accuracy')).toEqual(rows);
+  await expectNoViolations(page, 'history-list');
 
   // Reopened from History, the result card brings its latest report back.
   await item.getByTestId('history-open').click();
@@ -214,6 +253,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   // The base model answers as it did in the Generate view (same prompts, greedy).
   const cmpRows = await pageRows(card, 'compare-accuracy');
   expect(cmpRows.map((r) => r.answers[0]!.text)).toEqual(rows.map((r) => r.answers[0]!.text));
+  await expectNoViolations(page, 'compare-accuracy-card');
   const chart = card.getByTestId('chart-accuracy');
   await expect(chart.getByTestId('chart-accuracy-canvas')).toBeVisible();
   await chart.getByTestId('chart-accuracy-table-toggle').click();
@@ -227,40 +267,49 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   }
 });
 
-/**
- * `t2l eval --json` on the same examples, adapter description and demo base: per example, the
- * base's and the adapter's [answer, correct]; null when this CLI has no `eval` yet.
- */
-async function cliEval(text: string): Promise<[string, boolean][][] | null> {
+interface CliEval {
+  models: string[];
+  summaries: { correct: number; n: number }[];
+  /** Per example, per model (in `models` order). */
+  rows: { output: string; correct: boolean; stop: string }[][];
+}
+
+/** `t2l eval --json` on the same examples, adapter description (and default control) and base. */
+async function cliEval(text: string): Promise<CliEval> {
   const dir = await mkdtemp(join(tmpdir(), 't2l-accuracy-'));
   const file = join(dir, 'examples.jsonl');
   await writeFile(file, text);
-  let stdout: string;
-  try {
-    ({ stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        join(ROOT, 'bin', 't2l.mjs'),
-        'eval',
-        join(DEMO, 'packages', 'L'),
-        '--encoder',
-        join(DEMO, 'encoder'),
-        '--description',
-        DESCRIPTION,
-        '--base',
-        join(DEMO, 'base', 'tiny-llama.gguf'),
-        '--examples',
-        file,
-        '--max-tokens',
-        String(MAX_TOKENS),
-        '--json',
-      ],
-      { cwd: ROOT, maxBuffer: 16 << 20 },
-    ));
-  } catch (e) {
-    if (/unknown command|Unknown command/i.test(String((e as { stderr?: string }).stderr)))
-      return null;
-    throw e;
-  }
-  return JSON.parse(stdout) as [string, boolean][][];
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 't2l.mjs'),
+      'eval',
+      join(DEMO, 'packages', 'L'),
+      '--encoder',
+      join(DEMO, 'encoder'),
+      '--description',
+      DESCRIPTION,
+      '--base',
+      join(DEMO, 'base', 'tiny-llama.gguf'),
+      '--examples',
+      file,
+      '--max-tokens',
+      String(MAX_TOKENS),
+      '--threads',
+      '1',
+      '--json',
+    ],
+    { cwd: ROOT, maxBuffer: 16 << 20 },
+  );
+  const out = JSON.parse(stdout) as {
+    models: { id: string }[];
+    summaries: { correct: number; n: number }[];
+    rows: { answers: Record<string, { output: string; correct: boolean; stop: string }> }[];
+  };
+  const models = out.models.map((m) => m.id);
+  return {
+    models,
+    summaries: out.summaries,
+    rows: out.rows.map((r) => models.map((m) => r.answers[m]!)),
+  };
 }
