@@ -123,13 +123,12 @@ function fmtP(p: number): string {
 }
 
 /** The result table: base first, then each configuration. */
-export function formatTable(result: EvalResult, configs: readonly Config[]): string {
+export function formatTable(result: EvalResult): string {
   const head = ['model', 'accuracy', '95% interval', 'right', 'vs base: gained', 'lost', 'p'];
   const lines = result.summaries.map((s) => {
-    const cfg = configs.find((c) => c.model.id === s.model.id);
     const a = s.accuracy;
     return [
-      cfg ? `${s.model.label}` : s.model.label,
+      s.model.label,
       fmtPct(a.accuracy),
       a.n === 0 ? '—' : `${fmtPct(a.interval.low)} – ${fmtPct(a.interval.high)}`,
       `${a.correct}/${a.n}`,
@@ -275,6 +274,7 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
 
     const llm = await openLlamaBase(opts.base, threads === undefined ? {} : { threads });
     let result: EvalResult;
+    let interrupt = () => {};
     try {
       const complete: CompleteFn = async (req) => {
         const c = await llm.complete(
@@ -286,7 +286,19 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
         return { text: c.text, tokens: c.tokens.length, stop: c.stop };
       };
       const tty = process.stderr.isTTY;
+      // Ctrl-C cancels: the answer under way finishes, whole rows are kept and printed.
+      const controller = new AbortController();
+      const onInterrupt = () => {
+        if (controller.signal.aborted) process.exit(130);
+        controller.abort();
+        process.stderr.write(
+          '\nt2l: cancelling after the answer under way; the finished examples are printed (Ctrl-C again to quit now)\n',
+        );
+      };
+      process.on('SIGINT', onInterrupt);
+      interrupt = () => process.off('SIGINT', onInterrupt);
       result = await runEval({
+        signal: controller.signal,
         items,
         models: [
           { id: 'base', label: 'base model', adapter: null },
@@ -304,8 +316,10 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
           : {}),
       });
     } finally {
+      interrupt();
       await llm.dispose();
     }
+    if (result.cancelled) process.exitCode = 130;
 
     if (opts.json) {
       process.stdout.write(
@@ -338,6 +352,7 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
               vsBase: s.vsBase,
             })),
             rows: result.rows,
+            cancelled: result.cancelled,
             elapsedSeconds: result.elapsedSeconds,
           },
           null,
@@ -355,7 +370,10 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
       `base model: ${facts.name ?? opts.base} (${facts.arch}); adapters from "${opts.description}"\n`,
     );
     if (control !== null) out.write(`control adapter from "${control}"\n`);
-    out.write(`\n${formatTable(result, configs)}\n\n`);
+    if (result.cancelled) {
+      out.write(`cancelled: ${result.rows.length} of ${result.total} examples scored\n`);
+    }
+    out.write(`\n${formatTable(result)}\n\n`);
     out.write(
       `greedy decoding with the base model's chat template, llama.cpp (${llm.backend.name} ${llm.backend.version}, CPU); ` +
         `95% Wilson intervals; p: exact two-sided sign test (McNemar) on the examples gained and lost (docs/eval.md)\n`,

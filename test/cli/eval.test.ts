@@ -1,0 +1,406 @@
+/**
+ * `t2l eval` as a real process on the demo T2L and the demo base (models/demo), with the fixture
+ * example sets in test/fixtures/eval (free answers in JSON Lines, multiple choice in CSV; their
+ * answers were picked so that the base, the adapter and the control each get some right and some
+ * wrong). The scores must equal an independent computation here: adapters written by
+ * `t2l generate --format gguf`, node-llama-cpp run directly on prompts this file builds itself
+ * (the demo's chat template rendered with @huggingface/jinja, the reference's empty system message,
+ * the ARC layout for choices), and the matching rules restated below.
+ */
+import { Template } from '@huggingface/jinja';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  ftruncateSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
+import Papa from 'papaparse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { t2l } from '../support/t2l-cli';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const PACKAGE = join(ROOT, 'models', 'demo', 'packages', 'L');
+const BASE = join(ROOT, 'models', 'demo', 'base', 'tiny-llama.gguf');
+const ENCODER = join(ROOT, 'models', 'demo', 'encoder');
+const FREE = join(ROOT, 'test', 'fixtures', 'eval', 'free.jsonl');
+const CHOICE = join(ROOT, 'test', 'fixtures', 'eval', 'choice.csv');
+const DESCRIPTION = 'answer questions about the solar system';
+const CONTROL = 'write a poem about the sea';
+const MAX_TOKENS = 8;
+const DEMO_TEMPLATE =
+  '{{ bos_token }}{% for message in messages %}<|{{ message.role }}|>{{ message.content }}<|end|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}';
+
+const tmp = mkdtempSync(join(tmpdir(), 't2l-eval-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const evalArgs = (examples: string, ...more: string[]) => [
+  'eval',
+  PACKAGE,
+  '--encoder',
+  ENCODER,
+  '--base',
+  BASE,
+  '--examples',
+  examples,
+  '--description',
+  DESCRIPTION,
+  '--control',
+  CONTROL,
+  '--max-tokens',
+  String(MAX_TOKENS),
+  '--threads',
+  '1',
+  ...more,
+];
+
+// --- The reference's rules, restated for this test (utils/eval_tasks.py). ---
+const STRIP = ':`\'"(.) ';
+const stripSet = (s: string) => {
+  let a = 0;
+  let b = s.length;
+  while (a < b && STRIP.includes(s[a]!)) a++;
+  while (b > a && STRIP.includes(s[b - 1]!)) b--;
+  return s.slice(a, b);
+};
+// The fixtures' texts are ASCII: Python's str.strip() is trim() there.
+const norm = (s: string) => stripSet(s.trim()).toLowerCase();
+const freeRight = (out: string, answer: string) => {
+  if (norm(out) === norm(answer)) return true;
+  // str(float(out)) == answer.strip(), for the plain decimals a model could print here.
+  if (!/^\s*-?[0-9]+(\.[0-9]+)?\s*$/.test(out)) return false;
+  const x = Number(out);
+  return (Number.isInteger(x) ? `${x}.0` : String(x)) === answer.trim();
+};
+const choice = (s: string) => {
+  const c = norm(s)[0];
+  return c !== undefined && /[a-z0-9]/.test(c) ? c : null;
+};
+const choiceRight = (out: string, letter: string) => choice(out) === choice(letter);
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+interface Case {
+  id: string;
+  user: string;
+  expected: string;
+  right: (out: string) => boolean;
+}
+function freeCases(): Case[] {
+  return readFileSync(FREE, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; prompt: string; answer: string })
+    .map((r) => ({
+      id: r.id,
+      user: r.prompt,
+      expected: r.answer,
+      right: (o) => freeRight(o, r.answer),
+    }));
+}
+function choiceCases(): Case[] {
+  const rows = Papa.parse<Record<string, string>>(readFileSync(CHOICE, 'utf8'), {
+    header: true,
+    skipEmptyLines: true,
+  }).data;
+  return rows.map((r) => {
+    const choices = JSON.parse(r['choices']!) as string[];
+    const a = r['answer']!;
+    const index = /^[A-Za-z]$/.test(a)
+      ? LETTERS.indexOf(a.toUpperCase())
+      : /^[0-9]+$/.test(a)
+        ? Number(a)
+        : choices.indexOf(a);
+    const letter = LETTERS[index]!;
+    const user =
+      `Answer the question below by choosing the correct choice.\n\n${r['prompt']}\n\n` +
+      `${choices.map((c, i) => `${LETTERS[i]}: ${c}`).join('\n')}\n\n` +
+      'You must respond with the letter corresponding to the correct choice without any explanation.';
+    return { id: r['id']!, user, expected: letter, right: (o) => choiceRight(o, letter) };
+  });
+}
+
+/** Greedy text of the demo base, with an adapter or none, straight from node-llama-cpp. */
+type Direct = (user: string, adapter: string | null) => Promise<string>;
+let direct: Direct;
+let closeDirect: () => Promise<void>;
+const adapters: Record<string, string> = {};
+
+interface EvalJson {
+  models: Array<{ id: string; label: string; description?: string }>;
+  summaries: Array<{
+    model: string;
+    n: number;
+    correct: number;
+    accuracy: number;
+    interval: { low: number; high: number };
+    vsBase: { gained: number; lost: number; p: number } | null;
+  }>;
+  rows: Array<{
+    id: string;
+    user: string;
+    expected: string;
+    answers: Record<string, { output: string; correct: boolean }>;
+  }>;
+}
+
+/** Wilson 95 % from its closed form, and the sign test from a binomial sum, written here. */
+const wilson = (k: number, n: number) => {
+  const z = 1.959963984540054;
+  const p = k / n;
+  const c = p + (z * z) / (2 * n);
+  const h = z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return [(c - h) / (1 + (z * z) / n), (c + h) / (1 + (z * z) / n)];
+};
+const signP = (a: number, b: number) => {
+  const n = a + b;
+  let c = 1;
+  let tail = 0;
+  for (let i = 0; i <= Math.min(a, b); i++) {
+    if (i > 0) c = (c * (n - i + 1)) / i;
+    tail += c;
+  }
+  return n === 0 ? 1 : Math.min(1, (2 * tail) / 2 ** n);
+};
+
+/** The independent scores of base, adapter and control on `cases`. */
+async function independent(cases: Case[]) {
+  const right: Record<string, boolean[]> = { base: [], adapter: [], control: [] };
+  const texts: Record<string, string[]> = { base: [], adapter: [], control: [] };
+  for (const c of cases) {
+    for (const [name, path] of [
+      ['base', null],
+      ['adapter', adapters['adapter']!],
+      ['control', adapters['control']!],
+    ] as const) {
+      const text = await direct(c.user, path);
+      texts[name]!.push(text);
+      right[name]!.push(c.right(text));
+    }
+  }
+  return { right, texts };
+}
+
+const SLOW = 600_000;
+
+describe('t2l eval on the demo', { timeout: SLOW }, () => {
+  beforeAll(async () => {
+    const gen = await t2l([
+      'generate',
+      PACKAGE,
+      '--description',
+      DESCRIPTION,
+      CONTROL,
+      '--encoder',
+      ENCODER,
+      '--format',
+      'gguf',
+      '-o',
+      join(tmp, 'gen'),
+    ]);
+    expect(gen.code).toBe(0);
+    adapters['adapter'] = join(tmp, 'gen', '0.gguf');
+    adapters['control'] = join(tmp, 'gen', '1.gguf');
+
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: BASE });
+    expect(model.fileInfo.metadata.tokenizer.chat_template).toBe(DEMO_TEMPLATE);
+    const template = new Template(DEMO_TEMPLATE);
+    direct = async (user, adapter) => {
+      const prompt = template.render({
+        messages: [
+          { role: 'system', content: '' },
+          { role: 'user', content: user },
+        ],
+        bos_token: '<s>',
+        eos_token: '</s>',
+        add_generation_prompt: true,
+      });
+      const tokens = model.tokenize(prompt, true);
+      const ctx = await model.createContext({
+        contextSize: tokens.length + MAX_TOKENS + 1,
+        flashAttention: false,
+        threads: 1,
+        ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}),
+      });
+      const out: Token[] = [];
+      for await (const t of ctx.getSequence().evaluate(tokens, { temperature: 0 })) {
+        if (model.isEogToken(t)) break;
+        out.push(t);
+        if (out.length === MAX_TOKENS) break;
+      }
+      await ctx.dispose();
+      return model.detokenize(out, false);
+    };
+    closeDirect = async () => {
+      await model.dispose();
+      await llama.dispose();
+    };
+  }, 600_000);
+  afterAll(async () => closeDirect?.());
+
+  it('free answers (--json): every answer and score equals node-llama-cpp run directly, matched by the restated rule', async () => {
+    const r = await t2l([...evalArgs(FREE), '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as EvalJson;
+    const cases = freeCases();
+    const ind = await independent(cases);
+    // The fixture tells the models apart: the base and the adapter are each right and wrong somewhere.
+    expect(ind.right['base']).toContain(true);
+    expect(ind.right['base']).toContain(false);
+    expect(ind.right['adapter']).not.toEqual(ind.right['base']);
+
+    const ids = out.models.map((m) => m.id);
+    expect(ids[0]).toBe('base');
+    expect(ids.at(-1)).toBe('control');
+    const [, adapterId] = ids;
+    expect(out.rows.map((row) => row.id)).toEqual(cases.map((c) => c.id));
+    cases.forEach((c, i) => {
+      const row = out.rows[i]!;
+      expect(row.user).toBe(c.user);
+      expect(row.answers['base']!.output).toBe(ind.texts['base']![i]);
+      expect(row.answers[adapterId!]!.output).toBe(ind.texts['adapter']![i]);
+      expect(row.answers['control']!.output).toBe(ind.texts['control']![i]);
+      expect(row.answers['base']!.correct).toBe(ind.right['base']![i]);
+      expect(row.answers[adapterId!]!.correct).toBe(ind.right['adapter']![i]);
+      expect(row.answers['control']!.correct).toBe(ind.right['control']![i]);
+    });
+
+    const n = cases.length;
+    const count = (xs: boolean[]) => xs.filter(Boolean).length;
+    for (const [id, name] of [
+      ['base', 'base'],
+      [adapterId!, 'adapter'],
+      ['control', 'control'],
+    ] as const) {
+      const s = out.summaries.find((x) => x.model === id)!;
+      const k = count(ind.right[name]!);
+      expect(s).toMatchObject({ n, correct: k });
+      const [lo, hi] = wilson(k, n);
+      expect(s.interval.low).toBeCloseTo(k === 0 ? 0 : lo!, 10);
+      expect(s.interval.high).toBeCloseTo(k === n ? 1 : hi!, 10);
+      if (name === 'base') {
+        expect(s.vsBase).toBeNull();
+        continue;
+      }
+      const gained = ind.right[name]!.filter((x, i) => x && !ind.right['base']![i]).length;
+      const lost = ind.right[name]!.filter((x, i) => !x && ind.right['base']![i]).length;
+      expect(s.vsBase).toMatchObject({ gained, lost });
+      expect(s.vsBase!.p).toBeCloseTo(signP(gained, lost), 12);
+    }
+  });
+
+  it('multiple choice (CSV, table): the printed accuracies equal the independent scores', async () => {
+    const r = await t2l(evalArgs(CHOICE));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const cases = choiceCases();
+    const ind = await independent(cases);
+    expect(ind.right['control']).not.toEqual(ind.right['base']);
+    const n = cases.length;
+    const lines = r.stdout.split('\n');
+    const line = (label: RegExp) => lines.find((l) => label.test(l))!;
+    for (const [label, name] of [
+      [/^base model /, 'base'],
+      [/^L /, 'adapter'],
+      [/^control \(L\) /, 'control'],
+    ] as const) {
+      const k = ind.right[name]!.filter(Boolean).length;
+      const [lo, hi] = wilson(k, n);
+      const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+      const text = line(label);
+      expect(text).toContain(`${k}/${n}`);
+      expect(text).toContain(pct(k / n));
+      expect(text).toContain(`${pct(k === 0 ? 0 : lo!)} – ${pct(k === n ? 1 : hi!)}`);
+      if (name !== 'base') {
+        const gained = ind.right[name]!.filter((x, i) => x && !ind.right['base']![i]).length;
+        const lost = ind.right[name]!.filter((x, i) => !x && ind.right['base']![i]).length;
+        expect(text).toMatch(
+          new RegExp(`\\+${gained}\\s+−${lost}\\s+${signP(gained, lost).toFixed(3)}$`),
+        );
+      }
+    }
+    expect(r.stdout).toMatch(/^examples: .*choice\.csv \(4: 0 free answer, 4 multiple choice\)$/m);
+  });
+});
+
+describe(
+  't2l eval: bad input is one line naming the line and field, before any model loads',
+  { timeout: SLOW },
+  () => {
+    const refused = async (args: string[], pattern: RegExp) => {
+      const r = await t2l(args);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^t2l: error: [^\n]+\n$/);
+      expect(r.stderr).toMatch(pattern);
+    };
+    const write = (name: string, text: string) => {
+      const p = join(tmp, name);
+      writeFileSync(p, text);
+      return p;
+    };
+
+    // Each case is its own process; they run side by side.
+    it('malformed line, missing answer, answer not among the choices, empty file', async () => {
+      await Promise.all([
+        refused(
+          evalArgs(
+            write('bad.jsonl', '{"prompt": "a", "answer": "b"}\n{"prompt": "c", "answer": }\n'),
+          ),
+          /bad\.jsonl: line 2: not valid JSON/,
+        ),
+        refused(
+          evalArgs(write('noanswer.jsonl', '{"prompt": "a", "answer": "b"}\n\n{"prompt": "c"}\n')),
+          /noanswer\.jsonl: line 3, field "answer": missing/,
+        ),
+        refused(
+          evalArgs(write('choices.csv', 'prompt,answer,A,B,C\nq,b,x,y,z\nq2,F,x,y,z\n')),
+          /choices\.csv: line 3, field "answer": "F" is not among the 3 choices/,
+        ),
+        refused(evalArgs(write('empty.jsonl', '')), /empty\.jsonl: the file is empty/),
+      ]);
+    });
+
+    it('a 100 MB file and a 100,000-row file are refused without reading them whole', async () => {
+      const big = join(tmp, 'big.jsonl');
+      const fd = openSync(big, 'w');
+      ftruncateSync(fd, 100 * 1024 * 1024); // sparse: no disk used
+      closeSync(fd);
+      const rows = `${'{"prompt":"p","answer":"a"}\n'.repeat(100_000)}`;
+      await Promise.all([
+        refused(
+          evalArgs(big),
+          /big\.jsonl: the file is 104857600 bytes, more than the 16777216 bytes/,
+        ),
+        refused(
+          evalArgs(write('rows.jsonl', rows)),
+          /rows\.jsonl: line 10001: more than 10000 rows/,
+        ),
+      ]);
+    });
+
+    it('--benchmark: a clear refusal (no Hub reader yet; HumanEval not scored here); flags checked', async () => {
+      const bench = (name: string) =>
+        evalArgs(FREE)
+          .flatMap((a, i, all) => (all[i - 1] === '--examples' || a === '--examples' ? [] : [a]))
+          .concat('--benchmark', name);
+      await Promise.all([
+        refused(
+          bench('arc_easy'),
+          /--benchmark arc_easy: reading benchmark datasets from the Hugging Face Hub is not available/,
+        ),
+        refused(bench('humaneval'), /HumanEval is not scored here: .*execute untrusted Python/),
+        refused(
+          [...evalArgs(FREE), '--benchmark', 'boolq'],
+          /either --examples FILE or --benchmark NAME/,
+        ),
+      ]);
+    });
+  },
+);
