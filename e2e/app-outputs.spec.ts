@@ -172,9 +172,9 @@ test('a history written before outputs were kept (IndexedDB version 1) still lis
   await item.getByTestId('history-try-prompt').fill(PROMPT);
   await item.getByTestId('history-try-run').click();
   await expect(item.getByTestId('history-try-error')).toContainText('has no GGUF LoRA');
-  // The database was upgraded in place: version 2, the entry kept.
+  // The database was upgraded in place: version 3 (HISTORY_DB_VERSION), the entry kept.
   const version = await page.evaluate(
     async () => (await indexedDB.databases()).find((d) => d.name === 't2l-history')?.version,
   );
-  expect(version).toBe(2);
+  expect(version).toBe(3);
 });

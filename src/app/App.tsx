@@ -10,6 +10,7 @@ import { OutputPanel } from './components/OutputPanel';
 import { SettingsDialog } from './components/SettingsDialog';
 import { ViewTabs } from './components/ViewTabs';
 import { TryPanel } from './components/try/TryPanel';
+import { AccuracyPanel } from './components/accuracy/AccuracyPanel';
 import { CompareView } from './components/compare/CompareView';
 import { HistoryView } from './components/history/HistoryView';
 import { installDrop } from './services/drop';
@@ -63,6 +64,7 @@ export function App() {
       </main>
       {/* Outside the grid: the sticky output panel cannot cover it. */}
       {view === 'generate' && <TryPanel />}
+      {view === 'generate' && <AccuracyPanel />}
       <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-600 sm:px-6 dark:text-zinc-400">
         <span data-testid="app-version">t2l-web {APP_VERSION}</span> · Text-to-LoRA (Sakana AI, ICML
         2025) run with onnxruntime-web and transformers.js. Models and descriptions stay in this

@@ -20,7 +20,7 @@ export function renderPrompt(
   model: LlmModelInfo,
   system: string,
   user: string,
-  options: { useTemplate?: boolean; source?: string } = {},
+  options: { useTemplate?: boolean; source?: string; keepEmptySystem?: boolean } = {},
 ): string {
   let { prompt } = renderChatPrompt(
     model.chatTemplate ?? undefined,
@@ -30,6 +30,7 @@ export function renderPrompt(
       useTemplate: options.useTemplate ?? true,
       source: options.source ?? model.name,
       remedy: PLAIN_PROMPT_REMEDY,
+      ...(options.keepEmptySystem ? { keepEmptySystem: true } : {}),
     },
   );
   if (model.addBos && model.bosToken && prompt.startsWith(model.bosToken)) {

@@ -133,7 +133,14 @@ export function compareProblem(s: CompareState): string | null {
   return null;
 }
 
-function request(column: ColumnOutcome, key: string): GenerateRequest | string {
+/**
+ * The worker request that generates `column`'s adapter, or why it cannot run here. `key` keeps
+ * the adapter in the worker for the charts' analysis (absent: not kept; the Accuracy control).
+ */
+export function columnRequest(
+  column: Pick<ColumnOutcome, 'config' | 'description' | 'blend'>,
+  key?: string,
+): GenerateRequest | string {
   const entry = entryFor(column.config.modelId);
   if (!entry) return 'There is no model to run.';
   const caps = useCapabilities.getState().caps;
@@ -160,7 +167,7 @@ function request(column: ColumnOutcome, key: string): GenerateRequest | string {
     dtype: column.config.dtype,
     precision: resolvePrecision(column.config.precision, choice.backends),
     encoderDtype: useDraft.getState().encoderDtype,
-    analysisKey: key,
+    ...(key ? { analysisKey: key } : {}),
     ...(column.blend ? { blend: column.blend } : {}),
     ...hubAccess(settings),
     ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
@@ -210,7 +217,7 @@ export async function runCompare(): Promise<void> {
   try {
     for (const [i, column] of columns.entries()) {
       if (signal.aborted) break;
-      const req = request(column, `cmp${run}-${i}`);
+      const req = columnRequest(column, `cmp${run}-${i}`);
       if (typeof req === 'string') {
         const shown = {
           title: 'This column cannot run here',

@@ -8,6 +8,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { SharedSettings } from './share-link';
 import type { GenerateResult, Timings } from '../worker/protocol';
+import type { EvalReport } from './accuracy-report';
 
 export interface HistoryEntry {
   id: number;
@@ -73,10 +74,18 @@ export interface HistoryOutputs {
   runs: SavedOutput[];
 }
 
+/** The accuracy reports kept with an entry (services/accuracy.ts). */
+export interface HistoryEvals {
+  entryId: number;
+  /** Oldest first. */
+  reports: EvalReport[];
+}
+
 interface HistorySchema extends DBSchema {
   entries: { key: number; value: HistoryEntry; indexes: { createdAt: number } };
   files: { key: number; value: HistoryFiles };
   outputs: { key: number; value: HistoryOutputs };
+  evals: { key: number; value: HistoryEvals };
 }
 
 export const HISTORY_DB = 't2l-history';
@@ -97,9 +106,10 @@ let db: Promise<IDBPDatabase<HistorySchema>> | null = null;
 
 /**
  * Version 1: entries and files. Version 2 adds the outputs store (entries and files are kept as
- * they are; their GGUF, a new optional field, is absent in older entries).
+ * they are; their GGUF, a new optional field, is absent in older entries). Version 3 adds the
+ * evals store (accuracy reports, keyed by entry); nothing older is touched.
  */
-export const HISTORY_DB_VERSION = 2;
+export const HISTORY_DB_VERSION = 3;
 
 function open(): Promise<IDBPDatabase<HistorySchema>> {
   db ??= openDB<HistorySchema>(HISTORY_DB, HISTORY_DB_VERSION, {
@@ -110,6 +120,7 @@ function open(): Promise<IDBPDatabase<HistorySchema>> {
         d.createObjectStore('files', { keyPath: 'id' });
       }
       if (oldVersion < 2) d.createObjectStore('outputs', { keyPath: 'entryId' });
+      if (oldVersion < 3) d.createObjectStore('evals', { keyPath: 'entryId' });
     },
   });
   return db;
@@ -181,11 +192,12 @@ export async function historyFiles(id: number): Promise<HistoryFiles | undefined
 }
 
 export async function deleteHistoryEntry(id: number): Promise<void> {
-  const tx = (await open()).transaction(['entries', 'files', 'outputs'], 'readwrite');
+  const tx = (await open()).transaction(['entries', 'files', 'outputs', 'evals'], 'readwrite');
   await Promise.all([
     tx.objectStore('entries').delete(id),
     tx.objectStore('files').delete(id),
     tx.objectStore('outputs').delete(id),
+    tx.objectStore('evals').delete(id),
   ]);
   await tx.done;
 }
@@ -212,6 +224,30 @@ export async function addHistoryOutput(entryId: number, run: SavedOutput): Promi
   await tx.objectStore('outputs').put({ entryId, runs });
   await tx.done;
   return runs;
+}
+
+/** The accuracy reports kept with an entry, oldest first (none: an empty list). */
+export async function historyEvals(entryId: number): Promise<EvalReport[]> {
+  return (await (await open()).get('evals', entryId))?.reports ?? [];
+}
+
+/** Most accuracy reports kept per entry: the oldest go first (each holds its rows). */
+export const MAX_SAVED_EVALS = 10;
+
+/** Appends one report to an entry's; refuses an entry that is not (or no longer) stored. */
+export async function addHistoryEval(entryId: number, report: EvalReport): Promise<EvalReport[]> {
+  const tx = (await open()).transaction(['entries', 'evals'], 'readwrite');
+  if (!(await tx.objectStore('entries').get(entryId))) {
+    tx.abort();
+    await tx.done.catch(() => {});
+    throw new Error(`history entry ${entryId} is not stored (deleted meanwhile?)`);
+  }
+  const reports = [...((await tx.objectStore('evals').get(entryId))?.reports ?? []), report].slice(
+    -MAX_SAVED_EVALS,
+  );
+  await tx.objectStore('evals').put({ entryId, reports });
+  await tx.done;
+  return reports;
 }
 
 /** Whether an entry matches a search: every word in the description, model or settings. */

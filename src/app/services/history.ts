@@ -149,8 +149,8 @@ export function installHistoryRecorder(): () => void {
     if (s.result && s.result !== prev.result && s.result.id > 0) {
       const r = s.result;
       const draft = useDraft.getState();
-      for (const adapter of r.adapters) {
-        void recordAdapter({
+      for (const [i, adapter] of r.adapters.entries()) {
+        const saved = recordAdapter({
           result: r,
           adapter,
           modelId: (settings ?? draftSettings(draft, r.description)).modelId ?? '',
@@ -158,9 +158,22 @@ export function installHistoryRecorder(): () => void {
           dtype: r.dtype,
           settings: settings ?? draftSettings(draft, r.description),
         });
+        if (i === 0) recorded.set(r.id, saved);
       }
     }
   });
+}
+
+/** The History entry of each Generate result's first adapter, as its recording resolves. */
+const recorded = new Map<number, Promise<number | null>>();
+
+/**
+ * The History entry id of a Generate result's adapter (what is kept with it, e.g. an accuracy
+ * report, goes there): a reopened entry's own id, a new result's once stored, null if not stored.
+ */
+export async function historyIdOfResult(resultId: number): Promise<number | null> {
+  if (resultId < 0) return -resultId;
+  return (await recorded.get(resultId)) ?? null;
 }
 
 function naming(entry: NewHistoryEntry, safetensors: Uint8Array): DownloadNaming {

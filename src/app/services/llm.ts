@@ -82,6 +82,10 @@ export interface PromptInput {
   prompt: string;
   /** System prompt ('' for none). */
   system: string;
+  /** Text the assistant's turn starts with (accuracy runs' assistant_prefill); absent: none. */
+  prefill?: string;
+  /** Pass an empty system prompt as a system message (accuracy runs, as the reference). */
+  keepEmptySystem?: boolean;
   /** Adapter id from prepareLlm, or null for the base model alone. */
   adapter: string | null;
   /** 0 = base, 1 = as generated, up to 2. */
@@ -110,6 +114,8 @@ export async function completeLlm(
     system: input.system,
     user: input.prompt,
     useTemplate: input.useTemplate ?? !useSettings.getState().plainPrompt,
+    ...(input.prefill ? { prefill: input.prefill } : {}),
+    ...(input.keepEmptySystem ? { keepEmptySystem: true } : {}),
   };
   const lora = prepared.adapters.map((id) => ({
     id,

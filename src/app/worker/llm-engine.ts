@@ -210,10 +210,12 @@ export class LlmEngine {
         timeoutMessage: `${s.base.name}: the chat template (tokenizer.chat_template) ran past its budget (more than ${TEMPLATE_WATCHDOG_MS} ms; the LLM worker was stopped); ${PLAIN_PROMPT_REMEDY}`,
       });
       try {
-        prompt = renderPrompt(s.model, request.chat.system, request.chat.user, {
-          useTemplate: request.chat.useTemplate,
-          source: s.base.name,
-        });
+        prompt =
+          renderPrompt(s.model, request.chat.system, request.chat.user, {
+            useTemplate: request.chat.useTemplate,
+            source: s.base.name,
+            ...(request.chat.keepEmptySystem ? { keepEmptySystem: true } : {}),
+          }) + (request.chat.prefill ?? '');
       } finally {
         onTemplate({ type: 'template', state: 'end' });
       }

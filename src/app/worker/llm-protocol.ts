@@ -116,6 +116,16 @@ export interface ChatTurn {
   user: string;
   /** false: the page's "plain prompt" switch (system + blank line + message, no template). */
   useTemplate: boolean;
+  /**
+   * Text the assistant's answer starts with, appended after the rendered prompt (the reference's
+   * `assistant_prefill`, for accuracy runs); absent: none.
+   */
+  prefill?: string;
+  /**
+   * Send an empty system prompt to the template as a system message (accuracy runs: the
+   * reference's evaluation does, core/eval/protocol.ts renderItemPrompt); default: left out.
+   */
+  keepEmptySystem?: boolean;
 }
 
 export interface CompleteRequest {

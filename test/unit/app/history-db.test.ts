@@ -85,7 +85,7 @@ describe('History database', () => {
     await createVersion1({ id: 1, ...entry('old one', 5) });
     vi.resetModules();
     const h = await import('../../../src/app/services/history-db');
-    expect(h.HISTORY_DB_VERSION).toBe(2);
+    expect(h.HISTORY_DB_VERSION).toBe(3);
     const list = await h.listHistory();
     expect(list.map((e) => [e.id, e.description])).toEqual([[1, 'old one']]);
     expect((await h.historyFiles(1))?.zip).toEqual(new Uint8Array([2]));

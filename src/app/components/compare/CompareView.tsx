@@ -3,6 +3,7 @@ import { seedCompareFromDraft } from '../../services/compare';
 import { CompareForm } from './CompareForm';
 import { CompareResults } from './CompareColumns';
 import { CompareOutputs } from './CompareOutputs';
+import { CompareAccuracy } from '../accuracy/CompareAccuracy';
 
 export function CompareView() {
   useEffect(seedCompareFromDraft, []);
@@ -11,6 +12,7 @@ export function CompareView() {
       <CompareForm />
       <CompareResults />
       <CompareOutputs />
+      <CompareAccuracy />
     </div>
   );
 }

@@ -15,6 +15,7 @@ import { useHistory } from '../../stores/history';
 import { STAGES } from '../../worker/protocol';
 import { Badge, Button, Card } from '../ui';
 import { HistoryOutputs } from './HistoryOutputs';
+import { HistoryAccuracy } from '../accuracy/HistoryAccuracy';
 
 function Item({ e }: { e: HistoryEntry }) {
   const total = STAGES.reduce((n, s) => n + (e.timings[s] ?? 0), 0);
@@ -41,6 +42,7 @@ function Item({ e }: { e: HistoryEntry }) {
           </time>
         </p>
         <HistoryOutputs e={e} />
+        <HistoryAccuracy e={e} />
       </div>
       <div className="flex shrink-0 flex-wrap gap-1.5">
         <Button

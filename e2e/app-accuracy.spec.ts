@@ -1,0 +1,315 @@
+/**
+ * Accuracy in the page (issue 21), on the demo T2L and the demo base GGUF (llama.cpp in wasm):
+ * after one generation, a pasted set is scored for the base model, the adapter and a junk-string
+ * control; the page's per-example answers and verdicts equal `t2l eval --json`'s for the same
+ * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload;
+ * Compare's Accuracy row scores two configurations; a malformed line is named; axe finds nothing
+ * in the panel, in History's kept reports or in Compare's Accuracy row.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { chooseBackend, chooseModel, DEMO, ROOT } from './app-support';
+
+test.setTimeout(1_200_000);
+
+const DESCRIPTION = 'Answer short questions about arithmetic and geography.';
+const MAX_TOKENS = 4;
+/**
+ * Six rows: free answers and multiple choice (letter, index and choice text). The demo models have
+ * random weights, so every answer starts wrong; the test then sets three free rows' expected
+ * answers to what the base, the adapter and the control answer (`t2l eval` run first), which
+ * leaves every prompt as it was and gives verdicts that differ between the models.
+ */
+const PROBE = [
+  { prompt: 'What is 2 + 3?', answer: '5' },
+  { prompt: 'Name the colour of a clear sky.', answer: 'blue' },
+  { prompt: 'Is water wet?', choices: ['yes', 'no'], answer: 'A' },
+  { prompt: 'Pick the largest number.', choices: ['3', '7', '5'], answer: 1 },
+  { prompt: 'What is the capital of France?', answer: 'Paris' },
+  { prompt: 'Which is a fruit?', choices: ['apple', 'stone', 'car', 'cloud'], answer: 'apple' },
+];
+const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+
+/** PROBE with rows 1, 2 and 5 expecting the base's, the adapter's and the control's answer. */
+function fromProbe(probe: CliEval): typeof PROBE {
+  return PROBE.map((r, i) =>
+    i === 0 || i === 1 || i === 4
+      ? { ...r, answer: probe.rows[i]![i === 0 ? 0 : i === 1 ? 1 : 2]!.output }
+      : r,
+  );
+}
+
+async function open(page: Page): Promise<void> {
+  page.on('pageerror', (e) => console.log('[page exception]', e.message));
+  await page.goto('/');
+  await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
+    timeout: 240_000,
+  });
+}
+
+async function generate(page: Page): Promise<void> {
+  await chooseModel(page, 'demo-L');
+  await chooseBackend(page, 'wasm');
+  await page.locator('#description').fill(DESCRIPTION);
+  await page.getByRole('button', { name: 'Generate adapter' }).click();
+  await expect(page.getByTestId('result').or(page.getByTestId('error'))).toBeVisible({
+    timeout: 400_000,
+  });
+  await expect(page.getByTestId('result')).toBeVisible();
+}
+
+/** Waits until a panel's run ends and returns its status ('done', 'cancelled'). */
+async function finished(scope: Page | Locator, prefix: string): Promise<void> {
+  await expect(scope.getByTestId(`${prefix}-run`)).toBeEnabled({ timeout: 600_000 });
+  if (await scope.getByTestId(`${prefix}-error`).isVisible()) {
+    throw new Error(`${prefix}: ${await scope.getByTestId(`${prefix}-error`).innerText()}`);
+  }
+}
+
+/** axe-core, as app-a11y.spec.ts runs it, on one part of the page with its results shown. */
+async function expectNoViolations(page: Page, testId: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).include(`[data-testid="${testId}"]`).analyze();
+  const found = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`,
+  );
+  expect(found, `axe on ${testId}`).toEqual([]);
+}
+
+interface PageRow {
+  id: string;
+  answers: { text: string; correct: boolean }[];
+}
+
+/** The per-example table as the page shows it: each model's answer and verdict, per row. */
+async function pageRows(scope: Page | Locator, prefix: string): Promise<PageRow[]> {
+  return scope.getByTestId(`${prefix}-row`).evaluateAll((rows) =>
+    rows.map((r) => ({
+      id: r.getAttribute('data-id') ?? '',
+      answers: [...r.querySelectorAll('td[data-correct]')].map((td) => ({
+        text: td.querySelector('[data-testid$="-answer"]')?.textContent ?? '',
+        correct: td.getAttribute('data-correct') === '1',
+      })),
+    })),
+  );
+}
+
+/** Right answers per model, from the summary table's data attributes. */
+async function summaryCounts(scope: Page | Locator, prefix: string) {
+  return scope.getByTestId(`${prefix}-model`).evaluateAll((rows) =>
+    rows.map((r) => ({
+      model: r.getAttribute('data-model'),
+      correct: Number(r.getAttribute('data-correct')),
+      n: Number(r.getAttribute('data-n')),
+    })),
+  );
+}
+
+test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps rows; History after a reload; Compare’s Accuracy row', async ({
+  page,
+}) => {
+  // The CLI's answers on the probe set, while the page opens.
+  const probe = cliEval(jsonl(PROBE));
+  await open(page);
+  await generate(page);
+  const ROWS = fromProbe(await probe);
+  await page.getByTestId('accuracy-toggle').click();
+  const panel = page.getByTestId('accuracy-panel');
+
+  // A malformed line is named, and nothing else changes.
+  await panel
+    .getByTestId('accuracy-examples')
+    .fill(`${jsonl(ROWS.slice(0, 2))}\n{"prompt": "broken", "answer": }\n`);
+  await panel.getByTestId('accuracy-run').click();
+  await expect(panel.getByTestId('accuracy-error-message')).toContainText('line 3');
+  await expect(page.getByTestId('result')).toContainText(DESCRIPTION);
+
+  // The whole set: base, adapter and a control from the default junk string.
+  await panel.getByTestId('accuracy-examples').fill(jsonl(ROWS));
+  await panel.getByTestId('accuracy-max-tokens').fill(String(MAX_TOKENS));
+  await panel.getByTestId('accuracy-run').click();
+  await finished(panel, 'accuracy');
+  await expect(panel.getByTestId('accuracy-row')).toHaveCount(ROWS.length);
+  const rows = await pageRows(panel, 'accuracy');
+  const counts = await summaryCounts(panel, 'accuracy');
+  expect(counts.map((c) => c.model)).toEqual(['base', 'adapter', 'control']);
+  // The summary counts the table's verdicts.
+  for (const [j, c] of counts.entries()) {
+    expect(c.n).toBe(ROWS.length);
+    expect(c.correct).toBe(rows.filter((r) => r.answers[j]!.correct).length);
+  }
+  // The adapter changes what the model answers (random demo weights: different gibberish).
+  expect(rows.map((r) => r.answers[1]!.text)).not.toEqual(rows.map((r) => r.answers[0]!.text));
+  await expect(panel.getByTestId('accuracy-saved')).toBeVisible();
+
+  // "Where they differ": exactly the rows whose verdicts are not all the same.
+  const differ = rows.filter((r) => new Set(r.answers.map((a) => a.correct)).size > 1);
+  await panel.getByTestId('accuracy-filter').check();
+  await expect(panel.getByTestId('accuracy-row')).toHaveCount(differ.length);
+  await panel.getByTestId('accuracy-filter').uncheck();
+
+  // The same verdicts, counts and answers as `t2l eval` (node-llama-cpp) for the same examples,
+  // adapter and control. The CLI stops a choice answer once its letter is decided; the page
+  // writes every token, so there the CLI's answer is the start of the page's. Texts are compared
+  // trimmed, as app-try does: wllama streams pieces (" Blue"), node-llama-cpp detokenizes the
+  // answer at once and drops the first piece's leading space; the matching rules strip it anyway.
+  const cli = await cliEval(jsonl(ROWS));
+  // The probe made the verdicts differ: the base right on row 1, the adapter on row 2.
+  expect(rows[0]!.answers[0]!.correct).toBe(true);
+  expect(rows[1]!.answers[1]!.correct).toBe(true);
+  expect(cli.models).toEqual(['base', expect.stringMatching(/@fp32$/), 'control']);
+  expect(cli.summaries.map((c) => [c.correct, c.n])).toEqual(counts.map((c) => [c.correct, c.n]));
+  expect(cli.rows.map((r) => r.map((a) => a.correct))).toEqual(
+    rows.map((r) => r.answers.map((a) => a.correct)),
+  );
+  for (const [i, r] of cli.rows.entries()) {
+    for (const [j, a] of r.entries()) {
+      const shown = rows[i]!.answers[j]!.text.trim();
+      if (a.stop === 'decided') expect(shown.startsWith(a.output.trim())).toBe(true);
+      else expect(shown).toBe(a.output.trim());
+    }
+  }
+
+  await expectNoViolations(page, 'accuracy-panel');
+
+  // Cancel halfway: a longer set, cancelled after two rows; the finished rows stay, summarized.
+  const long = Array.from({ length: 4 }, () => ROWS).flat();
+  await panel.getByTestId('accuracy-control').selectOption('none');
+  await panel.getByTestId('accuracy-examples').fill(jsonl(long));
+  await panel.getByTestId('accuracy-run').click();
+  await expect(panel.getByTestId('accuracy-row').nth(1)).toBeVisible({ timeout: 300_000 });
+  await panel.getByTestId('accuracy-cancel').click();
+  await finished(panel, 'accuracy');
+  await expect(panel.getByTestId('accuracy-progress')).toContainText('cancelled');
+  const kept = await panel.getByTestId('accuracy-row').count();
+  expect(kept).toBeGreaterThanOrEqual(2);
+  expect(kept).toBeLessThan(long.length);
+  const keptCounts = await summaryCounts(panel, 'accuracy');
+  expect(keptCounts.map((c) => c.n)).toEqual([kept, kept]);
+  // The rows kept are the first ones, answered as in the full run.
+  const keptRows = await pageRows(panel, 'accuracy');
+  expect(keptRows.map((r) => r.answers.map((a) => a.text))).toEqual(
+    long
+      .slice(0, kept)
+      .map((_, i) => rows[i % ROWS.length]!.answers.slice(0, 2).map((a) => a.text)),
+  );
+  await expect(panel.getByTestId('accuracy-saved')).toBeVisible();
+
+  // History, after a reload: both reports kept with the adapter, the full one as shown before.
+  await page.reload();
+  await page.getByTestId('tab-history').click();
+  const item = page.getByTestId('history-item').filter({ hasText: DESCRIPTION });
+  await item.getByTestId('history-accuracy').locator('summary').first().click();
+  const reports = item.getByTestId('history-accuracy-report');
+  await expect(reports).toHaveCount(2);
+  const full = reports.nth(1);
+  await full.locator('summary').click();
+  expect(await summaryCounts(full, 'history-accuracy')).toEqual(counts);
+  expect(await pageRows(full, 'history-accuracy')).toEqual(rows);
+  await expectNoViolations(page, 'history-list');
+
+  // Reopened from History, the result card brings its latest report back.
+  await item.getByTestId('history-open').click();
+  await page.getByTestId('accuracy-toggle').click();
+  await expect(page.getByTestId('accuracy-row')).toHaveCount(kept);
+
+  // Compare: two configurations, one run of the same examples, the interval chart and its table.
+  await page.getByTestId('tab-compare').click();
+  await page.getByTestId('compare-mode-configs').click();
+  await page.getByTestId('compare-description').fill(DESCRIPTION);
+  while ((await page.getByRole('button', { name: /^Remove column/ }).count()) > 2) {
+    await page
+      .getByRole('button', { name: /^Remove column/ })
+      .last()
+      .click();
+  }
+  for (const [i, id] of ['demo-L', 'demo-S'].entries()) {
+    await page.getByTestId(`config-${i}-model`).selectOption(id);
+    await page.getByTestId(`config-${i}-backend`).selectOption('wasm');
+  }
+  await page.getByTestId('run-compare').click();
+  for (let i = 0; i < 2; i++) {
+    await expect(page.getByTestId(`compare-column-${i}`)).toHaveAttribute('data-status', 'done', {
+      timeout: 540_000,
+    });
+  }
+  const card = page.getByTestId('compare-accuracy-card');
+  await card.getByTestId('compare-accuracy-examples').fill(jsonl(ROWS));
+  await card.getByTestId('compare-accuracy-max-tokens').fill(String(MAX_TOKENS));
+  await expect(card.getByTestId('compare-accuracy-run')).toBeEnabled({ timeout: 60_000 });
+  await card.getByTestId('compare-accuracy-run').click();
+  await finished(card, 'compare-accuracy');
+  const cmp = await summaryCounts(card, 'compare-accuracy');
+  expect(cmp.map((c) => [c.model, c.n])).toEqual([
+    ['base', ROWS.length],
+    ['col-0', ROWS.length],
+    ['col-1', ROWS.length],
+  ]);
+  // The base model answers as it did in the Generate view (same prompts, greedy).
+  const cmpRows = await pageRows(card, 'compare-accuracy');
+  expect(cmpRows.map((r) => r.answers[0]!.text)).toEqual(rows.map((r) => r.answers[0]!.text));
+  await expectNoViolations(page, 'compare-accuracy-card');
+  const chart = card.getByTestId('chart-accuracy');
+  await expect(chart.getByTestId('chart-accuracy-canvas')).toBeVisible();
+  await chart.getByTestId('chart-accuracy-table-toggle').click();
+  const table = chart.getByTestId('chart-accuracy-table');
+  await expect(table.locator('tbody tr')).toHaveCount(3);
+  for (const [i, c] of cmp.entries()) {
+    await expect(table.locator('tbody tr').nth(i).locator('td').nth(3)).toHaveAttribute(
+      'data-value',
+      String(c.correct),
+    );
+  }
+});
+
+interface CliEval {
+  models: string[];
+  summaries: { correct: number; n: number }[];
+  /** Per example, per model (in `models` order). */
+  rows: { output: string; correct: boolean; stop: string }[][];
+}
+
+/** `t2l eval --json` on the same examples, adapter description (and default control) and base. */
+async function cliEval(text: string): Promise<CliEval> {
+  const dir = await mkdtemp(join(tmpdir(), 't2l-accuracy-'));
+  const file = join(dir, 'examples.jsonl');
+  await writeFile(file, text);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 't2l.mjs'),
+      'eval',
+      join(DEMO, 'packages', 'L'),
+      '--encoder',
+      join(DEMO, 'encoder'),
+      '--description',
+      DESCRIPTION,
+      '--base',
+      join(DEMO, 'base', 'tiny-llama.gguf'),
+      '--examples',
+      file,
+      '--max-tokens',
+      String(MAX_TOKENS),
+      '--threads',
+      '1',
+      '--json',
+    ],
+    { cwd: ROOT, maxBuffer: 16 << 20 },
+  );
+  const out = JSON.parse(stdout) as {
+    models: { id: string }[];
+    summaries: { correct: number; n: number }[];
+    rows: { answers: Record<string, { output: string; correct: boolean; stop: string }> }[];
+  };
+  const models = out.models.map((m) => m.id);
+  return {
+    models,
+    summaries: out.summaries,
+    rows: out.rows.map((r) => models.map((m) => r.answers[m]!)),
+  };
+}

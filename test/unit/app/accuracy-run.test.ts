@@ -1,0 +1,206 @@
+/**
+ * The page's accuracy run (services/accuracy.ts) with the LLM worker's API (services/llm.ts) faked:
+ * the worker runs llama.cpp in wasm, which cannot run here (the e2e runs the real one). Everything
+ * else is real: the core's parser, prompts, matching and statistics, the store, and History's
+ * IndexedDB (fake-indexeddb). Expected verdicts and intervals are worked out here, not read back
+ * from the code under test.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PromptInput } from '../../../src/app/services/llm';
+
+const calls: PromptInput[] = [];
+/** Answers per adapter id (null: the base): the fake model's greedy outputs, by user message. */
+const answers: Record<string, Record<string, string>> = {};
+let onCall: (n: number) => void = () => undefined;
+
+vi.mock('../../../src/app/services/llm', () => ({
+  prepareLlm: vi.fn(async (_base: unknown, adapters: unknown[]) => ({
+    prepared: {
+      model: { name: 'fake-base' },
+      backend: { label: 'fake' },
+      adapters: adapters.map((_, i) => `id-${i}`),
+      baseLoads: 1,
+    },
+    ids: adapters.map((_, i) => `id-${i}`),
+  })),
+  completeLlm: vi.fn(async (_prepared: unknown, input: PromptInput) => {
+    calls.push(input);
+    onCall(calls.length);
+    const who = input.adapter ?? 'base';
+    return { text: answers[who]?.[input.prompt] ?? '?', finish: 'stop' };
+  }),
+}));
+
+const SET = [
+  '{"prompt": "What is 2 + 3?", "answer": "5"}',
+  '{"prompt": "Capital of France?", "answer": "Paris"}',
+  '{"prompt": "Is water wet?", "choices": ["yes", "no"], "answer": "A"}',
+  '{"prompt": "Largest?", "choices": ["3", "7"], "answer": 1}',
+].join('\n');
+
+/** The user message the reference's choice template makes of a choice row (protocol.ts). */
+const choiceUser = (q: string, choices: string[]) =>
+  `Answer the question below by choosing the correct choice.\n\n${q}\n\n${choices
+    .map((c, i) => `${'AB'[i]}: ${c}`)
+    .join(
+      '\n',
+    )}\n\nYou must respond with the letter corresponding to the correct choice without any explanation.`;
+
+/** Wilson 95% interval, restated (z = 1.96 to 9 digits). */
+function wilson(k: number, n: number): [number, number] {
+  const z = 1.959963985;
+  const p = k / n;
+  const d = 1 + (z * z) / n;
+  const c = p + (z * z) / (2 * n);
+  const h = z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return [k === 0 ? 0 : (c - h) / d, k === n ? 1 : (c + h) / d];
+}
+
+async function load() {
+  globalThis.indexedDB = new IDBFactory();
+  vi.resetModules();
+  const accuracy = await import('../../../src/app/services/accuracy');
+  const { useAccuracy } = await import('../../../src/app/stores/accuracy');
+  const db = await import('../../../src/app/services/history-db');
+  return { ...accuracy, useAccuracy, db };
+}
+
+const base = {
+  id: 'b',
+  label: 'base.gguf',
+  size: null,
+  // A picked file: no fit check (that needs the browser's navigator), no download.
+  source: { kind: 'file', name: 'base.gguf' },
+} as never;
+const target = {
+  key: 'adapter',
+  label: 'This adapter',
+  kind: 'adapter' as const,
+  gguf: new Uint8Array([1]),
+};
+
+beforeEach(() => {
+  calls.length = 0;
+  onCall = () => undefined;
+  for (const k of Object.keys(answers)) delete answers[k];
+  answers['base'] = {
+    'What is 2 + 3?': ' 5.',
+    'Capital of France?': 'London',
+    [choiceUser('Is water wet?', ['yes', 'no'])]: 'B',
+    [choiceUser('Largest?', ['3', '7'])]: 'B) 7',
+  };
+  answers['id-0'] = {
+    'What is 2 + 3?': '5',
+    'Capital of France?': 'paris',
+    [choiceUser('Is water wet?', ['yes', 'no'])]: '(A)',
+    [choiceUser('Largest?', ['3', '7'])]: 'A',
+  };
+});
+
+describe('accuracy run in the page', () => {
+  it('scores the base and the adapter with the core’s prompts and rules, and keeps the report in History', async () => {
+    const a = await load();
+    const entry = await a.db.addHistoryEntry({ createdAt: 1, description: 'd' } as never, {
+      safetensors: new Uint8Array(1),
+      zip: new Uint8Array(1),
+    });
+    a.editAccuracyForm('t', { text: SET, maxTokens: 7 });
+    await a.runAccuracy('t', base, [target], { historyIds: async () => [entry.id] });
+    const p = a.accuracyPanel('t');
+    expect(p.error).toBeNull();
+    expect(p.status).toBe('done');
+    // Per row: base, then adapter; the base gets no adapter, the adapter its id at scale 1.
+    expect(calls.map((c) => c.adapter)).toEqual([
+      null,
+      'id-0',
+      null,
+      'id-0',
+      null,
+      'id-0',
+      null,
+      'id-0',
+    ]);
+    expect(calls.every((c) => c.maxTokens === 7 && c.scale === 1 && c.system === '')).toBe(true);
+    expect(calls.every((c) => c.keepEmptySystem === true && c.useTemplate === true)).toBe(true);
+    // Free answers: " 5." and "5" match "5" (stripped), "paris" matches "Paris", "London" does
+    // not; choices: the first letter of the answer, "B" vs expected A wrong, "(A)" right, "B) 7" right.
+    const r = p.report!;
+    expect(r.rows.map((x) => x.answers.map((y) => y.correct))).toEqual([
+      [true, true],
+      [false, true],
+      [false, true],
+      [true, false],
+    ]);
+    expect(r.rows.map((x) => x.expected)).toEqual(['5', 'Paris', 'A', 'B']);
+    const [b, ad] = r.summaries;
+    expect([b!.correct, b!.n, ad!.correct, ad!.n]).toEqual([2, 4, 3, 4]);
+    expect([b!.low, b!.high]).toEqual(wilson(2, 4).map((x) => expect.closeTo(x, 8)));
+    expect([ad!.low, ad!.high]).toEqual(wilson(3, 4).map((x) => expect.closeTo(x, 8)));
+    // Gained rows 2 and 3, lost row 4: p = 2 · P(X ≤ 1), X ~ Bin(3, 1/2) = 2 · 4/8 = 1.
+    expect(ad!.vsBase).toEqual({ gained: 2, lost: 1, pValue: 1 });
+    expect(b!.vsBase).toBeNull();
+    // Kept with the entry, and read back after a "reload" (a fresh module).
+    expect(p.savedTo).toBe(entry.id);
+    vi.resetModules();
+    const again = await import('../../../src/app/services/history-db');
+    expect(await again.historyEvals(entry.id)).toEqual([r]);
+  });
+
+  it('Cancel keeps the finished rows, summarized, and marks the report incomplete', async () => {
+    const a = await load();
+    a.editAccuracyForm('t', { text: SET });
+    // Cancel while the third row's base answer is being written.
+    onCall = (n) => {
+      if (n === 5) a.cancelAccuracy('t');
+    };
+    await a.runAccuracy('t', base, [target]);
+    const p = a.accuracyPanel('t');
+    expect(p.status).toBe('cancelled');
+    expect(p.report!.complete).toBe(false);
+    expect(p.report!.rows.map((x) => x.id)).toEqual(['line 1', 'line 2']);
+    expect(p.report!.summaries.map((s) => [s.correct, s.n])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(p.progress!.done).toBe(2);
+  });
+
+  it('names the malformed line and runs nothing', async () => {
+    const a = await load();
+    a.editAccuracyForm('t', { text: `${SET}\n{"prompt": "x", "answer": }` });
+    await a.runAccuracy('t', base, [target]);
+    const p = a.accuracyPanel('t');
+    expect(p.status).toBe('error');
+    expect(p.error!.message).toMatch(/line 5/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('says a benchmark cannot be fetched, and own examples still run after', async () => {
+    const a = await load();
+    a.editAccuracyForm('t', { source: 'benchmark', benchmark: 'boolq' });
+    await a.runAccuracy('t', base, [target]);
+    expect(a.accuracyPanel('t').error!.message).toMatch(/boolq benchmark cannot be fetched/);
+    a.editAccuracyForm('t', { source: 'own', text: SET });
+    await a.runAccuracy('t', base, [target]);
+    expect(a.accuracyPanel('t').status).toBe('done');
+  });
+});
+
+describe('the control adapter’s description', () => {
+  it('is the core’s junk string by default, the text typed otherwise, or none', async () => {
+    const { controlDescription } = await import('../../../src/app/services/accuracy');
+    const { defaultForm } = await import('../../../src/app/stores/accuracy');
+    const { DEFAULT_CONTROL_DESCRIPTION } = await import('../../../src/core/eval/protocol');
+    const f = defaultForm();
+    expect(f.control).toBe('junk');
+    expect(controlDescription(f, DEFAULT_CONTROL_DESCRIPTION)).toBe(DEFAULT_CONTROL_DESCRIPTION);
+    expect(controlDescription({ ...f, controlText: ' zz ' }, 'j')).toBe('zz');
+    expect(controlDescription({ ...f, control: 'description', controlText: '' }, 'j')).toBeNull();
+    expect(
+      controlDescription({ ...f, control: 'description', controlText: 'Write poems.' }, 'j'),
+    ).toBe('Write poems.');
+    expect(controlDescription({ ...f, control: 'none', controlText: 'x' }, 'j')).toBeNull();
+  });
+});
