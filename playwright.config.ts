@@ -43,7 +43,8 @@ function webServer(command: string, port: number): WebServer {
     // Tells vite.config.ts not to watch files (nothing may reload a page mid-test) and to build the
     // harness page into the production build.
     env: { T2L_E2E: '1' },
-    timeout: 120_000,
+    // The build runs first: 16 s at rest, 42 s at load 20 here; a loaded machine needs more.
+    timeout: 300_000,
     stdout: 'ignore',
     stderr: 'pipe',
   };
