@@ -4,7 +4,7 @@ import { chooseBackend, chooseModel } from './app-support';
 
 /**
  * Issue #14 items 12–14: axe-core finds nothing in light and dark on Generate, Compare, History
- * and each dialog; at 390 px on a touch phone the page does not scroll sideways while
+ * and each dialog, nor after a generation (result card, Try panel; issue #23); at 390 px on a touch phone the page does not scroll sideways while
  * generating, progress shows under the button, the backend status is visible and no keyboard
  * shortcut is advertised.
  */
@@ -26,40 +26,83 @@ async function expectNoViolations(page: Page, where: string): Promise<void> {
   expect(summary, `axe on ${where}`).toEqual([]);
 }
 
-for (const scheme of ['light', 'dark'] as const) {
-  test(`axe finds no violations in ${scheme} mode: views and dialogs`, async ({ page }) => {
-    await page.emulateMedia({ colorScheme: scheme });
+/** Settings, Cache, a field error, Compare and History, each checked by axe in one scheme. */
+async function checkViewsAndDialogs(page: Page, scheme: 'light' | 'dark'): Promise<void> {
+  await page.emulateMedia({ colorScheme: scheme });
+  await page.getByTestId('tab-generate').click();
+  await expectNoViolations(page, `Generate (${scheme})`);
+
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  await page.getByLabel(/URL of an Open Inference Protocol server/).fill('not a url');
+  await expectNoViolations(page, `Settings dialog (${scheme})`);
+  await page.getByLabel(/URL of an Open Inference Protocol server/).fill('');
+  await page.keyboard.press('Escape');
+
+  await page.getByRole('button', { name: 'Cache' }).click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  await expectNoViolations(page, `Cache dialog (${scheme})`);
+  await page.keyboard.press('Escape');
+
+  // An error at the text box and a notice.
+  await page.locator('#description').fill('');
+  await page.getByRole('button', { name: 'Generate adapter' }).click();
+  await expect(page.getByTestId('description-error')).toBeVisible();
+  await expectNoViolations(page, `Generate with a field error (${scheme})`);
+
+  await page.getByTestId('tab-compare').click();
+  await expect(page.getByTestId('compare-form')).toBeVisible();
+  await expectNoViolations(page, `Compare (${scheme})`);
+
+  await page.getByTestId('tab-history').click();
+  await expect(page.getByTestId('history-view')).toBeVisible();
+  await expectNoViolations(page, `History (${scheme})`);
+}
+
+// One page for the views in both schemes and after a generation: none of these checks needs a
+// fresh page, and each page start costs a worker start and its capability checks.
+test.describe.serial('axe, one page', () => {
+  let page: Page;
+
+  test.beforeAll(async ({ browser }) => {
+    // A page of its own context (axe needs one), with the project's options (base URL, etc.).
+    page = await (await browser.newContext()).newPage();
     await page.goto('/');
     await ready(page);
-    await expectNoViolations(page, `Generate (${scheme})`);
-
-    await page.getByRole('button', { name: 'Settings' }).click();
-    await expect(page.getByRole('dialog')).toBeVisible();
-    await page.getByLabel(/URL of an Open Inference Protocol server/).fill('not a url');
-    await expectNoViolations(page, `Settings dialog (${scheme})`);
-    await page.getByLabel(/URL of an Open Inference Protocol server/).fill('');
-    await page.keyboard.press('Escape');
-
-    await page.getByRole('button', { name: 'Cache' }).click();
-    await expect(page.getByRole('dialog')).toBeVisible();
-    await expectNoViolations(page, `Cache dialog (${scheme})`);
-    await page.keyboard.press('Escape');
-
-    // An error at the text box and a notice.
-    await page.locator('#description').fill('');
-    await page.getByRole('button', { name: 'Generate adapter' }).click();
-    await expect(page.getByTestId('description-error')).toBeVisible();
-    await expectNoViolations(page, `Generate with a field error (${scheme})`);
-
-    await page.getByTestId('tab-compare').click();
-    await expect(page.getByTestId('compare-form')).toBeVisible();
-    await expectNoViolations(page, `Compare (${scheme})`);
-
-    await page.getByTestId('tab-history').click();
-    await expect(page.getByTestId('history-view')).toBeVisible();
-    await expectNoViolations(page, `History (${scheme})`);
   });
-}
+
+  test.afterAll(async () => {
+    await page.context().close();
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    test(`axe finds no violations in ${scheme} mode: views and dialogs`, async () => {
+      await checkViewsAndDialogs(page, scheme);
+    });
+  }
+
+  test('axe finds no violations after a generation, light and dark: result card and Try panel', async () => {
+    await page.getByTestId('tab-generate').click();
+    await chooseModel(page, 'demo-S');
+    await chooseBackend(page, 'wasm');
+    await page.locator('#description').fill('Answer questions about the weather.');
+    await page.getByRole('button', { name: 'Generate adapter' }).click();
+    await expect(page.getByTestId('result').or(page.getByTestId('error'))).toBeVisible({
+      timeout: 150_000,
+    });
+    await expect(page.getByTestId('result')).toBeVisible();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await expectNoViolations(page, `Generate after a generation (${scheme})`);
+    }
+    await page.getByTestId('try-toggle').click();
+    await expect(page.getByTestId('try-prompt')).toBeVisible();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await expectNoViolations(page, `Generate with the Try panel open (${scheme})`);
+    }
+  });
+});
 
 test.describe('at phone width', () => {
   test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

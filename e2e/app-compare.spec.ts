@@ -85,6 +85,40 @@ async function expectChartDrawn(page: Page, testId: string, minMarks: number): P
   await expect(svg).toBeVisible();
   const marks = await svg.locator('path, rect').count();
   expect(marks, `${testId} marks`).toBeGreaterThanOrEqual(minMarks);
+  expect(await overlappingTexts(page, testId), `${testId}: texts drawn over each other`).toEqual(
+    [],
+  );
+}
+
+/**
+ * The pairs of visible texts of a chart's SVG whose boxes overlap by more than a pixel each way
+ * (e.g. the colour scale's numbers over an axis's labels), as "text A / text B".
+ */
+async function overlappingTexts(page: Page, testId: string): Promise<string[]> {
+  return page
+    .getByTestId(testId)
+    .locator('svg')
+    .first()
+    .evaluate((svg) => {
+      const boxes = [...svg.querySelectorAll('text')]
+        .filter((t) => (t.textContent ?? '').trim() !== '')
+        .filter((t) => {
+          const style = getComputedStyle(t);
+          return style.visibility !== 'hidden' && style.display !== 'none' && style.opacity !== '0';
+        })
+        .map((t) => ({ text: t.textContent!.trim(), box: t.getBoundingClientRect() }))
+        .filter(({ box }) => box.width > 0 && box.height > 0);
+      const overlaps: string[] = [];
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i]!.box;
+          const b = boxes[j]!.box;
+          const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+          const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+          if (x > 1 && y > 1) overlaps.push(`${boxes[i]!.text} / ${boxes[j]!.text}`);
+        }
+      return overlaps;
+    });
 }
 
 /** ‖scale·B·A‖_F formed explicitly from the downloaded safetensors (float64). */

@@ -4,8 +4,8 @@ import { chooseBackend, chooseModel } from './app-support';
 /**
  * Issue #14 item 15: the production build installs a service worker; after one visit it opens
  * without a network, still cross-origin isolated, and generates with the demo from the cache. The
- * dev server has no service worker, so this spec runs in the `preview` project (the build served
- * by `vite preview`; playwright.config.ts), or with the whole suite under E2E_PREVIEW=1.
+ * other specs run with service workers blocked, so this one runs in the `preview` project, which
+ * allows them (playwright.config.ts).
  */
 
 // A shared, loaded machine: starting the worker and generating can take minutes.

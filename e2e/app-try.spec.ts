@@ -113,11 +113,31 @@ async function expectResultKept(page: Page) {
   await expect(page.getByTestId('download-zip')).toBeEnabled();
 }
 
-test('Try: greedy output at scale 0 is the base model’s, at scale 1 the adapter changes it', async ({
-  page,
-}) => {
-  const app = await generateDemo(page);
+// One page and one generated adapter for both tests: the second goes on from where the first
+// leaves the panel (the base files it tries are its own), and generating costs a page start, the
+// text encoder and the hypernetwork.
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+let app: { offOrigin: string[] };
+
+test.beforeAll(async ({ browser }) => {
+  page = await (await browser.newContext()).newPage();
+  app = await generateDemo(page);
+});
+
+test.afterAll(async () => {
+  await page.context().close();
+});
+
+test('Try: greedy output at scale 0 is the base model’s, at scale 1 the adapter changes it', async () => {
   await expect(page.getByTestId('try-base')).toContainText('tiny-demo-base');
+  // The panel sits right under the result card whose adapter it runs, in the same column.
+  const card = (await page.getByTestId('result').boundingBox())!;
+  const panel = (await page.getByTestId('try-panel').boundingBox())!;
+  expect(panel.y).toBeGreaterThanOrEqual(card.y + card.height);
+  expect(panel.y - (card.y + card.height)).toBeLessThan(80);
+  expect(Math.abs(panel.x - card.x)).toBeLessThan(40);
 
   await setScale(page, 0);
   const base = await run(page);
@@ -164,14 +184,12 @@ test('Try: greedy output at scale 0 is the base model’s, at scale 1 the adapte
   expect(app.offOrigin).toEqual([]);
 });
 
-test('Try: bad base files and a base too large fail in place, the adapter stays', async ({
-  page,
-}) => {
-  // A device that says it has 2 GB: an 8B model must be refused before any download.
-  await page.addInitScript(() =>
+test('Try: bad base files and a base too large fail in place, the adapter stays', async () => {
+  // A device that says it has 2 GB: an 8B model must be refused before any download (the Try
+  // panel reads navigator.deviceMemory when a run starts).
+  await page.evaluate(() =>
     Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 2 }),
   );
-  const app = await generateDemo(page);
   const dir = await mkdtemp(join(tmpdir(), 't2l-try-'));
   const demoBase = await readFile(join(DEMO, 'base', 'tiny-llama.gguf'));
 

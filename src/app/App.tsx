@@ -19,10 +19,12 @@ import { initApp } from './services/init';
 import { applyLinkOnce } from './services/open-link';
 import { installShortcut } from './services/shortcut';
 import { APP_VERSION } from './services/version';
+import { useTry } from './stores/try';
 import { useView } from './stores/view';
 
 export function App() {
   const view = useView((s) => s.view);
+  const tryOpen = useTry((s) => s.open);
   useEffect(() => {
     applyLinkOnce();
     initApp();
@@ -60,10 +62,14 @@ export function App() {
           <ModelPicker />
           <OptionsCard />
         </div>
-        <OutputPanel />
+        {/* The Try panel under the result card whose adapter it runs. The column stays in view
+            while the form scrolls, unless an open Try panel makes it too tall to. */}
+        <div className={`flex min-w-0 flex-col gap-5 ${tryOpen ? '' : 'lg:sticky lg:top-6'}`}>
+          <OutputPanel />
+          <TryPanel />
+        </div>
       </main>
-      {/* Outside the grid: the sticky output panel cannot cover it. */}
-      {view === 'generate' && <TryPanel />}
+      {/* Below the grid: its per-example table wants the page's width, not the result column's. */}
       {view === 'generate' && <AccuracyPanel />}
       <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-600 sm:px-6 dark:text-zinc-400">
         <span data-testid="app-version">t2l-web {APP_VERSION}</span> · Text-to-LoRA (Sakana AI, ICML

@@ -60,13 +60,18 @@ export function Header() {
         </div>
         <div className="ml-auto flex min-w-0 items-center gap-1.5">
           <BackendStatus />
-          <Button variant="ghost" onClick={() => openDialog('cache')} aria-label="Cache">
+          {/* Named by its content: the word (read out even where it is hidden, on narrow screens)
+              and the size shown, so the name says what is seen (axe's label-content-name-mismatch). */}
+          <Button variant="ghost" onClick={() => openDialog('cache')}>
             <span aria-hidden="true">⛁</span>
-            <span className="hidden sm:inline">Cache</span>
+            <span className="sr-only sm:not-sr-only">Cache</span>
             {cached > 0 && (
-              <span className="text-xs text-zinc-500 dark:text-zinc-400">
-                {formatBytes(cached)}
-              </span>
+              <>
+                {' '}
+                <span className="text-xs text-zinc-500 dark:text-zinc-400">
+                  {formatBytes(cached)}
+                </span>
+              </>
             )}
           </Button>
           <Button variant="ghost" onClick={() => openDialog('settings')} aria-label="Settings">

@@ -1,12 +1,15 @@
 import { dismissNotice, useNotices } from '../stores/notices';
 import { Button } from './ui';
 
-/** Page-wide notices under the view tabs. */
+/** Page-wide notices under the view tabs, in a landmark of their own (axe's rule `region`). */
 export function NoticeBar() {
   const notices = useNotices((s) => s.notices);
   if (notices.length === 0) return null;
   return (
-    <div className="mx-auto flex max-w-6xl flex-col gap-2 px-4 pt-3 sm:px-6">
+    <section
+      aria-label="Notices"
+      className="mx-auto flex max-w-6xl flex-col gap-2 px-4 pt-3 sm:px-6"
+    >
       {notices.map((n) => (
         <div
           key={n.id}
@@ -30,6 +33,6 @@ export function NoticeBar() {
           </Button>
         </div>
       ))}
-    </div>
+    </section>
   );
 }

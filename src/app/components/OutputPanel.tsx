@@ -44,7 +44,7 @@ export function OutputPanel() {
     });
   }, [status]);
   return (
-    <div ref={ref} className="scroll-mt-4 lg:sticky lg:top-6">
+    <div ref={ref} className="scroll-mt-4">
       <Card aria-live="polite">
         {status === 'running' && <ProgressView />}
         {status === 'error' && <ErrorPanel />}

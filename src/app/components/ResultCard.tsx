@@ -78,7 +78,9 @@ export function ResultCard() {
             data-testid="download-safetensors"
           >
             .safetensors
-            <span className="opacity-60">{formatBytes(adapter.safetensors.length)}</span>
+            <span className="text-zinc-600 dark:text-zinc-300">
+              {formatBytes(adapter.safetensors.length)}
+            </span>
           </Button>
           <Button
             className="text-xs"

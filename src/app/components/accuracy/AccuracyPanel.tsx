@@ -24,7 +24,8 @@ export function AccuracyPanel() {
   if (resultId === null) return null;
   const p = accuracyPanel(RESULT_PANEL);
   return (
-    <div className="mx-auto max-w-6xl px-4 pb-6 sm:px-6">
+    // A labelled region: content outside landmarks fails axe's `region` rule.
+    <section aria-label="Accuracy" className="mx-auto max-w-6xl px-4 pb-6 sm:px-6">
       <Card
         title="Accuracy"
         data-testid="accuracy-panel"
@@ -86,6 +87,6 @@ export function AccuracyPanel() {
           </p>
         )}
       </Card>
-    </div>
+    </section>
   );
 }

@@ -19,6 +19,13 @@ import { LazyEChart } from './LazyEChart';
 
 const TEXT = '#71717a';
 
+/**
+ * Space under a heatmap's plot for its x-axis labels and, below them, the colour scale: a
+ * horizontal bar at the bottom whose handle numbers are drawn above it. With less, those numbers
+ * printed over the axis labels.
+ */
+const SCALE_BAND = 96;
+
 export function NormHeatmap({ column, index }: { column: ColumnOutcome; index: number }) {
   const table = useMemo(() => normTable(column), [column]);
   const option = useMemo<ChartOption | null>(() => {
@@ -27,7 +34,7 @@ export function NormHeatmap({ column, index }: { column: ColumnOutcome; index: n
     const values = table.rows.flatMap((r) => r.values.map((v) => v ?? 0));
     return {
       tooltip: { position: 'top' },
-      grid: { left: 56, right: 12, top: 8, bottom: 64 },
+      grid: { left: 56, right: 12, top: 8, bottom: SCALE_BAND },
       xAxis: {
         type: 'category',
         data: modules,
@@ -80,7 +87,7 @@ export function NormHeatmap({ column, index }: { column: ColumnOutcome; index: n
       <LazyEChart
         option={option}
         label={`Heatmap of the Frobenius norm of each layer's update for ${column.label}`}
-        height={Math.min(520, 90 + rows * 26)}
+        height={Math.min(552, SCALE_BAND + 26 + rows * 26)}
         testId={`chart-norms-${index}-canvas`}
       />
     </ChartCard>
@@ -99,7 +106,7 @@ export function CosineMatrix({
     const labels = columns.map((c) => c.label);
     return {
       tooltip: { position: 'top' },
-      grid: { left: 150, right: 12, top: 8, bottom: 64 },
+      grid: { left: 150, right: 12, top: 8, bottom: SCALE_BAND },
       xAxis: {
         type: 'category',
         data: labels,
@@ -147,7 +154,7 @@ export function CosineMatrix({
       <LazyEChart
         option={option}
         label="Matrix of cosine similarities between the adapters"
-        height={Math.max(220, 110 + columns.length * 40)}
+        height={Math.max(252, SCALE_BAND + 46 + columns.length * 40)}
         testId="chart-cosine-canvas"
       />
     </ChartCard>
@@ -162,8 +169,16 @@ export function StageBars({ columns }: { columns: ColumnOutcome[] }) {
     () => ({
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       legend: { top: 0, textStyle: { color: TEXT } },
-      grid: { left: 150, right: 24, top: 32, bottom: 28 },
-      xAxis: { type: 'value', name: 'ms', axisLabel: { color: TEXT } },
+      grid: { left: 150, right: 24, top: 32, bottom: 48 },
+      // The unit under the tick labels: at the axis's end it printed over the last one.
+      xAxis: {
+        type: 'value',
+        name: 'ms',
+        nameLocation: 'middle',
+        nameGap: 28,
+        nameTextStyle: { color: TEXT },
+        axisLabel: { color: TEXT },
+      },
       yAxis: {
         type: 'category',
         data: columns.map((c) => c.label),
@@ -193,7 +208,7 @@ export function StageBars({ columns }: { columns: ColumnOutcome[] }) {
       <LazyEChart
         option={option}
         label="Bar chart of the time each stage took, per adapter"
-        height={Math.max(160, 70 + columns.length * 34)}
+        height={Math.max(180, 90 + columns.length * 34)}
         testId="chart-stages-canvas"
       />
     </ChartCard>

@@ -11,37 +11,33 @@ export function TryPanel() {
   const open = useTry((s) => s.open);
   if (!hasResult) return null;
   return (
-    <div className="mx-auto max-w-6xl px-4 pb-6 sm:px-6">
-      <Card
-        title="Try it"
-        data-testid="try-panel"
-        aside={
-          <button
-            type="button"
-            className="text-sm font-medium text-indigo-600 hover:underline dark:text-indigo-300"
-            aria-expanded={open}
-            data-testid="try-toggle"
-            onClick={() => useTry.setState({ open: !open })}
-          >
-            {open ? 'Hide' : 'Open Try'}
-          </button>
-        }
-      >
-        {open ? (
-          <div className="grid gap-5 lg:grid-cols-2">
-            <div className="flex min-w-0 flex-col gap-4">
-              <TryBasePicker />
-              <TryPromptForm />
-            </div>
-            <TryOutput />
-          </div>
-        ) : (
-          <p className="text-sm text-zinc-600 dark:text-zinc-300">
-            Ask the base model something with this adapter applied, right here: llama.cpp runs in
-            this browser, and the adapter goes straight in.
-          </p>
-        )}
-      </Card>
-    </div>
+    <Card
+      title="Try it"
+      data-testid="try-panel"
+      aside={
+        <button
+          type="button"
+          className="text-sm font-medium text-indigo-600 hover:underline dark:text-indigo-300"
+          aria-expanded={open}
+          data-testid="try-toggle"
+          onClick={() => useTry.setState({ open: !open })}
+        >
+          {open ? 'Hide' : 'Open Try'}
+        </button>
+      }
+    >
+      {open ? (
+        <div className="flex min-w-0 flex-col gap-4">
+          <TryBasePicker />
+          <TryPromptForm />
+          <TryOutput />
+        </div>
+      ) : (
+        <p className="text-sm text-zinc-600 dark:text-zinc-300">
+          Ask the base model something with this adapter applied, right here: llama.cpp runs in this
+          browser, and the adapter goes straight in.
+        </p>
+      )}
+    </Card>
   );
 }

@@ -1,13 +1,17 @@
-import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chooseBackends } from '../src/app/services/backend-choice';
-import { hubUrl, parseCatalog } from '../src/app/services/catalog';
-import { explainError } from '../src/app/services/error-hints';
-import type { Capabilities } from '../src/app/worker/protocol';
-import { ROOT } from './app-support';
+import { expect, test } from 'vitest';
+import { chooseBackends } from '../../../src/app/services/backend-choice';
+import { hubUrl, parseCatalog } from '../../../src/app/services/catalog';
+import { explainError } from '../../../src/app/services/error-hints';
+import type { Capabilities } from '../../../src/app/worker/protocol';
 
-/** The app's pure decisions, checked in Node (no browser needed). */
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+/**
+ * The app's pure decisions, checked in Node (no browser needed; until issue #23 this file was
+ * e2e/app-logic.spec.ts, run by Playwright).
+ */
 
 function caps(gpu: Partial<Capabilities['webgpu']> & { available: boolean }): Capabilities {
   return {
