@@ -286,6 +286,7 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
         return { text: c.text, tokens: c.tokens.length, stop: c.stop };
       };
       const tty = process.stderr.isTTY;
+      let lastProgressLine = 0;
       // Ctrl-C cancels: the answer under way finishes, whole rows are kept and printed.
       const controller = new AbortController();
       const onInterrupt = () => {
@@ -306,14 +307,16 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
         ],
         buildPrompt: (item) => prompts.get(item)!,
         complete,
-        ...(tty
-          ? {
-              onProgress: (p) =>
-                process.stderr.write(
-                  `\r${p.done}/${p.total} examples, ${p.examplesPerSecond.toFixed(2)}/s, ${p.secondsLeft === null ? '?' : Math.ceil(p.secondsLeft)} s left  ${p.done === p.total ? '\n' : ''}`,
-                ),
-            }
-          : {}),
+        // A terminal gets one line rewritten in place; a pipe or a CI log a line every 10 s at most.
+        onProgress: (p) => {
+          const text = `${p.done}/${p.total} examples, ${p.examplesPerSecond.toFixed(2)}/s, ${p.secondsLeft === null ? '?' : Math.ceil(p.secondsLeft)} s left`;
+          if (tty) {
+            process.stderr.write(`\r${text}  ${p.done === p.total ? '\n' : ''}`);
+          } else if (p.done === p.total || Date.now() - lastProgressLine >= 10_000) {
+            lastProgressLine = Date.now();
+            process.stderr.write(`${text}\n`);
+          }
+        },
       });
     } finally {
       interrupt();

@@ -284,6 +284,21 @@ function parseCsv(body: string, source: string, maxRows: number): Example[] {
   let failure: unknown = null;
   let rowStart = body.indexOf('\n') + 1; // after the header line
   let headerChecked = false;
+  // papaparse renames a repeated column ("answer_1") and reads on; two columns of one name are
+  // ambiguous (which one is the answer?), so they are refused before the rows are read.
+  const header = Papa.parse<string[]>(body, { preview: 1, skipEmptyLines: 'greedy' }).data[0] ?? [];
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) {
+      fail(
+        source,
+        1,
+        null,
+        `the CSV header names the column "${name}" twice; name each column once`,
+      );
+    }
+    seen.add(name);
+  }
   Papa.parse<Record<string, string | undefined>>(body, {
     header: true,
     skipEmptyLines: 'greedy',

@@ -133,6 +133,13 @@ describe('parseExamples: CSV', () => {
       'set.csv',
     );
     refuse('prompt,answer\n', /no example rows/, 'set.csv');
+    // Two columns of one name: which is the answer is ambiguous (papaparse would rename one).
+    refuse(
+      'prompt,answer,answer\nq,a,b\n',
+      /set\.csv: line 1: the CSV header names the column "answer" twice/,
+      'set.csv',
+    );
+    refuse('prompt,prompt,answer\nq,r,a\n', /the column "prompt" twice/, 'set.csv');
     const many = ['prompt,answer', ...Array.from({ length: 4 }, (_, i) => `p${i},a`)].join('\n');
     refuse(many, /line 5: more than 3 rows/, 'set.csv', 3);
   });
