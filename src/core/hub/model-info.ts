@@ -111,21 +111,25 @@ function hex(digest: ArrayBuffer): string {
 }
 
 /**
- * How `bytes` differ from the Hub's record, in words; null when they match. Size first, then the
- * sha256 (LFS) or the git blob id (`sha1("blob " + size + "\0" + bytes)`, git's object format).
+ * How `bytes` differ from a record of the file, in words; null when they match. Size first, then
+ * the sha256 (LFS) or the git blob id (`sha1("blob " + size + "\0" + bytes)`, git's object format).
  * Uses WebCrypto (browsers, Node 20+, workers).
+ *
+ * @param recordedBy who keeps the record, for the message: the Hub (its API), the catalog (its
+ *   `files` sizes and hashes).
  */
 export async function differsFromHubRecord(
   bytes: Uint8Array,
   record: HubFileRecord,
+  recordedBy = 'the Hub',
 ): Promise<string | null> {
   if (bytes.length !== record.size) {
-    return `${bytes.length} bytes where the Hub records ${record.size}`;
+    return `${bytes.length} bytes where ${recordedBy} records ${record.size}`;
   }
   if (record.sha256 !== undefined) {
     const got = hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
     if (got !== record.sha256) {
-      return `SHA-256 ${got.slice(0, 12)}… where the Hub records ${record.sha256.slice(0, 12)}…`;
+      return `SHA-256 ${got.slice(0, 12)}… where ${recordedBy} records ${record.sha256.slice(0, 12)}…`;
     }
   } else if (record.gitSha1 !== undefined) {
     const head = new TextEncoder().encode(`blob ${bytes.length}\0`);
@@ -134,7 +138,7 @@ export async function differsFromHubRecord(
     whole.set(bytes, head.length);
     const got = hex(await crypto.subtle.digest('SHA-1', whole));
     if (got !== record.gitSha1) {
-      return `git blob id ${got.slice(0, 12)}… where the Hub records ${record.gitSha1.slice(0, 12)}…`;
+      return `git blob id ${got.slice(0, 12)}… where ${recordedBy} records ${record.gitSha1.slice(0, 12)}…`;
     }
   }
   return null;
