@@ -1,22 +1,11 @@
 import { GraphBuilder, int, ints, float } from '../../src/core/onnx/builder';
 import type { FloatTensor } from '../../src/core/runtime/types';
+import { mulberry32 } from '../../src/core/eval/sample';
 
 /**
  * A tiny graph over the ops the T2L graph uses (opset 17), shared by the browser harness and the
  * Node reference run so both sides build byte-identical models from the same seed.
  */
-
-function random(seed: number): () => number {
-  // mulberry32: small, deterministic, the same in every JS engine.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function values(rand: () => number, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
@@ -25,7 +14,7 @@ function values(rand: () => number, n: number, scale = 1): Float32Array {
 export const SMOKE_OUTPUTS = ['y', 'ln'] as const;
 
 export function buildSmokeModel(seed = 1): Uint8Array {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const g = new GraphBuilder('runtime_smoke');
   const x = g.input('x', [2, 3, 8]);
   const bias = g.input('bias', [1, 5]);
@@ -60,7 +49,7 @@ export function buildSmokeModel(seed = 1): Uint8Array {
 }
 
 export function smokeFeeds(seed = 2): Record<string, FloatTensor> {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   return {
     x: { dims: [2, 3, 8], data: values(rand, 2 * 3 * 8, 2) },
     bias: { dims: [1, 5], data: values(rand, 5, 0.5) },

@@ -12,7 +12,7 @@ export const DEFAULT_BENCHMARK_LIMIT = 50;
  * mulberry32 (Tommy Ettinger's 32-bit generator, public domain): a small, fast PRNG with a full
  * 2^32 period, plenty for choosing a few rows. Returns uniform floats in [0, 1).
  */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
