@@ -4,6 +4,8 @@
  * worker (reads, writes) and the page (listing, clearing).
  */
 
+import { measured } from '../../runtime/marks';
+
 const CACHE_NAME = 't2l-files-v1';
 const H_SIZE = 'x-t2l-size';
 const H_SHA = 'x-t2l-sha256';
@@ -71,9 +73,10 @@ export async function readCached(url: string, { keep = false } = {}): Promise<Ca
   let why = 'its metadata is missing';
   if (info) {
     try {
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const bytes = new Uint8Array(await measured('cache-read', () => res.arrayBuffer()));
       if (bytes.length !== info.size) why = `${bytes.length} bytes instead of ${info.size}`;
-      else if ((await sha256Hex(bytes)) !== info.sha256) why = 'its SHA-256 does not match';
+      else if ((await measured('cache-hash', () => sha256Hex(bytes))) !== info.sha256)
+        why = 'its SHA-256 does not match';
       else return { status: 'hit', bytes, info };
     } catch (e) {
       why = `it could not be read (${String(e)})`;

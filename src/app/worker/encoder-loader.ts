@@ -5,6 +5,7 @@
  */
 import { env } from '@huggingface/transformers';
 import { measured } from '../../runtime/marks';
+import { openWasmEncoderGraph } from '../../runtime/web';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
 import { cachedInfo } from '../services/file-cache';
 import { download, HttpError, mayProbe, NotCachedError, type DownloadContext } from './downloads';
@@ -52,7 +53,9 @@ function installFetch(): void {
       return plain(input, { ...init, headers });
     }
     try {
-      const bytes = await download(url, job.ctx, { cacheGroup: job.group });
+      const bytes = await measured('encoder-fetch', () =>
+        download(url, job.ctx, { cacheGroup: job.group }),
+      );
       return new Response(bytes as Uint8Array<ArrayBuffer>, {
         status: 200,
         headers: { 'content-length': String(bytes.length) },
@@ -90,7 +93,18 @@ export async function loadEncoder(
     await old.dispose();
   }
   installFetch();
-  active = { ctx, group: `Text encoder · ${id} (${dtype})` };
+  const group = `Text encoder · ${id} (${dtype})`;
+  active = { ctx, group };
+  // On wasm the graph's verified bytes go straight to the project's own session (see
+  // TextEncoderOptions.openGraph); WebGPU and fp16 (whose outputs may be float16) keep
+  // transformers.js's own session.
+  const openGraph =
+    device === 'wasm' && dtype !== 'fp16'
+      ? async (url: string) =>
+          openWasmEncoderGraph(
+            await measured('encoder-fetch', () => download(url, ctx, { cacheGroup: group })),
+          )
+      : undefined;
   try {
     const encoder = await measured('encoder-load', () =>
       createTextEncoder({
@@ -100,6 +114,7 @@ export async function loadEncoder(
         device,
         dtype,
         wasmPaths,
+        ...(openGraph ? { openGraph } : {}),
       }),
     );
     loaded = { key, encoder };
