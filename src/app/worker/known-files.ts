@@ -11,3 +11,16 @@ import type { KnownFile } from './protocol';
 export function differsFromKnown(bytes: Uint8Array, known: KnownFile): Promise<string | null> {
   return measured('known-hash', () => differsFromHubRecord(bytes, known, 'the catalog'));
 }
+
+/**
+ * True when a cache hit is the catalog's file without hashing it again: readCached has checked the
+ * bytes against the SHA-256 stored with them, so a stored hash equal to the catalog's (and the
+ * same size) proves the match.
+ */
+export function storedHashIsKnown(
+  stored: { sha256: string },
+  size: number,
+  known: KnownFile | undefined,
+): boolean {
+  return known?.sha256 !== undefined && known.sha256 === stored.sha256 && known.size === size;
+}

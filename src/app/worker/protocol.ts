@@ -93,7 +93,13 @@ export type PrepareRequest = Pick<
   | 'hfToken'
   | 'hubEndpoint'
   | 'known'
->;
+> & {
+  /**
+   * The encoder the catalog names for this model (a key of `encoders`), when known before its
+   * manifest is read: on wasm its loading then starts beside the hypernetwork's session.
+   */
+  encoderHint?: string;
+};
 
 export interface PrepareResult {
   /** Both the hypernetwork's session and the text encoder are loaded. */
