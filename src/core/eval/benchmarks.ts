@@ -15,8 +15,10 @@
  *   sha256, allenai/openbookqa@388097ea… `main/test-00000-of-00001.parquet` and its sha256,
  *   Rowan/hellaswag@218ec52e… `data/validation-00000-of-00001.parquet`, google/boolq@35b264d0…
  *   `data/validation-00000-of-00001.parquet`, allenai/winogrande@01e74176…
- *   `winogrande_debiased/validation-00000-of-00001.parquet` (the repository's README lists the
- *   config's files under that folder), openai/gsm8k@740312ad… `main/test-00000-of-00001.parquet`.
+ *   `winogrande_debiased/validation-00000-of-00001.parquet` (a third party's download URL at that
+ *   very commit; other pins of the same commit name `winogrande_xl/…`, and a copy of the dataset
+ *   card lists each config's files under its own folder), openai/gsm8k@740312ad…
+ *   `main/test-00000-of-00001.parquet`.
  *   ybisk/piqa is a loading-script dataset with no parquet of its own: its split is read from the
  *   Hub's automatic conversion (the `refs/convert/parquet` branch), `plain_text/validation/0000.parquet`,
  *   at 142c5123…, the commit that branch was seen at in a third party's HF cache path.
