@@ -52,6 +52,8 @@ export interface EvalReport {
     /** Examples in the set (rows may be fewer after a Cancel). */
     total: number;
     seed?: number;
+    /** A benchmark's dataset file: "allenai/ai2_arc ARC-Easy/test-….parquet at <commit>". */
+    source?: string;
   };
   baseName: string;
   maxTokens: number;

@@ -221,6 +221,7 @@ export async function runAccuracy(
         name: set.name,
         total: set.count,
         ...(set.seed !== undefined ? { seed: set.seed } : {}),
+        ...(set.source !== undefined ? { source: set.source } : {}),
       },
       baseName: prepared.model.name,
       maxTokens,

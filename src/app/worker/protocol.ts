@@ -3,6 +3,7 @@
  * answers with any number of progress events and then exactly one result or error for that id.
  * A cancel message aborts the call with the same id. Everything here must survive structured clone.
  */
+import type { BenchmarkSample } from '../../core/eval/benchmarks';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { Fidelity, Precision } from '../../core/package/manifest';
@@ -226,6 +227,16 @@ export interface Capabilities {
   wasm: boolean;
 }
 
+/** A benchmark sample to read (worker/benchmark.ts); the token goes to the endpoint only. */
+export interface BenchmarkRequest {
+  /** One of core/eval/protocol.ts's BENCHMARKS. */
+  benchmark: string;
+  limit: number;
+  seed: number;
+  hfToken?: string;
+  hubEndpoint?: string;
+}
+
 /** The worker's methods: params in, result out. */
 export interface Methods {
   capabilities: { params: null; result: Capabilities };
@@ -236,6 +247,8 @@ export interface Methods {
   cosines: { params: { ids: string[] }; result: (number | null)[][] };
   /** Drops loaded sessions and encoders (e.g. after the cache is cleared). */
   release: { params: null; result: null };
+  /** A seeded benchmark sample from the Hub endpoint and the verified cache (benchmark.ts). */
+  benchmark: { params: BenchmarkRequest; result: BenchmarkSample };
 }
 export type Method = keyof Methods;
 

@@ -7,8 +7,16 @@
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PromptInput } from '../../../src/app/services/llm';
+import {
+  BENCHMARK_FIXTURE_ROWS,
+  benchmarkHubRepos,
+} from '../../../src/fixtures/benchmark-datasets';
+import { startLocalHub, writeHubRepos, type LocalHub } from '../../support/local-hub';
 
 const calls: PromptInput[] = [];
 /** Answers per adapter id (null: the base): the fake model's greedy outputs, by user message. */
@@ -32,6 +40,38 @@ vi.mock('../../../src/app/services/llm', () => ({
     return { text: answers[who]?.[input.prompt] ?? '?', finish: 'stop' };
   }),
 }));
+
+/**
+ * The generation worker's transport faked (no Worker in Node): a 'benchmark' call runs the worker's
+ * own handler (worker/benchmark.ts) here, against the endpoint the page passes (the local Hub).
+ */
+vi.mock('../../../src/app/services/worker-client', () => ({
+  WorkerCallError: class WorkerCallError extends Error {},
+  workerClient: () => ({
+    call: async (method: string, params: { hubEndpoint?: string } & Record<string, unknown>) => {
+      if (method !== 'benchmark') throw new Error(`unexpected worker call ${method}`);
+      const { benchmarkSample } = await import('../../../src/app/worker/benchmark');
+      return benchmarkSample(params as never, {
+        signal: new AbortController().signal,
+        progress: () => undefined,
+        headersFor: () => ({}),
+        hubEndpoint: params.hubEndpoint ?? 'https://huggingface.co',
+      });
+    },
+  }),
+}));
+
+let hub: LocalHub;
+let hubRoot: string;
+beforeAll(async () => {
+  hubRoot = await mkdtemp(join(tmpdir(), 't2l-accuracy-hub-'));
+  await writeHubRepos(hubRoot, benchmarkHubRepos());
+  hub = await startLocalHub({ root: hubRoot });
+});
+afterAll(async () => {
+  await hub?.stop();
+  await rm(hubRoot, { recursive: true, force: true });
+});
 
 const SET = [
   '{"prompt": "What is 2 + 3?", "answer": "5"}',
@@ -64,7 +104,8 @@ async function load() {
   const accuracy = await import('../../../src/app/services/accuracy');
   const { useAccuracy } = await import('../../../src/app/stores/accuracy');
   const db = await import('../../../src/app/services/history-db');
-  return { ...accuracy, useAccuracy, db };
+  const { useSettings } = await import('../../../src/app/stores/settings');
+  return { ...accuracy, useAccuracy, db, useSettings };
 }
 
 const base = {
@@ -177,11 +218,51 @@ describe('accuracy run in the page', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('says a benchmark cannot be fetched, and own examples still run after', async () => {
+  it('a benchmark sample through the Hub endpoint: its rows, seed and file in the report', async () => {
     const a = await load();
+    a.useSettings.setState({ hubEndpoint: hub.endpoint });
+    const rows = BENCHMARK_FIXTURE_ROWS.piqa as Array<{ goal: string; label: number }>;
+    // The fake model answers PIQA's second row right, the others not at all.
+    const piqaUser = (goal: string) => calls.find((c) => c.prompt.includes(`"""${goal}"""`));
+    answers['base'] = {};
+    a.editAccuracyForm('t', { source: 'benchmark', benchmark: 'piqa', limit: 3, seed: 5 });
+    onCall = () => {
+      const last = calls.at(-1)!;
+      if (last.prompt.includes(rows[1]!.goal)) answers['base']![last.prompt] = ' 1';
+    };
+    await a.runAccuracy('t', base, [target]);
+    const p = a.accuracyPanel('t');
+    expect(p.error).toBeNull();
+    expect(p.report!.set).toMatchObject({
+      kind: 'benchmark',
+      name: 'PIQA',
+      total: 3,
+      seed: 5,
+      source: expect.stringMatching(
+        /^ybisk\/piqa plain_text\/validation\/0000\.parquet at 142c5123/,
+      ),
+    });
+    expect(p.report!.rows.map((r) => r.id)).toEqual(['row 0', 'row 1', 'row 2']);
+    expect(p.report!.rows.map((r) => r.expected)).toEqual(rows.map((r) => String(r.label)));
+    expect(piqaUser(rows[0]!.goal)!.prompt).toMatch(/^Choose the option that either answers/);
+    // Scored by the reference's choice rule: the base right on row 1 only (its answer there is "1").
+    expect(p.report!.rows.map((r) => r.answers[0]!.correct)).toEqual([false, true, false]);
+    expect(
+      hub.requests.some((r) => r.url.startsWith('/datasets/ybisk/piqa/resolve/142c5123')),
+    ).toBe(true);
+  });
+
+  it('offline with nothing cached: the benchmark says the host cannot be reached; own examples still run', async () => {
+    const a = await load();
+    a.useSettings.setState({ hubEndpoint: 'http://127.0.0.1:9' });
     a.editAccuracyForm('t', { source: 'benchmark', benchmark: 'boolq' });
     await a.runAccuracy('t', base, [target]);
-    expect(a.accuracyPanel('t').error!.message).toMatch(/boolq benchmark cannot be fetched/);
+    const p = a.accuracyPanel('t');
+    expect(p.error!.title).toBe('The benchmark cannot be read');
+    expect(p.error!.message).toMatch(
+      /^BoolQ \(google\/boolq data\/validation-00000-of-00001\.parquet\) is not in this browser's cache and the Hub at 127\.0\.0\.1:9 cannot be reached .*your own examples .* still work offline\.$/,
+    );
+    expect(calls).toHaveLength(0);
     a.editAccuracyForm('t', { source: 'own', text: SET });
     await a.runAccuracy('t', base, [target]);
     expect(a.accuracyPanel('t').status).toBe('done');
