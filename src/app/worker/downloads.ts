@@ -54,6 +54,11 @@ export interface DownloadOptions {
   cacheKey?: string;
   /** Shown instead of the URL's last segment. */
   name?: string;
+  /**
+   * Return a cache hit before its SHA-256 check ends (readCached's `defer`): the caller awaits
+   * cacheCheckOf(bytes) before using anything made from them.
+   */
+  deferCheck?: boolean;
 }
 
 /** A download that failed with an HTTP status: the UI turns 401/403/404 into advice. */
@@ -70,7 +75,7 @@ export class HttpError extends T2LError {
 const RETRIES = 3;
 const PROGRESS_EVERY_MS = 100;
 
-function nameOf(url: string): string {
+export function nameOf(url: string): string {
   const path = new URL(url).pathname.replace(/\/+$/, '');
   return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || url;
 }
@@ -126,7 +131,10 @@ export async function download(
   const known = ctx.known?.[url];
   let corruptNote: string | undefined;
   if (options.cacheGroup !== undefined) {
-    const hit = await readCached(key, { keep: ctx.cacheOnly === true });
+    const hit = await readCached(key, {
+      keep: ctx.cacheOnly === true,
+      defer: options.deferCheck === true,
+    });
     // A copy cached before the catalog recorded the file (or from another upstream) is not used.
     // Hashing a hit again when its stored hash is the catalog's would prove nothing more (and take
     // seconds for gte-large).

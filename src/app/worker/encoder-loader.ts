@@ -7,8 +7,15 @@ import { env } from '@huggingface/transformers';
 import { measured } from '../../runtime/marks';
 import { openWasmEncoderGraph } from '../../runtime/web';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
-import { cachedInfo } from '../services/file-cache';
-import { download, HttpError, mayProbe, NotCachedError, type DownloadContext } from './downloads';
+import { cacheCheckOf, cachedInfo } from '../services/file-cache';
+import {
+  download,
+  HttpError,
+  mayProbe,
+  nameOf,
+  NotCachedError,
+  type DownloadContext,
+} from './downloads';
 import type { EncoderSource } from './protocol';
 
 interface Active {
@@ -68,6 +75,41 @@ function installFetch(): void {
   };
 }
 
+/**
+ * The encoder's graph from the verified cache (or a download): a cached file's session is created
+ * while its SHA-256 is checked (seconds each for gte-large), and dropped if the check fails; the
+ * damaged entry is then reported and fetched again, as download() does for any damaged file.
+ */
+async function openCheckedGraph(url: string, ctx: DownloadContext, group: string) {
+  const bytes = await measured('encoder-fetch', () =>
+    download(url, ctx, { cacheGroup: group, deferCheck: true }),
+  );
+  const [graph, damaged] = await Promise.all([
+    openWasmEncoderGraph(bytes).then(
+      (g) => ({ ok: true as const, g }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+    cacheCheckOf(bytes),
+  ]);
+  if (damaged === null) {
+    if (!graph.ok) throw graph.e;
+    return graph.g;
+  }
+  if (graph.ok) await graph.g.release();
+  if (ctx.cacheOnly) throw new NotCachedError(url);
+  ctx.progress({
+    type: 'file',
+    url,
+    name: nameOf(url),
+    state: 'corrupt',
+    loaded: 0,
+    total: null,
+    bytesPerSecond: 0,
+    note: `the cached copy was damaged (${damaged}); downloading it again`,
+  });
+  return openWasmEncoderGraph(await download(url, ctx, { cacheGroup: group }));
+}
+
 export function encoderLabel(source: EncoderSource): string {
   return source.kind === 'hub' ? source.model : source.url;
 }
@@ -100,10 +142,7 @@ export async function loadEncoder(
   // transformers.js's own session.
   const openGraph =
     device === 'wasm' && dtype !== 'fp16'
-      ? async (url: string) =>
-          openWasmEncoderGraph(
-            await measured('encoder-fetch', () => download(url, ctx, { cacheGroup: group })),
-          )
+      ? (url: string) => openCheckedGraph(url, ctx, group)
       : undefined;
   try {
     const encoder = await measured('encoder-load', () =>
