@@ -239,7 +239,7 @@ export async function runAccuracy(
     const outcome = await scoreModels(set, run, {
       signal,
       // Greedy, the base's chat template, in the LLM worker: the prompt as the core built it.
-      complete: async (prompt, adapter, tokens) => {
+      complete: async (prompt, adapter, tokens, rule) => {
         const out = await completeLlm(
           prepared,
           {
@@ -251,10 +251,11 @@ export async function runAccuracy(
             maxTokens: tokens,
             useTemplate: true,
             keepEmptySystem: true,
+            decidedBy: rule,
           },
           { signal },
         );
-        return out.text;
+        return { text: out.text, finish: out.finish };
       },
       onProgress: (p) => setPanel(key, { progress: p }),
       onRows: (rows) => setPanel(key, { report: partial(rows, false) }),

@@ -124,6 +124,17 @@ describe('accuracy run in the page', () => {
     ]);
     expect(calls.every((c) => c.maxTokens === 7 && c.scale === 1 && c.system === '')).toBe(true);
     expect(calls.every((c) => c.keepEmptySystem === true && c.useTemplate === true)).toBe(true);
+    // Each answer stops where its row's matching rule settles it (the worker applies the rule).
+    expect(calls.map((c) => c.decidedBy)).toEqual([
+      'free',
+      'free',
+      'free',
+      'free',
+      'choice',
+      'choice',
+      'choice',
+      'choice',
+    ]);
     // Free answers: " 5." and "5" match "5" (stripped), "paris" matches "Paris", "London" does
     // not; choices: the first letter of the answer, "B" vs expected A wrong, "(A)" right, "B) 7" right.
     const r = p.report!;
