@@ -3,7 +3,8 @@
  * after one generation, a pasted set is scored for the base model, the adapter and a junk-string
  * control; the page's per-example answers and verdicts equal `t2l eval --json`'s for the same
  * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload;
- * Compare's Accuracy row scores two configurations; a malformed line is named; axe finds nothing
+ * Compare's Accuracy row scores two configurations and is kept in History with the columns; a
+ * malformed line is named; axe finds nothing
  * in the panel, in History's kept reports or in Compare's Accuracy row.
  */
 import { execFile } from 'node:child_process';
@@ -263,6 +264,17 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
       String(c.correct),
     );
   }
+  // Kept with the columns' History entries: after a reload the newest (a Compare column) has it.
+  await expect(card.getByTestId('compare-accuracy-saved')).toBeVisible();
+  await page.reload();
+  await page.getByTestId('tab-history').click();
+  const newest = page.getByTestId('history-item').first();
+  await newest.getByTestId('history-accuracy').locator('summary').first().click();
+  const keptCmp = newest.getByTestId('history-accuracy-report');
+  await expect(keptCmp).toHaveCount(1);
+  await expect(keptCmp.locator('summary').first()).toContainText('Compare');
+  await keptCmp.locator('summary').first().click();
+  expect(await summaryCounts(keptCmp, 'history-accuracy')).toEqual(cmp);
 });
 
 interface CliEval {
