@@ -149,6 +149,21 @@ async function runChromium(
 const f = (x: number | null | undefined, d = 0) =>
   x == null || Number.isNaN(x) ? '–' : x.toFixed(d);
 
+/** Whether both runtimes gave the same right answers and token counts (the e2e checks answers). */
+function agree(r: EvalBenchRun): string {
+  const n = r.node;
+  const c = r.chromium;
+  if (!n || !c || n.error || c.error) return '';
+  const same =
+    n.base.correct === c.base.correct &&
+    n.adapter.correct === c.adapter.correct &&
+    n.base.tokensPerExample === c.base.tokensPerExample &&
+    n.adapter.tokensPerExample === c.adapter.tokensPerExample;
+  return same
+    ? 'Both runtimes got the same answers right and generated the same number of tokens, as the e2e parity check (`e2e/app-accuracy.spec.ts`) requires answer for answer.'
+    : 'The runtimes DIFFER in right answers or tokens generated: a parity bug to look into (`e2e/app-accuracy.spec.ts`).';
+}
+
 /** The docs section: what ran, and examples per second per model and runtime. */
 export function renderEvalReport(r: EvalBenchRun): string {
   const rows: string[] = [];
@@ -163,8 +178,10 @@ export function renderEvalReport(r: EvalBenchRun): string {
       ['base + adapter', c.adapter],
     ] as const) {
       const e = m.examplesPerSecond;
+      // wllama's backend label already says its threads.
+      const backend = /threads/.test(c.backend) ? c.backend : `${c.backend}, ${c.threads} threads`;
       rows.push(
-        `| ${c.runtime} | ${c.engine}, ${c.backend}, ${c.threads} threads | ${what} | ${f(e.median, 1)} (${f(e.min, 1)}–${f(e.max, 1)}) | ${f(m.tokensPerExample, 1)} | ${m.correct}/${c.examples} |`,
+        `| ${c.runtime} | ${c.engine}, ${backend} | ${what} | ${f(e.median, 1)} (${f(e.min, 1)}–${f(e.max, 1)}) | ${f(m.tokensPerExample, 1)} | ${m.correct}/${c.examples} |`,
       );
     }
   }
@@ -185,7 +202,8 @@ export function renderEvalReport(r: EvalBenchRun): string {
     ...rows,
     '',
     `Both models on each example (what a run's progress shows): ${[pair(r.node), pair(r.chromium)].filter(Boolean).join('; ')}.`,
-    'The demo base has a few hundred kB of weights, so these figures are the engines’ fixed costs per answer (prompt evaluation, context set-up, worker round trips), not a real model’s arithmetic; the "right" column is the same in both runtimes, as the e2e parity check requires.',
+    '',
+    `The demo base has a few hundred kB of weights, so these figures are the engines’ fixed costs per answer (prompt evaluation, context set-up, worker round trips), not a real model’s arithmetic. ${agree(r)}`,
   ].join('\n');
 }
 
