@@ -5,6 +5,7 @@
  * converts between the core's shapes and the page's report (accuracy-report.ts).
  */
 import { checkExampleFileSize, parseExamples } from '../../core/eval/examples';
+import type { MatchRule } from '../../core/eval/matching';
 import { BENCHMARKS, userSetItem, type EvalItem } from '../../core/eval/protocol';
 import { runEval, summarize, type EvalRow as CoreRow } from '../../core/eval/run';
 import type { AccuracyProgress } from '../stores/accuracy';
@@ -39,11 +40,18 @@ export interface RunModel extends EvalModel {
   adapter: string | null;
 }
 
+/**
+ * One greedy answer from the LLM worker. `rule` is the example's matching rule: the worker stops
+ * once the answer is settled by it (as `t2l eval` does); `finish` says why it ended.
+ */
 export type CompleteFn = (
   prompt: ChatPromptParts,
   adapter: string | null,
   maxTokens: number,
-) => Promise<string>;
+  rule: MatchRule,
+) => Promise<{ text: string; finish: 'stop' | 'length' | 'stopped' | 'decided' }>;
+
+const STOPS = { stop: 'eog', length: 'max-tokens', decided: 'decided', stopped: 'eog' } as const;
 
 /** Refuses a picked file by its declared size before it is read (empty, or too large). */
 export function checkPickedFile(size: number, name: string): void {
@@ -120,14 +128,15 @@ export async function scoreModels(
     buildPrompt: (item) =>
       JSON.stringify({ system: item.system, user: item.user, prefill: item.prefill }),
     complete: async (request) => {
-      const text = await options.complete(
+      const out = await options.complete(
         JSON.parse(request.prompt) as ChatPromptParts,
         request.adapter,
         request.maxTokens,
+        request.rule,
       );
       // The worker answers a cancelled completion with its text so far: not an answer to score.
       if (options.signal.aborted) throw new Error('cancelled');
-      return { text, tokens: 0, stop: 'eog' };
+      return { text: out.text, tokens: 0, stop: STOPS[out.finish] };
     },
     signal: options.signal,
     onProgress: (p) =>

@@ -59,6 +59,11 @@ export interface EvalReport {
   maxTokens: number;
   /** The control adapter's description, when one ran. */
   control: string | null;
+  /**
+   * 'compare': Compare's Accuracy row (its columns' adapters, kept with each column's History
+   * entry); absent: the Generate view's panel (the base, this adapter and the control).
+   */
+  origin?: 'compare';
   models: EvalModel[];
   rows: EvalRow[];
   summaries: EvalModelSummary[];

@@ -165,6 +165,17 @@ describe('accuracy run in the page', () => {
     ]);
     expect(calls.every((c) => c.maxTokens === 7 && c.scale === 1 && c.system === '')).toBe(true);
     expect(calls.every((c) => c.keepEmptySystem === true && c.useTemplate === true)).toBe(true);
+    // Each answer stops where its row's matching rule settles it (the worker applies the rule).
+    expect(calls.map((c) => c.decidedBy)).toEqual([
+      'free',
+      'free',
+      'free',
+      'free',
+      'choice',
+      'choice',
+      'choice',
+      'choice',
+    ]);
     // Free answers: " 5." and "5" match "5" (stripped), "paris" matches "Paris", "London" does
     // not; choices: the first letter of the answer, "B" vs expected A wrong, "(A)" right, "B) 7" right.
     const r = p.report!;
@@ -266,6 +277,63 @@ describe('accuracy run in the page', () => {
     a.editAccuracyForm('t', { source: 'own', text: SET });
     await a.runAccuracy('t', base, [target]);
     expect(a.accuracyPanel('t').status).toBe('done');
+  });
+});
+
+describe('Compare’s Accuracy row in History', () => {
+  it('keeps the report with every column’s History entry, marked as Compare’s, after a reload', async () => {
+    const a = await load();
+    const { useCompare } = await import('../../../src/app/stores/compare');
+    const { useCatalog } = await import('../../../src/app/stores/catalog');
+    // The browser's globals the base's URL and fit check read (Node 20 has neither): the page's
+    // address, and a navigator that knows no memory or quota.
+    vi.stubGlobal('navigator', {});
+    vi.stubGlobal('location', new URL('http://localhost/'));
+    useCatalog.setState({
+      catalog: {
+        models: [
+          {
+            id: 'demo-L',
+            baseModel: 'demo/tiny',
+            baseGguf: { url: 'https://hub.test/tiny.gguf', size: 1000 },
+          },
+        ],
+        encoders: {},
+      } as never,
+    });
+    const stored: { id: number }[] = [];
+    for (const d of ['L column', 'S column']) {
+      stored.push(
+        await a.db.addHistoryEntry({ createdAt: 1, description: d } as never, {
+          safetensors: new Uint8Array(1),
+          zip: new Uint8Array(1),
+        }),
+      );
+    }
+    const column = (i: number, label: string) =>
+      ({
+        label,
+        status: 'done',
+        result: { model: { baseModel: 'demo/tiny' } },
+        adapter: { gguf: new Uint8Array([i]) },
+        historyId: stored[i]!.id,
+      }) as never;
+    useCompare.setState({ columns: [column(0, 'T2L-L'), column(1, 'T2L-S')] });
+    a.editAccuracyForm(a.COMPARE_PANEL, { text: SET });
+    await a.runCompareAccuracy();
+    const p = a.accuracyPanel(a.COMPARE_PANEL);
+    expect(p.error).toBeNull();
+    expect(p.status).toBe('done');
+    expect(p.saveNote).toBeNull();
+    const r = p.report!;
+    expect(r.origin).toBe('compare');
+    expect(r.models.map((m) => m.key)).toEqual(['base', 'col-0', 'col-1']);
+    expect(r.rows).toHaveLength(4);
+    // A "reload": a fresh module reads the same report from each column's entry.
+    vi.resetModules();
+    const again = await import('../../../src/app/services/history-db');
+    for (const e of stored) expect(await again.historyEvals(e.id)).toEqual([r]);
+    vi.unstubAllGlobals();
   });
 });
 
