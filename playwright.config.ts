@@ -1,6 +1,6 @@
 import { defineConfig, devices, type PlaywrightTestConfig } from '@playwright/test';
 import { CHROMIUM_ARGS } from './e2e/chromium-args';
-import { E2E_DIST, E2E_PORT, PREVIEW_PORT } from './e2e/ports';
+import { E2E_DIST, E2E_PORT, E2E_PREBUILT, PREVIEW_PORT } from './e2e/ports';
 
 type WebServer = Exclude<NonNullable<PlaywrightTestConfig['webServer']>, unknown[]>;
 
@@ -17,6 +17,8 @@ type WebServer = Exclude<NonNullable<PlaywrightTestConfig['webServer']>, unknown
  * E2E_DEV=1 runs the `chromium` project against the dev server on E2E_PORT instead (no build, for
  * quick edits while writing a spec) and the `preview` project against the build on E2E_PORT + 10.
  * The build goes to its own folder (T2L_E2E adds the harness), so dist/ never holds the harness.
+ * E2E_PREBUILT=1 (set by `npm test`, scripts/test-all.ts, which builds beside typecheck and lint)
+ * serves that folder as it is, without building again.
  */
 /** E2E_WORKERS: a whole number ≥ 1 or a percentage of the CPUs ("50%"); unset: 1. */
 function e2eWorkers(value: string | undefined): number | string {
@@ -32,8 +34,10 @@ const PREVIEW_SPECS = ['**/app-offline.spec.ts', '**/app-update.spec.ts'];
 const onDevServer = Boolean(process.env.E2E_DEV);
 const BUILD_PORT = onDevServer ? PREVIEW_PORT : E2E_PORT;
 
+const preview = (port: number) =>
+  `npx vite preview --outDir ${E2E_DIST} --port ${port} --strictPort`;
 const buildAndPreview = (port: number) =>
-  `npx vite build --outDir ${E2E_DIST} && npx vite preview --outDir ${E2E_DIST} --port ${port} --strictPort`;
+  E2E_PREBUILT ? preview(port) : `npx vite build --outDir ${E2E_DIST} && ${preview(port)}`;
 
 function webServer(command: string, port: number): WebServer {
   return {

@@ -143,6 +143,9 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   await open(page);
   await generate(page);
   const ROWS = fromProbe(await probe);
+  // The CLI's answers on the full set, beside the page's run of it (they share nothing).
+  const cliFull = cliEval(jsonl(ROWS));
+  cliFull.catch(() => {}); // awaited below; reported there
   await page.getByTestId('accuracy-toggle').click();
   const panel = page.getByTestId('accuracy-panel');
 
@@ -183,7 +186,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   // the answers are equal, not one the start of the other. Texts are compared trimmed, as app-try
   // does: wllama streams pieces (" Blue"), node-llama-cpp detokenizes the answer at once and drops
   // the first piece's leading space; the matching rules strip it anyway.
-  const cli = await cliEval(jsonl(ROWS));
+  const cli = await cliFull;
   // The probe made the verdicts differ: the base right on row 1, the adapter on row 2.
   expect(rows[0]!.answers[0]!.correct).toBe(true);
   expect(rows[1]!.answers[1]!.correct).toBe(true);

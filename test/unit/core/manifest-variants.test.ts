@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../src/core/checkpoint/load';
 import { T2LError } from '../../../src/core/errors';
 import { memorySource } from '../../../src/core/files';
+import { MANIFEST_METADATA } from '../../../src/core/package/graph-check';
 import { MANIFEST_FILE } from '../../../src/core/package/manifest';
 import { convertCheckpoint, readPackage, type T2LModel } from '../../../src/core/package/model';
 import { dirSource } from '../../../src/node/fs-source';
@@ -32,9 +33,21 @@ function pythonSortedJson(v: unknown): string {
 }
 
 let model: T2LModel;
+/** The same model, its graph's t2l.manifest metadata written with sorted keys (Python's way). */
+let sortedGraph: T2LModel;
+/** The graph's metadata as our converter states it (the manifest before weights are added). */
+let stated: Record<string, unknown>;
 beforeAll(async () => {
   const ckpt = await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'S-sft')));
   model = convertCheckpoint(ckpt, { precision: 'fp32' });
+  stated = JSON.parse(
+    JSON.stringify({ ...model.manifest, adapterConfig: undefined, weights: undefined }),
+  ) as Record<string, unknown>;
+  delete stated.fidelity;
+  sortedGraph = convertCheckpoint(ckpt, {
+    precision: 'fp32',
+    metadata: { [MANIFEST_METADATA]: pythonSortedJson(stated) },
+  });
 });
 
 describe('t2l.json with its keys in another order', () => {
@@ -47,6 +60,40 @@ describe('t2l.json with its keys in another order', () => {
       memorySource('sorted', { [MANIFEST_FILE]: text, [model.manifest.graph]: model.graph }),
     );
     expect(read.manifest).toEqual(model.manifest);
+  });
+});
+
+describe('a graph whose t2l.manifest metadata has its keys in another order', () => {
+  it('agrees with t2l.json in either order', async () => {
+    // The module objects really are reordered: {"inFeatures", "name", "outFeatures"}.
+    expect(pythonSortedJson(stated)).toContain('{"inFeatures": ');
+    for (const text of [JSON.stringify(model.manifest), pythonSortedJson(model.manifest)]) {
+      const read = await readPackage(
+        memorySource('sorted', {
+          [MANIFEST_FILE]: text,
+          [model.manifest.graph]: sortedGraph.graph,
+        }),
+      );
+      expect(read.manifest).toEqual(model.manifest);
+    }
+  });
+
+  it('is still compared: sorted metadata with another module order is refused', async () => {
+    const order = [...model.manifest.moduleOrder].reverse();
+    expect(order).not.toEqual(model.manifest.moduleOrder);
+    const ckpt = await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'S-sft')));
+    const other = convertCheckpoint(ckpt, {
+      precision: 'fp32',
+      metadata: { [MANIFEST_METADATA]: pythonSortedJson({ ...stated, moduleOrder: order }) },
+    });
+    const err = await readPackage(
+      memorySource('pkg', {
+        [MANIFEST_FILE]: pythonSortedJson(model.manifest),
+        [model.manifest.graph]: other.graph,
+      }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(T2LError);
+    expect((err as T2LError).message).toContain('moduleOrder is');
   });
 });
 
