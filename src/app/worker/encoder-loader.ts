@@ -6,7 +6,7 @@
 import { env } from '@huggingface/transformers';
 import { measured } from '../../runtime/marks';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
-import { cachedInfo } from '../services/file-cache';
+import { cachedInfo } from '../shared/file-cache';
 import { download, HttpError, mayProbe, NotCachedError, type DownloadContext } from './downloads';
 import type { EncoderSource } from './protocol';
 

@@ -5,7 +5,7 @@
  */
 import { T2LError } from '../../core/errors';
 import { configureOrtWeb, warmOrtWeb, type WebGpuInfo } from '../../runtime/web';
-import { PUBLIC_HUB, sendsTokenTo } from '../services/hub-endpoint';
+import { PUBLIC_HUB, sendsTokenTo } from '../shared/hub-endpoint';
 import { HttpError, type DownloadContext } from './downloads';
 import { cosines, releaseAnalysis } from './analysis';
 import { releaseEncoder } from './encoder-loader';

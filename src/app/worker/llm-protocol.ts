@@ -24,7 +24,7 @@ export type BaseSource =
       cacheGroup: string;
       /** Sent only to the Hub endpoint below (gated repositories). */
       hfToken?: string;
-      /** The Hub endpoint in force when the token was given (services/hub-endpoint.ts). */
+      /** The Hub endpoint in force when the token was given (shared/hub-endpoint.ts). */
       hubEndpoint?: string;
     }
   | { kind: 'file'; name: string; blob: Blob };

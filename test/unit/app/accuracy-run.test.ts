@@ -1,5 +1,5 @@
 /**
- * The page's accuracy run (services/accuracy.ts) with the LLM worker's API (services/llm.ts) faked:
+ * The page's accuracy run (accuracy/accuracy.ts) with the LLM worker's API (try/llm.ts) faked:
  * the worker runs llama.cpp in wasm, which cannot run here (the e2e runs the real one). Everything
  * else is real: the core's parser, prompts, matching and statistics, the store, and History's
  * IndexedDB (fake-indexeddb). Expected verdicts and intervals are worked out here, not read back
@@ -8,14 +8,14 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PromptInput } from '../../../src/app/services/llm';
+import type { PromptInput } from '../../../src/app/try/llm';
 
 const calls: PromptInput[] = [];
 /** Answers per adapter id (null: the base): the fake model's greedy outputs, by user message. */
 const answers: Record<string, Record<string, string>> = {};
 let onCall: (n: number) => void = () => undefined;
 
-vi.mock('../../../src/app/services/llm', () => ({
+vi.mock('../../../src/app/try/llm', () => ({
   prepareLlm: vi.fn(async (_base: unknown, adapters: unknown[]) => ({
     prepared: {
       model: { name: 'fake-base' },
@@ -61,9 +61,9 @@ function wilson(k: number, n: number): [number, number] {
 async function load() {
   globalThis.indexedDB = new IDBFactory();
   vi.resetModules();
-  const accuracy = await import('../../../src/app/services/accuracy');
-  const { useAccuracy } = await import('../../../src/app/stores/accuracy');
-  const db = await import('../../../src/app/services/history-db');
+  const accuracy = await import('../../../src/app/accuracy/accuracy');
+  const { useAccuracy } = await import('../../../src/app/accuracy/accuracy-store');
+  const db = await import('../../../src/app/history/history-db');
   return { ...accuracy, useAccuracy, db };
 }
 
@@ -144,7 +144,7 @@ describe('accuracy run in the page', () => {
     // Kept with the entry, and read back after a "reload" (a fresh module).
     expect(p.savedTo).toBe(entry.id);
     vi.resetModules();
-    const again = await import('../../../src/app/services/history-db');
+    const again = await import('../../../src/app/history/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -190,8 +190,8 @@ describe('accuracy run in the page', () => {
 
 describe('the control adapter’s description', () => {
   it('is the core’s junk string by default, the text typed otherwise, or none', async () => {
-    const { controlDescription } = await import('../../../src/app/services/accuracy');
-    const { defaultForm } = await import('../../../src/app/stores/accuracy');
+    const { controlDescription } = await import('../../../src/app/accuracy/accuracy');
+    const { defaultForm } = await import('../../../src/app/accuracy/accuracy-store');
     const { DEFAULT_CONTROL_DESCRIPTION } = await import('../../../src/core/eval/protocol');
     const f = defaultForm();
     expect(f.control).toBe('junk');
