@@ -32,7 +32,7 @@ import { detectCapabilities } from '../shell/init';
 import { allEntries, selectedEntry } from '../shared/models';
 import { downloadFileName, type DownloadKind } from '../shared/download-names';
 import { saveBytes } from '../shared/save-file';
-import { remoteUrlProblem } from '../settings/remote-url';
+import { remoteUrlProblem } from '../shared/remote-url';
 import type { SharedSettings } from '../shared/share-link';
 import { WorkerCallError, workerClient } from '../shared/worker-client';
 

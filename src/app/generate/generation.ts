@@ -22,7 +22,7 @@ import { hubEndpointFor } from '../shared/hub-endpoint';
 import { currentSelection } from '../shared/selection';
 import { downloadFileName, type DownloadNaming } from '../shared/download-names';
 import { saveBytes } from '../shared/save-file';
-import { remoteUrlProblem } from '../settings/remote-url';
+import { remoteUrlProblem } from '../shared/remote-url';
 import { WorkerCallError, workerClient } from '../shared/worker-client';
 import { detectCapabilities } from '../shell/init';
 import { clearRunning, markRunning } from './interrupted';

@@ -5,7 +5,7 @@ import {
   hubEndpointName,
   hubEndpointProblem,
 } from '../shared/hub-endpoint';
-import { remoteUrlProblem } from './remote-url';
+import { remoteUrlProblem } from '../shared/remote-url';
 import { useSettings } from '../shared/settings-store';
 import { useUi } from '../shared/ui-store';
 import { Dialog } from '../shared/Dialog';

@@ -6,7 +6,7 @@ import type { SettingsState } from './settings-store';
 import { chooseBackends, type BackendChoice } from './backend-choice';
 import type { CatalogEntry } from './catalog';
 import { allEntries, selectedEntry } from './models';
-import { remoteUrlProblem } from '../settings/remote-url';
+import { remoteUrlProblem } from './remote-url';
 
 export interface Selection {
   entry: CatalogEntry | undefined;

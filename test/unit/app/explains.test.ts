@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesTag, downloadFileName, slug } from '../../../src/app/shared/download-names';
 import { explainError } from '../../../src/app/shared/error-hints';
 import { expectedEncoderDtype, firstDownload } from '../../../src/app/generate/first-download';
-import { remoteUrlProblem } from '../../../src/app/settings/remote-url';
+import { remoteUrlProblem } from '../../../src/app/shared/remote-url';
 import { ignoredShareParams } from '../../../src/app/shared/share-link';
 import type { Catalog } from '../../../src/app/shared/catalog';
 import type { Capabilities } from '../../../src/app/worker/protocol';
