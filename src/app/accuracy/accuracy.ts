@@ -36,7 +36,8 @@ import { historyIdOfResult } from '../history/history';
 import { completeLlm, prepareLlm, type AdapterInput } from '../try/llm';
 import { catalogBaseFor } from '../try/outputs';
 import { selectedBase } from '../try/try';
-import { WorkerCallError, workerClient } from '../shared/worker-client';
+import { workerClient } from '../shared/worker-client';
+import { WorkerCallError } from '../shared/worker-rpc';
 
 /** The Generate view's panel and Compare's Accuracy row. */
 export const RESULT_PANEL = 'result';

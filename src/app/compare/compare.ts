@@ -34,7 +34,8 @@ import { downloadFileName, type DownloadKind } from '../shared/download-names';
 import { saveBytes } from '../shared/save-file';
 import { remoteUrlProblem } from '../shared/remote-url';
 import type { SharedSettings } from '../shared/share-link';
-import { WorkerCallError, workerClient } from '../shared/worker-client';
+import { workerClient } from '../shared/worker-client';
+import { WorkerCallError } from '../shared/worker-rpc';
 
 function entries(): CatalogEntry[] {
   return allEntries(useCatalog.getState(), useSettings.getState().userModels);

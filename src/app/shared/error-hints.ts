@@ -1,5 +1,5 @@
 /** Turns a worker error into what the page shows: a title, the message, and what to do next. */
-import type { WorkerError } from '../worker/protocol';
+import type { WorkerError } from '../worker/rpc-protocol';
 import { PUBLIC_HUB, hubEndpointName, isPublicHub } from './hub-endpoint';
 
 export interface ShownError {

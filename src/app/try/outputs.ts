@@ -21,7 +21,7 @@ import {
 } from '../history/history-db';
 import { completeLlm, prepareLlm } from './llm';
 import { deviceFacts, estimateFit } from './llm-fit';
-import { WorkerCallError } from '../shared/worker-client';
+import { WorkerCallError } from '../shared/worker-rpc';
 
 /** One adapter to answer with. */
 export interface OutputTarget {

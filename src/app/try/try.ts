@@ -9,7 +9,7 @@ import { useCatalog } from '../shared/catalog-store';
 import { useRun, type RunResult } from '../shared/run-store';
 import { useTry } from './try-store';
 import type { LlmProgress } from '../worker/llm-protocol';
-import { WorkerCallError } from '../shared/worker-client';
+import { WorkerCallError } from '../shared/worker-rpc';
 import { baseFromFile, baseFromInput, catalogBases, type BaseChoice } from './base-models';
 import { explainError, type ShownError } from '../shared/error-hints';
 import { cachedInfo } from '../shared/file-cache';

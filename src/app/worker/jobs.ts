@@ -12,7 +12,8 @@ import { releaseEncoder } from './encoder-loader';
 import { releaseModels } from './model-loader';
 import { generate, prepare } from './pipeline';
 import { RemoteError, remoteFacts } from './remote';
-import type { Methods, WorkerError } from './protocol';
+import type { Methods } from './protocol';
+import type { WorkerError } from './rpc-protocol';
 
 // Before any session: onnxruntime-web fixes its wasm location and thread count at the first one.
 const ort = configureOrtWeb();

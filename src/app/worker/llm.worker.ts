@@ -9,7 +9,7 @@ import { HttpError } from './downloads';
 import { prepare } from './llm-prepare';
 import { LlmEngine } from './llm-engine';
 import type { LlmInbound, LlmMethods, LlmOutbound, LlmProgress } from './llm-protocol';
-import type { WorkerError } from './protocol';
+import type { WorkerError } from './rpc-protocol';
 
 const engine = new LlmEngine();
 const post = (msg: LlmOutbound) => self.postMessage(msg);

@@ -10,7 +10,8 @@
 import { measure, measured } from '../../runtime/marks';
 import { defaultThreads, detectWebGpu } from '../../runtime/web-caps';
 import type { DownloadContext } from './downloads';
-import type { Inbound, Methods, Outbound, WorkerError } from './protocol';
+import type { Inbound, Methods, Outbound } from './protocol';
+import type { WorkerError } from './rpc-protocol';
 
 performance.mark('t2l:worker-start');
 
