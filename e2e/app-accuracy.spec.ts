@@ -3,8 +3,12 @@
  * after one generation, a pasted set is scored for the base model, the adapter and a junk-string
  * control; the page's per-example answers and verdicts equal `t2l eval --json`'s for the same
  * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload;
- * Compare's Accuracy row scores two configurations; a malformed line is named; axe finds nothing
- * in the panel, in History's kept reports or in Compare's Accuracy row.
+ * Compare's Accuracy row scores two configurations and is kept in History with the columns; a
+ * malformed line is named; axe finds nothing in the panel, in History's kept reports or in
+ * Compare's Accuracy row. A benchmark sample (ARC-Easy, 2 rows, seed 3) comes from the local Hub
+ * set as the page's Hub endpoint, with the same rows and verdicts as `t2l eval --benchmark`
+ * through the same Hub; with the Hub stopped and nothing cached, another benchmark says it cannot
+ * be reached, and the user's own examples run on.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -13,9 +17,21 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { benchmarkHubRepos } from '../src/fixtures/benchmark-datasets';
+import { startLocalHub, writeHubRepos, type LocalHub } from '../test/support/local-hub';
 import { chooseBackend, chooseModel, DEMO, ROOT } from './app-support';
+import { E2E_PORT } from './ports';
 
 test.setTimeout(1_200_000);
+
+/** The benchmarks' datasets (fixture parquet files) on a local Hub, the page's Hub endpoint. */
+let hub: LocalHub;
+test.beforeAll(async () => {
+  const root = await mkdtemp(join(tmpdir(), 't2l-e2e-bench-hub-'));
+  await writeHubRepos(root, benchmarkHubRepos());
+  hub = await startLocalHub({ root, port: E2E_PORT + 11 });
+});
+test.afterAll(async () => hub?.stop());
 
 const DESCRIPTION = 'Answer short questions about arithmetic and geography.';
 const MAX_TOKENS = 4;
@@ -46,6 +62,15 @@ function fromProbe(probe: CliEval): typeof PROBE {
 
 async function open(page: Page): Promise<void> {
   page.on('pageerror', (e) => console.log('[page exception]', e.message));
+  await page.addInitScript((endpoint) => {
+    // The Settings store's own key and shape (shared/settings-store.ts): the local Hub as the endpoint.
+    if (!localStorage.getItem('t2l-settings')) {
+      localStorage.setItem(
+        't2l-settings',
+        JSON.stringify({ state: { hubEndpoint: endpoint }, version: 1 }),
+      );
+    }
+  }, hub.endpoint);
   await page.goto('/');
   await expect(page.getByTestId('model-demo-L')).toBeVisible({ timeout: 240_000 });
   await expect(page.getByTestId('backend-status')).not.toContainText('Checking', {
@@ -154,10 +179,10 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   await panel.getByTestId('accuracy-filter').uncheck();
 
   // The same verdicts, counts and answers as `t2l eval` (node-llama-cpp) for the same examples,
-  // adapter and control. The CLI stops a choice answer once its letter is decided; the page
-  // writes every token, so there the CLI's answer is the start of the page's. Texts are compared
-  // trimmed, as app-try does: wllama streams pieces (" Blue"), node-llama-cpp detokenizes the
-  // answer at once and drops the first piece's leading space; the matching rules strip it anyway.
+  // adapter and control. Both stop a choice answer at its letter (the core's outputDecided), so
+  // the answers are equal, not one the start of the other. Texts are compared trimmed, as app-try
+  // does: wllama streams pieces (" Blue"), node-llama-cpp detokenizes the answer at once and drops
+  // the first piece's leading space; the matching rules strip it anyway.
   const cli = await cliEval(jsonl(ROWS));
   // The probe made the verdicts differ: the base right on row 1, the adapter on row 2.
   expect(rows[0]!.answers[0]!.correct).toBe(true);
@@ -169,13 +194,42 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   );
   for (const [i, r] of cli.rows.entries()) {
     for (const [j, a] of r.entries()) {
-      const shown = rows[i]!.answers[j]!.text.trim();
-      if (a.stop === 'decided') expect(shown.startsWith(a.output.trim())).toBe(true);
-      else expect(shown).toBe(a.output.trim());
+      expect(rows[i]!.answers[j]!.text.trim(), `row ${i + 1}, model ${j}`).toBe(a.output.trim());
     }
   }
 
   await expectNoViolations(page, 'accuracy-panel');
+
+  // A benchmark sample through the Hub endpoint: the same rows and verdicts as the CLI's.
+  const cliBench = cliEval(null, ['--benchmark', 'arc_easy', '--limit', '2', '--seed', '3']);
+  await panel.getByTestId('accuracy-control').selectOption('none');
+  await panel.getByTestId('accuracy-source-benchmark').check();
+  await panel.getByTestId('accuracy-benchmark').selectOption('arc_easy');
+  await panel.getByTestId('accuracy-limit').fill('2');
+  await panel.getByTestId('accuracy-seed').fill('3');
+  await panel.getByTestId('accuracy-run').click();
+  await finished(panel, 'accuracy');
+  await expect(panel.getByTestId('accuracy-summary')).toContainText('seed 3');
+  await expect(panel.getByTestId('accuracy-summary')).toContainText('allenai/ai2_arc');
+  const benchRows = await pageRows(panel, 'accuracy');
+  const cliB = await cliBench;
+  expect(benchRows.map((r) => r.id)).toEqual(cliB.ids);
+  expect(cliB.rows.map((r) => r.map((a) => a.correct))).toEqual(
+    benchRows.map((r) => r.answers.map((a) => a.correct)),
+  );
+  // Offline, nothing cached for BoolQ: one clear message; the own examples below still run.
+  await hub.stop();
+  try {
+    await panel.getByTestId('accuracy-benchmark').selectOption('boolq');
+    await panel.getByTestId('accuracy-run').click();
+    await expect(panel.getByTestId('accuracy-error-message')).toContainText(
+      `the Hub at ${new URL(hub.endpoint).host} cannot be reached`,
+    );
+    await expect(panel.getByTestId('accuracy-error-message')).toContainText('your own examples');
+  } finally {
+    await hub.start();
+  }
+  await panel.getByTestId('accuracy-source-own').check();
 
   // Cancel halfway: a longer set, cancelled after two rows; the finished rows stay, summarized.
   const long = Array.from({ length: 4 }, () => ROWS).flat();
@@ -200,14 +254,16 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   );
   await expect(panel.getByTestId('accuracy-saved')).toBeVisible();
 
-  // History, after a reload: both reports kept with the adapter, the full one as shown before.
+  // History, after a reload: the three reports kept with the adapter (newest first: the cancelled
+  // one, the benchmark sample with its seed, the full one as shown before).
   await page.reload();
   await page.getByTestId('tab-history').click();
   const item = page.getByTestId('history-item').filter({ hasText: DESCRIPTION });
   await item.getByTestId('history-accuracy').locator('summary').first().click();
   const reports = item.getByTestId('history-accuracy-report');
-  await expect(reports).toHaveCount(2);
-  const full = reports.nth(1);
+  await expect(reports).toHaveCount(3);
+  await expect(reports.nth(1).locator('summary')).toContainText('ARC-Easy · 2 examples');
+  const full = reports.nth(2);
   await full.locator('summary').click();
   expect(await summaryCounts(full, 'history-accuracy')).toEqual(counts);
   expect(await pageRows(full, 'history-accuracy')).toEqual(rows);
@@ -265,20 +321,41 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
       String(c.correct),
     );
   }
+  // Kept with the columns' History entries: after a reload the newest (a Compare column) has it.
+  await expect(card.getByTestId('compare-accuracy-saved')).toBeVisible();
+  await page.reload();
+  await page.getByTestId('tab-history').click();
+  const newest = page.getByTestId('history-item').first();
+  await newest.getByTestId('history-accuracy').locator('summary').first().click();
+  const keptCmp = newest.getByTestId('history-accuracy-report');
+  await expect(keptCmp).toHaveCount(1);
+  await expect(keptCmp.locator('summary').first()).toContainText('Compare');
+  await keptCmp.locator('summary').first().click();
+  expect(await summaryCounts(keptCmp, 'history-accuracy')).toEqual(cmp);
 });
 
 interface CliEval {
+  /** The examples' ids, in order. */
+  ids: string[];
   models: string[];
   summaries: { correct: number; n: number }[];
   /** Per example, per model (in `models` order). */
   rows: { output: string; correct: boolean; stop: string }[][];
 }
 
-/** `t2l eval --json` on the same examples, adapter description (and default control) and base. */
-async function cliEval(text: string): Promise<CliEval> {
+/**
+ * `t2l eval --json` on the same examples (or, with `text` null, `more` names a benchmark sample,
+ * read through the local Hub: no control, the reference's answer lengths), adapter description
+ * (and default control) and base.
+ */
+async function cliEval(text: string | null, more: string[] = []): Promise<CliEval> {
   const dir = await mkdtemp(join(tmpdir(), 't2l-accuracy-'));
   const file = join(dir, 'examples.jsonl');
-  await writeFile(file, text);
+  if (text !== null) await writeFile(file, text);
+  const source =
+    text !== null
+      ? ['--examples', file, '--max-tokens', String(MAX_TOKENS)]
+      : [...more, '--no-control'];
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -291,23 +368,28 @@ async function cliEval(text: string): Promise<CliEval> {
       DESCRIPTION,
       '--base',
       join(DEMO, 'base', 'tiny-llama.gguf'),
-      '--examples',
-      file,
-      '--max-tokens',
-      String(MAX_TOKENS),
+      ...source,
       '--threads',
       '1',
       '--json',
     ],
-    { cwd: ROOT, maxBuffer: 16 << 20 },
+    {
+      cwd: ROOT,
+      maxBuffer: 16 << 20,
+      env: { ...process.env, HF_ENDPOINT: hub.endpoint, HF_HOME: join(dir, 'hf') },
+    },
   );
   const out = JSON.parse(stdout) as {
     models: { id: string }[];
     summaries: { correct: number; n: number }[];
-    rows: { answers: Record<string, { output: string; correct: boolean; stop: string }> }[];
+    rows: {
+      id: string;
+      answers: Record<string, { output: string; correct: boolean; stop: string }>;
+    }[];
   };
   const models = out.models.map((m) => m.id);
   return {
+    ids: out.rows.map((r) => r.id),
     models,
     summaries: out.summaries,
     rows: out.rows.map((r) => models.map((m) => r.answers[m]!)),

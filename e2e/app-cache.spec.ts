@@ -25,18 +25,23 @@ async function outcomeNames(page: Page, outcome: string): Promise<string[]> {
   return ((await item.getAttribute('data-names')) ?? '').split(',').sort();
 }
 
-/** Flips a byte of one cached file and cuts another short, as a disk error or a bad write might. */
+/**
+ * Flips a byte of two cached files (the package's graph and the text encoder's) and cuts another
+ * short, as a disk error or a bad write might. The encoder's keeps its size, so only its SHA-256
+ * check (run beside its session's creation on wasm) can find it.
+ */
 async function damageCache(page: Page): Promise<string[]> {
   return page.evaluate(async (pkg) => {
     const cache = await caches.open('t2l-files-v1');
     const damaged: string[] = [];
     for (const req of await cache.keys()) {
-      if (!req.url.includes(pkg)) continue;
+      if (!req.url.includes(pkg) && !req.url.includes('/models/demo/encoder/onnx/')) continue;
       const res = (await cache.match(req))!;
       const bytes = new Uint8Array(await res.arrayBuffer());
       const mid = bytes.length >> 1;
-      if (req.url.endsWith('model.onnx')) bytes[mid] = bytes[mid]! ^ 0xff;
-      const changed = req.url.endsWith('model.onnx') ? bytes : bytes.subarray(0, bytes.length - 10);
+      const flip = req.url.endsWith('.onnx');
+      if (flip) bytes[mid] = bytes[mid]! ^ 0xff;
+      const changed = flip ? bytes : bytes.subarray(0, bytes.length - 10);
       await cache.put(req, new Response(changed, { headers: res.headers }));
       damaged.push(req.url);
     }
@@ -83,10 +88,11 @@ test('a reload keeps the description and the cache; damaged cache entries are re
   await page.keyboard.press('Escape');
   await expect(view).toBeHidden();
 
-  // Damage the cached package (a flipped byte, a cut-off file). The next generation, in a
-  // reloaded page, reads the text encoder from the cache without a request, notices the damaged
-  // package files, downloads just those again, and the adapter is still right.
-  expect(await damageCache(page)).toHaveLength(2);
+  // Damage the cached package (a flipped byte, a cut-off file) and the encoder's graph. The next
+  // generation, in a reloaded page, reads the encoder's other files from the cache without a
+  // request, notices the three damaged files, downloads just those again, and the adapter is
+  // still right.
+  expect(await damageCache(page)).toHaveLength(3);
   // A new page: the worker of this one already holds the session it opened from the intact files.
   // The pre-warm of the new page finds the damage and leaves it to Generate, which reports it.
   await page.reload();
@@ -94,12 +100,13 @@ test('a reload keeps the description and the cache; damaged cache entries are re
   packageRequests.length = 0;
   encoderRequests.length = 0;
   await generateAndWait(page);
-  expect(await outcomeNames(page, 'refetched')).toEqual(['model.onnx', 't2l.json']);
+  // The demo encoder is fp32 only: its graph is onnx/model.onnx too.
+  expect(await outcomeNames(page, 'refetched')).toEqual(['model.onnx', 'model.onnx', 't2l.json']);
   expect(await outcomeNames(page, 'cached')).toEqual(
     expect.arrayContaining(['config.json', 'tokenizer.json', 'tokenizer_config.json']),
   );
   expect(await outcomeNames(page, 'downloaded')).toEqual([]);
-  expect(encoderRequests).toEqual([]);
+  expect(encoderRequests).toEqual([expect.stringMatching(/\/encoder\/onnx\/model\.onnx$/)]);
   expect(packageRequests.filter((u) => u.endsWith('model.onnx'))).toHaveLength(1);
   expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);
 

@@ -1,6 +1,6 @@
 /**
  * `npm run verify:hub [-- --download] [--json]`: checks models/catalog.json's pinned commits, file
- * lists, sizes and hashes against the Hub in force (HF_ENDPOINT, else the public Hub; HF_TOKEN for
+ * lists, sizes and hashes, and the benchmarks' pinned dataset files, against the Hub in force (HF_ENDPOINT, else the public Hub; HF_TOKEN for
  * gated repositories). With --download, every checked file is also downloaded into the Hugging
  * Face cache (HF_HOME) and its bytes hashed against the Hub's ETag (gigabytes: the base GGUFs).
  * Exits 1 when a check fails. docs/hub.md says what this confirms that the tests cannot.
@@ -15,16 +15,27 @@ import {
   type VerifiableCatalog,
 } from '../src/node/verify-hub';
 import { progressPrinter } from '../src/cli/hub';
+import { BENCHMARK_SOURCES } from '../src/core/eval/benchmarks';
 
 const args = process.argv.slice(2);
 const catalogPath = join(import.meta.dirname, '..', 'models', 'catalog.json');
 const catalog = JSON.parse(readFileSync(catalogPath, 'utf8')) as VerifiableCatalog;
 const settings = hubSettingsFromEnv(process.env, progressPrinter());
 process.stderr.write(`checking ${catalogPath} against ${settings.endpoint}\n`);
-const findings = await verifyCatalog(catalog, {
-  endpoint: settings.endpoint,
-  token: settings.token,
-});
+// The benchmarks' pinned parquet files (`t2l eval --benchmark`, the page's Accuracy panel).
+const datasets = Object.entries(BENCHMARK_SOURCES).map(([name, s]) => ({
+  label: name,
+  repo: s.repo,
+  revision: s.revision,
+  file: s.file,
+  ...(s.sha256 ? { sha256: s.sha256 } : {}),
+}));
+const findings = await verifyCatalog(
+  catalog,
+  { endpoint: settings.endpoint, token: settings.token },
+  datasets,
+);
+const datasetRepos = new Set(datasets.map((d) => d.repo));
 
 if (args.includes('--download')) {
   const extra: Finding[] = [];
@@ -33,7 +44,12 @@ if (args.includes('--download')) {
     const m = /^(\S+)@(\S+) (\S+)$/.exec(f.subject);
     if (f.level !== 'ok' || !m || !f.message.includes('bytes')) continue;
     try {
-      await hubFile(settings, { repo: m[1]!, revision: m[2]!, path: m[3]! });
+      await hubFile(settings, {
+        ...(datasetRepos.has(m[1]!) ? { type: 'dataset' as const } : {}),
+        repo: m[1]!,
+        revision: m[2]!,
+        path: m[3]!,
+      });
       extra.push({
         level: 'ok',
         subject: f.subject,

@@ -2,6 +2,7 @@ import { configureOrtWeb } from '../../src/runtime/web';
 import { benchFunctions } from './bench-functions';
 import { conformanceFunctions } from './conformance-functions';
 import { encoderBenchFunctions } from './encoder-bench-functions';
+import { evalFunctions } from './eval-functions';
 import { llmFunctions } from './llm-functions';
 import { quantizedFunctions } from './quantized-functions';
 import { runtimeFunctions } from './runtime-functions';
@@ -26,6 +27,7 @@ const harness = {
   ...benchFunctions,
   ...encoderBenchFunctions,
   ...llmFunctions,
+  ...evalFunctions,
 };
 
 export type Harness = typeof harness;

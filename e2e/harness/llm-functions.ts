@@ -9,6 +9,9 @@ import type { PrepareResult } from '../../src/app/worker/llm-protocol';
  */
 let prepared: PrepareResult | undefined;
 
+/** The id `llmLoad` mounts its adapter under. */
+export const BENCH_ADAPTER = 'bench-adapter';
+
 /** A base GGUF by URL (relative to the page), as the LLM worker's `prepare` takes it. */
 function baseAt(url: string, cacheGroup: string) {
   return {
@@ -34,7 +37,7 @@ async function llmLoad(baseUrl: string, adapterUrl: string, threads: number, gpu
   const t0 = performance.now();
   prepared = await llmClient().call('prepare', {
     base: baseAt(baseUrl, 'Base model · bench'),
-    adapters: [{ id: 'bench-adapter', label: 'bench adapter', gguf }],
+    adapters: [{ id: BENCH_ADAPTER, label: 'bench adapter', gguf }],
     gpuLayers,
     threads,
   });

@@ -13,7 +13,9 @@
  * --first-adapter / --no-first-adapter (time to the first adapter in the production build,
  * scripts/bench/first-adapter.ts; --reps n, --typing-delay ms a key, default 25;
  * --first-adapter-hub ENTRY: a catalog entry at real size through the local Hub, hypernetwork
- * int8 and gte-large q8, --download-rate MB/s, default 50).
+ * int8 and gte-large q8, --download-rate MB/s, default 50), --eval-only / --no-eval (accuracy
+ * runs' examples per second, base and adapter, Node and Chromium, scripts/bench/eval-bench.ts;
+ * --eval-max-tokens n, default 16, --eval-passes n, default 3).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
 import { spawn } from 'node:child_process';
@@ -30,6 +32,7 @@ import { runFirstAdapterBench } from './first-adapter';
 import { GLIBC_ALLOCATOR } from '../../bin/allocator.mjs';
 import { DOCS, prettier, writeDocsBlock } from './docs-block';
 import { runLlmBench } from './llm';
+import { runEvalBench } from './eval-bench';
 import { BENCH_DIR, ensureCheckpoint } from './checkpoints';
 import { renderReport, type BenchRun } from './report';
 import { SHAPES, shapeById } from './shapes';
@@ -83,6 +86,15 @@ const llmOptions = {
 };
 if (flag('llm-only')) {
   await runLlmBench(llmOptions);
+  process.exit(0);
+}
+const evalOptions = {
+  ...llmOptions,
+  ...(value('eval-max-tokens') ? { maxTokens: Number(value('eval-max-tokens')) } : {}),
+  ...(value('eval-passes') ? { passes: Number(value('eval-passes')) } : {}),
+};
+if (flag('eval-only')) {
+  await runEvalBench(evalOptions);
   process.exit(0);
 }
 const firstAdapterOptions = {
@@ -293,6 +305,7 @@ if (!flag('no-encoder')) {
   });
 }
 if (!flag('no-llm')) await runLlmBench(llmOptions);
+if (!flag('no-eval')) await runEvalBench(evalOptions);
 if (!flag('no-first-adapter') && !flag('node-only'))
   await runFirstAdapterBench(firstAdapterOptions);
 log(

@@ -10,6 +10,14 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { adapterGguf } from '../core/adapter/download';
 import { T2LError } from '../core/errors';
+import {
+  BENCHMARK_SOURCES,
+  MAX_BENCHMARK_LIMIT,
+  checkBenchmarkSize,
+  isBenchmarkName,
+  readBenchmarkSample,
+  type BenchmarkSample,
+} from '../core/eval/benchmarks';
 import { checkExampleFileSize, parseExamples, type ExampleSet } from '../core/eval/examples';
 import {
   BENCHMARKS,
@@ -18,6 +26,7 @@ import {
   checkUserTemplate,
   renderItemPrompt,
   userSetItem,
+  type BenchmarkName,
   type EvalItem,
 } from '../core/eval/protocol';
 import { runEval, type CompleteFn, type EvalModel, type EvalResult } from '../core/eval/run';
@@ -30,9 +39,11 @@ import {
 import { isPrecision, type Precision } from '../core/package/manifest';
 import { openModel, type T2LModel } from '../core/package/model';
 import { dirSource } from '../node/fs-source';
+import { hubFile } from '../node/hub-cache';
 import { openLlamaBase } from '../node/llama';
 import { createNodeRunner } from '../runtime/node';
 import { embedDescriptions } from './generate';
+import { cliHubSettings } from './hub';
 import { warn } from './options';
 import { readGgufHeaderFromFile } from './try';
 
@@ -65,8 +76,8 @@ function wholeNumber(value: string, name: string, min: number, max: number): num
   return n;
 }
 
-/** Refuses --benchmark: the Hub dataset reader is not part of this build yet. */
-function benchmarkUnavailable(name: string): never {
+/** The benchmark a --benchmark NAME names; HumanEval/MBPP and unknown names are refused. */
+function benchmarkName(name: string): BenchmarkName {
   const skipped = NOT_SCORED.find((b) => b.name === name);
   if (skipped) {
     throw new T2LError(
@@ -74,16 +85,43 @@ function benchmarkUnavailable(name: string): never {
       `--benchmark ${name}: ${skipped.title} is not scored here: ${skipped.why}`,
     );
   }
-  if (!(name in BENCHMARKS)) {
+  if (!isBenchmarkName(name)) {
     throw new T2LError(
       'bad-input',
       `--benchmark ${name}: unknown benchmark; the reference's are ${Object.keys(BENCHMARKS).join(', ')}`,
     );
   }
-  throw new T2LError(
-    'unsupported',
-    `--benchmark ${name}: reading benchmark datasets from the Hugging Face Hub is not available in t2l eval yet; score your own examples with --examples FILE (JSON Lines or CSV, docs/eval.md)`,
+  return name;
+}
+
+/**
+ * A seeded sample of a benchmark: its pinned parquet file from the HF cache, or downloaded into it
+ * through HF_ENDPOINT (hub-cache.ts, as the checkpoints are), its announced and cached size
+ * bounded before it is read. Without network and without a cached copy, the one-line error names
+ * the host tried and says to use --examples.
+ */
+async function readBenchmark(
+  name: BenchmarkName,
+  limit: number | undefined,
+  seed: number | undefined,
+): Promise<{ sample: BenchmarkSample; commit: string }> {
+  const source = BENCHMARK_SOURCES[name];
+  const file = await hubFile(
+    cliHubSettings(),
+    { type: 'dataset', repo: source.repo, revision: source.revision, path: source.file },
+    {
+      instead: '--examples FILE (your own examples, docs/eval.md)',
+      checkSize: (bytes) => checkBenchmarkSize(name, bytes),
+    },
   );
+  checkBenchmarkSize(name, (await stat(file.path)).size);
+  const bytes = await readFile(file.path);
+  const sample = await readBenchmarkSample(
+    name,
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    { ...(limit !== undefined ? { limit } : {}), ...(seed !== undefined ? { seed } : {}) },
+  );
+  return { sample, commit: file.commit };
 }
 
 async function readExampleSet(path: string): Promise<ExampleSet> {
@@ -105,6 +143,29 @@ async function readExampleSet(path: string): Promise<ExampleSet> {
     throw new T2LError('bad-input', `${path}: not UTF-8 text`);
   }
   return parseExamples(text, { source: path });
+}
+
+/** What --json records of a benchmark sample: the dataset file, the seed and the rows drawn. */
+function benchmarkRecord(bench: { sample: BenchmarkSample; commit: string }, count: number) {
+  const { sample, commit } = bench;
+  return {
+    benchmark: sample.benchmark,
+    title: BENCHMARKS[sample.benchmark].title,
+    dataset: {
+      repo: sample.source.repo,
+      config: sample.source.config ?? null,
+      split: sample.source.split,
+      file: sample.source.file,
+      revision: sample.source.revision,
+      commit,
+    },
+    total: sample.total,
+    limit: sample.limit,
+    seed: sample.seed,
+    indices: sample.indices,
+    ids: sample.examples.map((e) => e.id),
+    count,
+  };
 }
 
 interface Config {
@@ -156,13 +217,23 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     opts.maxTokens === undefined ? undefined : wholeNumber(opts.maxTokens, '--max-tokens', 1, 4096);
   const threads =
     opts.threads === undefined ? undefined : wholeNumber(opts.threads, '--threads', 1, 256);
-  if (opts.limit !== undefined) wholeNumber(opts.limit, '--limit', 1, 100_000);
-  if (opts.seed !== undefined) wholeNumber(opts.seed, '--seed', 0, 2 ** 32 - 1);
-  if (opts.benchmark) benchmarkUnavailable(opts.benchmark);
+  const limit =
+    opts.limit === undefined
+      ? undefined
+      : wholeNumber(opts.limit, '--limit', 1, MAX_BENCHMARK_LIMIT);
+  const seed =
+    opts.seed === undefined ? undefined : wholeNumber(opts.seed, '--seed', 0, 2 ** 32 - 1);
+  const benchmark = opts.benchmark ? benchmarkName(opts.benchmark) : undefined;
   if ((opts.limit !== undefined || opts.seed !== undefined) && !opts.benchmark) {
     throw new T2LError(
       'bad-input',
       '--limit and --seed choose a benchmark sample; they go with --benchmark',
+    );
+  }
+  if (benchmark && (opts.template !== undefined || opts.system !== undefined)) {
+    throw new T2LError(
+      'bad-input',
+      `--template and --system apply to --examples; --benchmark ${benchmark} asks the reference's own prompt`,
     );
   }
   const precisions = (opts.precision ?? []).flatMap((p) => p.split(',')).map((p) => p.trim());
@@ -172,14 +243,24 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   }
   if (opts.template !== undefined) checkUserTemplate(opts.template);
 
-  const set = await readExampleSet(opts.examples!);
-  const items: EvalItem[] = set.examples.map((e) =>
-    userSetItem(e, {
-      ...(opts.template !== undefined ? { template: opts.template } : {}),
-      ...(opts.system !== undefined ? { system: opts.system } : {}),
-      ...(maxTokens !== undefined ? { maxTokens } : {}),
-    }),
-  );
+  let set: ExampleSet | undefined;
+  let bench: { sample: BenchmarkSample; commit: string } | undefined;
+  let items: EvalItem[];
+  if (benchmark) {
+    bench = await readBenchmark(benchmark, limit, seed);
+    items = bench.sample.examples.map((e) =>
+      maxTokens !== undefined ? { ...e.item, maxTokens } : e.item,
+    );
+  } else {
+    set = await readExampleSet(opts.examples!);
+    items = set.examples.map((e) =>
+      userSetItem(e, {
+        ...(opts.template !== undefined ? { template: opts.template } : {}),
+        ...(opts.system !== undefined ? { system: opts.system } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+      }),
+    );
+  }
 
   const header = await readGgufHeaderFromFile(opts.base);
   const facts = baseModelFacts(header, opts.base);
@@ -328,7 +409,9 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
       process.stdout.write(
         `${JSON.stringify(
           {
-            examples: { source: set.source, format: set.format, count: items.length },
+            examples: set
+              ? { source: set.source, format: set.format, count: items.length }
+              : benchmarkRecord(bench!, items.length),
             base: { path: opts.base, name: facts.name ?? null, arch: facts.arch },
             description: opts.description,
             control,
@@ -366,9 +449,17 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     }
     const out = process.stdout;
     const kinds = items.filter((i) => i.rule === 'choice').length;
-    out.write(
-      `examples: ${set.source} (${items.length}: ${items.length - kinds} free answer, ${kinds} multiple choice)\n`,
-    );
+    if (set) {
+      out.write(
+        `examples: ${set.source} (${items.length}: ${items.length - kinds} free answer, ${kinds} multiple choice)\n`,
+      );
+    } else {
+      const { sample, commit } = bench!;
+      const src = sample.source;
+      out.write(
+        `examples: ${BENCHMARKS[sample.benchmark].title}, ${items.length} of ${sample.total} rows (seed ${sample.seed}) of ${src.repo}${src.config ? ` ${src.config}` : ''} ${src.split} at ${commit.slice(0, 12)}\n`,
+      );
+    }
     out.write(
       `base model: ${facts.name ?? opts.base} (${facts.arch}); adapters from "${opts.description}"\n`,
     );

@@ -154,7 +154,7 @@ program
   .option('--examples <file>', 'your examples: JSON Lines or CSV with prompt, answer (and choices)')
   .option('--benchmark <name>', 'a benchmark of the paper (arc_easy, boolq, gsm8k, ...)')
   .option('--limit <n>', 'benchmark: examples in the sample (default 50)')
-  .option('--seed <s>', 'benchmark: seed of the sample')
+  .option('--seed <s>', 'benchmark: seed of the sample (default 0)')
   .option(
     '--precision <p...>',
     'checkpoint folders: score at each precision (fp32, fp16, int8, q4)',

@@ -495,6 +495,8 @@ async function writeRef(s: HubSettings, ref: HubFileRef, commit: string): Promis
 /**
  * One file of a Hub repository, from the cache or downloaded into it. `instead` says, in the
  * one-line error when the Hub cannot be reached, what the user can pass instead (a local folder).
+ * `checkSize` bounds a download by the size the Hub announces, before any byte is fetched (a
+ * cached file is the caller's to check).
  *
  * @returns the file's path in the cache's snapshot folder and the commit it is at.
  * @throws HubError: unreachable/offline with nothing cached, gated, not found, damaged.
@@ -502,7 +504,12 @@ async function writeRef(s: HubSettings, ref: HubFileRef, commit: string): Promis
 export async function hubFile(
   s: HubSettings,
   ref: HubFileRef,
-  options: { known?: KnownFile; instead?: string } = {},
+  options: {
+    known?: KnownFile;
+    instead?: string;
+    /** Called with the size the Hub announces before a download: throws to refuse the file. */
+    checkSize?: (bytes: number) => void;
+  } = {},
 ): Promise<HubFile> {
   const file = `${ref.repo}/${ref.path}`;
   if (isCommit(ref.revision)) {
@@ -529,6 +536,7 @@ export async function hubFile(
     }
     throw unreachable(s, ref, e, options.instead);
   }
+  options.checkSize?.(meta.size);
   const snapshot = snapshotPath(s, ref, meta.commit);
   const blob = join(repoDir(s, ref), 'blobs', meta.etag);
   if (isFile(snapshot)) {

@@ -10,7 +10,13 @@
  * - `HEAD {endpoint}/{repo}/resolve/{revision}/{path}`: what a download sees (X-Repo-Commit, and
  *   X-Linked-Size / X-Linked-Etag or Content-Length / ETag), as hub-cache.ts reads them.
  */
-import { hubAuthHeaders, hubFileUrl, isCommit, pyQuote } from '../core/hub/endpoint';
+import {
+  hubAuthHeaders,
+  hubFileUrl,
+  isCommit,
+  pyQuote,
+  type HubRepoType,
+} from '../core/hub/endpoint';
 import { checkModelInfoLength, parseModelInfo, type HubFileRecord } from '../core/hub/model-info';
 
 export type Level = 'ok' | 'warn' | 'fail';
@@ -31,7 +37,7 @@ export interface VerifyOptions {
 }
 
 interface KnownFile {
-  size: number;
+  size?: number;
   sha256?: string;
 }
 
@@ -63,6 +69,20 @@ export interface VerifiableCatalog {
   }[];
 }
 
+/**
+ * A dataset file to confirm (the benchmarks' pinned parquet files, core/eval/benchmarks.ts): its
+ * commit and path through `/api/datasets/{repo}/revision/{revision}?blobs=true` (huggingface_hub
+ * `dataset_info`, the same answer shape as the models' listing) and a HEAD of its
+ * `/datasets/{repo}/resolve/...` URL; `sha256` where a published pin records one.
+ */
+export interface VerifiableDataset {
+  label: string;
+  repo: string;
+  revision: string;
+  file: string;
+  sha256?: string;
+}
+
 interface RepoInfo {
   sha: string;
   files: Map<string, HubFileRecord>;
@@ -85,6 +105,7 @@ const join = (folder: string | undefined, file: string) =>
 export async function verifyCatalog(
   catalog: VerifiableCatalog,
   options: VerifyOptions,
+  datasets: readonly VerifiableDataset[] = [],
 ): Promise<Finding[]> {
   const doFetch = options.fetch ?? fetch;
   const tolerance = options.tolerance ?? 0.1;
@@ -93,12 +114,16 @@ export async function verifyCatalog(
   const say = (level: Level, subject: string, message: string) =>
     findings.push({ level, subject, message });
 
-  const info = (repo: string, revision: string): Promise<RepoInfo | Finding> => {
+  const info = (
+    repo: string,
+    revision: string,
+    type: HubRepoType = 'model',
+  ): Promise<RepoInfo | Finding> => {
     const key = `${repo}@${revision}`;
-    let p = infos.get(key);
+    let p = infos.get(`${type}:${key}`);
     if (!p) {
       p = (async () => {
-        const url = `${options.endpoint}/api/models/${repo}/revision/${pyQuote(revision, '')}?blobs=true`;
+        const url = `${options.endpoint}/api/${type}s/${repo}/revision/${pyQuote(revision, '')}?blobs=true`;
         let res: Response;
         try {
           res = await doFetch(url, {
@@ -130,7 +155,7 @@ export async function verifyCatalog(
         }
         return { sha: listing.commit ?? '', files: listing.files };
       })();
-      infos.set(key, p);
+      infos.set(`${type}:${key}`, p);
     }
     return p;
   };
@@ -142,13 +167,14 @@ export async function verifyCatalog(
     paths: string[],
     known: Record<string, KnownFile>,
     approx: { label: string; files: string[]; size: number }[],
+    type: HubRepoType = 'model',
   ) => {
     const subject = `${repo}@${revision ?? '(none)'}`;
     if (revision === undefined) {
       say('fail', subject, 'no revision in the catalog');
       return;
     }
-    const got = await info(repo, revision);
+    const got = await info(repo, revision, type);
     if ('level' in got) {
       findings.push(got);
       return;
@@ -172,7 +198,7 @@ export async function verifyCatalog(
       }
       const size = s.size;
       const want = known[path];
-      if (want && size !== undefined && size !== want.size) {
+      if (want?.size !== undefined && size !== undefined && size !== want.size) {
         say(
           'fail',
           `${subject} ${path}`,
@@ -186,7 +212,7 @@ export async function verifyCatalog(
           `sha256 ${s.sha256} on the Hub, the catalog records ${want.sha256}`,
         );
       }
-      const head = await headFile(repo, revision, path);
+      const head = await headFile(repo, revision, path, type);
       if (typeof head === 'string') {
         say('fail', `${subject} ${path}`, head);
         continue;
@@ -226,8 +252,9 @@ export async function verifyCatalog(
     repo: string,
     revision: string,
     path: string,
+    type: HubRepoType = 'model',
   ): Promise<{ commit: string; size: number; etag: string } | string> => {
-    const url = hubFileUrl(options.endpoint, repo, revision, path);
+    const url = hubFileUrl(options.endpoint, repo, revision, path, type);
     try {
       const res = await doFetch(url, {
         method: 'HEAD',
@@ -283,6 +310,10 @@ export async function verifyCatalog(
         : [],
     );
     await checkRepo(e.hub ?? id, e.revision, files, e.files ?? {}, approx);
+  }
+  for (const d of datasets) {
+    const known = d.sha256 ? { [d.file]: { sha256: d.sha256 } } : {};
+    await checkRepo(d.repo, d.revision, [d.file], known, [], 'dataset');
   }
   return findings;
 }

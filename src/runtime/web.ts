@@ -10,6 +10,7 @@ import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { T2LError } from '../core/errors';
 import { graphRunError } from '../core/runtime/run-error';
 import { GraphBuilder } from '../core/onnx/builder';
+import type { EncoderGraph } from '../core/encoder/text-encoder';
 import { measured } from './marks';
 import { defaultThreads, infoOf, type WebGpuAdapterInfo } from './web-caps';
 import type {
@@ -72,7 +73,9 @@ function routeWasmSessions(): void {
   createOnWebGpuBuild = create;
   session.create = (model, options, ...rest) =>
     rest.length === 0 && wasmOnly(options)
-      ? (ortWasm.InferenceSession.create as Create)(model, options)
+      ? measured('session:routed', () =>
+          (ortWasm.InferenceSession.create as Create)(model, options),
+        )
       : create(model, options, ...rest);
   const tensor = ortWebGpu.Tensor;
   const own = Function.prototype[Symbol.hasInstance];
@@ -210,4 +213,52 @@ export async function ortWebGpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> 
   if (!webGpuSessionCreated) return null;
   const device = await ortWebGpu.env.webgpu.device;
   return device ? infoOf(device.adapterInfo) : null;
+}
+
+/**
+ * The text encoder's ONNX graph (transformers.js layout: int64 token inputs, last_hidden_state)
+ * on the plain wasm build, from bytes the caller already holds and has verified, so the page does
+ * not hand a 440 MB file through transformers.js's fetch and copy again (see TextEncoderOptions
+ * .openGraph). Errors: T2LError 'runtime' when onnxruntime-web cannot load or run the graph, or an
+ * output is not float32.
+ */
+export async function openWasmEncoderGraph(model: Uint8Array): Promise<EncoderGraph> {
+  if (!applied) configureOrtWeb();
+  let session: ortWasm.InferenceSession;
+  try {
+    session = await measured('session:encoder', () =>
+      ortWasm.InferenceSession.create(model, { executionProviders: ['wasm'] }),
+    );
+  } catch (e) {
+    throw new T2LError(
+      'runtime',
+      `onnxruntime-web could not load the text encoder's graph (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const ortFeeds: Record<string, ortWasm.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        ortFeeds[name] = new ortWasm.Tensor('int64', t.data, t.dims);
+      }
+      let results: Awaited<ReturnType<typeof session.run>>;
+      try {
+        results = await session.run(ortFeeds, ['last_hidden_state']);
+      } catch (e) {
+        throw graphRunError(e);
+      }
+      const hidden = results.last_hidden_state!;
+      try {
+        if (hidden.type !== 'float32') {
+          throw new T2LError('runtime', `last_hidden_state is ${hidden.type}, expected float32`);
+        }
+        return { dims: [...hidden.dims], data: (await hidden.getData(true)) as Float32Array };
+      } finally {
+        hidden.dispose();
+      }
+    },
+    release: () => session.release(),
+  };
 }

@@ -22,6 +22,9 @@ import { join, resolve } from 'node:path';
 import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BENCHMARK_SOURCES } from '../../src/core/eval/benchmarks';
+import { BENCHMARK_FIXTURE_ROWS, benchmarkHubRepos } from '../../src/fixtures/benchmark-datasets';
+import { localHubEnv, startLocalHub, writeHubRepos, type LocalHub } from '../support/local-hub';
 import { t2l } from '../support/t2l-cli';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -333,6 +336,155 @@ describe('t2l eval on the demo', { timeout: SLOW }, () => {
     }
     expect(r.stdout).toMatch(/^examples: .*choice\.csv \(4: 0 free answer, 4 multiple choice\)$/m);
   });
+
+  describe('--benchmark arc_easy through the local Hub (HF_ENDPOINT), cached in HF_HOME', () => {
+    let hub: LocalHub;
+    const home = join(tmp, 'hf-home');
+    const guardLog = join(tmp, 'guard.log');
+    const env = (extra: Record<string, string> = {}, hfHome = home): NodeJS.ProcessEnv => {
+      const base: NodeJS.ProcessEnv = { ...process.env };
+      for (const k of ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_HUB_OFFLINE', 'HF_HUB_CACHE']) {
+        delete base[k];
+      }
+      return { ...base, ...localHubEnv(hub, guardLog), HF_HOME: hfHome, ...extra };
+    };
+    const benchArgs = (...more: string[]) =>
+      evalArgs(FREE)
+        .flatMap((a, i, all) => (all[i - 1] === '--examples' || a === '--examples' ? [] : [a]))
+        .concat('--benchmark', 'arc_easy', ...more);
+    beforeAll(async () => {
+      const root = join(tmp, 'hub');
+      await writeHubRepos(root, benchmarkHubRepos());
+      hub = await startLocalHub({ root });
+    });
+    afterAll(async () => hub?.stop());
+
+    /** mulberry32 + partial Fisher-Yates (sample.ts's documented rule), restated. */
+    const sampled = (total: number, n: number, seed: number) => {
+      let a = seed >>> 0;
+      const rand = () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+      const idx = Array.from({ length: total }, (_, i) => i);
+      for (let i = 0; i < Math.min(n, total); i++) {
+        const j = i + Math.floor(rand() * (total - i));
+        [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+      }
+      return idx.slice(0, Math.min(n, total)).sort((x, y) => x - y);
+    };
+    /** ARC rows as vllm_eval.py's ARC_TEMPLATE asks them (padded to four with N/A), written here. */
+    const arcCase = (index: number): Case => {
+      const row = BENCHMARK_FIXTURE_ROWS.arc_easy[index] as {
+        id: string;
+        question: string;
+        choices: { text: string[]; label: string[] };
+        answerKey: string;
+      };
+      const text = [...row.choices.text];
+      const label = [...row.choices.label];
+      while (text.length < 4) {
+        text.push('N/A');
+        label.push(/^[0-9]/.test(label[0]!) ? String(label.length + 1) : 'ABCD'[label.length]!);
+      }
+      const user =
+        `Answer the question below by choosing the correct choice.\n\n${row.question}\n\n` +
+        `${[0, 1, 2, 3].map((i) => `${label[i]}: ${text[i]}`).join('\n')}\n\n` +
+        'You must respond with the letter corresponding to the correct choice without any explanation.';
+      return {
+        id: row.id,
+        user,
+        expected: row.answerKey,
+        right: (o) => choiceRight(o, row.answerKey),
+      };
+    };
+
+    it('a seeded sample: the rows, prompts, answers and scores equal node-llama-cpp run directly; the seed, rows and pinned commit recorded', async () => {
+      const r = await t2l([...benchArgs('--limit', '5', '--seed', '3'), '--json'], false, env());
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as EvalJson & { examples: Record<string, unknown> };
+      const indices = sampled(12, 5, 3);
+      const cases = indices.map(arcCase);
+      expect(out.examples).toMatchObject({
+        benchmark: 'arc_easy',
+        dataset: {
+          repo: 'allenai/ai2_arc',
+          config: 'ARC-Easy',
+          split: 'test',
+          file: 'ARC-Easy/test-00000-of-00001.parquet',
+          revision: BENCHMARK_SOURCES.arc_easy.revision,
+          commit: BENCHMARK_SOURCES.arc_easy.revision,
+        },
+        total: 12,
+        limit: 5,
+        seed: 3,
+        indices,
+        ids: cases.map((c) => c.id),
+        count: 5,
+      });
+      const ind = await independent(cases);
+      // The fixture's S row (index 10) is answered right by the demo's "s…" answers, the rest not.
+      expect(ind.right['base']).toEqual(indices.map((i) => i === 10));
+      const [, adapterId] = out.models.map((m) => m.id);
+      expect(out.rows.map((row) => row.id)).toEqual(cases.map((c) => c.id));
+      cases.forEach((c, i) => {
+        const row = out.rows[i]!;
+        expect(row.user).toBe(c.user);
+        expect(row.expected).toBe(c.expected);
+        for (const [id, name] of [
+          ['base', 'base'],
+          [adapterId!, 'adapter'],
+          ['control', 'control'],
+        ] as const) {
+          // A choice answer stops once its letter is decided (outputDecided): a prefix of the
+          // direct run's text, with the same verdict.
+          expect(ind.texts[name]![i]!.startsWith(row.answers[id]!.output)).toBe(true);
+          expect(row.answers[id]!.output.trim()).not.toBe('');
+          expect(row.answers[id]!.correct).toBe(ind.right[name]![i]);
+        }
+      });
+      for (const [id, name] of [
+        ['base', 'base'],
+        [adapterId!, 'adapter'],
+      ] as const) {
+        const k = ind.right[name]!.filter(Boolean).length;
+        expect(out.summaries.find((x) => x.model === id)).toMatchObject({ n: 5, correct: k });
+        expect(k).toBe(1);
+      }
+      // Only the pinned commit was asked for, and only through the endpoint.
+      hub.assertPinned({ 'allenai/ai2_arc': BENCHMARK_SOURCES.arc_easy.revision });
+      expect(hub.requests.some((q) => q.url.startsWith('/datasets/allenai/ai2_arc/resolve/'))).toBe(
+        true,
+      );
+    });
+
+    it('offline: from the cache it runs; with no cache it says in one line which host it tried and to use --examples', async () => {
+      const asked = hub.requests.length;
+      await hub.stop();
+      try {
+        const cached = await t2l(benchArgs('--limit', '2', '--no-control'), false, env());
+        expect(cached.code).toBe(0);
+        expect(cached.stdout).toMatch(
+          /^examples: ARC-Easy, 2 of 12 rows \(seed 0\) of allenai\/ai2_arc ARC-Easy test at 210d026faf99$/m,
+        );
+        expect(hub.requests.length).toBe(asked);
+        const empty = join(tmp, 'hf-home-empty');
+        const r = await t2l(benchArgs('--limit', '2'), false, env({}, empty));
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/^t2l: error: [^\n]+\n$/);
+        const { host } = new URL(hub.endpoint);
+        expect(r.stderr).toContain(`cannot reach the Hub at ${host}`);
+        expect(r.stderr).toContain('allenai/ai2_arc/ARC-Easy/test-00000-of-00001.parquet');
+        expect(r.stderr).toMatch(/or pass --examples FILE/);
+      } finally {
+        await hub.start();
+      }
+    });
+  });
 });
 
 describe(
@@ -391,20 +543,43 @@ describe(
       ]);
     });
 
-    it('--benchmark: a clear refusal (no Hub reader yet; HumanEval not scored here); flags checked', async () => {
-      const bench = (name: string) =>
+    it('--benchmark: unknown names, HumanEval, both sources, a template: refused before anything is fetched', async () => {
+      const bench = (name: string, ...more: string[]) =>
         evalArgs(FREE)
           .flatMap((a, i, all) => (all[i - 1] === '--examples' || a === '--examples' ? [] : [a]))
-          .concat('--benchmark', name);
+          .concat('--benchmark', name, ...more);
+      // No HF_ENDPOINT that answers: a fetch would fail with another message.
+      const noHub = {
+        ...process.env,
+        HF_ENDPOINT: 'http://127.0.0.1:9',
+        HF_HOME: join(tmp, 'none'),
+      };
+      const refusedNoHub = async (args: string[], pattern: RegExp) => {
+        const r = await t2l(args, false, noHub);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/^t2l: error: [^\n]+\n$/);
+        expect(r.stderr).toMatch(pattern);
+      };
       await Promise.all([
-        refused(
-          bench('arc_easy'),
-          /--benchmark arc_easy: reading benchmark datasets from the Hugging Face Hub is not available/,
+        refusedNoHub(
+          bench('arc_easyy'),
+          /--benchmark arc_easyy: unknown benchmark; the reference's are arc_easy, /,
         ),
-        refused(bench('humaneval'), /HumanEval is not scored here: .*execute untrusted Python/),
-        refused(
+        refusedNoHub(
+          bench('humaneval'),
+          /HumanEval is not scored here: .*execute untrusted Python/,
+        ),
+        refusedNoHub(
           [...evalArgs(FREE), '--benchmark', 'boolq'],
           /either --examples FILE or --benchmark NAME/,
+        ),
+        refusedNoHub(
+          bench('boolq', '--template', '{prompt}'),
+          /--template and --system apply to --examples/,
+        ),
+        refusedNoHub(
+          bench('boolq', '--limit', '0'),
+          /--limit must be a whole number from 1 to 10000, found 0/,
         ),
       ]);
     });

@@ -19,8 +19,9 @@ export function AccuracySummary({ report, testId }: { report: EvalReport; testId
       <table className="w-full text-sm tabular-nums" data-testid={`${testId}-summary`}>
         <caption className="pb-1 text-left text-xs text-zinc-600 dark:text-zinc-300">
           {report.set.name} · {report.rows.length} of {report.set.total} examples
-          {report.set.seed !== undefined && ` · seed ${report.set.seed}`} · {report.baseName} ·
-          greedy, at most {report.maxTokens} answer tokens
+          {report.set.seed !== undefined && ` · seed ${report.set.seed}`}
+          {report.set.source && ` · ${report.set.source}`} · {report.baseName} · greedy, at most{' '}
+          {report.maxTokens} answer tokens
           {report.control && ` · control from “${report.control}”`}
           {!report.complete && ' · cancelled'}
         </caption>

@@ -48,6 +48,22 @@ export function CompareAccuracy() {
             />
           </>
         )}
+        {p.savedTo !== null && (
+          <p
+            className="text-xs text-zinc-600 dark:text-zinc-300"
+            data-testid="compare-accuracy-saved"
+          >
+            Kept in History with each column’s adapter.
+          </p>
+        )}
+        {p.saveNote && (
+          <p
+            className="text-xs text-amber-800 dark:text-amber-300"
+            data-testid="compare-accuracy-save-note"
+          >
+            {p.saveNote}
+          </p>
+        )}
       </div>
     </Card>
   );

@@ -31,7 +31,8 @@ export function HistoryAccuracy({ e }: { e: HistoryEntry }) {
           [...saved].reverse().map((r) => (
             <details key={r.at} data-testid="history-accuracy-report">
               <summary className="cursor-pointer text-xs">
-                {new Date(r.at).toLocaleString()} · {r.set.name} · {r.rows.length} examples ·{' '}
+                {new Date(r.at).toLocaleString()} · {r.origin === 'compare' ? 'Compare · ' : ''}
+                {r.set.name} · {r.rows.length} examples ·{' '}
                 {r.models
                   .map(
                     (m, i) =>

@@ -5,10 +5,12 @@
  * converts between the core's shapes and the page's report (accuracy-report.ts).
  */
 import { checkExampleFileSize, parseExamples } from '../../core/eval/examples';
-import { userSetItem, type EvalItem } from '../../core/eval/protocol';
+import type { MatchRule } from '../../core/eval/matching';
+import { BENCHMARKS, userSetItem, type EvalItem } from '../../core/eval/protocol';
 import { runEval, summarize, type EvalRow as CoreRow } from '../../core/eval/run';
 import type { AccuracyProgress } from './accuracy-store';
 import type { EvalModel, EvalModelSummary, EvalRow } from './accuracy-report';
+import { workerClient } from '../shared/worker-client';
 
 /** An example set ready to run: the core's items, and the text shown for each prompt. */
 export interface LoadedSet {
@@ -16,6 +18,10 @@ export interface LoadedSet {
   name: string;
   count: number;
   seed?: number;
+  /** A benchmark sample's example ids (its rows' own ids, or `row N`), in order. */
+  ids?: string[];
+  /** A benchmark's dataset file and pinned commit. */
+  source?: string;
   items: EvalItem[];
   /** What the table shows as each row's prompt (the user's own text for own sets). */
   shown: string[];
@@ -34,11 +40,18 @@ export interface RunModel extends EvalModel {
   adapter: string | null;
 }
 
+/**
+ * One greedy answer from the LLM worker. `rule` is the example's matching rule: the worker stops
+ * once the answer is settled by it (as `t2l eval` does); `finish` says why it ended.
+ */
 export type CompleteFn = (
   prompt: ChatPromptParts,
   adapter: string | null,
   maxTokens: number,
-) => Promise<string>;
+  rule: MatchRule,
+) => Promise<{ text: string; finish: 'stop' | 'length' | 'stopped' | 'decided' }>;
+
+const STOPS = { stop: 'eog', length: 'max-tokens', decided: 'decided', stopped: 'eog' } as const;
 
 /** Refuses a picked file by its declared size before it is read (empty, or too large). */
 export function checkPickedFile(size: number, name: string): void {
@@ -60,15 +73,33 @@ export function parseOwnExamples(text: string, name: string, maxTokens: number):
   };
 }
 
-/** A seeded sample of a benchmark from the Hub endpoint, or a clear error when it cannot be read. */
+/**
+ * A seeded sample of a benchmark: the generation worker fetches the pinned parquet file through the
+ * Hub endpoint setting and the verified cache and reads the sample (worker/benchmark.ts), as
+ * `t2l eval --benchmark` does, so the same benchmark, size and seed give the same examples and
+ * prompts. Offline with nothing cached, the worker's error says so in one sentence.
+ */
 export async function loadBenchmark(
   name: string,
   options: { limit: number; seed: number; hubEndpoint: string; hfToken: string },
 ): Promise<LoadedSet> {
-  void options;
-  throw new Error(
-    `The ${name} benchmark cannot be fetched in this page: reading benchmarks from the Hugging Face Hub is not available here yet. Your own examples still work.`,
-  );
+  const sample = await workerClient().call('benchmark', {
+    benchmark: name,
+    limit: options.limit,
+    seed: options.seed,
+    ...(options.hubEndpoint ? { hubEndpoint: options.hubEndpoint } : {}),
+    ...(options.hfToken ? { hfToken: options.hfToken } : {}),
+  });
+  return {
+    kind: 'benchmark',
+    name: BENCHMARKS[sample.benchmark].title,
+    count: sample.examples.length,
+    seed: sample.seed,
+    ids: sample.examples.map((e) => e.id),
+    source: `${sample.source.repo} ${sample.source.file} at ${sample.source.revision}`,
+    items: sample.examples.map((e) => e.item),
+    shown: sample.examples.map((e) => e.prompt),
+  };
 }
 
 /**
@@ -97,14 +128,15 @@ export async function scoreModels(
     buildPrompt: (item) =>
       JSON.stringify({ system: item.system, user: item.user, prefill: item.prefill }),
     complete: async (request) => {
-      const text = await options.complete(
+      const out = await options.complete(
         JSON.parse(request.prompt) as ChatPromptParts,
         request.adapter,
         request.maxTokens,
+        request.rule,
       );
       // The worker answers a cancelled completion with its text so far: not an answer to score.
       if (options.signal.aborted) throw new Error('cancelled');
-      return { text, tokens: 0, stop: 'eog' };
+      return { text: out.text, tokens: 0, stop: STOPS[out.finish] };
     },
     signal: options.signal,
     onProgress: (p) =>

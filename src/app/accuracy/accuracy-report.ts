@@ -52,11 +52,18 @@ export interface EvalReport {
     /** Examples in the set (rows may be fewer after a Cancel). */
     total: number;
     seed?: number;
+    /** A benchmark's dataset file: "allenai/ai2_arc ARC-Easy/test-….parquet at <commit>". */
+    source?: string;
   };
   baseName: string;
   maxTokens: number;
   /** The control adapter's description, when one ran. */
   control: string | null;
+  /**
+   * 'compare': Compare's Accuracy row (its columns' adapters, kept with each column's History
+   * entry); absent: the Generate view's panel (the base, this adapter and the control).
+   */
+  origin?: 'compare';
   models: EvalModel[];
   rows: EvalRow[];
   summaries: EvalModelSummary[];

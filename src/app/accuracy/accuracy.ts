@@ -137,13 +137,18 @@ async function generateControl(description: string, signal: AbortSignal): Promis
  * Runs one panel: loads the examples (a bad line is named, nothing else changes), generates the
  * control when asked, prepares the base once with every adapter, and scores the base and each
  * target on every example. Cancel keeps the finished rows, summarized; the report is kept with
- * `historyId`'s entry when there is one.
+ * each of `historyIds`' entries (none: not kept).
  */
 export async function runAccuracy(
   key: string,
   base: BaseChoice,
   targets: AccuracyTarget[],
-  options: { control?: string | null; historyIds?: () => Promise<number[]> } = {},
+  options: {
+    control?: string | null;
+    historyIds?: () => Promise<number[]>;
+    /** Where the run was started, kept in the report (History says "Compare"). */
+    origin?: EvalReport['origin'];
+  } = {},
 ): Promise<void> {
   const panel = accuracyPanel(key);
   if (panel.status === 'preparing' || panel.status === 'running') return;
@@ -222,10 +227,12 @@ export async function runAccuracy(
         name: set.name,
         total: set.count,
         ...(set.seed !== undefined ? { seed: set.seed } : {}),
+        ...(set.source !== undefined ? { source: set.source } : {}),
       },
       baseName: prepared.model.name,
       maxTokens,
       control: options.control ?? null,
+      ...(options.origin ? { origin: options.origin } : {}),
       models,
       rows,
       summaries: summarizeRows(models, rows),
@@ -240,7 +247,7 @@ export async function runAccuracy(
     const outcome = await scoreModels(set, run, {
       signal,
       // Greedy, the base's chat template, in the LLM worker: the prompt as the core built it.
-      complete: async (prompt, adapter, tokens) => {
+      complete: async (prompt, adapter, tokens, rule) => {
         const out = await completeLlm(
           prepared,
           {
@@ -252,10 +259,11 @@ export async function runAccuracy(
             maxTokens: tokens,
             useTemplate: true,
             keepEmptySystem: true,
+            decidedBy: rule,
           },
           { signal },
         );
-        return out.text;
+        return { text: out.text, finish: out.finish };
       },
       onProgress: (p) => setPanel(key, { progress: p }),
       onRows: (rows) => setPanel(key, { report: partial(rows, false) }),
@@ -285,17 +293,21 @@ export async function runAccuracy(
 /** Keeps the report with each History entry; a failure is said, never silent. */
 async function keepReport(key: string, report: EvalReport, entryIds: number[]): Promise<void> {
   if (entryIds.length === 0) {
-    return setPanel(key, { saveNote: 'Not kept in History: the adapter is not stored there.' });
+    return setPanel(key, {
+      saveNote: `Not kept in History: ${report.origin === 'compare' ? 'no column’s adapter is' : 'the adapter is not'} stored there.`,
+    });
   }
+  const failed: string[] = [];
   for (const id of entryIds) {
     try {
       const reports = await addHistoryEval(id, report);
       useAccuracy.setState((s) => ({ saved: { ...s.saved, [id]: reports } }));
-      setPanel(key, { savedTo: id, saveNote: null });
+      setPanel(key, { savedTo: id });
     } catch (e) {
-      setPanel(key, { saveNote: `Not kept in History: ${message(e)}` });
+      failed.push(message(e));
     }
   }
+  setPanel(key, { saveNote: failed.length ? `Not kept in History: ${failed.join('; ')}` : null });
 }
 
 /** Cancel: the example being answered ends where it is; finished rows stay. */
@@ -379,6 +391,19 @@ export async function runCompareAccuracy(): Promise<void> {
       kind: 'adapter' as const,
       gguf: c.adapter!.gguf!,
     })),
+    {
+      origin: 'compare',
+      // Kept with every column's History entry, as Compare's Outputs row keeps its answers; read
+      // at the end, as each column's entry id arrives after it is stored. A column whose adapter
+      // changed meanwhile (Compare ran again) is not this report's.
+      historyIds: async () => {
+        const now = useCompare.getState().columns;
+        return done.flatMap((c) => {
+          const id = now.find((n) => n.adapter === c.adapter)?.historyId;
+          return id === undefined ? [] : [id];
+        });
+      },
+    },
   );
 }
 

@@ -33,6 +33,7 @@ export function prepareRequest(): PrepareRequest | null {
     backends: choice.backends,
     precision: resolvePrecision(draft.precision, choice.backends),
     encoderDtype: draft.encoderDtype,
+    ...(entry.encoder ? { encoderHint: entry.encoder } : {}),
     ...hubAccess(settings),
   };
 }

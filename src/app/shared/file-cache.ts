@@ -4,6 +4,8 @@
  * worker (reads, writes) and the page (listing, clearing).
  */
 
+import { measured } from '../../runtime/marks';
+
 const CACHE_NAME = 't2l-files-v1';
 const H_SIZE = 'x-t2l-size';
 const H_SHA = 'x-t2l-sha256';
@@ -59,11 +61,29 @@ async function open(): Promise<Cache | null> {
   }
 }
 
+/** Bytes handed out by readCached({ defer: true }) whose SHA-256 check is still running. */
+const checks = new WeakMap<Uint8Array, Promise<string | null>>();
+
+/**
+ * The deferred SHA-256 check of bytes from readCached({ defer: true }): null when they are the
+ * stored file, else why not (the entry is then already deleted, unless read with `keep`). Bytes
+ * read without `defer` were checked before they were returned: null at once.
+ */
+export function cacheCheckOf(bytes: Uint8Array): Promise<string | null> {
+  return checks.get(bytes) ?? Promise.resolve(null);
+}
+
 /**
  * Reads and verifies one file; a damaged entry is reported as corrupt and deleted, unless `keep`
  * (a cache-only pre-warm leaves it for the real load, which tells the user and fetches it again).
+ * With `defer`, a hit of the right size is returned before its SHA-256 is checked, so the caller
+ * can start work on it (the text encoder's session) while the hash runs; the caller must then
+ * await cacheCheckOf(bytes) before any result of that work is used.
  */
-export async function readCached(url: string, { keep = false } = {}): Promise<CacheRead> {
+export async function readCached(
+  url: string,
+  { keep = false, defer = false } = {},
+): Promise<CacheRead> {
   const cache = await open();
   const res = await cache?.match(url);
   if (!cache || !res) return { status: 'miss' };
@@ -71,10 +91,28 @@ export async function readCached(url: string, { keep = false } = {}): Promise<Ca
   let why = 'its metadata is missing';
   if (info) {
     try {
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const bytes = new Uint8Array(await measured('cache-read', () => res.arrayBuffer()));
+      const check = () =>
+        measured('cache-hash', () => sha256Hex(bytes)).then((h) =>
+          h === info.sha256 ? null : 'its SHA-256 does not match',
+        );
       if (bytes.length !== info.size) why = `${bytes.length} bytes instead of ${info.size}`;
-      else if ((await sha256Hex(bytes)) !== info.sha256) why = 'its SHA-256 does not match';
-      else return { status: 'hit', bytes, info };
+      else if (defer) {
+        checks.set(
+          bytes,
+          check()
+            .catch((e: unknown) => `it could not be hashed (${String(e)})`)
+            .then(async (damaged) => {
+              if (damaged && !keep) await cache.delete(url);
+              return damaged;
+            }),
+        );
+        return { status: 'hit', bytes, info };
+      } else {
+        const damaged = await check();
+        if (damaged) why = damaged;
+        else return { status: 'hit', bytes, info };
+      }
     } catch (e) {
       why = `it could not be read (${String(e)})`;
     }

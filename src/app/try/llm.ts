@@ -14,6 +14,7 @@
  */
 import { useCapabilities } from '../shared/capabilities-store';
 import { useSettings } from '../shared/settings-store';
+import type { MatchRule } from '../../core/eval/matching';
 import type {
   CompleteResult,
   LlmAdapter,
@@ -97,6 +98,8 @@ export interface PromptInput {
   logprobs?: number;
   /** false: a plain prompt, without the base's chat template (default: the "Plain prompt" setting). */
   useTemplate?: boolean;
+  /** Accuracy runs: stop once the answer is settled by this matching rule (llm-protocol.ts). */
+  decidedBy?: MatchRule;
 }
 
 /**
@@ -129,6 +132,7 @@ export async function completeLlm(
       maxTokens: input.maxTokens ?? 64,
       ...(input.sampling ? { sampling: input.sampling } : {}),
       ...(input.logprobs ? { logprobs: input.logprobs } : {}),
+      ...(input.decidedBy ? { decidedBy: input.decidedBy } : {}),
     },
     {
       ...(options.signal ? { signal: options.signal } : {}),

@@ -7,7 +7,7 @@ import { T2LError } from '../../core/errors';
 import { readCached, writeCached } from '../shared/file-cache';
 import { differsFromHubRecord } from '../../core/hub/model-info';
 import { hubRecordFor } from './hub-integrity';
-import { differsFromKnown } from './known-files';
+import { differsFromKnown, storedHashIsKnown } from './known-files';
 import type { KnownFile, Progress } from './protocol';
 import { Received } from './received';
 
@@ -54,6 +54,11 @@ export interface DownloadOptions {
   cacheKey?: string;
   /** Shown instead of the URL's last segment. */
   name?: string;
+  /**
+   * Return a cache hit before its SHA-256 check ends (readCached's `defer`): the caller awaits
+   * cacheCheckOf(bytes) before using anything made from them.
+   */
+  deferCheck?: boolean;
 }
 
 /** A download that failed with an HTTP status: the UI turns 401/403/404 into advice. */
@@ -70,7 +75,7 @@ export class HttpError extends T2LError {
 const RETRIES = 3;
 const PROGRESS_EVERY_MS = 100;
 
-function nameOf(url: string): string {
+export function nameOf(url: string): string {
   const path = new URL(url).pathname.replace(/\/+$/, '');
   return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || url;
 }
@@ -126,9 +131,17 @@ export async function download(
   const known = ctx.known?.[url];
   let corruptNote: string | undefined;
   if (options.cacheGroup !== undefined) {
-    const hit = await readCached(key, { keep: ctx.cacheOnly === true });
+    const hit = await readCached(key, {
+      keep: ctx.cacheOnly === true,
+      defer: options.deferCheck === true,
+    });
     // A copy cached before the catalog recorded the file (or from another upstream) is not used.
-    const unlike = hit.status === 'hit' && known ? await differsFromKnown(hit.bytes, known) : null;
+    // Hashing a hit again when its stored hash is the catalog's would prove nothing more (and take
+    // seconds for gte-large).
+    const unlike =
+      hit.status === 'hit' && known && !storedHashIsKnown(hit.info, hit.bytes.length, known)
+        ? await differsFromKnown(hit.bytes, known)
+        : null;
     if (unlike) {
       if (ctx.cacheOnly) throw new NotCachedError(url);
       corruptNote = `the cached copy is not the published file (${unlike}); downloading it again`;

@@ -5,9 +5,17 @@
  */
 import { env } from '@huggingface/transformers';
 import { measured } from '../../runtime/marks';
+import { openWasmEncoderGraph } from '../../runtime/web';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
-import { cachedInfo } from '../shared/file-cache';
-import { download, HttpError, mayProbe, NotCachedError, type DownloadContext } from './downloads';
+import { cacheCheckOf, cachedInfo } from '../shared/file-cache';
+import {
+  download,
+  HttpError,
+  mayProbe,
+  nameOf,
+  NotCachedError,
+  type DownloadContext,
+} from './downloads';
 import type { EncoderSource } from './protocol';
 
 interface Active {
@@ -52,7 +60,9 @@ function installFetch(): void {
       return plain(input, { ...init, headers });
     }
     try {
-      const bytes = await download(url, job.ctx, { cacheGroup: job.group });
+      const bytes = await measured('encoder-fetch', () =>
+        download(url, job.ctx, { cacheGroup: job.group }),
+      );
       return new Response(bytes as Uint8Array<ArrayBuffer>, {
         status: 200,
         headers: { 'content-length': String(bytes.length) },
@@ -63,6 +73,41 @@ function installFetch(): void {
       throw e;
     }
   };
+}
+
+/**
+ * The encoder's graph from the verified cache (or a download): a cached file's session is created
+ * while its SHA-256 is checked (seconds each for gte-large), and dropped if the check fails; the
+ * damaged entry is then reported and fetched again, as download() does for any damaged file.
+ */
+async function openCheckedGraph(url: string, ctx: DownloadContext, group: string) {
+  const bytes = await measured('encoder-fetch', () =>
+    download(url, ctx, { cacheGroup: group, deferCheck: true }),
+  );
+  const [graph, damaged] = await Promise.all([
+    openWasmEncoderGraph(bytes).then(
+      (g) => ({ ok: true as const, g }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+    cacheCheckOf(bytes),
+  ]);
+  if (damaged === null) {
+    if (!graph.ok) throw graph.e;
+    return graph.g;
+  }
+  if (graph.ok) await graph.g.release();
+  if (ctx.cacheOnly) throw new NotCachedError(url);
+  ctx.progress({
+    type: 'file',
+    url,
+    name: nameOf(url),
+    state: 'corrupt',
+    loaded: 0,
+    total: null,
+    bytesPerSecond: 0,
+    note: `the cached copy was damaged (${damaged}); downloading it again`,
+  });
+  return openWasmEncoderGraph(await download(url, ctx, { cacheGroup: group }));
 }
 
 export function encoderLabel(source: EncoderSource): string {
@@ -90,7 +135,15 @@ export async function loadEncoder(
     await old.dispose();
   }
   installFetch();
-  active = { ctx, group: `Text encoder · ${id} (${dtype})` };
+  const group = `Text encoder · ${id} (${dtype})`;
+  active = { ctx, group };
+  // On wasm the graph's verified bytes go straight to the project's own session (see
+  // TextEncoderOptions.openGraph); WebGPU and fp16 (whose outputs may be float16) keep
+  // transformers.js's own session.
+  const openGraph =
+    device === 'wasm' && dtype !== 'fp16'
+      ? (url: string) => openCheckedGraph(url, ctx, group)
+      : undefined;
   try {
     const encoder = await measured('encoder-load', () =>
       createTextEncoder({
@@ -100,6 +153,7 @@ export async function loadEncoder(
         device,
         dtype,
         wasmPaths,
+        ...(openGraph ? { openGraph } : {}),
       }),
     );
     loaded = { key, encoder };

@@ -8,6 +8,7 @@ import { configureOrtWeb, warmOrtWeb, type WebGpuInfo } from '../../runtime/web'
 import { PUBLIC_HUB, sendsTokenTo } from '../shared/hub-endpoint';
 import { HttpError, type DownloadContext } from './downloads';
 import { cosines, releaseAnalysis } from './analysis';
+import { benchmarkSample } from './benchmark';
 import { releaseEncoder } from './encoder-loader';
 import { releaseModels } from './model-loader';
 import { generate, prepare } from './pipeline';
@@ -79,6 +80,7 @@ export function jobHandlers(env: JobEnv): {
       return result;
     },
     cosines: async ({ ids }) => cosines(ids),
+    benchmark: (params, ctx) => benchmarkSample(params, jobContext(ctx, params)),
     release: async () => {
       releaseAnalysis();
       await releaseModels();

@@ -13,6 +13,7 @@
  */
 import { Wllama, type WllamaLogger } from '@wllama/wllama/esm/index.js';
 import { T2LError } from '../../core/errors';
+import { outputDecided } from '../../core/eval/matching';
 import { DEFAULT_TEMPLATE_BUDGET } from '../../core/llm/template-budget';
 import type {
   CompleteRequest,
@@ -222,11 +223,13 @@ export class LlmEngine {
     }
     if (prompt === undefined) throw new T2LError('bad-input', 'a completion needs a prompt');
     const sampling = request.sampling;
+    const decidedBy = request.decidedBy;
     const start = performance.now();
     let first = 0;
     let text = '';
     let tokens = 0;
-    let finish: CompleteResult['finish'] = 'length';
+    // Widened: the stream's callback sets it, which narrowing after the await cannot see.
+    let finish = 'length' as CompleteResult['finish'];
     let promptTokens = 0;
     let predictedMs = 0;
     const logprobs: TokenLogprobs[] = [];
@@ -254,6 +257,8 @@ export class LlmEngine {
           ...(request.logprobs ? { n_probs: request.logprobs, logprobs: request.logprobs } : {}),
         },
         (chunk) => {
+          // Settled: whatever llama.cpp had already sent past that token is not part of the answer.
+          if (finish === 'decided') return;
           const choice = chunk.choices[0];
           const piece = choice?.text ?? '';
           if (piece || choice?.finish_reason === null) {
@@ -263,6 +268,13 @@ export class LlmEngine {
             text += piece;
             tokens++;
             onToken(piece);
+            // After every token, as `t2l eval` does (src/node/llama.ts stopWhen): the same core rule
+            // on the same text, so the page's answers and verdicts are the CLI's.
+            if (decidedBy && outputDecided(decidedBy, text)) {
+              finish = 'decided';
+              abort.abort();
+              return;
+            }
           }
           if (choice?.finish_reason) finish = choice.finish_reason === 'stop' ? 'stop' : 'length';
           collectLogprobs(chunk, logprobs);
@@ -274,8 +286,11 @@ export class LlmEngine {
         },
       );
     } catch (e) {
-      if (!signal.aborted) throw this.nativeError(`${s.base.name}: generation failed`, e, []);
-      finish = 'stopped';
+      // Our own abort once the answer was settled ends the generation; it is not a failure.
+      if (finish !== 'decided') {
+        if (!signal.aborted) throw this.nativeError(`${s.base.name}: generation failed`, e, []);
+        finish = 'stopped';
+      }
     } finally {
       signal.removeEventListener('abort', onAbort);
     }

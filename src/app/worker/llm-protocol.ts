@@ -10,6 +10,7 @@
  * prompt and streams tokens as progress; cancelling a `complete` stops it (Stop button) and it
  * resolves with what was generated so far (`stopped: true`); `stats` and `unload` answer at once.
  */
+import type { MatchRule } from '../../core/eval/matching';
 import type { Progress } from './protocol';
 import type { RpcInbound, RpcOutbound } from './rpc-protocol';
 
@@ -145,6 +146,12 @@ export interface CompleteRequest {
   sampling?: SamplingSettings;
   /** Also return the top-n log-probabilities of the first generated tokens (0: none). */
   logprobs?: number;
+  /**
+   * Accuracy runs: the example's answer-matching rule. Generation stops once more text cannot
+   * change the verdict (core/eval/matching.ts outputDecided, the rule `t2l eval` stops by), with
+   * finish 'decided' and the text up to that token; absent: no early stop.
+   */
+  decidedBy?: MatchRule;
 }
 
 /** One generated token's top candidates (natural log). */
@@ -164,8 +171,11 @@ export interface CompleteResult {
   /** Generation speed after the first token, tokens per second. */
   tokensPerSecond: number;
   totalMs: number;
-  /** 'stop' (end of generation), 'length' (maxTokens) or 'stopped' (the user pressed Stop). */
-  finish: 'stop' | 'length' | 'stopped';
+  /**
+   * 'stop' (end of generation), 'length' (maxTokens), 'stopped' (the user pressed Stop) or
+   * 'decided' (`decidedBy` said the answer was settled).
+   */
+  finish: 'stop' | 'length' | 'stopped' | 'decided';
   /** With `logprobs`: per generated token (the first few). */
   logprobs?: TokenLogprobs[];
 }

@@ -192,18 +192,19 @@ export async function prepare(
   const start = performance.now();
   try {
     const local = req.backends.filter((b): b is 'webgpu' | 'wasm' => b !== 'remote');
+    // On wasm alone the encoder's device is known before the hypernetwork's session exists, and
+    // the catalog names the encoder: its cache read and session (the longest part of a return
+    // visit: issue 20's stages) start now, beside the hypernetwork's, instead of after it.
+    const early =
+      req.encoderHint && local.length === 1 && local[0] === 'wasm'
+        ? loadEncoderFor(req, req.encoderHint, 'wasm', ctx)
+        : undefined;
+    early?.catch(() => undefined);
     const opened = await loadModel(req.model, req.precision, local, ctx);
     const device = opened.runner.backend === 'webgpu' ? 'webgpu' : 'wasm';
-    const source = encoderFor(req, opened.manifest);
-    const { dtype } = await encoderDtype(req, source, device, ctx);
-    const { encoder } = await loadEncoder(
-      opened.manifest.encoder,
-      source,
-      device,
-      dtype,
-      ctx,
-      ctx.wasmPaths,
-    );
+    // A manifest naming another encoder than the catalog loads its own (replacing the early one).
+    if (early) await early.catch(() => undefined);
+    const { encoder, dtype } = await loadEncoderFor(req, opened.manifest.encoder, device, ctx);
     measure('prepare', start);
     const notes = [...opened.notes, `text encoder (${dtype}) ready on ${device}`];
     if (!superseded())
@@ -213,6 +214,19 @@ export async function prepare(
     measure('prepare', start);
     return { ready: false, notes: [notCached(e) ?? (e instanceof Error ? e.message : String(e))] };
   }
+}
+
+/** loadEncoder for the encoder `id` names in the request's table, in the dtype `device` suits. */
+async function loadEncoderFor(
+  req: PrepareRequest,
+  id: string,
+  device: 'webgpu' | 'wasm',
+  ctx: JobContext,
+): Promise<{ encoder: DescriptionEncoder; dtype: EncoderDtype }> {
+  const source = req.encoders[id] ?? { kind: 'hub', model: id };
+  const { dtype } = await encoderDtype(req, source, device, ctx);
+  const { encoder } = await loadEncoder(id, source, device, dtype, ctx, ctx.wasmPaths);
+  return { encoder, dtype };
 }
 
 /** The dummy description of the warm-up run: short and fixed. */

@@ -3,6 +3,7 @@
  * events in the shapes of rpc-protocol.ts (ids, progress, one result or error, cancel). Everything
  * here must survive structured clone.
  */
+import type { BenchmarkSample } from '../../core/eval/benchmarks';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { Fidelity, Precision } from '../../core/package/manifest';
@@ -94,7 +95,13 @@ export type PrepareRequest = Pick<
   | 'hfToken'
   | 'hubEndpoint'
   | 'known'
->;
+> & {
+  /**
+   * The encoder the catalog names for this model (a key of `encoders`), when known before its
+   * manifest is read: on wasm its loading then starts beside the hypernetwork's session.
+   */
+  encoderHint?: string;
+};
 
 export interface PrepareResult {
   /** Both the hypernetwork's session and the text encoder are loaded. */
@@ -221,6 +228,16 @@ export interface Capabilities {
   wasm: boolean;
 }
 
+/** A benchmark sample to read (worker/benchmark.ts); the token goes to the endpoint only. */
+export interface BenchmarkRequest {
+  /** One of core/eval/protocol.ts's BENCHMARKS. */
+  benchmark: string;
+  limit: number;
+  seed: number;
+  hfToken?: string;
+  hubEndpoint?: string;
+}
+
 /** The worker's methods: params in, result out. */
 export interface Methods {
   capabilities: { params: null; result: Capabilities };
@@ -231,6 +248,8 @@ export interface Methods {
   cosines: { params: { ids: string[] }; result: (number | null)[][] };
   /** Drops loaded sessions and encoders (e.g. after the cache is cleared). */
   release: { params: null; result: null };
+  /** A seeded benchmark sample from the Hub endpoint and the verified cache (benchmark.ts). */
+  benchmark: { params: BenchmarkRequest; result: BenchmarkSample };
 }
 
 export type Inbound = RpcInbound<Methods>;

@@ -4,6 +4,17 @@ import type { Backend } from '../runtime/types';
 export type EncoderDtype = 'fp32' | 'fp16' | 'q8' | 'q4';
 export const ENCODER_DTYPES: readonly EncoderDtype[] = ['fp32', 'fp16', 'q8', 'q4'];
 
+/**
+ * The ONNX file of each dtype inside a transformers.js model folder (transformers.js 3/4's
+ * DEFAULT_DTYPE_SUFFIX_MAPPING: model{suffix}.onnx under onnx/).
+ */
+export const ENCODER_DTYPE_FILES: Readonly<Record<EncoderDtype, string>> = {
+  fp32: 'onnx/model.onnx',
+  fp16: 'onnx/model_fp16.onnx',
+  q8: 'onnx/model_quantized.onnx',
+  q4: 'onnx/model_q4.onnx',
+};
+
 export interface EncoderDtypeChoice {
   dtype: EncoderDtype;
   /** One sentence for the UI: why this one. */

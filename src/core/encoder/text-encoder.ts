@@ -11,6 +11,7 @@ import {
   type ProgressInfo,
 } from '@huggingface/transformers';
 import { T2LError } from '../errors';
+import { ENCODER_DTYPE_FILES, ENCODER_DTYPES, type EncoderDtype } from './dtype';
 import { formatDescription } from './format';
 import { configureWasm, locate, withEnv, type WasmPaths } from './model-source';
 
@@ -48,7 +49,37 @@ export interface TextEncoderOptions {
    */
   wasmPaths?: WasmPaths;
   progress?: (p: ProgressInfo) => void;
+  /**
+   * Runs the encoder's ONNX file outside transformers.js: called with the file's URL (or path)
+   * exactly as transformers.js would read it (`onnx/model_quantized.onnx` for q8, ...), it returns
+   * the opened graph. transformers.js then loads only config.json and the tokenizer. The page uses
+   * it on wasm to hand the verified cached bytes straight to the project's own onnxruntime-web
+   * session: through transformers.js a 440 MB gte-large q8 file was copied again as a Response
+   * body and its session created seconds later (issue 20's first-adapter stages).
+   */
+  openGraph?: (url: string, file: string) => Promise<EncoderGraph>;
 }
+
+/** An int64 token tensor, [1, n]. */
+export interface TokenTensor {
+  dims: [number, number];
+  data: BigInt64Array;
+}
+
+/** The encoder's ONNX graph, opened by the caller (TextEncoderOptions.openGraph). */
+export interface EncoderGraph {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /**
+   * One sequence: feeds named among input_ids / attention_mask / token_type_ids, each [1, n];
+   * returns last_hidden_state, [1, n, E], as float32.
+   */
+  run(feeds: Record<string, TokenTensor>): Promise<{ dims: number[]; data: Float32Array }>;
+  release(): Promise<void>;
+}
+
+/** The token inputs an encoder-only export of transformers.js's layout may take. */
+const TOKEN_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 
 export interface Embeddings {
   /** [descriptions, E] */
@@ -137,6 +168,29 @@ async function loadModel(modelId: string, options: PretrainedModelOptions) {
     : AutoModel.from_pretrained(modelId, withConfig);
 }
 
+/**
+ * Where transformers.js would read `file` of the located model: `{remoteHost}{remotePathTemplate}
+ * {file}` with `{model}` and `{revision}` filled in (transformers.js's own rule, utils/hub.js), or
+ * `{localModelPath}{model}/{file}` for a Node folder.
+ */
+function fileLocation(source: ReturnType<typeof locate>, revision: string, file: string): string {
+  const p = source.patch as {
+    remoteHost?: string;
+    remotePathTemplate?: string;
+    localModelPath?: string;
+  };
+  if (source.localFilesOnly && p.localModelPath !== undefined) {
+    return `${p.localModelPath.replace(/[/\\]+$/, '')}/${source.modelId}/${file}`;
+  }
+  const host = p.remoteHost ?? `${DEFAULT_HUB}/`;
+  const template = (p.remotePathTemplate ?? '{model}/resolve/{revision}/')
+    .replaceAll('{model}', source.modelId)
+    .replaceAll('{revision}', encodeURIComponent(revision));
+  return `${host}${template}${file}`;
+}
+
+const DEFAULT_HUB = 'https://huggingface.co';
+
 /** Loads the task-description encoder: tokenizer + ONNX model through transformers.js. */
 export async function createTextEncoder(
   options: TextEncoderOptions = {},
@@ -157,6 +211,8 @@ export async function createTextEncoder(
     ...(options.cacheDir !== undefined ? { cache_dir: options.cacheDir } : {}),
     ...(options.progress !== undefined ? { progress_callback: options.progress } : {}),
   };
+
+  if (options.openGraph) return withOwnGraph(options, options.openGraph, source, loadOptions);
 
   const [tokenizer, model] = await withEnv(source.patch, async () => {
     const modelOptions: PretrainedModelOptions = {
@@ -211,6 +267,16 @@ export async function createTextEncoder(
     return row;
   }
 
+  return descriptionEncoder(id, dim, embedOne, () => model.dispose());
+}
+
+/** The DescriptionEncoder over one sequence's embedding (`embedOne`: a formatted text → [E]). */
+function descriptionEncoder(
+  id: string,
+  dim: number,
+  embedOne: (text: string) => Promise<Float32Array>,
+  dispose: () => Promise<unknown>,
+): DescriptionEncoder {
   return {
     id,
     dim,
@@ -234,7 +300,91 @@ export async function createTextEncoder(
       return { dims: [formatted.length, dim], data, formatted };
     },
     async dispose() {
-      await model.dispose();
+      await dispose();
     },
   };
+}
+
+/**
+ * createTextEncoder with the ONNX graph opened by the caller: transformers.js reads config.json
+ * and the tokenizer; the graph gets the same feeds transformers.js's encoder-only base class gives
+ * (the token inputs the graph declares) and its last_hidden_state is pooled the same way (CLS row,
+ * normalized, times sqrt(E)).
+ */
+async function withOwnGraph(
+  options: TextEncoderOptions,
+  openGraph: NonNullable<TextEncoderOptions['openGraph']>,
+  source: ReturnType<typeof locate>,
+  loadOptions: PretrainedModelOptions,
+): Promise<DescriptionEncoder> {
+  const id = options.localPath ?? source.modelId;
+  const dtype = options.dtype ?? 'fp32';
+  if (!ENCODER_DTYPES.includes(dtype as EncoderDtype)) {
+    throw new T2LError(
+      'bad-input',
+      `Text encoder ${id}: dtype ${dtype} is not one of ${ENCODER_DTYPES.join(', ')}`,
+    );
+  }
+  const file = ENCODER_DTYPE_FILES[dtype as EncoderDtype];
+  const [tokenizer, config] = await withEnv(source.patch, async () => {
+    const [tok, conf] = await Promise.allSettled([
+      AutoTokenizer.from_pretrained(source.modelId, loadOptions),
+      AutoConfig.from_pretrained(source.modelId, loadOptions),
+    ]);
+    if (tok.status === 'fulfilled' && conf.status === 'fulfilled') {
+      return [tok.value, conf.value] as const;
+    }
+    const err: unknown =
+      tok.status === 'rejected' ? tok.reason : (conf as PromiseRejectedResult).reason;
+    throw new T2LError(
+      'missing-file',
+      `Cannot load the text encoder from ${source.where}: ${String(err)}`,
+      { cause: err },
+    );
+  });
+  const dim = Number((config as unknown as { hidden_size?: unknown }).hidden_size);
+  if (!Number.isInteger(dim) || dim <= 0) {
+    throw new T2LError('bad-config', `Text encoder ${id}: config.json has no valid hidden_size`);
+  }
+  const graph = await openGraph(fileLocation(source, options.revision ?? 'main', file), file);
+  const unknown = graph.inputNames.filter((n) => !(TOKEN_INPUTS as readonly string[]).includes(n));
+  const problem = !graph.outputNames.includes('last_hidden_state')
+    ? 'the model has no last_hidden_state output'
+    : unknown.length > 0 || !graph.inputNames.includes('input_ids')
+      ? `its inputs are ${graph.inputNames.join(', ')}; expected input_ids and optionally attention_mask, token_type_ids`
+      : null;
+  if (problem) {
+    await graph.release();
+    throw new T2LError('bad-package', `Text encoder ${id} (${file}): ${problem}`);
+  }
+
+  async function embedOne(text: string): Promise<Float32Array> {
+    const ids = tokenizeDescription(tokenizer, text);
+    const n = ids.length;
+    const values: Record<(typeof TOKEN_INPUTS)[number], () => BigInt64Array> = {
+      input_ids: () => BigInt64Array.from(ids, (v) => BigInt(v)),
+      attention_mask: () => new BigInt64Array(n).fill(1n),
+      // One sequence: every token has type 0, as the template gives.
+      token_type_ids: () => new BigInt64Array(n),
+    };
+    const feeds: Record<string, TokenTensor> = {};
+    for (const name of graph.inputNames) {
+      feeds[name] = { dims: [1, n], data: values[name as keyof typeof values]() };
+    }
+    const hidden = await graph.run(feeds);
+    if (
+      hidden.dims.length !== 3 ||
+      hidden.dims[0] !== 1 ||
+      hidden.dims[1] !== n ||
+      hidden.dims[2] !== dim
+    ) {
+      throw new T2LError(
+        'runtime',
+        `Text encoder: last_hidden_state has shape [${hidden.dims.join(', ')}], expected [1, ${n}, ${dim}]`,
+      );
+    }
+    return normalizedRow(hidden.data, dim);
+  }
+
+  return descriptionEncoder(id, dim, embedOne, () => graph.release());
 }

@@ -4,7 +4,9 @@
  *
  * Two kinds of row, one shape inside ({@link Example}):
  * - free answer: `{"prompt": "...", "answer": "..."}`, matched as the reference matches free answers
- *   (matching.ts `matchFree`);
+ *   (matching.ts `matchFree`); a JSON number as the answer (`"answer": 1`, not negative) is a
+ *   numeric answer, matched by the reference's numeric rule (matching.ts `matchNumber`: the
+ *   output's last number equals it, so "1", "1.0" and "It is 1" are right);
  * - multiple choice: `{"prompt": "...", "choices": ["...", "..."], "answer": "B"}`, where `answer`
  *   is a letter (A = the first choice, case-insensitive), the choice's 0-based index (a JSON number
  *   or a string of digits) or the exact text of one choice. An answer that could mean two different
@@ -12,8 +14,12 @@
  *
  * An optional `id` (string or number) names a row in results; rows without one are named `line N`.
  * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
- * list) or a `choices` column holding a JSON array of strings. Other fields and columns are ignored.
+ * list) or a `choices` column holding a JSON array of strings; a row with both is refused (which
+ * list is meant?), as is a JSON Lines row with `A`/`B` fields (its choices go in `choices`). Other
+ * fields and columns are ignored.
  *
+ * Refused besides: a blank answer, a null field, text with a NUL or a lone UTF-16 surrogate (not
+ * text a model can be given or a CSV/JSON export can carry), and a JSON array in place of JSON Lines.
  * Every error is a T2LError('bad-input') naming the source, the line and the field.
  */
 import Papa from 'papaparse';
@@ -43,9 +49,11 @@ export interface Example {
   choices?: string[];
   /**
    * The expected answer as matched: a free row's answer text, or a choice row's letter ("A" for
-   * the first choice).
+   * the first choice), or a numeric row's number in decimal ("1", "2.5").
    */
   answer: string;
+  /** The answer was a JSON number (no choices): matched by the numeric rule, not as text. */
+  numeric?: true;
 }
 
 export interface ExampleSet {
@@ -91,20 +99,38 @@ export function checkExampleFileSize(
   }
 }
 
+/** A NUL, or a UTF-16 surrogate without its pair (a string cut mid-character, or binary). */
+const BAD_CHAR = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a string field cannot be example text, or null. */
+export function badCharacter(value: string): string | null {
+  const m = BAD_CHAR.exec(value);
+  if (!m) return null;
+  const code = m[0].charCodeAt(0);
+  const at = `at character ${m.index + 1}`;
+  return code === 0
+    ? `holds a NUL character (U+0000) ${at}; example text must be plain text`
+    : `holds a lone UTF-16 surrogate (U+${code.toString(16).toUpperCase()}) ${at}, which is not a character; save the file as UTF-8 text`;
+}
+
 const text = (what: string) =>
   z
     .string({ error: `expected ${what} as a string` })
-    .max(MAX_FIELD_CHARS, `longer than ${MAX_FIELD_CHARS} characters`);
+    .max(MAX_FIELD_CHARS, `longer than ${MAX_FIELD_CHARS} characters`)
+    .superRefine((value, ctx) => {
+      const bad = badCharacter(value);
+      if (bad) ctx.addIssue({ code: 'custom', message: bad });
+    });
 
 const rowSchema = z.object({
-  id: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional(),
+  id: z.union([text('the id'), z.number()], { error: 'expected a string or a number' }).optional(),
   prompt: text('the prompt').refine((s) => s.trim().length > 0, 'must not be empty'),
   answer: z.union(
     [
-      text('the answer'),
-      z.number({ error: 'expected a string or a number' }).int('expected a whole number'),
+      text('the answer').refine((s) => s.trim().length > 0, 'must not be blank'),
+      z.number({ error: 'expected a string or a number' }).finite(),
     ],
-    { error: 'expected a string, or a whole number (a choice index)' },
+    { error: 'expected a string, or a number (a choice index, or a numeric answer)' },
   ),
   choices: z
     .array(text('each choice'), { error: 'expected an array of strings' })
@@ -175,8 +201,28 @@ function toExample(raw: unknown, line: number, source: string): Example {
     fail(source, line, null, `expected a JSON object like {"prompt": ..., "answer": ...}`);
   }
   const obj = raw as Record<string, unknown>;
+  for (const key of ['id', 'prompt', 'answer', 'choices']) {
+    if (obj[key] === null) {
+      fail(
+        source,
+        line,
+        key,
+        `is null; expected ${key === 'choices' ? 'an array of strings' : key === 'answer' ? 'a string, or a number' : 'a string'} (leave a field out rather than null)`,
+      );
+    }
+  }
+  if (obj['A'] !== undefined || obj['B'] !== undefined) {
+    fail(
+      source,
+      line,
+      obj['A'] !== undefined ? 'A' : 'B',
+      obj['choices'] !== undefined
+        ? 'the row has both "choices" and choice fields A, B, …; give the choices once, in "choices"'
+        : 'choices go in "choices" as an array of strings (["first", "second", …]), not in fields A, B, …',
+    );
+  }
   for (const key of ['prompt', 'answer'] as const) {
-    if (obj[key] === undefined || obj[key] === null || obj[key] === '') {
+    if (obj[key] === undefined || obj[key] === '') {
       const keys = Object.keys(obj);
       fail(
         source,
@@ -195,14 +241,22 @@ function toExample(raw: unknown, line: number, source: string): Example {
   const id = row.id === undefined ? `line ${line}` : String(row.id);
   if (!row.choices) {
     if (typeof row.answer === 'number') {
-      fail(
-        source,
-        line,
-        'answer',
-        'a number answer is a choice index, but the row has no "choices"',
-      );
+      // The reference's numeric rule reads numbers without their sign ("-5" as 5): a negative
+      // target could never be matched.
+      if (row.answer < 0) {
+        fail(
+          source,
+          line,
+          'answer',
+          `${row.answer} cannot be matched: the numeric rule reads numbers without their sign; write the answer as a string ("${row.answer}") to match it as text`,
+        );
+      }
+      return { id, line, prompt: row.prompt, answer: String(row.answer), numeric: true };
     }
     return { id, line, prompt: row.prompt, answer: row.answer };
+  }
+  if (typeof row.answer === 'number' && !Number.isInteger(row.answer)) {
+    fail(source, line, 'answer', `${row.answer} is not a choice index (expected a whole number)`);
   }
   row.choices.forEach((c, i) => {
     if (c.trim() === '') fail(source, line, `choices.${i}`, 'a choice must not be empty');
@@ -215,6 +269,15 @@ function tooMany(source: string, line: number, maxRows: number): never {
   throw new T2LError(
     'bad-input',
     `${source}: line ${line}: more than ${maxRows} rows; an example set holds at most ${maxRows}`,
+  );
+}
+
+function jsonArray(source: string, line: number): never {
+  fail(
+    source,
+    line,
+    null,
+    'this looks like a JSON array; write one object per line (JSON Lines): {"prompt": ..., "answer": ...}',
   );
 }
 
@@ -232,8 +295,10 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
     try {
       raw = JSON.parse(lineText);
     } catch (e) {
+      if (examples.length === 0 && lineText.trimStart().startsWith('[')) jsonArray(source, line);
       fail(source, line, null, `not valid JSON (${(e as Error).message})`);
     }
+    if (examples.length === 0 && Array.isArray(raw)) jsonArray(source, line);
     examples.push(toExample(raw, line, source));
   }
   return examples;
@@ -260,13 +325,22 @@ function csvRow(
   for (const key of ['id', 'prompt', 'answer'] as const) {
     if (row[key] !== undefined && row[key] !== '') out[key] = row[key];
   }
+  const hasColumns = row['A'] !== undefined && row['A'] !== '';
   if (row['choices'] !== undefined && row['choices'] !== '') {
+    if (hasColumns) {
+      fail(
+        source,
+        line,
+        'choices',
+        'the row has both a "choices" cell and choice columns A, B, …; fill one of them',
+      );
+    }
     try {
       out['choices'] = JSON.parse(row['choices']);
     } catch (e) {
       fail(source, line, 'choices', `expected a JSON array of strings (${(e as Error).message})`);
     }
-  } else if (row['A'] !== undefined && row['A'] !== '') {
+  } else if (hasColumns) {
     const choices: string[] = [];
     for (const letter of LETTERS) {
       const cell = row[letter];
@@ -343,7 +417,8 @@ function formatOf(source: string, body: string): ExampleFormat {
   if (lower.endsWith('.jsonl') || lower.endsWith('.json') || lower.endsWith('.ndjson')) {
     return 'jsonl';
   }
-  return body.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+  // "[": a JSON array, read as JSON Lines so that the refusal says what to write instead.
+  return /^[{[]/.test(body.trimStart()) ? 'jsonl' : 'csv';
 }
 
 /**
@@ -354,8 +429,9 @@ function formatOf(source: string, body: string): ExampleFormat {
  * while parsing (parsing stops at the first row over the limit).
  *
  * Throws T2LError('bad-input') naming the source, the line and the field: an empty file, a
- * malformed JSON line or CSV row, a row without a prompt or an answer, an answer that is not among
- * the choices, too many rows.
+ * malformed JSON line or CSV row, a JSON array, a row without a prompt or an answer, a null field, a
+ * blank answer, a NUL or lone surrogate in a field, an answer that is not among the choices,
+ * choices given twice, too many rows.
  */
 export function parseExamples(text: string, options: ParseExamplesOptions): ExampleSet {
   const { source } = options;

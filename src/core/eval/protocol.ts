@@ -389,7 +389,8 @@ export function checkUserTemplate(template: string): void {
 
 /**
  * One row of a user's example set as an EvalItem: the template applied, the choice rule for rows
- * with choices (the expected letter), the free-answer rule otherwise.
+ * with choices (the expected letter), the numeric rule for a JSON number answer, the free-answer
+ * rule otherwise.
  */
 export function userSetItem(example: Example, options: UserSetOptions = {}): EvalItem {
   const choices = example.choices;
@@ -408,7 +409,7 @@ export function userSetItem(example: Example, options: UserSetOptions = {}): Eva
     user,
     prefill: '',
     expected: example.answer,
-    rule: choices ? 'choice' : 'free',
+    rule: choices ? 'choice' : example.numeric ? 'number' : 'free',
     maxTokens: options.maxTokens ?? REFERENCE_MAX_TOKENS,
   };
 }

@@ -31,9 +31,13 @@ export interface CompleteRequest {
   maxTokens: number;
   /**
    * Called with the text generated so far; true means more text cannot change the score
-   * (matching.ts outputDecided), so the backend may stop there. Optional to honour.
+   * (matching.ts outputDecided), so the backend may stop there. Both backends honour it after
+   * every token (node-llama-cpp: src/node/llama.ts stopWhen; wllama: the page's LLM worker, given
+   * `rule`, calls the same outputDecided), so the CLI's and the page's answers stay equal.
    */
   isDecided: (textSoFar: string) => boolean;
+  /** The item's matching rule, for a backend across a worker boundary (functions do not cross). */
+  rule: MatchRule;
   signal?: AbortSignal;
 }
 
@@ -169,6 +173,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
           adapter: model.adapter,
           maxTokens: item.maxTokens,
           isDecided: (text) => outputDecided(item.rule, text),
+          rule: item.rule,
           ...(signal ? { signal } : {}),
         });
       } catch (e) {

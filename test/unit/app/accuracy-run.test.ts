@@ -7,8 +7,16 @@
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PromptInput } from '../../../src/app/try/llm';
+import {
+  BENCHMARK_FIXTURE_ROWS,
+  benchmarkHubRepos,
+} from '../../../src/fixtures/benchmark-datasets';
+import { startLocalHub, writeHubRepos, type LocalHub } from '../../support/local-hub';
 
 const calls: PromptInput[] = [];
 /** Answers per adapter id (null: the base): the fake model's greedy outputs, by user message. */
@@ -32,6 +40,37 @@ vi.mock('../../../src/app/try/llm', () => ({
     return { text: answers[who]?.[input.prompt] ?? '?', finish: 'stop' };
   }),
 }));
+
+/**
+ * The generation worker's transport faked (no Worker in Node): a 'benchmark' call runs the worker's
+ * own handler (worker/benchmark.ts) here, against the endpoint the page passes (the local Hub).
+ */
+vi.mock('../../../src/app/shared/worker-client', () => ({
+  workerClient: () => ({
+    call: async (method: string, params: { hubEndpoint?: string } & Record<string, unknown>) => {
+      if (method !== 'benchmark') throw new Error(`unexpected worker call ${method}`);
+      const { benchmarkSample } = await import('../../../src/app/worker/benchmark');
+      return benchmarkSample(params as never, {
+        signal: new AbortController().signal,
+        progress: () => undefined,
+        headersFor: () => ({}),
+        hubEndpoint: params.hubEndpoint ?? 'https://huggingface.co',
+      });
+    },
+  }),
+}));
+
+let hub: LocalHub;
+let hubRoot: string;
+beforeAll(async () => {
+  hubRoot = await mkdtemp(join(tmpdir(), 't2l-accuracy-hub-'));
+  await writeHubRepos(hubRoot, benchmarkHubRepos());
+  hub = await startLocalHub({ root: hubRoot });
+});
+afterAll(async () => {
+  await hub?.stop();
+  await rm(hubRoot, { recursive: true, force: true });
+});
 
 const SET = [
   '{"prompt": "What is 2 + 3?", "answer": "5"}',
@@ -64,7 +103,8 @@ async function load() {
   const accuracy = await import('../../../src/app/accuracy/accuracy');
   const { useAccuracy } = await import('../../../src/app/accuracy/accuracy-store');
   const db = await import('../../../src/app/history/history-db');
-  return { ...accuracy, useAccuracy, db };
+  const { useSettings } = await import('../../../src/app/shared/settings-store');
+  return { ...accuracy, useAccuracy, db, useSettings };
 }
 
 const base = {
@@ -124,6 +164,17 @@ describe('accuracy run in the page', () => {
     ]);
     expect(calls.every((c) => c.maxTokens === 7 && c.scale === 1 && c.system === '')).toBe(true);
     expect(calls.every((c) => c.keepEmptySystem === true && c.useTemplate === true)).toBe(true);
+    // Each answer stops where its row's matching rule settles it (the worker applies the rule).
+    expect(calls.map((c) => c.decidedBy)).toEqual([
+      'free',
+      'free',
+      'free',
+      'free',
+      'choice',
+      'choice',
+      'choice',
+      'choice',
+    ]);
     // Free answers: " 5." and "5" match "5" (stripped), "paris" matches "Paris", "London" does
     // not; choices: the first letter of the answer, "B" vs expected A wrong, "(A)" right, "B) 7" right.
     const r = p.report!;
@@ -177,14 +228,111 @@ describe('accuracy run in the page', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('says a benchmark cannot be fetched, and own examples still run after', async () => {
+  it('a benchmark sample through the Hub endpoint: its rows, seed and file in the report', async () => {
     const a = await load();
+    a.useSettings.setState({ hubEndpoint: hub.endpoint });
+    const rows = BENCHMARK_FIXTURE_ROWS.piqa as Array<{ goal: string; label: number }>;
+    // The fake model answers PIQA's second row right, the others not at all.
+    const piqaUser = (goal: string) => calls.find((c) => c.prompt.includes(`"""${goal}"""`));
+    answers['base'] = {};
+    a.editAccuracyForm('t', { source: 'benchmark', benchmark: 'piqa', limit: 3, seed: 5 });
+    onCall = () => {
+      const last = calls.at(-1)!;
+      if (last.prompt.includes(rows[1]!.goal)) answers['base']![last.prompt] = ' 1';
+    };
+    await a.runAccuracy('t', base, [target]);
+    const p = a.accuracyPanel('t');
+    expect(p.error).toBeNull();
+    expect(p.report!.set).toMatchObject({
+      kind: 'benchmark',
+      name: 'PIQA',
+      total: 3,
+      seed: 5,
+      source: expect.stringMatching(
+        /^ybisk\/piqa plain_text\/validation\/0000\.parquet at 142c5123/,
+      ),
+    });
+    expect(p.report!.rows.map((r) => r.id)).toEqual(['row 0', 'row 1', 'row 2']);
+    expect(p.report!.rows.map((r) => r.expected)).toEqual(rows.map((r) => String(r.label)));
+    expect(piqaUser(rows[0]!.goal)!.prompt).toMatch(/^Choose the option that either answers/);
+    // Scored by the reference's choice rule: the base right on row 1 only (its answer there is "1").
+    expect(p.report!.rows.map((r) => r.answers[0]!.correct)).toEqual([false, true, false]);
+    expect(
+      hub.requests.some((r) => r.url.startsWith('/datasets/ybisk/piqa/resolve/142c5123')),
+    ).toBe(true);
+  });
+
+  it('offline with nothing cached: the benchmark says the host cannot be reached; own examples still run', async () => {
+    const a = await load();
+    a.useSettings.setState({ hubEndpoint: 'http://127.0.0.1:9' });
     a.editAccuracyForm('t', { source: 'benchmark', benchmark: 'boolq' });
     await a.runAccuracy('t', base, [target]);
-    expect(a.accuracyPanel('t').error!.message).toMatch(/boolq benchmark cannot be fetched/);
+    const p = a.accuracyPanel('t');
+    expect(p.error!.title).toBe('The benchmark cannot be read');
+    expect(p.error!.message).toMatch(
+      /^BoolQ \(google\/boolq data\/validation-00000-of-00001\.parquet\) is not in this browser's cache and the Hub at 127\.0\.0\.1:9 cannot be reached .*your own examples .* still work offline\.$/,
+    );
+    expect(calls).toHaveLength(0);
     a.editAccuracyForm('t', { source: 'own', text: SET });
     await a.runAccuracy('t', base, [target]);
     expect(a.accuracyPanel('t').status).toBe('done');
+  });
+});
+
+describe('Compare’s Accuracy row in History', () => {
+  it('keeps the report with every column’s History entry, marked as Compare’s, after a reload', async () => {
+    const a = await load();
+    const { useCompare } = await import('../../../src/app/compare/compare-store');
+    const { useCatalog } = await import('../../../src/app/shared/catalog-store');
+    // The browser's globals the base's URL and fit check read (Node 20 has neither): the page's
+    // address, and a navigator that knows no memory or quota.
+    vi.stubGlobal('navigator', {});
+    vi.stubGlobal('location', new URL('http://localhost/'));
+    useCatalog.setState({
+      catalog: {
+        models: [
+          {
+            id: 'demo-L',
+            baseModel: 'demo/tiny',
+            baseGguf: { url: 'https://hub.test/tiny.gguf', size: 1000 },
+          },
+        ],
+        encoders: {},
+      } as never,
+    });
+    const stored: { id: number }[] = [];
+    for (const d of ['L column', 'S column']) {
+      stored.push(
+        await a.db.addHistoryEntry({ createdAt: 1, description: d } as never, {
+          safetensors: new Uint8Array(1),
+          zip: new Uint8Array(1),
+        }),
+      );
+    }
+    const column = (i: number, label: string) =>
+      ({
+        label,
+        status: 'done',
+        result: { model: { baseModel: 'demo/tiny' } },
+        adapter: { gguf: new Uint8Array([i]) },
+        historyId: stored[i]!.id,
+      }) as never;
+    useCompare.setState({ columns: [column(0, 'T2L-L'), column(1, 'T2L-S')] });
+    a.editAccuracyForm(a.COMPARE_PANEL, { text: SET });
+    await a.runCompareAccuracy();
+    const p = a.accuracyPanel(a.COMPARE_PANEL);
+    expect(p.error).toBeNull();
+    expect(p.status).toBe('done');
+    expect(p.saveNote).toBeNull();
+    const r = p.report!;
+    expect(r.origin).toBe('compare');
+    expect(r.models.map((m) => m.key)).toEqual(['base', 'col-0', 'col-1']);
+    expect(r.rows).toHaveLength(4);
+    // A "reload": a fresh module reads the same report from each column's entry.
+    vi.resetModules();
+    const again = await import('../../../src/app/history/history-db');
+    for (const e of stored) expect(await again.historyEvals(e.id)).toEqual([r]);
+    vi.unstubAllGlobals();
   });
 });
 

@@ -13,7 +13,7 @@ import {
   parseCatalog,
 } from '../../../src/app/shared/catalog';
 import { firstDownload } from '../../../src/app/generate/first-download';
-import { differsFromKnown } from '../../../src/app/worker/known-files';
+import { differsFromKnown, storedHashIsKnown } from '../../../src/app/worker/known-files';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const real = () => JSON.parse(readFileSync(join(ROOT, 'models/catalog.json'), 'utf8')) as unknown;
@@ -120,5 +120,19 @@ describe('recorded files', () => {
     expect(await differsFromKnown(bytes, { size: 3, sha256: '0'.repeat(64) })).toBe(
       'SHA-256 ba7816bf8f01… where the catalog records 000000000000…',
     );
+  });
+});
+
+describe('a cache hit whose stored hash is the recorded one', () => {
+  const sha = 'ab'.repeat(32);
+  it('is the recorded file only when hash and size both match the record', () => {
+    expect(storedHashIsKnown({ sha256: sha }, 10, { size: 10, sha256: sha })).toBe(true);
+    expect(storedHashIsKnown({ sha256: sha }, 10, { size: 10, sha256: 'cd'.repeat(32) })).toBe(
+      false,
+    );
+    expect(storedHashIsKnown({ sha256: sha }, 11, { size: 10, sha256: sha })).toBe(false);
+    // A record with a size only still needs the bytes compared (differsFromKnown).
+    expect(storedHashIsKnown({ sha256: sha }, 10, { size: 10 })).toBe(false);
+    expect(storedHashIsKnown({ sha256: sha }, 10, undefined)).toBe(false);
   });
 });

@@ -2,7 +2,8 @@
  * The LLM worker's engine (src/app/worker/llm-engine.ts) with a fake wllama at its boundary: what
  * it asks llama.cpp for. The real wllama runs in the browser specs (app-try); here the defaults
  * that decide an answer are checked in milliseconds: every mounted adapter gets an explicit scale,
- * 0 for one the request does not name, and a request's sampling or greedy settings pass through.
+ * 0 for one the request does not name, and a request's sampling or greedy settings pass through;
+ * an accuracy run's answer stops where its matching rule settles it.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -10,6 +11,14 @@ const calls = vi.hoisted(() => ({
   load: [] as { loras: { name: string }[]; params: Record<string, unknown> }[],
   complete: [] as Record<string, unknown>[],
   chatTemplate: null as string | null,
+  /**
+   * The tokens the fake llama.cpp streams, one chunk each (null: one chunk "ok"); with `batched`
+   * they come in one go without looking at the abort signal, as one get_result holding several.
+   */
+  pieces: null as string[] | null,
+  batched: false,
+  /** Pieces sent before the abort signal was seen. */
+  sent: 0,
 }));
 
 vi.mock('@wllama/wllama/esm/index.js', () => ({
@@ -52,7 +61,15 @@ vi.mock('../../../src/app/worker/wllama-lora', () => ({
     onData: (chunk: unknown) => void,
   ) => {
     calls.complete.push(params);
-    onData({ choices: [{ text: 'ok', finish_reason: 'stop' }] });
+    if (!calls.pieces) return onData({ choices: [{ text: 'ok', finish_reason: 'stop' }] });
+    const signal = params['abortSignal'] as AbortSignal;
+    for (const [i, text] of calls.pieces.entries()) {
+      // wllama checks its abort signal before each result it fetches (WllamaAbortError).
+      if (!calls.batched && signal.aborted) throw new Error('aborted');
+      calls.sent++;
+      const last = i === calls.pieces.length - 1;
+      onData({ choices: [{ text, finish_reason: last ? 'length' : null }] });
+    }
   },
 }));
 
@@ -66,6 +83,9 @@ beforeEach(() => {
   calls.load.length = 0;
   calls.complete.length = 0;
   calls.chatTemplate = null;
+  calls.pieces = null;
+  calls.batched = false;
+  calls.sent = 0;
   vi.stubGlobal('self', { location: { href: 'http://localhost/' } });
 });
 
@@ -138,5 +158,32 @@ describe('LlmEngine', () => {
     await engine.load({ ...base, key: 'c' }, [], options);
     await expect(run()).rejects.toThrow(/^base\.gguf: the chat template .* ran past its budget/);
     expect(heard).toEqual([expect.stringMatching(/^start /), 'end']);
+  });
+
+  it('stops an answer once the matching rule settles it, as t2l eval does, and not otherwise', async () => {
+    const engine = new LlmEngine();
+    await engine.load(base, [], options);
+    const run = (decidedBy?: 'choice' | 'free' | 'bool') => {
+      calls.sent = 0;
+      return engine.complete(
+        { prompt: 'p', lora: [], maxTokens: 8, ...(decidedBy ? { decidedBy } : {}) },
+        () => {},
+        new AbortController().signal,
+      );
+    };
+    calls.pieces = [' ', '(', 'B', ')', ' seven', '.'];
+    // A choice is settled at its letter: the text up to that token, and llama.cpp is stopped.
+    expect(await run('choice')).toMatchObject({ text: ' (B', finish: 'decided', tokens: 3 });
+    expect(calls.sent).toBe(3);
+    // A free answer depends on all of it; no rule: no early stop.
+    expect(await run('free')).toMatchObject({ text: ' (B) seven.', finish: 'length' });
+    expect(await run()).toMatchObject({ text: ' (B) seven.', finish: 'length' });
+    // BoolQ's rule is settled at a "1" only.
+    calls.pieces = ['no', ' 1', ' 0'];
+    expect(await run('bool')).toMatchObject({ text: 'no 1', finish: 'decided' });
+    // Tokens that arrive with the settling one are not part of the answer.
+    calls.batched = true;
+    calls.pieces = ['A', ' or', ' B'];
+    expect(await run('choice')).toMatchObject({ text: 'A', finish: 'decided', tokens: 1 });
   });
 });

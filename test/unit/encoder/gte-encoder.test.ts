@@ -5,7 +5,8 @@ import { BertTokenizer, env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeGteEncoder } from '../../../scripts/fixtures/write-tiny-encoder';
 import type { WeightTable } from '../../../src/core/checkpoint/spec';
-import { createTextEncoder } from '../../../src/core/encoder/text-encoder';
+import * as ort from 'onnxruntime-node';
+import { createTextEncoder, type EncoderGraph } from '../../../src/core/encoder/text-encoder';
 import {
   GTE_LARGE_OPTIONS,
   gteEncoderFiles,
@@ -252,6 +253,86 @@ describe('the gte ("new") encoder fixture through createTextEncoder', () => {
   });
 });
 
+/** The page's openGraph restated on onnxruntime-node: the file's bytes → a session. */
+async function nodeGraph(path: string, opened: string[] = []): Promise<EncoderGraph> {
+  opened.push(path);
+  const session = await ort.InferenceSession.create(await readFile(path));
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const own: Record<string, ort.Tensor> = {};
+      for (const [k, t] of Object.entries(feeds)) own[k] = new ort.Tensor('int64', t.data, t.dims);
+      const hidden = (await session.run(own)).last_hidden_state!;
+      return { dims: [...hidden.dims], data: hidden.data as Float32Array };
+    },
+    release: () => session.release(),
+  };
+}
+
+describe("the encoder's graph opened by the caller (openGraph: the page on wasm)", () => {
+  it("embeds as NewModel's forward pass, reading the dtype's file transformers.js would read", async () => {
+    const opened: string[] = [];
+    const encoder = await createTextEncoder({
+      localPath: dir,
+      dtype: 'fp32',
+      openGraph: (url) => nodeGraph(url, opened),
+    });
+    try {
+      const out = await encoder.embed(TEXTS);
+      for (const [i, text] of out.formatted.entries()) {
+        const expected = expectedEmbedding(text);
+        const row = out.data.subarray(i * E, (i + 1) * E);
+        let worst = 0;
+        for (let d = 0; d < E; d++) worst = Math.max(worst, Math.abs(row[d]! - expected[d]!));
+        expect(worst).toBeLessThan(1e-4);
+      }
+      expect(opened).toEqual([join(dir, 'onnx', 'model.onnx')]);
+    } finally {
+      await encoder.dispose();
+    }
+  });
+
+  it('gives what transformers.js gives for the same q8 file', async () => {
+    const own = await createTextEncoder({
+      localPath: dir,
+      dtype: 'q8',
+      openGraph: (u) => nodeGraph(u),
+    });
+    const theirs = await createTextEncoder({ localPath: dir, dtype: 'q8' });
+    try {
+      const a = await own.embed(TEXTS);
+      const b = await theirs.embed(TEXTS);
+      let worst = 0;
+      for (let i = 0; i < a.data.length; i++)
+        worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!));
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      await own.dispose();
+      await theirs.dispose();
+    }
+  });
+
+  it('refuses a graph without last_hidden_state or with inputs it cannot feed, naming them', async () => {
+    const base = await nodeGraph(join(dir, 'onnx', 'model.onnx'));
+    await base.release();
+    const noOutput: EncoderGraph = { ...base, outputNames: ['pooler_output'] };
+    const extraInput: EncoderGraph = { ...base, inputNames: [...base.inputNames, 'position_ids'] };
+    for (const [graph, why] of [
+      [noOutput, /onnx\/model\.onnx\): the model has no last_hidden_state output/],
+      [extraInput, /inputs are input_ids, .*position_ids; expected input_ids/],
+    ] as const) {
+      const err = await createTextEncoder({
+        localPath: dir,
+        dtype: 'fp32',
+        openGraph: async () => ({ ...graph, release: async () => {} }),
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'T2LError', code: 'bad-package' });
+      expect(String((err as Error).message)).toMatch(why);
+    }
+  });
+});
+
 describe('a Hub encoder through another Hub endpoint', () => {
   const REVISION = '104333d6af6f97649377c2afbde10a7704870c7b';
   const ENDPOINT = 'http://127.0.0.1:5999/mirror';
@@ -288,6 +369,21 @@ describe('a Hub encoder through another Hub endpoint', () => {
       expect(urls.length).toBeGreaterThan(0);
       expect(urls.filter((u) => !u.startsWith(prefix))).toEqual([]);
       expect(urls).toContain(`${prefix}onnx/model.onnx`);
+      // The page's own graph path is handed the URL transformers.js would fetch (one cache key).
+      const asked: string[] = [];
+      const own = await createTextEncoder({
+        model: 'Alibaba-NLP/gte-large-en-v1.5',
+        revision: REVISION,
+        endpoint: `${ENDPOINT}/`,
+        cacheDir: join(root, 'hub-cache'),
+        dtype: 'q8',
+        openGraph: (url, file) => {
+          asked.push(url);
+          return nodeGraph(join(dir, file));
+        },
+      });
+      await own.dispose();
+      expect(asked).toEqual([`${prefix}onnx/model_quantized.onnx`]);
     } finally {
       globalThis.fetch = saved.global;
       env.fetch = saved.env;

@@ -6,6 +6,7 @@ import {
   checkExampleFileSize,
   parseExamples,
 } from '../../../src/core/eval/examples';
+import { userSetItem } from '../../../src/core/eval/protocol';
 
 const jsonl = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n');
 const refuse = (text: string, pattern: RegExp, source = 'set.jsonl', maxRows?: number) => {
@@ -76,10 +77,9 @@ describe('parseExamples: JSON Lines', () => {
       jsonl({ prompt: 'a', answer: 'A', choices: 'p|q' }),
       /field "choices": expected an array of strings/,
     );
-    refuse(jsonl({ prompt: 'a', answer: 2 }), /field "answer": a number answer is a choice index/);
     refuse(jsonl({ prompt: ' ', answer: 'x' }), /field "prompt": must not be empty/);
     refuse(jsonl({ prompt: 'a', answer: { x: 1 } }), /field "answer": expected a string/);
-    refuse('[1, 2]', /line 1: expected a JSON object/);
+    refuse('7', /line 1: expected a JSON object/);
     refuse('', /set\.jsonl: the file is empty/);
     refuse('\n  \n', /the file is empty/);
   });
@@ -142,6 +142,113 @@ describe('parseExamples: CSV', () => {
     refuse('prompt,prompt,answer\nq,r,a\n', /the column "prompt" twice/, 'set.csv');
     const many = ['prompt,answer', ...Array.from({ length: 4 }, (_, i) => `p${i},a`)].join('\n');
     refuse(many, /line 5: more than 3 rows/, 'set.csv', 3);
+  });
+});
+
+describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)', () => {
+  it('choices given twice: a choices cell and columns A.. in CSV, fields A/B in JSON Lines', () => {
+    refuse(
+      'prompt,answer,choices,A,B\nq,A,"[""x"",""y""]",p,q\n',
+      /set\.csv: line 2, field "choices": the row has both a "choices" cell and choice columns A, B/,
+      'set.csv',
+    );
+    // One of them filled per row is fine, in the same file.
+    const csv = parseExamples('prompt,answer,choices,A,B\nq,B,"[""x"",""y""]",,\nr,A,,p,q\n', {
+      source: 's.csv',
+    });
+    expect(csv.examples.map((e) => e.choices)).toEqual([
+      ['x', 'y'],
+      ['p', 'q'],
+    ]);
+    refuse(
+      jsonl({ prompt: 'q', choices: ['x', 'y'], A: 'p', B: 'q', answer: 'A' }),
+      /line 1, field "A": the row has both "choices" and choice fields A, B/,
+    );
+    // Without "choices", fields A and B would have made it a free row answered "A".
+    refuse(
+      jsonl({ prompt: 'q', A: 'p', B: 'q', answer: 'A' }),
+      /line 1, field "A": choices go in "choices" as an array of strings/,
+    );
+  });
+
+  it('a null field is named as null, not as missing', () => {
+    refuse(
+      jsonl({ prompt: 'a', answer: 'b' }, { prompt: 'q', answer: null }),
+      /set\.jsonl: line 2, field "answer": is null; expected a string, or a number/,
+    );
+    refuse(
+      jsonl({ prompt: null, answer: 'b' }),
+      /line 1, field "prompt": is null; expected a string/,
+    );
+    refuse(
+      jsonl({ prompt: 'q', choices: null, answer: 'b' }),
+      /line 1, field "choices": is null; expected an array of strings/,
+    );
+  });
+
+  it('a blank answer is refused, in JSON Lines and in CSV', () => {
+    refuse(jsonl({ prompt: 'q', answer: '   ' }), /line 1, field "answer": must not be blank/);
+    refuse(jsonl({ prompt: 'q', answer: '\t\n' }), /line 1, field "answer": must not be blank/);
+    refuse('prompt,answer\nq,"  "\n', /line 2, field "answer": must not be blank/, 'set.csv');
+  });
+
+  it('a number answer without choices is a numeric answer, matched by the numeric rule', () => {
+    const set = parseExamples(
+      jsonl({ prompt: 'How many?', answer: 1 }, { prompt: 'Half', answer: 2.5 }),
+      {
+        source: 'n.jsonl',
+      },
+    );
+    expect(set.examples).toEqual([
+      { id: 'line 1', line: 1, prompt: 'How many?', answer: '1', numeric: true },
+      { id: 'line 2', line: 2, prompt: 'Half', answer: '2.5', numeric: true },
+    ]);
+    expect(userSetItem(set.examples[0]!)).toMatchObject({ rule: 'number', expected: '1' });
+    // A string "1" stays a free answer (matched as text, as the reference's get_accuracy).
+    const text = parseExamples(jsonl({ prompt: 'How many?', answer: '1' }), { source: 't.jsonl' });
+    expect(text.examples[0]!.numeric).toBeUndefined();
+    expect(userSetItem(text.examples[0]!).rule).toBe('free');
+    // The numeric rule reads numbers without their sign: a negative target could never match.
+    refuse(jsonl({ prompt: 'q', answer: -5 }), /line 1, field "answer": -5 cannot be matched/);
+    // With choices a number is still an index, and must be whole.
+    refuse(
+      jsonl({ prompt: 'q', choices: ['x', 'y'], answer: 0.5 }),
+      /line 1, field "answer": 0\.5 is not a choice index/,
+    );
+  });
+
+  it('NUL and lone surrogates are refused, naming the line and field', () => {
+    refuse(
+      jsonl({ prompt: 'ok', answer: 'b' }, { prompt: 'a\u0000b', answer: 'x' }),
+      /line 2, field "prompt": holds a NUL character \(U\+0000\) at character 2/,
+    );
+    refuse(
+      jsonl({ prompt: 'q', answer: 'x\uD800' }),
+      /field "answer": holds a lone UTF-16 surrogate \(U\+D800\)/,
+    );
+    refuse(
+      jsonl({ prompt: 'q', choices: ['a', '\uDC00b'], answer: 'A' }),
+      /field "choices\.1": holds a lone UTF-16 surrogate \(U\+DC00\) at character 1/,
+    );
+    refuse(jsonl({ id: '\u0000', prompt: 'q', answer: 'x' }), /field "id": holds a NUL/);
+    refuse('prompt,answer\nq\u0000,a\n', /line 2, field "prompt": holds a NUL/, 'set.csv');
+    // A pair is a character: 😀 is fine.
+    expect(
+      parseExamples(jsonl({ prompt: 'q \uD83D\uDE00', answer: 'x' }), { source: 's.jsonl' })
+        .examples,
+    ).toHaveLength(1);
+  });
+
+  it('a JSON array gets a hint to write JSON Lines', () => {
+    const rows = [
+      { prompt: 'a', answer: 'b' },
+      { prompt: 'c', answer: 'd' },
+    ];
+    const hint = /line 1: this looks like a JSON array; write one object per line \(JSON Lines\)/;
+    refuse(JSON.stringify(rows), hint, 'set.json');
+    refuse(JSON.stringify(rows, null, 2), hint, 'set.jsonl');
+    // Pasted, without a file name to tell the format.
+    refuse(JSON.stringify(rows, null, 2), /pasted: line 1: this looks like a JSON array/, 'pasted');
   });
 });
 

@@ -154,4 +154,29 @@ describe('hubFile', () => {
       ),
     ).rejects.toThrow(/the download is damaged: \d+ bytes, the catalog records 3/);
   });
+
+  it('refuses a file by the size the Hub announces (checkSize) before any byte is fetched', async () => {
+    const s = settings();
+    const before = hub.requests.length;
+    const announced: number[] = [];
+    await expect(
+      hubFile(
+        s,
+        { repo: REPO, revision: 'main', path: 'L/model.onnx' },
+        {
+          checkSize: (bytes) => {
+            announced.push(bytes);
+            throw new Error(`too large: ${bytes} bytes`);
+          },
+        },
+      ),
+    ).rejects.toThrow(/^too large: \d+ bytes$/);
+    const size = readFileSync(join(PKG, 'model.onnx')).length;
+    expect(announced).toEqual([size]);
+    // Only the HEAD: no GET of the bytes, nothing in the cache.
+    expect(hub.requests.slice(before).map((q) => q.method)).toEqual(['HEAD']);
+    expect(() =>
+      readFileSync(join(s.cacheDir, 'models--t2l-web--demo-packages', 'refs', 'main')),
+    ).toThrow();
+  });
 });

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import catalog from '../../../models/catalog.json';
+import { BENCHMARK_SOURCES } from '../../../src/core/eval/benchmarks';
+import { benchmarkHubRepos } from '../../../src/fixtures/benchmark-datasets';
 import { officialHubRepos } from '../../../src/fixtures/hub-repos';
 import {
   formatFindings,
@@ -26,7 +28,7 @@ let root: string;
 let hub: LocalHub;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 't2l-verify-hub-'));
-  await writeHubRepos(root, officialHubRepos(catalog));
+  await writeHubRepos(root, [...officialHubRepos(catalog), ...benchmarkHubRepos()]);
   hub = await startLocalHub({ root });
 });
 afterAll(async () => {
@@ -146,5 +148,35 @@ describe('verifyCatalog', () => {
     expect(
       f.some((x) => x.level === 'warn' && x.subject === 'bartowski/gemma-2-2b-it-GGUF@main'),
     ).toBe(true);
+  });
+});
+
+describe('verifyCatalog: the benchmarks\u2019 pinned dataset files', () => {
+  const empty: VerifiableCatalog = { encoders: {}, models: [] };
+  const arc = BENCHMARK_SOURCES.arc_easy;
+  const dataset = { label: 'arc_easy', repo: arc.repo, revision: arc.revision, file: arc.file };
+  it('found through /api/datasets and the datasets/ resolve URL at the pinned commit', async () => {
+    const f = await verifyCatalog(empty, { endpoint: hub.endpoint }, [dataset]);
+    expect(fails(f)).toEqual([]);
+    const b = bytes(arc.repo, arc.file);
+    expect(f).toContainEqual({
+      level: 'ok',
+      subject: `${arc.repo}@${arc.revision} ${arc.file}`,
+      message: `${b.length} bytes, sha256 ${sha256(b)}`,
+    });
+    expect(hub.requests.some((r) => r.url.startsWith(`/api/datasets/${arc.repo}/revision/`))).toBe(
+      true,
+    );
+  });
+  it('a file not at that commit, a published sha256 that differs: failures', async () => {
+    const f = await verifyCatalog(empty, { endpoint: hub.endpoint }, [
+      { ...dataset, file: 'ARC-Easy/train-00000-of-00001.parquet' },
+      // The published pin's sha256 is the real file's; the local Hub serves a fixture.
+      { ...dataset, sha256: arc.sha256! },
+    ]);
+    expect(fails(f).map((x) => x.message)).toEqual([
+      'no such file at this revision',
+      expect.stringMatching(/^sha256 [0-9a-f]{64} on the Hub, the catalog records 4160597d/),
+    ]);
   });
 });
