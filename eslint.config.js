@@ -34,6 +34,34 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   {
+    // The app's layout (docs/app.md, "Layout"): shared/ and the workers serve every feature, so
+    // they import no feature folder (features import them, and each other where a view embeds
+    // another's panel).
+    files: ['src/app/shared/**/*.{ts,tsx}', 'src/app/worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'generate',
+                'try',
+                'accuracy',
+                'compare',
+                'history',
+                'settings',
+                'cache',
+                'shell',
+              ].map((f) => `../${f}/*`),
+              message: 'src/app/shared and src/app/worker import no feature folder.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The core runs in the browser worker, the CLI and the server alike: no Node-only imports.
     files: ['src/core/**/*.ts'],
     rules: {

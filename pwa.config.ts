@@ -11,7 +11,7 @@
  *   verified cache ('t2l-files-v1') keeps them, and Range requests for resumed downloads pass
  *   through untouched.
  * - Updates: registerType 'prompt'; the page shows "a new version is available · Reload"
- *   (src/app/services/pwa.ts).
+ *   (src/app/shell/pwa.ts).
  * - Cross-origin isolation: precached responses keep the headers they were fetched with
  *   (COOP/COEP from the host), so a page served offline is still isolated.
  */

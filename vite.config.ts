@@ -79,7 +79,7 @@ function wllamaWasmFiles(): Plugin {
   };
 }
 
-/** What the footer shows as this build's version (src/app/services/version.ts). */
+/** What the footer shows as this build's version (src/app/shell/version.ts). */
 const VERSION =
   process.env.T2L_VERSION ||
   (

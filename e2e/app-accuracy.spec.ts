@@ -63,7 +63,7 @@ function fromProbe(probe: CliEval): typeof PROBE {
 async function open(page: Page): Promise<void> {
   page.on('pageerror', (e) => console.log('[page exception]', e.message));
   await page.addInitScript((endpoint) => {
-    // The Settings store's own key and shape (stores/settings.ts): the local Hub as the endpoint.
+    // The Settings store's own key and shape (shared/settings-store.ts): the local Hub as the endpoint.
     if (!localStorage.getItem('t2l-settings')) {
       localStorage.setItem(
         't2l-settings',

@@ -240,7 +240,7 @@ test('a gated repository on the endpoint, without a token: the advice names the 
   await guardHosts(page, offHost);
   hub.setGated(T2L_REPO, true);
   await page.addInitScript((endpoint) => {
-    // The Settings store's own key and shape (stores/settings.ts), as a previous visit left it.
+    // The Settings store's own key and shape (shared/settings-store.ts), as a previous visit left it.
     if (!localStorage.getItem('t2l-settings')) {
       localStorage.setItem(
         't2l-settings',

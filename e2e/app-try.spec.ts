@@ -156,7 +156,7 @@ test('Try: greedy output at scale 0 is the base model’s, at scale 1 the adapte
   await setScale(page, 1);
   const adapted = await run(page);
   expect(adapted).not.toEqual(base);
-  // README's docs/screenshot-try.png is taken from here.
+  // docs/app.md's screenshot-try.png is taken from here.
   await page.getByTestId('try-panel').screenshot({ path: test.info().outputPath('try-panel.png') });
   // Switching scale (and back) never reloads the base, and never mixes in a cached prompt.
   await setScale(page, 0);

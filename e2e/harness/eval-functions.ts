@@ -1,11 +1,11 @@
-import { parseOwnExamples, scoreModels } from '../../src/app/services/accuracy-core';
-import { llmClient } from '../../src/app/services/llm-client';
+import { parseOwnExamples, scoreModels } from '../../src/app/accuracy/accuracy-core';
+import { llmClient } from '../../src/app/shared/llm-client';
 import { BENCH_ADAPTER } from './llm-functions';
 
 /**
  * Accuracy runs' throughput in Chromium (scripts/bench/eval-bench.ts), the page's path: the core's
- * parser and loop through services/accuracy-core.ts (parseOwnExamples, scoreModels), each answer
- * from the app's LLM worker as services/accuracy.ts asks for it (the chat turn rendered there with
+ * parser and loop through accuracy/accuracy-core.ts (parseOwnExamples, scoreModels), each answer
+ * from the app's LLM worker as accuracy/accuracy.ts asks for it (the chat turn rendered there with
  * the base's template, greedy, the row's rule for the early stop). Needs `llmLoad` first (the base
  * with the bench adapter mounted). Each model's completions are timed on their own.
  */

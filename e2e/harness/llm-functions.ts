@@ -1,5 +1,5 @@
-import { renderPrompt } from '../../src/app/services/chat-prompt';
-import { createLlmClient, llmClient, spawnLlmWorker } from '../../src/app/services/llm-client';
+import { renderPrompt } from '../../src/app/worker/chat-prompt';
+import { createLlmClient, llmClient, spawnLlmWorker } from '../../src/app/shared/llm-client';
 import type { PrepareResult } from '../../src/app/worker/llm-protocol';
 
 /**

@@ -135,7 +135,7 @@ async function runChromium(
     await page.evaluate(() => window.t2lHarness.llmRelease());
     return {
       runtime: 'chromium',
-      engine: `${load.engine}, the page's path (services/accuracy-core.ts)`,
+      engine: `${load.engine}, the page's path (accuracy/accuracy-core.ts)`,
       backend: load.backend,
       threads: load.threads,
       loadMs: load.loadMs,
@@ -193,7 +193,7 @@ export function renderEvalReport(r: EvalBenchRun): string {
   return [
     '### Accuracy runs: examples per second (issue 21, item 8)',
     '',
-    `\`scripts/bench/eval-bench.ts\`; only this part: \`npm run bench -- --eval-only\`. The demo base (\`${r.base}\`, random weights) answers ${r.examples.free + r.examples.choice} examples (${r.examples.free} free answers from \`test/fixtures/eval/free.jsonl\`, ${r.examples.choice} multiple choice with 26 choices from \`choice.csv\`), first alone (the base) and then with an adapter t2l-web generated for it, greedily, at most ${r.maxTokens} new tokens an answer, a choice answer stopped at its letter. Node runs \`t2l eval\`'s path (the core's loop, node-llama-cpp; a fresh context per answer, as the CLI does); Chromium the page's (the core's loop through \`services/accuracy-core.ts\`, wllama in the app's LLM worker). Examples per second of a model: examples ÷ the seconds its answers took; median (min–max) over ${r.passes} passes after a warm-up pass.`,
+    `\`scripts/bench/eval-bench.ts\`; only this part: \`npm run bench -- --eval-only\`. The demo base (\`${r.base}\`, random weights) answers ${r.examples.free + r.examples.choice} examples (${r.examples.free} free answers from \`test/fixtures/eval/free.jsonl\`, ${r.examples.choice} multiple choice with 26 choices from \`choice.csv\`), first alone (the base) and then with an adapter t2l-web generated for it, greedily, at most ${r.maxTokens} new tokens an answer, a choice answer stopped at its letter. Node runs \`t2l eval\`'s path (the core's loop, node-llama-cpp; a fresh context per answer, as the CLI does); Chromium the page's (the core's loop through \`accuracy/accuracy-core.ts\`, wllama in the app's LLM worker). Examples per second of a model: examples ÷ the seconds its answers took; median (min–max) over ${r.passes} passes after a warm-up pass.`,
     '',
     `Measured ${r.date.slice(0, 10)} on ${r.machine.cpus} CPUs (${r.machine.cpuModel}), load ${load(r.machine.loadAtStart)} at the start and ${load(r.machine.loadAtEnd)} at the end: the CPUs were shared with other work, so these figures are rough.`,
     '',

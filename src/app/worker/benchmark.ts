@@ -14,7 +14,7 @@ import {
 } from '../../core/eval/benchmarks';
 import { T2LError } from '../../core/errors';
 import { endpointHost, hubFileUrl } from '../../core/hub/endpoint';
-import { readCached } from '../services/file-cache';
+import { readCached } from '../shared/file-cache';
 import { download, HttpError, type DownloadContext } from './downloads';
 import { hubRecordFor } from './hub-integrity';
 import type { BenchmarkRequest } from './protocol';

@@ -4,7 +4,7 @@
  * connection, and stored in the cache only once complete.
  */
 import { T2LError } from '../../core/errors';
-import { readCached, writeCached } from '../services/file-cache';
+import { readCached, writeCached } from '../shared/file-cache';
 import { differsFromHubRecord } from '../../core/hub/model-info';
 import { hubRecordFor } from './hub-integrity';
 import { differsFromKnown, storedHashIsKnown } from './known-files';

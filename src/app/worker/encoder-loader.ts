@@ -7,7 +7,7 @@ import { env } from '@huggingface/transformers';
 import { measured } from '../../runtime/marks';
 import { openWasmEncoderGraph } from '../../runtime/web';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
-import { cacheCheckOf, cachedInfo } from '../services/file-cache';
+import { cacheCheckOf, cachedInfo } from '../shared/file-cache';
 import {
   download,
   HttpError,

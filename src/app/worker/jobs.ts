@@ -5,7 +5,7 @@
  */
 import { T2LError } from '../../core/errors';
 import { configureOrtWeb, warmOrtWeb, type WebGpuInfo } from '../../runtime/web';
-import { PUBLIC_HUB, sendsTokenTo } from '../services/hub-endpoint';
+import { PUBLIC_HUB, sendsTokenTo } from '../shared/hub-endpoint';
 import { HttpError, type DownloadContext } from './downloads';
 import { cosines, releaseAnalysis } from './analysis';
 import { benchmarkSample } from './benchmark';
@@ -13,7 +13,8 @@ import { releaseEncoder } from './encoder-loader';
 import { releaseModels } from './model-loader';
 import { generate, prepare } from './pipeline';
 import { RemoteError, remoteFacts } from './remote';
-import type { Methods, WorkerError } from './protocol';
+import type { Methods } from './protocol';
+import type { WorkerError } from './rpc-protocol';
 
 // Before any session: onnxruntime-web fixes its wasm location and thread count at the first one.
 const ort = configureOrtWeb();

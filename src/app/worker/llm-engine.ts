@@ -24,7 +24,7 @@ import type {
   TemplateProgress,
   TokenLogprobs,
 } from './llm-protocol';
-import { PLAIN_PROMPT_REMEDY, renderPrompt } from '../services/chat-prompt';
+import { PLAIN_PROMPT_REMEDY, renderPrompt } from './chat-prompt';
 
 /**
  * How long the page waits for a chat template's render before it terminates this worker: the
@@ -156,7 +156,7 @@ export class LlmEngine {
         flash_attn: false,
         // llama.cpp's server code (which wllama runs) renders the GGUF's chat template at load to
         // check it, with its own unbounded Jinja engine: a hostile template hung the load. The page
-        // renders prompts itself (services/chat-prompt, bounded), so llama.cpp gets a built-in
+        // renders prompts itself (worker/chat-prompt, bounded), so llama.cpp gets a built-in
         // template by name and no Jinja (the GGUF's text is still read for getChatTemplate()).
         chat_template: 'chatml',
         jinja: false,

@@ -7,7 +7,7 @@
  */
 import { T2LError } from '../../core/errors';
 import { download, type DownloadContext } from './downloads';
-import { PUBLIC_HUB, sendsTokenTo } from '../services/hub-endpoint';
+import { PUBLIC_HUB, sendsTokenTo } from '../shared/hub-endpoint';
 import { checkBaseAgainstAdapters } from './llm-check';
 import type { EngineAdapter, LlmEngine, LoadedBase } from './llm-engine';
 import type { BaseSource, LlmProgress, PrepareRequest, PrepareResult } from './llm-protocol';

@@ -10,8 +10,9 @@
  * prompt and streams tokens as progress; cancelling a `complete` stops it (Stop button) and it
  * resolves with what was generated so far (`stopped: true`); `stats` and `unload` answer at once.
  */
-import type { Progress, WorkerError } from './protocol';
 import type { MatchRule } from '../../core/eval/matching';
+import type { Progress } from './protocol';
+import type { RpcInbound, RpcOutbound } from './rpc-protocol';
 
 /** Where a base GGUF comes from. */
 export type BaseSource =
@@ -25,7 +26,7 @@ export type BaseSource =
       cacheGroup: string;
       /** Sent only to the Hub endpoint below (gated repositories). */
       hfToken?: string;
-      /** The Hub endpoint in force when the token was given (services/hub-endpoint.ts). */
+      /** The Hub endpoint in force when the token was given (shared/hub-endpoint.ts). */
       hubEndpoint?: string;
     }
   | { kind: 'file'; name: string; blob: Blob };
@@ -214,20 +215,6 @@ export interface LlmMethods {
   /** Frees the base model and every adapter. */
   unload: { params: null; result: null };
 }
-export type LlmMethod = keyof LlmMethods;
 
-export type LlmInbound =
-  | {
-      [M in LlmMethod]: {
-        type: 'call';
-        id: number;
-        method: M;
-        params: LlmMethods[M]['params'];
-      };
-    }[LlmMethod]
-  | { type: 'cancel'; id: number };
-
-export type LlmOutbound =
-  | { type: 'progress'; id: number; progress: LlmProgress }
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: WorkerError };
+export type LlmInbound = RpcInbound<LlmMethods>;
+export type LlmOutbound = RpcOutbound<LlmProgress>;

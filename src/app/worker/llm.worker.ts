@@ -9,12 +9,10 @@ import { HttpError } from './downloads';
 import { prepare } from './llm-prepare';
 import { LlmEngine } from './llm-engine';
 import type { LlmInbound, LlmMethods, LlmOutbound, LlmProgress } from './llm-protocol';
-import type { WorkerError } from './protocol';
+import type { WorkerError } from './rpc-protocol';
+import { serveRpc, type RpcScope } from './rpc-serve';
 
 const engine = new LlmEngine();
-const post = (msg: LlmOutbound) => self.postMessage(msg);
-const jobs = new Map<number, AbortController>();
-let queue: Promise<unknown> = Promise.resolve();
 
 function toWorkerError(e: unknown, signal: AbortSignal): WorkerError {
   if (signal.aborted) return { code: 'cancelled', message: 'Cancelled.' };
@@ -41,29 +39,13 @@ const handlers: { [M in keyof LlmMethods]: Handler<M> } = {
   },
 };
 
-self.onmessage = (event: MessageEvent<LlmInbound>) => {
-  const msg = event.data;
-  if (msg.type === 'cancel') {
-    jobs.get(msg.id)?.abort(new DOMException('Cancelled', 'AbortError'));
-    return;
-  }
-  const controller = new AbortController();
-  jobs.set(msg.id, controller);
-  const progress = (p: LlmProgress) => post({ type: 'progress', id: msg.id, progress: p });
-  const run = async () => {
-    try {
-      controller.signal.throwIfAborted();
-      const handler = handlers[msg.method] as Handler<keyof LlmMethods>;
-      const result = await handler(msg.params as never, controller.signal, progress);
-      // A stopped completion still answers with what it generated.
-      if (msg.method !== 'complete') controller.signal.throwIfAborted();
-      post({ type: 'result', id: msg.id, result });
-    } catch (e) {
-      post({ type: 'error', id: msg.id, error: toWorkerError(e, controller.signal) });
-    } finally {
-      jobs.delete(msg.id);
-    }
-  };
-  if (msg.method === 'stats') void run();
-  else queue = queue.then(run);
-};
+serveRpc<LlmMethods, LlmProgress>(self as unknown as RpcScope<LlmInbound, LlmOutbound>, {
+  accept:
+    (msg, { signal, progress }) =>
+    () =>
+      (handlers[msg.method] as Handler<keyof LlmMethods>)(msg.params as never, signal, progress),
+  lane: (method) => (method === 'stats' ? 'now' : 'queue'),
+  toError: toWorkerError,
+  // A stopped completion still answers with what it generated.
+  keepsResultWhenCancelled: (method) => method === 'complete',
+});

@@ -22,7 +22,7 @@ import {
 } from '../../core/package/model';
 import type { InferenceRunner } from '../../core/runtime/types';
 import { createWebRunner } from '../../runtime/web';
-import { convertedKey, readCached, writeCached } from '../services/file-cache';
+import { convertedKey, readCached, writeCached } from '../shared/file-cache';
 import type { DownloadContext } from './downloads';
 import type { ModelSource } from './protocol';
 import { blobSource, httpSource } from './sources';

@@ -1,13 +1,14 @@
 /**
- * The messages between the page and the generation worker. Every call carries an id; the worker
- * answers with any number of progress events and then exactly one result or error for that id.
- * A cancel message aborts the call with the same id. Everything here must survive structured clone.
+ * The messages between the page and the generation worker: its methods (Methods) and progress
+ * events in the shapes of rpc-protocol.ts (ids, progress, one result or error, cancel). Everything
+ * here must survive structured clone.
  */
 import type { BenchmarkSample } from '../../core/eval/benchmarks';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { EncoderDtype } from '../../core/encoder/dtype';
 import type { Fidelity, Precision } from '../../core/package/manifest';
 import type { WebGpuAdapterInfo, WebGpuInfo } from '../../runtime/web-caps';
+import type { RpcInbound, RpcOutbound } from './rpc-protocol';
 
 export type ComputeBackend = 'webgpu' | 'wasm' | 'remote';
 
@@ -250,25 +251,6 @@ export interface Methods {
   /** A seeded benchmark sample from the Hub endpoint and the verified cache (benchmark.ts). */
   benchmark: { params: BenchmarkRequest; result: BenchmarkSample };
 }
-export type Method = keyof Methods;
 
-export type Inbound =
-  | { [M in Method]: { type: 'call'; id: number; method: M; params: Methods[M]['params'] } }[Method]
-  | { type: 'cancel'; id: number };
-
-export interface WorkerError {
-  /** T2LError code, 'http' for a failed download, 'cancelled', or 'internal'. */
-  code: string;
-  message: string;
-  /** HTTP status of a failed download. */
-  status?: number;
-  url?: string;
-  /** Set when the remote endpoint failed: its HTTP status (0: no answer), and whether it answered
-   * as something other than an inference server. */
-  remote?: { status: number; notOip: boolean };
-}
-
-export type Outbound =
-  | { type: 'progress'; id: number; progress: Progress }
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: WorkerError };
+export type Inbound = RpcInbound<Methods>;
+export type Outbound = RpcOutbound<Progress>;

@@ -12,7 +12,8 @@ import {
   type RemoteRunner,
 } from '../../core/remote/oip-client';
 import type { DownloadContext } from './downloads';
-import type { RemoteEndpoint, WorkerError } from './protocol';
+import type { RemoteEndpoint } from './protocol';
+import type { WorkerError } from './rpc-protocol';
 
 export { RemoteError };
 

@@ -1,7 +1,7 @@
 /** FileSources the worker reads hypernetworks from: HTTP folders (through the cache) and picked files. */
 import { T2LError } from '../../core/errors';
 import type { FileSource } from '../../core/files';
-import { hasCached } from '../services/file-cache';
+import { hasCached } from '../shared/file-cache';
 import {
   download,
   fetchOrThrow,

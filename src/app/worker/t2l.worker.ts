@@ -10,18 +10,17 @@
 import { measure, measured } from '../../runtime/marks';
 import { defaultThreads, detectWebGpu } from '../../runtime/web-caps';
 import type { DownloadContext } from './downloads';
-import type { Inbound, Methods, Outbound, WorkerError } from './protocol';
+import type { Inbound, Methods, Outbound, Progress } from './protocol';
+import { serveRpc, type RpcScope } from './rpc-serve';
+import type { WorkerError } from './rpc-protocol';
 
 performance.mark('t2l:worker-start');
 
 let gpu: ReturnType<typeof detectWebGpu> | null = null;
 const webGpuInfo = () => (gpu ??= detectWebGpu());
 
-const post = (msg: Outbound, transfer: Transferable[] = []) => self.postMessage(msg, { transfer });
-const jobs = new Map<number, AbortController>();
 /** Calls received so far (capability checks aside): a queued preparation checks it is the last. */
 let calls = 0;
-let queue: Promise<unknown> = Promise.resolve();
 
 type Jobs = typeof import('./jobs');
 let heavy: Promise<{ mod: Jobs; handlers: ReturnType<Jobs['jobHandlers']> }> | undefined;
@@ -68,48 +67,31 @@ function transferables(value: unknown, out: Transferable[] = []): Transferable[]
   return [...new Set(out)];
 }
 
-self.onmessage = (event: MessageEvent<Inbound>) => {
-  const msg = event.data;
-  if (msg.type === 'cancel') {
-    jobs.get(msg.id)?.abort(new DOMException('Cancelled', 'AbortError'));
-    return;
-  }
-  const controller = new AbortController();
-  jobs.set(msg.id, controller);
-  if (msg.method !== 'capabilities') calls++;
-  const ctx: DownloadContext & { seq: number } = {
-    seq: calls,
-    signal: controller.signal,
-    progress: (progress) => post({ type: 'progress', id: msg.id, progress }),
-    headersFor: () => ({}),
-  };
-  const run = async () => {
-    try {
-      controller.signal.throwIfAborted();
-      let result: unknown;
-      if (msg.method === 'capabilities') {
-        result = await capabilities();
-      } else {
-        const { handlers } = await loadJobs();
-        controller.signal.throwIfAborted();
-        const handler = handlers[msg.method] as (p: unknown, c: typeof ctx) => Promise<unknown>;
-        result = await handler(msg.params, ctx);
-      }
-      controller.signal.throwIfAborted();
-      post({ type: 'result', id: msg.id, result }, transferables(result));
-    } catch (e) {
-      post({ type: 'error', id: msg.id, error: await toWorkerError(e, controller.signal) });
-    } finally {
-      jobs.delete(msg.id);
-    }
-  };
-  if (msg.method === 'capabilities') {
-    // Capability checks need not wait behind a long generation, nor behind the heavy imports.
-    const start = performance.now();
-    void run().then(() => {
-      measure('capabilities', start);
-      // The page is up: now fetch and evaluate the rest, while the user looks at it.
-      void loadJobs().catch(() => undefined);
-    });
-  } else queue = queue.then(run);
-};
+serveRpc<Methods, Progress>(self as unknown as RpcScope<Inbound, Outbound>, {
+  accept(msg, { signal, progress }) {
+    if (msg.method === 'capabilities') return capabilities;
+    calls++;
+    const ctx: DownloadContext & { seq: number } = {
+      seq: calls,
+      signal,
+      progress,
+      headersFor: () => ({}),
+    };
+    return async () => {
+      const { handlers } = await loadJobs();
+      signal.throwIfAborted();
+      const handler = handlers[msg.method] as (p: unknown, c: typeof ctx) => Promise<unknown>;
+      return handler(msg.params, ctx);
+    };
+  },
+  // Capability checks need not wait behind a long generation, nor behind the heavy imports.
+  lane: (method) => (method === 'capabilities' ? 'now' : 'queue'),
+  toError: toWorkerError,
+  transfer: (result) => transferables(result),
+  answered(method, arrivedAt) {
+    if (method !== 'capabilities') return;
+    measure('capabilities', arrivedAt);
+    // The page is up: now fetch and evaluate the rest, while the user looks at it.
+    void loadJobs().catch(() => undefined);
+  },
+});

@@ -144,7 +144,7 @@ describe('model card', () => {
     expect(body).toContain('Ollama up to 0.34.0 takes a GGUF LoRA');
     expect(body).toContain('llama-server -m base.gguf --lora x.gguf');
     expect(body).toContain('"lora": [{"id": 0, "scale": 1.0}]');
-    // The app's controls by their labels (src/app/components/ResultCard.tsx, CompareColumns.tsx).
+    // The app's controls by their labels (src/app/generate/ResultCard.tsx, CompareColumns.tsx).
     expect(body).toContain('**.gguf for llama.cpp** button under **↓ Download PEFT .zip**');
   });
 

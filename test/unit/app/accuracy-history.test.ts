@@ -7,7 +7,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import type { EvalReport } from '../../../src/app/services/accuracy-report';
+import type { EvalReport } from '../../../src/app/accuracy/accuracy-report';
 
 /** The database as version 2 of the app left it: entries, files and outputs, one of each. */
 function createVersion2(): Promise<void> {
@@ -59,7 +59,7 @@ describe('History database version 3: accuracy reports', () => {
     globalThis.indexedDB = new IDBFactory();
     await createVersion2();
     vi.resetModules();
-    const h = await import('../../../src/app/services/history-db');
+    const h = await import('../../../src/app/history/history-db');
     expect(h.HISTORY_DB_VERSION).toBe(3);
     expect((await h.listHistory()).map((e) => e.description)).toEqual(['kept']);
     expect((await h.historyOutputs(1)).map((o) => o.prompt)).toEqual(['p']);
@@ -67,7 +67,7 @@ describe('History database version 3: accuracy reports', () => {
     expect(await h.addHistoryEval(1, report(10))).toEqual([report(10)]);
     // A fresh module (a page reload) reads the same report back.
     vi.resetModules();
-    const again = await import('../../../src/app/services/history-db');
+    const again = await import('../../../src/app/history/history-db');
     expect(await again.historyEvals(1)).toEqual([report(10)]);
     await again.deleteHistoryEntry(1);
     expect(await again.historyEvals(1)).toEqual([]);
@@ -77,7 +77,7 @@ describe('History database version 3: accuracy reports', () => {
   it('keeps at most MAX_SAVED_EVALS reports, oldest dropped, and refuses an entry not stored', async () => {
     globalThis.indexedDB = new IDBFactory();
     vi.resetModules();
-    const h = await import('../../../src/app/services/history-db');
+    const h = await import('../../../src/app/history/history-db');
     const e = await h.addHistoryEntry(
       { createdAt: 1, description: 'd' } as unknown as Parameters<typeof h.addHistoryEntry>[0],
       { safetensors: new Uint8Array(1), zip: new Uint8Array(1) },

@@ -1,5 +1,5 @@
 /**
- * The page's accuracy report layout (services/accuracy-report.ts): the "where they differ" filter,
+ * The page's accuracy report layout (accuracy/accuracy-report.ts): the "where they differ" filter,
  * the CSV's columns and quoting (read back with the RFC 4180 rules restated here), the
  * JSON round trip, and the Compare chart's table.
  */
@@ -10,7 +10,7 @@ import {
   reportJson,
   rowsWhereTheyDiffer,
   type EvalReport,
-} from '../../../src/app/services/accuracy-report';
+} from '../../../src/app/accuracy/accuracy-report';
 
 const report: EvalReport = {
   at: 0,

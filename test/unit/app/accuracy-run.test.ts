@@ -1,5 +1,5 @@
 /**
- * The page's accuracy run (services/accuracy.ts) with the LLM worker's API (services/llm.ts) faked:
+ * The page's accuracy run (accuracy/accuracy.ts) with the LLM worker's API (try/llm.ts) faked:
  * the worker runs llama.cpp in wasm, which cannot run here (the e2e runs the real one). Everything
  * else is real: the core's parser, prompts, matching and statistics, the store, and History's
  * IndexedDB (fake-indexeddb). Expected verdicts and intervals are worked out here, not read back
@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PromptInput } from '../../../src/app/services/llm';
+import type { PromptInput } from '../../../src/app/try/llm';
 import {
   BENCHMARK_FIXTURE_ROWS,
   benchmarkHubRepos,
@@ -23,7 +23,7 @@ const calls: PromptInput[] = [];
 const answers: Record<string, Record<string, string>> = {};
 let onCall: (n: number) => void = () => undefined;
 
-vi.mock('../../../src/app/services/llm', () => ({
+vi.mock('../../../src/app/try/llm', () => ({
   prepareLlm: vi.fn(async (_base: unknown, adapters: unknown[]) => ({
     prepared: {
       model: { name: 'fake-base' },
@@ -45,8 +45,7 @@ vi.mock('../../../src/app/services/llm', () => ({
  * The generation worker's transport faked (no Worker in Node): a 'benchmark' call runs the worker's
  * own handler (worker/benchmark.ts) here, against the endpoint the page passes (the local Hub).
  */
-vi.mock('../../../src/app/services/worker-client', () => ({
-  WorkerCallError: class WorkerCallError extends Error {},
+vi.mock('../../../src/app/shared/worker-client', () => ({
   workerClient: () => ({
     call: async (method: string, params: { hubEndpoint?: string } & Record<string, unknown>) => {
       if (method !== 'benchmark') throw new Error(`unexpected worker call ${method}`);
@@ -101,10 +100,10 @@ function wilson(k: number, n: number): [number, number] {
 async function load() {
   globalThis.indexedDB = new IDBFactory();
   vi.resetModules();
-  const accuracy = await import('../../../src/app/services/accuracy');
-  const { useAccuracy } = await import('../../../src/app/stores/accuracy');
-  const db = await import('../../../src/app/services/history-db');
-  const { useSettings } = await import('../../../src/app/stores/settings');
+  const accuracy = await import('../../../src/app/accuracy/accuracy');
+  const { useAccuracy } = await import('../../../src/app/accuracy/accuracy-store');
+  const db = await import('../../../src/app/history/history-db');
+  const { useSettings } = await import('../../../src/app/shared/settings-store');
   return { ...accuracy, useAccuracy, db, useSettings };
 }
 
@@ -196,7 +195,7 @@ describe('accuracy run in the page', () => {
     // Kept with the entry, and read back after a "reload" (a fresh module).
     expect(p.savedTo).toBe(entry.id);
     vi.resetModules();
-    const again = await import('../../../src/app/services/history-db');
+    const again = await import('../../../src/app/history/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -283,8 +282,8 @@ describe('accuracy run in the page', () => {
 describe('Compare’s Accuracy row in History', () => {
   it('keeps the report with every column’s History entry, marked as Compare’s, after a reload', async () => {
     const a = await load();
-    const { useCompare } = await import('../../../src/app/stores/compare');
-    const { useCatalog } = await import('../../../src/app/stores/catalog');
+    const { useCompare } = await import('../../../src/app/compare/compare-store');
+    const { useCatalog } = await import('../../../src/app/shared/catalog-store');
     // The browser's globals the base's URL and fit check read (Node 20 has neither): the page's
     // address, and a navigator that knows no memory or quota.
     vi.stubGlobal('navigator', {});
@@ -331,7 +330,7 @@ describe('Compare’s Accuracy row in History', () => {
     expect(r.rows).toHaveLength(4);
     // A "reload": a fresh module reads the same report from each column's entry.
     vi.resetModules();
-    const again = await import('../../../src/app/services/history-db');
+    const again = await import('../../../src/app/history/history-db');
     for (const e of stored) expect(await again.historyEvals(e.id)).toEqual([r]);
     vi.unstubAllGlobals();
   });
@@ -339,8 +338,8 @@ describe('Compare’s Accuracy row in History', () => {
 
 describe('the control adapter’s description', () => {
   it('is the core’s junk string by default, the text typed otherwise, or none', async () => {
-    const { controlDescription } = await import('../../../src/app/services/accuracy');
-    const { defaultForm } = await import('../../../src/app/stores/accuracy');
+    const { controlDescription } = await import('../../../src/app/accuracy/accuracy');
+    const { defaultForm } = await import('../../../src/app/accuracy/accuracy-store');
     const { DEFAULT_CONTROL_DESCRIPTION } = await import('../../../src/core/eval/protocol');
     const f = defaultForm();
     expect(f.control).toBe('junk');

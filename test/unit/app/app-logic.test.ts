@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { chooseBackends } from '../../../src/app/services/backend-choice';
-import { hubUrl, parseCatalog } from '../../../src/app/services/catalog';
-import { explainError } from '../../../src/app/services/error-hints';
+import { chooseBackends } from '../../../src/app/shared/backend-choice';
+import { hubUrl, parseCatalog } from '../../../src/app/shared/catalog';
+import { explainError } from '../../../src/app/shared/error-hints';
 import type { Capabilities } from '../../../src/app/worker/protocol';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

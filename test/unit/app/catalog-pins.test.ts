@@ -11,8 +11,8 @@ import {
   encoderTable,
   knownFiles,
   parseCatalog,
-} from '../../../src/app/services/catalog';
-import { firstDownload } from '../../../src/app/services/first-download';
+} from '../../../src/app/shared/catalog';
+import { firstDownload } from '../../../src/app/generate/first-download';
 import { differsFromKnown, storedHashIsKnown } from '../../../src/app/worker/known-files';
 
 const ROOT = join(import.meta.dirname, '../../..');

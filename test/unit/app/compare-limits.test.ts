@@ -4,8 +4,12 @@
  * are written out here (4 and 6, as the form's text says) rather than read back from the module.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { compareActions, compareProblem } from '../../../src/app/services/compare';
-import { useCompare, type ColumnConfig, type CompareState } from '../../../src/app/stores/compare';
+import { compareActions, compareProblem } from '../../../src/app/compare/compare';
+import {
+  useCompare,
+  type ColumnConfig,
+  type CompareState,
+} from '../../../src/app/compare/compare-store';
 
 const config = (modelId: string): ColumnConfig => ({
   modelId,

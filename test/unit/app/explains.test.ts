@@ -2,12 +2,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bytesTag, downloadFileName, slug } from '../../../src/app/services/download-names';
-import { explainError } from '../../../src/app/services/error-hints';
-import { expectedEncoderDtype, firstDownload } from '../../../src/app/services/first-download';
-import { remoteUrlProblem } from '../../../src/app/services/remote-url';
-import { ignoredShareParams } from '../../../src/app/services/share-link';
-import type { Catalog } from '../../../src/app/services/catalog';
+import { bytesTag, downloadFileName, slug } from '../../../src/app/shared/download-names';
+import { explainError } from '../../../src/app/shared/error-hints';
+import { expectedEncoderDtype, firstDownload } from '../../../src/app/generate/first-download';
+import { remoteUrlProblem } from '../../../src/app/shared/remote-url';
+import { ignoredShareParams } from '../../../src/app/shared/share-link';
+import type { Catalog } from '../../../src/app/shared/catalog';
 import type { Capabilities } from '../../../src/app/worker/protocol';
 import { blendDescription } from '../../../src/app/worker/analysis';
 import type { GenerateRequest } from '../../../src/app/worker/protocol';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLowerBound } from '../../../src/app/services/format';
+import { formatLowerBound } from '../../../src/app/shared/format';
 
 describe('formatLowerBound', () => {
   it('rounds down, so a bound shown stays a bound', () => {

@@ -10,7 +10,7 @@ import {
   ggufUrl,
   toBaseSource,
   type BaseChoice,
-} from '../../../src/app/services/base-models';
+} from '../../../src/app/try/base-models';
 import {
   encoderTable,
   hubAccess,
@@ -18,16 +18,16 @@ import {
   parseCatalog,
   sourceHost,
   sourceUrl,
-} from '../../../src/app/services/catalog';
-import { explainError } from '../../../src/app/services/error-hints';
+} from '../../../src/app/shared/catalog';
+import { explainError } from '../../../src/app/shared/error-hints';
 import {
   PUBLIC_HUB,
   hubEndpointFor,
   hubEndpointProblem,
   hubResolveUrl,
   sendsTokenTo,
-} from '../../../src/app/services/hub-endpoint';
-import { useSettings } from '../../../src/app/stores/settings';
+} from '../../../src/app/shared/hub-endpoint';
+import { useSettings } from '../../../src/app/shared/settings-store';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const catalog = parseCatalog(

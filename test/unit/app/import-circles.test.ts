@@ -17,8 +17,8 @@ describe('src/ imports', () => {
     // The tree really was followed: the app's entry reaches its services (a wrong option left every
     // file without dependencies once, and then no circle can be found).
     expect(Object.keys(tree).length).toBeGreaterThan(100);
-    expect(tree['src/app/services/init.ts']?.map((d) => d.id)).toContain(
-      'src/app/services/prewarm.ts',
+    expect(tree['src/app/shell/init.ts']?.map((d) => d.id)).toContain(
+      'src/app/generate/prewarm.ts',
     );
     const circles = parseCircular(tree);
     expect(circles, prettyCircular(circles)).toEqual([]);

@@ -1,11 +1,11 @@
 /**
  * A chat template's render can hold the LLM worker (it runs synchronously there): the page's
- * client (src/app/services/llm-client.ts) terminates a worker whose render has not ended within
+ * client (src/app/shared/llm-client.ts) terminates a worker whose render has not ended within
  * the limit the worker announced, fails the call with the worker's message, and starts a fresh
  * worker for the next call. Workers are fakes here: what is checked is the client's bookkeeping.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLlmClient } from '../../../src/app/services/llm-client';
+import { createLlmClient } from '../../../src/app/shared/llm-client';
 import type { LlmInbound, LlmOutbound } from '../../../src/app/worker/llm-protocol';
 
 class FakeWorker {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startPrewarm } from '../../../src/app/services/prewarm';
-import { useDraft } from '../../../src/app/stores/draft';
+import { startPrewarm } from '../../../src/app/generate/prewarm';
+import { useDraft } from '../../../src/app/shared/draft-store';
 
 describe('startPrewarm', () => {
   afterEach(() => vi.useRealTimers());

@@ -4,11 +4,11 @@
  * vectors are the published ones), not by calling the code under test.
  */
 import { describe, expect, it } from 'vitest';
-import { chooseBackends } from '../../../src/app/services/backend-choice';
-import type { Catalog, CatalogEntry } from '../../../src/app/services/catalog';
-import { bytesTag, downloadFileName, slug } from '../../../src/app/services/download-names';
-import { expectedEncoderDtype, firstDownload } from '../../../src/app/services/first-download';
-import { resolvePrecision } from '../../../src/app/services/precision-choice';
+import { chooseBackends } from '../../../src/app/shared/backend-choice';
+import type { Catalog, CatalogEntry } from '../../../src/app/shared/catalog';
+import { bytesTag, downloadFileName, slug } from '../../../src/app/shared/download-names';
+import { expectedEncoderDtype, firstDownload } from '../../../src/app/generate/first-download';
+import { resolvePrecision } from '../../../src/app/generate/precision-choice';
 import type { Capabilities } from '../../../src/app/worker/protocol';
 
 const caps = (gpu: { available: boolean; fallback?: boolean; f16?: boolean }): Capabilities => ({

@@ -1,0 +1,51 @@
+/** Listing and clearing the browser cache for the page (the worker reads and writes it). */
+import { useCache } from './cache-store';
+import { clearCache, deleteCached, listCached } from '../shared/file-cache';
+import { workerClient } from '../shared/worker-client';
+
+export async function refreshCache(): Promise<void> {
+  useCache.setState({ loading: true });
+  try {
+    const entries = await listCached();
+    const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
+    const persisted = await navigator.storage?.persisted?.().catch(() => null);
+    useCache.setState({
+      entries,
+      usage: estimate?.usage ?? null,
+      quota: estimate?.quota ?? null,
+      persisted: persisted ?? null,
+    });
+  } finally {
+    useCache.setState({ loading: false });
+  }
+}
+
+/** Open sessions are dropped too, so the next generation really starts from the network. */
+async function releaseSessions(): Promise<void> {
+  await workerClient()
+    .call('release', null)
+    .catch(() => undefined);
+}
+
+export async function clearAll(): Promise<void> {
+  await releaseSessions();
+  await clearCache();
+  await refreshCache();
+}
+
+export async function clearGroup(group: string): Promise<void> {
+  await releaseSessions();
+  const urls = useCache
+    .getState()
+    .entries.filter((e) => e.group === group)
+    .map((e) => e.url);
+  await deleteCached(urls);
+  await refreshCache();
+}
+
+/** Asks the browser not to evict the cache under storage pressure (it may say no). */
+export async function askPersistentStorage(): Promise<void> {
+  if (useCache.getState().persisted) return;
+  const granted = await navigator.storage?.persist?.().catch(() => false);
+  useCache.setState({ persisted: granted ?? null });
+}

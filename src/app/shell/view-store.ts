@@ -1,0 +1,7 @@
+/** Which view is shown: Generate, Compare or History. */
+import { create } from 'zustand';
+import type { View } from '../shared/share-link';
+
+export const useView = create<{ view: View }>()(() => ({ view: 'generate' }));
+
+export const showView = (view: View) => useView.setState({ view });

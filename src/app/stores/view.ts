@@ -1,7 +1,0 @@
-/** Which view is shown: Generate, Compare or History. */
-import { create } from 'zustand';
-import type { View } from '../services/share-link';
-
-export const useView = create<{ view: View }>()(() => ({ view: 'generate' }));
-
-export const showView = (view: View) => useView.setState({ view });

@@ -1,0 +1,294 @@
+/**
+ * The one typed client both workers' page sides use (src/app/shared/worker-rpc.ts), against a fake
+ * port at the Worker boundary (postMessage/onmessage/onerror/terminate; Node has no Worker): what
+ * is checked is the client's bookkeeping (ids, progress, cancel, errors, crashes, restarts).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createWorkerClient } from '../../../src/app/shared/worker-client';
+import {
+  createRpcClient,
+  WorkerCallError,
+  type RpcOptions,
+} from '../../../src/app/shared/worker-rpc';
+import type { RpcInbound, RpcOutbound } from '../../../src/app/worker/rpc-protocol';
+
+interface TestMethods {
+  echo: { params: { text: string }; result: string };
+  slow: { params: null; result: number };
+}
+type TestProgress = { step: number } | { type: 'guard'; ms: number } | { type: 'guard-end' };
+type In = RpcInbound<TestMethods>;
+type Out = RpcOutbound<TestProgress>;
+
+class FakePort {
+  onmessage: ((e: MessageEvent<Out>) => void) | null = null;
+  onerror: ((e: ErrorEvent) => void) | null = null;
+  sent: In[] = [];
+  terminated = false;
+  postMessage(msg: In) {
+    this.sent.push(msg);
+  }
+  terminate() {
+    this.terminated = true;
+  }
+  reply(msg: Out) {
+    this.onmessage?.({ data: msg } as MessageEvent<Out>);
+  }
+  crash(message: string) {
+    let prevented = false;
+    this.onerror?.({ message, preventDefault: () => (prevented = true) } as unknown as ErrorEvent);
+    return prevented;
+  }
+  /** The ids of the calls sent to this port. */
+  callIds() {
+    return this.sent.filter((m) => m.type === 'call').map((m) => m.id);
+  }
+}
+
+const options = (o: Partial<RpcOptions<TestProgress>> = {}): RpcOptions<TestProgress> => ({
+  name: 'test worker',
+  cancel: { settle: 'by-worker' },
+  ...o,
+});
+
+describe('the typed worker client', () => {
+  let ports: FakePort[];
+  const spawn = () => {
+    const p = new FakePort();
+    ports.push(p);
+    return p;
+  };
+  beforeEach(() => {
+    ports = [];
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends typed calls with fresh ids and matches each reply to its call, in any order', async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const a = client.call('echo', { text: 'a' });
+    const b = client.call('echo', { text: 'b' });
+    expect(ports).toHaveLength(1);
+    const [p] = ports;
+    expect(p!.sent).toEqual([
+      { type: 'call', id: 1, method: 'echo', params: { text: 'a' } },
+      { type: 'call', id: 2, method: 'echo', params: { text: 'b' } },
+    ]);
+    p!.reply({ type: 'result', id: 2, result: 'B' });
+    p!.reply({ type: 'result', id: 1, result: 'A' });
+    await expect(a).resolves.toBe('A');
+    await expect(b).resolves.toBe('B');
+    // A reply for no call (or a second reply) is ignored.
+    p!.reply({ type: 'result', id: 1, result: 'again' });
+    p!.reply({ type: 'result', id: 99, result: 'stray' });
+  });
+
+  it("delivers each call's progress to its own callback, in order, until it settles", async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const seenA: TestProgress[] = [];
+    const seenB: TestProgress[] = [];
+    const a = client.call('slow', null, { onProgress: (p) => seenA.push(p) });
+    const b = client.call('slow', null, { onProgress: (p) => seenB.push(p) });
+    const p = ports[0]!;
+    p.reply({ type: 'progress', id: 1, progress: { step: 1 } });
+    p.reply({ type: 'progress', id: 2, progress: { step: 10 } });
+    p.reply({ type: 'progress', id: 1, progress: { step: 2 } });
+    p.reply({ type: 'result', id: 1, result: 3 });
+    p.reply({ type: 'progress', id: 1, progress: { step: 3 } });
+    p.reply({ type: 'result', id: 2, result: 4 });
+    await expect(a).resolves.toBe(3);
+    await expect(b).resolves.toBe(4);
+    expect(seenA).toEqual([{ step: 1 }, { step: 2 }]);
+    expect(seenB).toEqual([{ step: 10 }]);
+  });
+
+  it("turns the worker's error into a WorkerCallError with its code, message and HTTP facts", async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const call = client.call('echo', { text: 'x' });
+    const error = {
+      code: 'http',
+      message: 'GET https://hub/x.onnx: 404',
+      status: 404,
+      url: 'https://hub/x.onnx',
+    };
+    ports[0]!.reply({ type: 'error', id: 1, error });
+    const e = await call.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(WorkerCallError);
+    expect((e as WorkerCallError).detail).toEqual(error);
+    expect((e as WorkerCallError).message).toBe(error.message);
+
+    // A T2LError's code crosses unchanged.
+    const bad = client.call('echo', { text: 'y' });
+    ports[0]!.reply({
+      type: 'error',
+      id: 2,
+      error: { code: 'bad-package', message: 't2l.json: moduleOrder is not a permutation' },
+    });
+    await expect(bad).rejects.toMatchObject({
+      name: 'WorkerCallError',
+      detail: { code: 'bad-package' },
+    });
+  });
+
+  it('a worker that crashes fails every call it held; the next call starts a new worker', async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const a = client.call('echo', { text: 'a' });
+    const b = client.call('slow', null);
+    const first = ports[0]!;
+    expect(first.crash('out of memory')).toBe(true);
+    const message = 'The test worker stopped: out of memory';
+    await expect(a).rejects.toMatchObject({ detail: { code: 'internal', message } });
+    await expect(b).rejects.toMatchObject({ detail: { code: 'internal', message } });
+    await expect(a).rejects.toBeInstanceOf(WorkerCallError);
+    expect(first.terminated).toBe(true);
+
+    const c = client.call('echo', { text: 'c' });
+    expect(ports).toHaveLength(2);
+    expect(ports[1]!.callIds()).toEqual([3]);
+    ports[1]!.reply({ type: 'result', id: 3, result: 'C' });
+    await expect(c).resolves.toBe('C');
+    // One that could not be loaded says so.
+    const d = client.call('slow', null);
+    ports[1]!.crash('');
+    await expect(d).rejects.toMatchObject({
+      detail: { message: 'The test worker stopped: it could not be loaded' },
+    });
+  });
+
+  it('an already-aborted signal rejects as cancelled without sending anything', async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const call = client.call('slow', null, { signal: AbortSignal.abort() });
+    await expect(call).rejects.toMatchObject({ detail: { code: 'cancelled' } });
+    expect(ports.flatMap((p) => p.sent)).toEqual([]);
+  });
+
+  it("'by-worker' cancel: sends the cancel and settles with what the worker answers", async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const stop = new AbortController();
+    const call = client.call('echo', { text: 'long' }, { signal: stop.signal });
+    const settled = vi.fn();
+    void call.then(settled, settled);
+    stop.abort();
+    const p = ports[0]!;
+    expect(p.sent.at(-1)).toEqual({ type: 'cancel', id: 1 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(settled).not.toHaveBeenCalled();
+    expect(p.terminated).toBe(false);
+    p.reply({ type: 'result', id: 1, result: 'the text so far' });
+    await expect(call).resolves.toBe('the text so far');
+    expect(client.restarts).toBe(0);
+  });
+
+  it("'at-once' cancel: rejects at once; a worker that lets go in time is kept", async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(
+      spawn,
+      options({ cancel: { settle: 'at-once', graceMs: 1500 } }),
+    );
+    const stop = new AbortController();
+    const call = client.call('slow', null, { signal: stop.signal });
+    stop.abort();
+    await expect(call).rejects.toMatchObject({
+      detail: { code: 'cancelled', message: 'Cancelled.' },
+    });
+    const p = ports[0]!;
+    expect(p.sent.at(-1)).toEqual({ type: 'cancel', id: 1 });
+    p.reply({ type: 'error', id: 1, error: { code: 'cancelled', message: 'Cancelled.' } });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(p.terminated).toBe(false);
+    expect(client.restarts).toBe(0);
+  });
+
+  it("'at-once' cancel: a worker still busy after the grace is replaced and the waiting calls re-sent", async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(
+      spawn,
+      options({ cancel: { settle: 'at-once', graceMs: 1500 } }),
+    );
+    const stop = new AbortController();
+    const stuck = client.call('slow', null, { signal: stop.signal });
+    const waiting = client.call('echo', { text: 'next' });
+    stop.abort();
+    await expect(stuck).rejects.toMatchObject({ detail: { code: 'cancelled' } });
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(ports).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ports[0]!.terminated).toBe(true);
+    expect(ports).toHaveLength(2);
+    expect(client.restarts).toBe(1);
+    expect(ports[1]!.sent).toEqual([
+      { type: 'call', id: 2, method: 'echo', params: { text: 'next' } },
+    ]);
+    ports[1]!.reply({ type: 'result', id: 2, result: 'NEXT' });
+    await expect(waiting).resolves.toBe('NEXT');
+  });
+
+  it('a watchdog a progress event arms stops the worker when it is not disarmed in time', async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(
+      spawn,
+      options({
+        watch: (p) =>
+          'type' in p
+            ? p.type === 'guard'
+              ? {
+                  ms: p.ms,
+                  error: { code: 'bad-input', message: 'too slow' },
+                  othersMessage: 'stopped for another call',
+                }
+              : 'disarm'
+            : undefined,
+      }),
+    );
+    const seen: TestProgress[] = [];
+    const kept = client.call('slow', null, { onProgress: (p) => seen.push(p) });
+    const p = ports[0]!;
+    p.reply({ type: 'progress', id: 1, progress: { type: 'guard', ms: 100 } });
+    await vi.advanceTimersByTimeAsync(99);
+    p.reply({ type: 'progress', id: 1, progress: { type: 'guard-end' } });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(p.terminated).toBe(false);
+    expect(seen).toEqual([]); // the client's own events are not passed on
+    p.reply({ type: 'result', id: 1, result: 1 });
+    await expect(kept).resolves.toBe(1);
+
+    const slow = client.call('slow', null);
+    const other = client.call('echo', { text: 'o' });
+    const slowFailed = expect(slow).rejects.toMatchObject({
+      detail: { code: 'bad-input', message: 'too slow' },
+    });
+    const otherFailed = expect(other).rejects.toMatchObject({
+      detail: { message: 'stopped for another call' },
+    });
+    p.reply({ type: 'progress', id: 2, progress: { type: 'guard', ms: 100 } });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(p.terminated).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(p.terminated).toBe(true);
+    await slowFailed;
+    await otherFailed;
+  });
+
+  it('terminate() fails what the worker held and the next call starts a new one', async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const a = client.call('slow', null);
+    client.terminate();
+    expect(ports[0]!.terminated).toBe(true);
+    await expect(a).rejects.toMatchObject({ detail: { message: 'The test worker was stopped.' } });
+    void client.call('slow', null);
+    expect(ports).toHaveLength(2);
+  });
+
+  it("the T2L worker's client names the generation worker when it crashes", async () => {
+    const t2lPorts: FakePort[] = [];
+    const client = createWorkerClient(() => {
+      const p = new FakePort();
+      t2lPorts.push(p);
+      return p as never;
+    });
+    const call = client.call('release', null);
+    t2lPorts[0]!.crash('boom');
+    await expect(call).rejects.toMatchObject({
+      detail: { code: 'internal', message: 'The generation worker stopped: boom' },
+    });
+  });
+});
