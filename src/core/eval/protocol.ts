@@ -251,8 +251,14 @@ function pyStr(v: unknown): string {
  * used by any template here and are refused.
  *
  * Throws T2LError('bad-input') naming the field when the row lacks it; `source` names the template.
+ * `missing(field)`, when given, builds that error instead (checkUserTemplate's wording).
  */
-export function formatTemplate(template: string, row: Row, source = 'the template'): string {
+export function formatTemplate(
+  template: string,
+  row: Row,
+  source = 'the template',
+  missing?: (field: string) => T2LError,
+): string {
   let out = '';
   let i = 0;
   while (i < template.length) {
@@ -279,7 +285,10 @@ export function formatTemplate(template: string, row: Row, source = 'the templat
       }
       let value: unknown = row[m[1]!];
       if (value === undefined) {
-        throw new T2LError('bad-input', `${source}: the row has no field "${m[1]}" for {${field}}`);
+        throw (
+          missing?.(field) ??
+          new T2LError('bad-input', `${source}: the row has no field "${m[1]}" for {${field}}`)
+        );
       }
       for (const [, key] of m[2]!.matchAll(/\[([^\]]+)\]/g)) {
         const k = key!;
@@ -288,9 +297,9 @@ export function formatTemplate(template: string, row: Row, source = 'the templat
           value = (value as Row)[k];
         } else value = undefined;
         if (value === undefined) {
-          throw new T2LError(
-            'bad-input',
-            `${source}: the row has no ${m[1]}${m[2]} for {${field}}`,
+          throw (
+            missing?.(field) ??
+            new T2LError('bad-input', `${source}: the row has no ${m[1]}${m[2]} for {${field}}`)
           );
         }
       }
@@ -379,9 +388,18 @@ export interface UserSetOptions {
   maxTokens?: number;
 }
 
-/** Checks a user's template once, before any row: `{prompt}` present, no other field but `{choices}`. */
+/**
+ * Checks a user's template once, before any row: `{prompt}` present, no other field but `{choices}`.
+ * A user template reads only those two (userSetItem), so another field is refused as such, not as
+ * one "the row has no": the user's rows may well hold it.
+ */
 export function checkUserTemplate(template: string): void {
-  formatTemplate(template, { prompt: 'p', choices: 'c' }, 'the template');
+  formatTemplate(template, { prompt: 'p', choices: 'c' }, 'the template', (field) => {
+    return new T2LError(
+      'bad-input',
+      `the template may use only {prompt} and {choices} (other fields of a row are not read); found {${field}}`,
+    );
+  });
   if (!template.replaceAll('{{', '').includes('{prompt}')) {
     throw new T2LError('bad-input', 'the template must hold {prompt}, where each row goes');
   }

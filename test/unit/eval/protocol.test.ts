@@ -184,7 +184,13 @@ describe('user sets', () => {
     expect(() => checkUserTemplate('Answer: {prompt}\n{choices}')).not.toThrow();
     expect(() => checkUserTemplate('no field')).toThrow(/must hold \{prompt\}/);
     expect(() => checkUserTemplate('{{prompt}}')).toThrow(/must hold \{prompt\}/);
-    expect(() => checkUserTemplate('{question}')).toThrow(/no field "question"/);
+    // The rows may well hold a "question" field: the message must not say they lack it, but that a
+    // template reads {prompt} and {choices} only.
+    expect(() => checkUserTemplate('{question}')).toThrow(
+      'the template may use only {prompt} and {choices} (other fields of a row are not read); found {question}',
+    );
+    expect(() => checkUserTemplate('{prompt} {context[0]}')).toThrow(/found \{context\[0\]\}/);
+    expect(() => checkUserTemplate('{prompt[0]}')).toThrow(/found \{prompt\[0\]\}/);
   });
 });
 
