@@ -14,7 +14,7 @@
  *
  * An optional `id` (string or number) names a row in results; rows without one are named `line N`.
  * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
- * list) or a `choices` column holding a JSON array of strings; a row with both is refused (which
+ * list; a filled cell after an empty one is refused) or a `choices` column holding a JSON array of strings; a row with both is refused (which
  * list is meant?), as is a JSON Lines row with `A`/`B` fields (its choices go in `choices`). Other
  * fields and columns are ignored.
  *
@@ -325,7 +325,8 @@ function csvRow(
   for (const key of ['id', 'prompt', 'answer'] as const) {
     if (row[key] !== undefined && row[key] !== '') out[key] = row[key];
   }
-  const hasColumns = row['A'] !== undefined && row['A'] !== '';
+  const filled = [...LETTERS].filter((l) => row[l] !== undefined && row[l] !== '');
+  const hasColumns = filled.length > 0;
   if (row['choices'] !== undefined && row['choices'] !== '') {
     if (hasColumns) {
       fail(
@@ -346,6 +347,18 @@ function csvRow(
       const cell = row[letter];
       if (cell === undefined || cell === '') break;
       choices.push(cell);
+    }
+    // An empty cell ends the list: a filled one after it would be dropped without a word (or,
+    // with A empty, the row read as a free answer), so the gap is refused.
+    if (choices.length < filled.length) {
+      const gap = choiceLetter(choices.length);
+      const after = filled.find((l) => l > gap)!;
+      fail(
+        source,
+        line,
+        gap,
+        `is empty while column ${after} is filled; write the choices in consecutive columns from A`,
+      );
     }
     out['choices'] = choices;
   }

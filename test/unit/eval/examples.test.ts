@@ -171,6 +171,29 @@ describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)
     );
   });
 
+  it('choice columns with a gap: refused, not cut at the gap nor read as a free row', () => {
+    // Cut at the empty C, this row would have been scored as a 2-choice question without "w".
+    refuse(
+      'prompt,answer,A,B,C,D\nq,B,x,y,,w\n',
+      /set\.csv: line 2, field "C": is empty while column D is filled; write the choices in consecutive columns from A/,
+      'set.csv',
+    );
+    // With A empty, the row would have been a free row whose answer is the text "B".
+    refuse(
+      'prompt,answer,A,B,C\nq,B,,y,z\n',
+      /line 2, field "A": is empty while column B/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,answer,A,B,C,D\nq,C,x,,z,\n',
+      /line 2, field "B": is empty while column C/,
+      'set.csv',
+    );
+    // Trailing empty cells still end the list.
+    const ok = parseExamples('prompt,answer,A,B,C,D\nq,B,x,y,,\n', { source: 's.csv' });
+    expect(ok.examples[0]!.choices).toEqual(['x', 'y']);
+  });
+
   it('a null field is named as null, not as missing', () => {
     refuse(
       jsonl({ prompt: 'a', answer: 'b' }, { prompt: 'q', answer: null }),
