@@ -13,6 +13,7 @@
  *   choices is refused as ambiguous.
  *
  * An optional `id` (string or number) names a row in results; rows without one are named `line N`.
+ * Two rows of one id are refused.
  * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
  * list; a filled cell after an empty one is refused) or a `choices` column holding a JSON array of strings; a row with both is refused (which
  * list is meant?), as is a JSON Lines row with `A`/`B` fields (its choices go in `choices`). Other
@@ -456,5 +457,20 @@ export function parseExamples(text: string, options: ParseExamplesOptions): Exam
   const examples =
     format === 'jsonl' ? parseJsonLines(body, source, maxRows) : parseCsv(body, source, maxRows);
   if (examples.length === 0) throw new T2LError('bad-input', `${source}: no example rows`);
+  // An id names a row in the results (the page's table, the CSV and JSON downloads, History):
+  // two rows of one id could not be told apart there.
+  const lineOfId = new Map<string, number>();
+  for (const e of examples) {
+    const first = lineOfId.get(e.id);
+    if (first !== undefined) {
+      fail(
+        source,
+        e.line,
+        'id',
+        `${JSON.stringify(e.id)} is also the id of line ${first}; give each row its own id`,
+      );
+    }
+    lineOfId.set(e.id, e.line);
+  }
   return { source, format, examples };
 }

@@ -194,6 +194,20 @@ describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)
     expect(ok.examples[0]!.choices).toEqual(['x', 'y']);
   });
 
+  it('two rows of one id are refused (results name rows by id)', () => {
+    refuse(
+      jsonl({ id: 'q1', prompt: 'a', answer: 'b' }, { id: 'q1', prompt: 'c', answer: 'd' }),
+      /set\.jsonl: line 2, field "id": "q1" is also the id of line 1; give each row its own id/,
+    );
+    // A number and the same digits as a string name one row in the results.
+    refuse(
+      jsonl({ id: 7, prompt: 'a', answer: 'b' }, { id: '7', prompt: 'c', answer: 'd' }),
+      /line 2, field "id": "7" is also the id of line 1/,
+    );
+    // A given id equal to another row's default name.
+    refuse('id,prompt,answer\n,a,b\nline 2,c,d\n', /line 3, field "id": "line 2"/, 'set.csv');
+  });
+
   it('a null field is named as null, not as missing', () => {
     refuse(
       jsonl({ prompt: 'a', answer: 'b' }, { prompt: 'q', answer: null }),
