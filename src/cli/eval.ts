@@ -18,7 +18,12 @@ import {
   readBenchmarkSample,
   type BenchmarkSample,
 } from '../core/eval/benchmarks';
-import { checkExampleFileSize, parseExamples, type ExampleSet } from '../core/eval/examples';
+import {
+  checkExampleFileSize,
+  decodeExampleBytes,
+  parseExamples,
+  type ExampleSet,
+} from '../core/eval/examples';
 import {
   BENCHMARKS,
   DEFAULT_CONTROL_DESCRIPTION,
@@ -136,13 +141,7 @@ async function readExampleSet(path: string): Promise<ExampleSet> {
   }
   checkExampleFileSize(size, path);
   const bytes = await readFile(path);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new T2LError('bad-input', `${path}: not UTF-8 text`);
-  }
-  return parseExamples(text, { source: path });
+  return parseExamples(decodeExampleBytes(bytes, path), { source: path });
 }
 
 /** What --json records of a benchmark sample: the dataset file, the seed and the rows drawn. */

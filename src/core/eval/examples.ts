@@ -83,6 +83,57 @@ export function choiceLetter(i: number): string {
 }
 
 /**
+ * An example file's bytes as text: UTF-8 (a UTF-8 byte-order mark is left for parseExamples to
+ * drop). Anything else is refused naming where: a UTF-16 file by its byte-order mark, otherwise
+ * the line and byte of the first sequence that is not UTF-8 (a Latin-1 "é", say), so the user can
+ * find it, rather than a bare "not UTF-8".
+ */
+export function decodeExampleBytes(bytes: Uint8Array, source: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Handled below.
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new T2LError(
+      'bad-input',
+      `${source}: UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8`,
+    );
+  }
+  // Where the first bad sequence starts: the longest prefix that decodes as a stream (an unfinished
+  // sequence at its end allowed), then back to the longest that decodes whole.
+  const decodes = (n: number, stream: boolean) => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (decodes(mid, true)) lo = mid;
+    else hi = mid - 1;
+  }
+  while (lo > 0 && !decodes(lo, false)) lo--;
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < lo; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      start = i + 1;
+    }
+  }
+  const hex = Array.from(bytes.subarray(lo, lo + 4), (b) => b.toString(16).padStart(2, '0'));
+  throw new T2LError(
+    'bad-input',
+    `${source}: line ${line}: not UTF-8 text (bytes ${hex.join(' ')} at byte ${lo - start + 1} of the line); save the file as UTF-8`,
+  );
+}
+
+/**
  * Refuses a file by its declared size (File.size, stat) before any of it is read.
  * Throws T2LError('bad-input') for an empty file or one over `maxBytes` (default MAX_EXAMPLE_BYTES).
  */

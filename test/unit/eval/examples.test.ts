@@ -4,6 +4,7 @@ import { T2LError } from '../../../src/core/errors';
 import {
   MAX_EXAMPLE_BYTES,
   checkExampleFileSize,
+  decodeExampleBytes,
   parseExamples,
 } from '../../../src/core/eval/examples';
 import { userSetItem } from '../../../src/core/eval/protocol';
@@ -206,6 +207,30 @@ describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)
     );
     // A given id equal to another row's default name.
     refuse('id,prompt,answer\n,a,b\nline 2,c,d\n', /line 3, field "id": "line 2"/, 'set.csv');
+  });
+
+  it('bytes that are not UTF-8: UTF-16 named by its mark, else the line and byte of the first bad one', () => {
+    const enc = (t: string) => new TextEncoder().encode(t);
+    expect(decodeExampleBytes(enc('{"prompt": "é"}\n'), 'set.jsonl')).toBe('{"prompt": "é"}\n');
+    const utf16le = new Uint8Array([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]);
+    const utf16be = new Uint8Array([0xfe, 0xff, 0x00, 0x7b, 0x00, 0x7d]);
+    for (const b of [utf16le, utf16be]) {
+      expect(() => decodeExampleBytes(b, 'set.jsonl')).toThrow(
+        'set.jsonl: UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8',
+      );
+    }
+    // Latin-1 "é" (0xe9) on line 3: a 3-byte lead followed by ASCII.
+    const latin1 = new Uint8Array([...enc('prompt,answer\nq,a\nqu'), 0xe9, ...enc(',a\n')]);
+    expect(() => decodeExampleBytes(latin1, 'set.csv')).toThrow(
+      'set.csv: line 3: not UTF-8 text (bytes e9 2c 61 0a at byte 3 of the line); save the file as UTF-8',
+    );
+    // A lone continuation byte at the start, and a sequence cut at the end of the file.
+    expect(() => decodeExampleBytes(new Uint8Array([0x80, 0x41]), 's')).toThrow(
+      's: line 1: not UTF-8 text (bytes 80 41 at byte 1 of the line)',
+    );
+    expect(() => decodeExampleBytes(new Uint8Array([0x41, 0x0a, 0x42, 0xc3]), 's')).toThrow(
+      's: line 2: not UTF-8 text (bytes c3 at byte 2 of the line)',
+    );
   });
 
   it('a null field is named as null, not as missing', () => {
