@@ -4,7 +4,7 @@
  * matches answers or computes an interval itself, so its numbers are `t2l eval`'s. This file only
  * converts between the core's shapes and the page's report (accuracy-report.ts).
  */
-import { checkExampleFileSize, parseExamples } from '../../core/eval/examples';
+import { checkExampleFileSize, decodeExampleBytes, parseExamples } from '../../core/eval/examples';
 import type { MatchRule } from '../../core/eval/matching';
 import { BENCHMARKS, userSetItem, type EvalItem } from '../../core/eval/protocol';
 import { runEval, summarize, type EvalRow as CoreRow } from '../../core/eval/run';
@@ -56,6 +56,16 @@ const STOPS = { stop: 'eog', length: 'max-tokens', decided: 'decided', stopped: 
 /** Refuses a picked file by its declared size before it is read (empty, or too large). */
 export function checkPickedFile(size: number, name: string): void {
   checkExampleFileSize(size, name);
+}
+
+/**
+ * A picked file's bytes as text, as `t2l eval` reads them: UTF-8 only, anything else refused naming
+ * the line (Blob.text() would put U+FFFD in place of a Latin-1 "é" and score the altered text).
+ * A UTF-8 byte-order mark is dropped, as Blob.text() does.
+ */
+export function decodePickedFile(bytes: Uint8Array, name: string): string {
+  const text = decodeExampleBytes(bytes, name);
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 
 /**

@@ -19,6 +19,7 @@ import { useRun } from '../shared/run-store';
 import { useSettings } from '../shared/settings-store';
 import {
   checkPickedFile,
+  decodePickedFile,
   loadBenchmark,
   parseOwnExamples,
   scoreModels,
@@ -68,17 +69,22 @@ const message = (e: unknown) =>
   e instanceof WorkerCallError ? e.detail.message : e instanceof Error ? e.message : String(e);
 const cancelled = (e: unknown) => e instanceof WorkerCallError && e.detail.code === 'cancelled';
 
-/** A picked JSONL/CSV file: refused by its size before it is read, then read into the form. */
+/**
+ * A picked JSONL/CSV file: refused by its size before it is read, then read into the form as UTF-8
+ * (a file in another encoding refused naming the line, as `t2l eval` does).
+ */
 export async function pickExampleFile(key: string, file: File): Promise<void> {
+  let text: string;
   try {
     checkPickedFile(file.size, file.name);
+    text = decodePickedFile(new Uint8Array(await file.arrayBuffer()), file.name);
   } catch (e) {
     return setPanel(key, {
       status: 'error',
       error: { title: 'That file cannot be an example set', message: message(e) },
     });
   }
-  editAccuracyForm(key, { text: await file.text(), fileName: file.name, source: 'own' });
+  editAccuracyForm(key, { text, fileName: file.name, source: 'own' });
   setPanel(key, { error: null, status: accuracyPanel(key).report ? 'done' : 'idle' });
 }
 

@@ -228,6 +228,25 @@ describe('accuracy run in the page', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('a picked file that is not UTF-8 is refused naming the line, not read with U+FFFD', async () => {
+    const a = await load();
+    const enc = (t: string) => new TextEncoder().encode(t);
+    // Latin-1 "é" (0xe9): Blob.text() would have put U+FFFD in the prompt and scored that.
+    const latin1 = new Uint8Array([...enc('prompt,answer\nqu'), 0xe9, ...enc(',a\n')]);
+    await a.pickExampleFile('t', new File([latin1], 'set.csv'));
+    const p = a.accuracyPanel('t');
+    expect(p.status).toBe('error');
+    expect(p.error!.message).toMatch(/^set\.csv: line 2: not UTF-8 text \(bytes e9 2c 61 0a/);
+    expect(p.form.text).not.toContain('\uFFFD');
+    // UTF-8, with or without its byte-order mark, is read as before.
+    await a.pickExampleFile(
+      't',
+      new File([new Uint8Array([0xef, 0xbb, 0xbf, ...enc('prompt,answer\nqué,a\n')])], 'ok.csv'),
+    );
+    expect(a.accuracyPanel('t').form.text).toBe('prompt,answer\nqué,a\n');
+    expect(a.accuracyPanel('t').error).toBeNull();
+  });
+
   it('a benchmark sample through the Hub endpoint: its rows, seed and file in the report', async () => {
     const a = await load();
     a.useSettings.setState({ hubEndpoint: hub.endpoint });
