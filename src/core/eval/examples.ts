@@ -284,6 +284,18 @@ function toExample(raw: unknown, line: number, source: string): Example {
       );
     }
   }
+  // JSON.parse reads 1e400 as Infinity: a number, but none the numeric rule or an index can match.
+  for (const key of ['id', 'answer'] as const) {
+    const v = obj[key];
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      fail(
+        source,
+        line,
+        key,
+        'is a number too large to hold (it reads as infinity); write it as a string to match it as text',
+      );
+    }
+  }
   const parsed = rowSchema.safeParse(obj);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -233,6 +233,17 @@ describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)
     );
   });
 
+  it('a number too large to hold (1e400) is named as such, not as "expected a number"', () => {
+    refuse(
+      '{"prompt": "a", "answer": 1e400}',
+      /line 1, field "answer": is a number too large to hold \(it reads as infinity\)/,
+    );
+    refuse(
+      '{"id": -1e999, "prompt": "a", "answer": "b"}',
+      /line 1, field "id": is a number too large/,
+    );
+  });
+
   it('a null field is named as null, not as missing', () => {
     refuse(
       jsonl({ prompt: 'a', answer: 'b' }, { prompt: 'q', answer: null }),
