@@ -291,8 +291,11 @@ export async function startLocalHub(options: LocalHubOptions): Promise<LocalHub>
         if (dropAt !== undefined && sent + buf.length >= dropAt) {
           const head = buf.subarray(0, Math.max(0, dropAt - sent));
           await new Promise<void>((done) => res.write(head, () => done()));
-          // Halfway: the connection goes, as a flaky network's does.
-          req.socket.destroy();
+          // Halfway: the connection goes, as a flaky network's does. Closed with a FIN after the
+          // head is flushed, not reset: a reset lets the client's stack drop bytes it had not read
+          // yet, so under load the client sometimes saw none and rightly started over without a
+          // Range request (a clean-clone CI run failed app-hub-endpoint that way).
+          req.socket.end();
           return;
         }
         if (!res.write(buf)) await new Promise<void>((done) => res.once('drain', () => done()));
