@@ -28,25 +28,66 @@ async function outcomeNames(page: Page, outcome: string): Promise<string[]> {
 /**
  * Flips a byte of two cached files (the package's graph and the text encoder's) and cuts another
  * short, as a disk error or a bad write might. The encoder's keeps its size, so only its SHA-256
- * check (run beside its session's creation on wasm) can find it.
+ * check (run beside its session's creation on wasm) can find it. Large files' bytes are in OPFS
+ * (the entry names the file in `x-t2l-body`), small ones are the entry's body: both are damaged
+ * where they are, and which is where is returned.
  */
-async function damageCache(page: Page): Promise<string[]> {
+async function damageCache(page: Page): Promise<Array<{ url: string; inOpfs: boolean }>> {
   return page.evaluate(async (pkg) => {
     const cache = await caches.open('t2l-files-v1');
-    const damaged: string[] = [];
+    const bodies = await (
+      await navigator.storage.getDirectory()
+    )
+      .getDirectoryHandle('t2l-files-v1')
+      .catch(() => null);
+    const damaged: Array<{ url: string; inOpfs: boolean }> = [];
     for (const req of await cache.keys()) {
       if (!req.url.includes(pkg) && !req.url.includes('/models/demo/encoder/onnx/')) continue;
       const res = (await cache.match(req))!;
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const body = res.headers.get('x-t2l-body');
+      const file = body ? await bodies!.getFileHandle(body) : null;
+      const bytes = new Uint8Array(
+        file ? await (await file.getFile()).arrayBuffer() : await res.arrayBuffer(),
+      );
       const mid = bytes.length >> 1;
       const flip = req.url.endsWith('.onnx');
       if (flip) bytes[mid] = bytes[mid]! ^ 0xff;
       const changed = flip ? bytes : bytes.subarray(0, bytes.length - 10);
-      await cache.put(req, new Response(changed, { headers: res.headers }));
-      damaged.push(req.url);
+      if (file) {
+        // The new page's pre-warm may still be reading or hashing the file (a sync access handle
+        // locks it against writers until it is closed): wait for it to let go.
+        let out: FileSystemWritableFileStream | null = null;
+        for (let tries = 0; !out; tries++) {
+          out = await file.createWritable().catch((e: unknown) => {
+            if (tries > 240) throw e;
+            return new Promise<null>((r) => setTimeout(() => r(null), 250));
+          });
+        }
+        await out.write(changed);
+        await out.close();
+      } else {
+        await cache.put(req, new Response(changed, { headers: res.headers }));
+      }
+      damaged.push({ url: req.url, inOpfs: file !== null });
     }
     return damaged;
   }, PACKAGE);
+}
+
+/** The names of the files in the cache's OPFS folder (none when it does not exist). */
+function opfsBodies(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const dir = await (
+      await navigator.storage.getDirectory()
+    )
+      .getDirectoryHandle('t2l-files-v1')
+      .catch(() => null);
+    const names: string[] = [];
+    if (dir)
+      for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys())
+        names.push(name);
+    return names;
+  });
 }
 
 test('a reload keeps the description and the cache; damaged cache entries are refetched', async ({
@@ -92,7 +133,13 @@ test('a reload keeps the description and the cache; damaged cache entries are re
   // generation, in a reloaded page, reads the encoder's other files from the cache without a
   // request, notices the three damaged files, downloads just those again, and the adapter is
   // still right.
-  expect(await damageCache(page)).toHaveLength(3);
+  // The two graphs (968 KB, 2.1 MB) are large enough for OPFS; t2l.json stays in Cache Storage.
+  const damaged = await damageCache(page);
+  expect(damaged.map((d) => [d.url.split('/').slice(-2).join('/'), d.inOpfs]).sort()).toEqual([
+    ['M/model.onnx', true],
+    ['M/t2l.json', false],
+    ['onnx/model.onnx', true],
+  ]);
   // A new page: the worker of this one already holds the session it opened from the intact files.
   // The pre-warm of the new page finds the damage and leaves it to Generate, which reports it.
   await page.reload();
@@ -114,5 +161,6 @@ test('a reload keeps the description and the cache; damaged cache entries are re
   await page.getByRole('button', { name: 'Cache' }).click();
   await page.getByTestId('cache-clear').click();
   await expect(page.getByTestId('cache-empty')).toBeVisible();
+  expect(await opfsBodies(page)).toEqual([]);
   expect(app.offOrigin).toEqual([]);
 });

@@ -23,7 +23,7 @@ import type {
   SamplingSettings,
 } from '../worker/llm-protocol';
 import { toBaseSource, type BaseChoice } from './base-models';
-import { sha256Hex } from '../shared/file-cache';
+import { sha256Hex } from '../../core/digest';
 import { llmClient } from '../shared/llm-client';
 
 /** One adapter for the LLM worker: its GGUF LoRA bytes (GeneratedFile.gguf) and a label. */

@@ -54,11 +54,6 @@ export interface DownloadOptions {
   cacheKey?: string;
   /** Shown instead of the URL's last segment. */
   name?: string;
-  /**
-   * Return a cache hit before its SHA-256 check ends (readCached's `defer`): the caller awaits
-   * cacheCheckOf(bytes) before using anything made from them.
-   */
-  deferCheck?: boolean;
 }
 
 /** A download that failed with an HTTP status: the UI turns 401/403/404 into advice. */
@@ -118,11 +113,35 @@ export async function fetchOrThrow(
 }
 
 /** One file's bytes: cached, or downloaded (and then cached when a group is given). */
-export async function download(
+export function download(
   url: string,
   ctx: DownloadContext,
   options: DownloadOptions = {},
 ): Promise<Uint8Array> {
+  return openDownloaded(
+    url,
+    ctx,
+    options,
+    async (bytes) => bytes,
+    async () => undefined,
+  );
+}
+
+/**
+ * One file, made into something by `open` (a session, a parsed graph): from the cache, where
+ * `open` starts on the bytes while their SHA-256 check runs (seconds for a large file, in the
+ * hashing worker) and its result is let go with `close` if the check fails; or downloaded and
+ * verified first. A damaged or foreign cached copy is reported and downloaded again, never used.
+ * @throws NotCachedError for a cache-only load that would have to download; T2LError/HttpError
+ *   for a failed download or a file that is not the recorded one; whatever `open` throws.
+ */
+export async function openDownloaded<T>(
+  url: string,
+  ctx: DownloadContext,
+  options: DownloadOptions,
+  open: (bytes: Uint8Array) => Promise<T>,
+  close: (value: T) => Promise<void>,
+): Promise<T> {
   const key = options.cacheKey ?? url;
   const name = options.name ?? nameOf(url);
   const report = (p: Omit<Extract<Progress, { type: 'file' }>, 'type' | 'url' | 'name'>) =>
@@ -130,39 +149,72 @@ export async function download(
 
   const known = ctx.known?.[url];
   let corruptNote: string | undefined;
+  const refetch = (note: string) => {
+    if (ctx.cacheOnly) throw new NotCachedError(url);
+    corruptNote = note;
+    report({ state: 'corrupt', loaded: 0, total: null, bytesPerSecond: 0, note });
+  };
   if (options.cacheGroup !== undefined) {
-    const hit = await readCached(key, {
-      keep: ctx.cacheOnly === true,
-      defer: options.deferCheck === true,
-    });
-    // A copy cached before the catalog recorded the file (or from another upstream) is not used.
-    // Hashing a hit again when its stored hash is the catalog's would prove nothing more (and take
-    // seconds for gte-large).
-    const unlike =
-      hit.status === 'hit' && known && !storedHashIsKnown(hit.info, hit.bytes.length, known)
-        ? await differsFromKnown(hit.bytes, known)
-        : null;
-    if (unlike) {
-      if (ctx.cacheOnly) throw new NotCachedError(url);
-      corruptNote = `the cached copy is not the published file (${unlike}); downloading it again`;
-      report({ state: 'corrupt', loaded: 0, total: null, bytesPerSecond: 0, note: corruptNote });
-    } else if (hit.status === 'hit') {
-      report({
-        state: 'cached',
-        loaded: hit.bytes.length,
-        total: hit.bytes.length,
-        bytesPerSecond: 0,
-      });
-      return hit.bytes;
-    }
-    if (hit.status === 'corrupt') {
-      if (ctx.cacheOnly) throw new NotCachedError(url);
-      corruptNote = `the cached copy was damaged (${hit.why}); downloading it again`;
-      report({ state: 'corrupt', loaded: 0, total: null, bytesPerSecond: 0, note: corruptNote });
+    const hit = await readCached(key, { keep: ctx.cacheOnly === true, defer: true });
+    if (hit.status === 'hit') {
+      // A copy cached before the catalog recorded the file (or from another upstream) is not
+      // used. Hashing a hit again when its stored hash is the catalog's would prove nothing more
+      // than its own check (and take seconds for gte-large).
+      const unlike =
+        known && !storedHashIsKnown(hit.info, hit.bytes.length, known)
+          ? await differsFromKnown(hit.bytes, known)
+          : null;
+      if (unlike) {
+        refetch(`the cached copy is not the published file (${unlike}); downloading it again`);
+      } else {
+        const [opened, damaged] = await Promise.all([
+          open(hit.bytes).then(
+            (value) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+          hit.check,
+        ]);
+        if (damaged === null) {
+          if (!opened.ok) throw opened.error;
+          report({
+            state: 'cached',
+            loaded: hit.bytes.length,
+            total: hit.bytes.length,
+            bytesPerSecond: 0,
+          });
+          return opened.value;
+        }
+        if (opened.ok) await close(opened.value);
+        refetch(`the cached copy was damaged (${damaged}); downloading it again`);
+      }
+    } else if (hit.status === 'corrupt') {
+      refetch(`the cached copy was damaged (${hit.why}); downloading it again`);
     }
   }
 
   if (ctx.cacheOnly) throw new NotCachedError(url);
+  const bytes = await fetchVerified(url, ctx, report, corruptNote);
+  if (options.cacheGroup !== undefined) {
+    await writeCached(key, bytes.bytes, {
+      group: options.cacheGroup,
+      name,
+      ...(bytes.sha256 ? { sha256: bytes.sha256 } : {}),
+    });
+  }
+  return open(bytes.bytes);
+}
+
+/**
+ * Downloads `url` and checks it against the catalog's record or the Hub's: the bytes, and their
+ * SHA-256 when a record gave one that they matched (so the cache need not hash them again).
+ */
+async function fetchVerified(
+  url: string,
+  ctx: DownloadContext,
+  report: (p: Omit<Extract<Progress, { type: 'file' }>, 'type' | 'url' | 'name'>) => void,
+  corruptNote: string | undefined,
+): Promise<{ bytes: Uint8Array; sha256?: string }> {
+  const note = corruptNote ? { note: corruptNote } : {};
   let bytes: Uint8Array;
   try {
     bytes = await downloadWithResume(url, ctx, (loaded, total, bytesPerSecond, retrying) =>
@@ -171,7 +223,7 @@ export async function download(
         loaded,
         total,
         bytesPerSecond,
-        ...(corruptNote ? { note: corruptNote } : {}),
+        ...note,
       }),
     );
   } catch (e) {
@@ -180,6 +232,7 @@ export async function download(
     }
     throw e;
   }
+  const known = ctx.known?.[url];
   const unlike = known ? await differsFromKnown(bytes, known) : null;
   if (unlike) {
     throw new T2LError(
@@ -195,17 +248,9 @@ export async function download(
       `${url}: the download is not the file the Hub records at this commit (${damaged}), so nothing of it was kept; try again, and if it repeats the endpoint is serving a damaged copy`,
     );
   }
-  report({
-    state: 'done',
-    loaded: bytes.length,
-    total: bytes.length,
-    bytesPerSecond: 0,
-    ...(corruptNote ? { note: corruptNote } : {}),
-  });
-  if (options.cacheGroup !== undefined) {
-    await writeCached(key, bytes, { group: options.cacheGroup, name });
-  }
-  return bytes;
+  report({ state: 'done', loaded: bytes.length, total: bytes.length, bytesPerSecond: 0, ...note });
+  const sha256 = known?.sha256 ?? record?.sha256;
+  return sha256 ? { bytes, sha256 } : { bytes };
 }
 
 /** Worth another try: the connection failed or broke off, or the server is briefly unwell. */

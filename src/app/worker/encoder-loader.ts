@@ -7,13 +7,13 @@ import { env } from '@huggingface/transformers';
 import { measured } from '../../runtime/marks';
 import { openWasmEncoderGraph } from '../../runtime/web';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
-import { cacheCheckOf, cachedInfo } from '../shared/file-cache';
+import { cachedInfo } from '../shared/file-cache';
 import {
   download,
   HttpError,
   mayProbe,
-  nameOf,
   NotCachedError,
+  openDownloaded,
   type DownloadContext,
 } from './downloads';
 import type { EncoderSource } from './protocol';
@@ -75,41 +75,6 @@ function installFetch(): void {
   };
 }
 
-/**
- * The encoder's graph from the verified cache (or a download): a cached file's session is created
- * while its SHA-256 is checked (seconds each for gte-large), and dropped if the check fails; the
- * damaged entry is then reported and fetched again, as download() does for any damaged file.
- */
-async function openCheckedGraph(url: string, ctx: DownloadContext, group: string) {
-  const bytes = await measured('encoder-fetch', () =>
-    download(url, ctx, { cacheGroup: group, deferCheck: true }),
-  );
-  const [graph, damaged] = await Promise.all([
-    openWasmEncoderGraph(bytes).then(
-      (g) => ({ ok: true as const, g }),
-      (e: unknown) => ({ ok: false as const, e }),
-    ),
-    cacheCheckOf(bytes),
-  ]);
-  if (damaged === null) {
-    if (!graph.ok) throw graph.e;
-    return graph.g;
-  }
-  if (graph.ok) await graph.g.release();
-  if (ctx.cacheOnly) throw new NotCachedError(url);
-  ctx.progress({
-    type: 'file',
-    url,
-    name: nameOf(url),
-    state: 'corrupt',
-    loaded: 0,
-    total: null,
-    bytesPerSecond: 0,
-    note: `the cached copy was damaged (${damaged}); downloading it again`,
-  });
-  return openWasmEncoderGraph(await download(url, ctx, { cacheGroup: group }));
-}
-
 export function encoderLabel(source: EncoderSource): string {
   return source.kind === 'hub' ? source.model : source.url;
 }
@@ -138,11 +103,16 @@ export async function loadEncoder(
   const group = `Text encoder · ${id} (${dtype})`;
   active = { ctx, group };
   // On wasm the graph's verified bytes go straight to the project's own session (see
-  // TextEncoderOptions.openGraph); WebGPU and fp16 (whose outputs may be float16) keep
-  // transformers.js's own session.
+  // TextEncoderOptions.openGraph), created while a cached copy's hash is checked; WebGPU and fp16
+  // (whose outputs may be float16) keep transformers.js's own session.
   const openGraph =
     device === 'wasm' && dtype !== 'fp16'
-      ? (url: string) => openCheckedGraph(url, ctx, group)
+      ? (url: string) =>
+          measured('encoder-graph', () =>
+            openDownloaded(url, ctx, { cacheGroup: group }, openWasmEncoderGraph, (graph) =>
+              graph.release(),
+            ),
+          )
       : undefined;
   try {
     const encoder = await measured('encoder-load', () =>

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { T2LError } from '../errors';
 import { parseWithSchema } from '../schema';
 import { pyQuote, type HubRepoType } from './endpoint';
+import { digestHex } from '../digest';
 
 /** One file as the Hub records it at a commit. */
 export interface HubFileRecord {
@@ -106,10 +107,6 @@ export function parseResolveUrl(url: string, endpoint: string): ResolvedHubUrl |
   }
 }
 
-function hex(digest: ArrayBuffer): string {
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * How `bytes` differ from a record of the file, in words; null when they match. Size first, then
  * the sha256 (LFS) or the git blob id (`sha1("blob " + size + "\0" + bytes)`, git's object format).
@@ -127,7 +124,7 @@ export async function differsFromHubRecord(
     return `${bytes.length} bytes where ${recordedBy} records ${record.size}`;
   }
   if (record.sha256 !== undefined) {
-    const got = hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+    const got = await digestHex('SHA-256', bytes);
     if (got !== record.sha256) {
       return `SHA-256 ${got.slice(0, 12)}… where ${recordedBy} records ${record.sha256.slice(0, 12)}…`;
     }
@@ -136,7 +133,7 @@ export async function differsFromHubRecord(
     const whole = new Uint8Array(head.length + bytes.length);
     whole.set(head);
     whole.set(bytes, head.length);
-    const got = hex(await crypto.subtle.digest('SHA-1', whole));
+    const got = await digestHex('SHA-1', whole);
     if (got !== record.gitSha1) {
       return `git blob id ${got.slice(0, 12)}… where ${recordedBy} records ${record.gitSha1.slice(0, 12)}…`;
     }

@@ -1,0 +1,157 @@
+/**
+ * The bytes of large cached files, kept in the origin private file system (OPFS) rather than in
+ * Cache Storage; file-cache.ts keeps every file's metadata (size, SHA-256, group) in Cache Storage
+ * either way and names the OPFS file there.
+ *
+ * Why: on a return visit the text encoder's 440 MB graph (gte-large-en-v1.5 q8) took 5.8 s to read
+ * back from Cache Storage in Chromium (docs/benchmarks.md), and that read sat on the path to the
+ * first adapter. A worker reads an OPFS file through a synchronous access handle straight into
+ * one buffer. A second worker (hash.worker.ts) hashes the same file from disk, so the SHA-256
+ * check no longer holds the worker that builds sessions.
+ *
+ * Reads and writes run in the app's workers (sync access handles exist only there); the page
+ * only lists and deletes.
+ */
+
+import { sha256Hex } from '../../core/digest';
+
+/** Bodies smaller than this stay in Cache Storage: reading them back costs next to nothing. */
+export const OPFS_MIN_BYTES = 512 * 1024;
+
+const DIR = 't2l-files-v1';
+
+/** The part of FileSystemSyncAccessHandle used here (TypeScript's DOM lib lacks it). */
+interface SyncHandle {
+  read(buffer: Uint8Array, options: { at: number }): number;
+  write(buffer: Uint8Array, options: { at: number }): number;
+  truncate(size: number): void;
+  getSize(): number;
+  flush(): void;
+  close(): void;
+}
+type SyncOpener = (options?: { mode: 'read-only' | 'readwrite' }) => Promise<SyncHandle>;
+
+function syncOpener(file: FileSystemFileHandle): SyncOpener | null {
+  const open = (file as unknown as { createSyncAccessHandle?: SyncOpener }).createSyncAccessHandle;
+  return typeof open === 'function' ? open.bind(file) : null;
+}
+
+/** True where this context can write bodies (a worker with OPFS sync access handles). */
+export function canStoreBodies(): boolean {
+  return (
+    typeof navigator !== 'undefined' &&
+    typeof navigator.storage?.getDirectory === 'function' &&
+    typeof (globalThis as { FileSystemSyncAccessHandle?: unknown }).FileSystemSyncAccessHandle ===
+      'function'
+  );
+}
+
+async function directory(create: boolean): Promise<FileSystemDirectoryHandle | null> {
+  if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') {
+    return null;
+  }
+  try {
+    return await (await navigator.storage.getDirectory()).getDirectoryHandle(DIR, { create });
+  } catch {
+    return null;
+  }
+}
+
+/** The OPFS file name for a cache key: its SHA-256 in hex (keys are URLs of any length). */
+export function bodyNameOf(key: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(key));
+}
+
+/**
+ * Writes `bytes` as the body `name`. Returns false, leaving no partial file, when OPFS is not
+ * available here or refuses the write (quota): the caller then keeps the body in Cache Storage or
+ * not at all.
+ */
+export async function writeBody(name: string, bytes: Uint8Array): Promise<boolean> {
+  const dir = canStoreBodies() ? await directory(true) : null;
+  if (!dir) return false;
+  let handle: SyncHandle | null = null;
+  try {
+    const file = await dir.getFileHandle(name, { create: true });
+    handle = await syncOpener(file)!();
+    handle.truncate(0);
+    let at = 0;
+    while (at < bytes.length) at += handle.write(bytes.subarray(at), { at });
+    handle.flush();
+    return true;
+  } catch {
+    handle?.close();
+    handle = null;
+    await dir.removeEntry(name).catch(() => undefined);
+    return false;
+  } finally {
+    handle?.close();
+  }
+}
+
+/**
+ * Opens body `name` for reading with a read-only sync access handle (several readers at once: the
+ * session's worker and the hashing worker), or null where sync handles are not available.
+ * Throws when the file is missing.
+ */
+export async function openBodyForReading(name: string): Promise<{
+  size: number;
+  read: (into: Uint8Array, at: number) => number;
+  close: () => void;
+} | null> {
+  const dir = await directory(false);
+  if (!dir) throw new Error('the browser storage folder is missing');
+  const file = await dir.getFileHandle(name);
+  const open = syncOpener(file);
+  if (!open) return null;
+  const handle = await open({ mode: 'read-only' });
+  return {
+    size: handle.getSize(),
+    read: (into, at) => handle.read(into, { at }),
+    close: () => handle.close(),
+  };
+}
+
+/**
+ * The whole body `name` in one buffer (a sync access handle in a worker; a Blob read elsewhere).
+ * Throws when it is missing or cannot be read.
+ */
+export async function readBody(name: string): Promise<Uint8Array> {
+  const reader = await openBodyForReading(name);
+  if (!reader) {
+    const dir = await directory(false);
+    const file = await dir!.getFileHandle(name);
+    return new Uint8Array(await (await file.getFile()).arrayBuffer());
+  }
+  try {
+    const bytes = new Uint8Array(reader.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = reader.read(bytes.subarray(at), at);
+      if (n <= 0) throw new Error(`it ended after ${at} of ${bytes.length} bytes`);
+      at += n;
+    }
+    return bytes;
+  } finally {
+    reader.close();
+  }
+}
+
+/** Removes bodies; missing ones are fine. */
+export async function removeBodies(names: string[]): Promise<void> {
+  const dir = await directory(false);
+  if (dir) await Promise.all(names.map((n) => dir.removeEntry(n).catch(() => undefined)));
+}
+
+/** Removes every body (the Cache view's "Clear", and leftovers of interrupted writes). */
+export async function clearBodies(): Promise<void> {
+  if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') {
+    return;
+  }
+  try {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry(DIR, { recursive: true });
+  } catch {
+    // Nothing stored yet, or a body still open in a worker: the next clear removes it.
+  }
+}
