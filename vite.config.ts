@@ -233,6 +233,7 @@ export default defineConfig({
       'e2e/harness/index.html',
       'src/app/worker/t2l.worker.ts',
       'src/app/worker/llm.worker.ts',
+      'src/app/worker/encoder-graph.worker.ts',
     ],
   },
   worker: { format: 'es' },

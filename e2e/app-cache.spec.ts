@@ -27,8 +27,8 @@ async function outcomeNames(page: Page, outcome: string): Promise<string[]> {
 
 /**
  * Flips a byte of two cached files (the package's graph and the text encoder's) and cuts another
- * short, as a disk error or a bad write might. The encoder's keeps its size, so only its SHA-256
- * check (run beside its session's creation on wasm) can find it. Large files' bytes are in OPFS
+ * short, as a disk error or a bad write might. The encoder's keeps its size, so only its checksum
+ * can find it. Large files' bytes are in OPFS
  * (the entry names the file in `x-t2l-body`), small ones are the entry's body: both are damaged
  * where they are, and which is where is returned.
  */
@@ -72,6 +72,34 @@ async function damageCache(page: Page): Promise<Array<{ url: string; inOpfs: boo
     }
     return damaged;
   }, PACKAGE);
+}
+
+/**
+ * Turns the encoder's tokenizer.json entry into one written before entries had a checksum (no
+ * `x-t2l-xxh128`): it must still be used, after a SHA-256 check, and be rewritten with one.
+ */
+async function makeLegacyEntry(page: Page): Promise<string> {
+  const { url, body } = await page.evaluate(async () => {
+    const cache = await caches.open('t2l-files-v1');
+    const req = (await cache.keys()).find((r) => r.url.endsWith('/encoder/tokenizer.json'))!;
+    const res = (await cache.match(req))!;
+    const headers = new Headers(res.headers);
+    headers.delete('x-t2l-xxh128');
+    await cache.put(req, new Response(await res.arrayBuffer(), { headers }));
+    return { url: req.url, body: res.headers.get('x-t2l-body') };
+  });
+  // Small enough to be its entry's own body (as every entry was before OPFS).
+  expect(body).toBeNull();
+  return url;
+}
+
+/** The checksum header of a cache entry (null when it has none). */
+function checksumOf(page: Page, url: string): Promise<string | null> {
+  return page.evaluate(
+    async (u) =>
+      (await (await caches.open('t2l-files-v1')).match(u))?.headers.get('x-t2l-xxh128') ?? null,
+    url,
+  );
 }
 
 /** The names of the files in the cache's OPFS folder (none when it does not exist). */
@@ -140,6 +168,8 @@ test('a reload keeps the description and the cache; damaged cache entries are re
     ['M/t2l.json', false],
     ['onnx/model.onnx', true],
   ]);
+  const legacy = await makeLegacyEntry(page);
+  expect(await checksumOf(page, legacy)).toBeNull();
   // A new page: the worker of this one already holds the session it opened from the intact files.
   // The pre-warm of the new page finds the damage and leaves it to Generate, which reports it.
   await page.reload();
@@ -153,6 +183,8 @@ test('a reload keeps the description and the cache; damaged cache entries are re
     expect.arrayContaining(['config.json', 'tokenizer.json', 'tokenizer_config.json']),
   );
   expect(await outcomeNames(page, 'downloaded')).toEqual([]);
+  // The entry without a checksum was used (SHA-256 checked) and now has one.
+  await expect.poll(() => checksumOf(page, legacy)).toMatch(/^[0-9a-f]{32}$/);
   expect(encoderRequests).toEqual([expect.stringMatching(/\/encoder\/onnx\/model\.onnx$/)]);
   expect(packageRequests.filter((u) => u.endsWith('model.onnx'))).toHaveLength(1);
   expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);

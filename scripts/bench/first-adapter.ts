@@ -66,6 +66,8 @@ export interface VisitResult {
   stages: Record<string, number>;
   /** When each stage ended, in ms after the click on Generate (negative: before it). */
   stageEndsAfterGenerate: Record<string, number>;
+  /** Every measure of the T2L worker, start and end in ms after the click (the JSON only). */
+  timeline?: Array<{ name: string; start: number; end: number }>;
   /** onnxruntime-web .wasm files the worker fetched: name, ms, bytes over the network. */
   wasm: Array<{ name: string; ms: number; transferBytes: number }>;
   load: number;
@@ -242,6 +244,11 @@ async function visit(
     readyMs: ready - t0,
     stages,
     stageEndsAfterGenerate: ends,
+    timeline: times.measures.map((m) => ({
+      name: m.name,
+      start: Math.round(rel(m.start)),
+      end: Math.round(rel(m.end)),
+    })),
     wasm: times.resources.map((r) => ({
       name: r.name,
       ms: r.end - r.start,

@@ -20,3 +20,38 @@ export function measure(name: string, start: number): void {
     // User timing unavailable: timings are a diagnostic, never a failure.
   }
 }
+
+/** Wall-clock span of a stage timed in another thread (performance.timeOrigin + now(), in ms). */
+export interface EpochSpan {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** The same span in epoch milliseconds, for a stage this thread times for another (a worker). */
+export async function timedSpan<T>(
+  name: string,
+  fn: () => Promise<T>,
+  spans: EpochSpan[],
+): Promise<T> {
+  const start = performance.timeOrigin + performance.now();
+  try {
+    return await fn();
+  } finally {
+    spans.push({ name, start, end: performance.timeOrigin + performance.now() });
+  }
+}
+
+/** Records spans another thread timed (timedSpan) as this thread's `t2l:<name>` measures. */
+export function measureSpans(spans: readonly EpochSpan[]): void {
+  for (const s of spans) {
+    try {
+      performance.measure(`t2l:${s.name}`, {
+        start: s.start - performance.timeOrigin,
+        end: s.end - performance.timeOrigin,
+      });
+    } catch {
+      // As in measure().
+    }
+  }
+}

@@ -9,7 +9,7 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { T2LError } from '../core/errors';
 import { graphRunError } from '../core/runtime/run-error';
-import { GraphBuilder } from '../core/onnx/builder';
+import { DataType, GraphBuilder, int } from '../core/onnx/builder';
 import type { EncoderGraph } from '../core/encoder/text-encoder';
 import { measured } from './marks';
 import { defaultThreads, infoOf, type WebGpuAdapterInfo } from './web-caps';
@@ -124,6 +124,38 @@ export async function warmOrtWeb(backend: 'wasm' | 'webgpu'): Promise<void> {
     }
     await done;
   }
+}
+
+/**
+ * Grows and touches the plain build's wasm heap by about `bytes` before a large session is created
+ * in it: a throwaway session expands a float32 scalar to [bytes / 4] and sums it, then is released,
+ * leaving the memory in the heap's free lists. Why: creating gte-large's q8 session (440 MB) in a
+ * fresh heap took 6.6–6.8 s in Chromium here, 2.5–3.1 s after 0.9–1.4 GB had been touched this
+ * way (docs/benchmarks.md); most of the difference is the first touch of each page of new memory,
+ * which this moves to a time the worker would otherwise wait (while the graph is read). A failure
+ * is ignored: the real session then pays it as before.
+ */
+export async function reserveWasmHeap(bytes: number): Promise<void> {
+  if (!applied) configureOrtWeb();
+  // At most 1 GiB: the heap (4 GiB at most) must keep room for everything else a session holds.
+  const elements = Math.floor(Math.min(bytes, 2 ** 30) / 4);
+  if (elements <= 0) return;
+  await measured('heap-reserve', async () => {
+    const g = new GraphBuilder('reserve_heap');
+    const shape = g.input('shape', [1], DataType.INT64);
+    const filled = g.op('Expand', [g.weight('one', [1], Float32Array.of(1)), shape]);
+    g.output('sum', g.op('ReduceSum', [filled], { keepdims: int(0) }), []);
+    const session = await ortWasm.InferenceSession.create(g.toModel({ producer: 't2l-web' }), {
+      executionProviders: ['wasm'],
+    });
+    try {
+      await session.run({
+        shape: new ortWasm.Tensor('int64', BigInt64Array.of(BigInt(elements)), [1]),
+      });
+    } finally {
+      await session.release();
+    }
+  }).catch(() => undefined);
 }
 
 /** y = Identity(x), x float32 [1]: the smallest model a session can be created for. */

@@ -1,16 +1,23 @@
 /**
- * The app's file cache: downloaded and converted files, each stored with its size and SHA-256 so a
- * damaged entry is detected on read and fetched again, never used. Shared by the worker (reads,
- * writes) and the page (listing, clearing).
+ * The app's file cache: downloaded and converted files, each stored with its size, its SHA-256
+ * and an XXH128 checksum, so a damaged entry is detected on read and fetched again, never used.
+ * Shared by the worker (reads, writes) and the page (listing, clearing).
  *
  * Every file has an entry in Cache Storage carrying its metadata in headers. A small file's bytes
- * are that entry's body; a large file's bytes are in OPFS (stored-bodies.ts: read back many times
- * faster, hashed in a worker of their own) and the entry names the OPFS file.
+ * are that entry's body; a large file's bytes are in OPFS (stored-bodies.ts: read back several
+ * times faster) and the entry names the OPFS file.
+ *
+ * Why two hashes: the SHA-256 is the file's identity, computed from bytes just verified against
+ * the catalog's or the Hub's record (known-files.ts compares it with the catalog's). What a read
+ * must find is accidental damage since then (a disk error, a cut-off write), which a 128-bit
+ * checksum finds as surely; XXH128 (hash-wasm) checks gte-large's 440 MB graph in about 80 ms in
+ * Chromium here, SHA-256 (WebCrypto or hash-wasm) in 1.5–2.4 s, on the path to the first adapter.
+ * Entries written before the checksum existed are checked by SHA-256 once, then rewritten.
  */
 
+import { createXXHash128 } from 'hash-wasm';
 import { sha256Hex } from '../../core/digest';
 import { measured } from '../../runtime/marks';
-import { hashStoredBody } from './body-hash';
 import {
   OPFS_MIN_BYTES,
   bodyNameOf,
@@ -19,16 +26,19 @@ import {
   readBody,
   removeBodies,
   writeBody,
+  yieldToEventLoop,
 } from './stored-bodies';
 
 const CACHE_NAME = 't2l-files-v1';
 const H_SIZE = 'x-t2l-size';
 const H_SHA = 'x-t2l-sha256';
+const H_XXH = 'x-t2l-xxh128';
 const H_GROUP = 'x-t2l-group';
 const H_NAME = 'x-t2l-name';
 const H_STORED = 'x-t2l-stored';
 /** The OPFS file holding the bytes, when they are not the entry's body. */
 const H_BODY = 'x-t2l-body';
+const CHECK_CHUNK = 64 * 1024 * 1024;
 
 export interface CachedFileInfo {
   url: string;
@@ -41,21 +51,23 @@ export interface CachedFileInfo {
 }
 
 export type CacheRead =
-  | {
-      status: 'hit';
-      bytes: Uint8Array;
-      info: CachedFileInfo;
-      /**
-       * The SHA-256 check: null when the bytes are the stored file, else why not (the entry is
-       * then deleted, unless read with `keep`). Already settled unless read with `defer`.
-       */
-      check: Promise<string | null>;
-    }
+  | { status: 'hit'; bytes: Uint8Array; info: CachedFileInfo }
   | { status: 'miss' }
   | { status: 'corrupt'; why: string };
 
 export function cacheAvailable(): boolean {
   return typeof caches !== 'undefined' && typeof crypto?.subtle !== 'undefined';
+}
+
+/** XXH128 (hex) of `bytes`, in chunks with a turn of the event loop between them. */
+async function checksumOf(bytes: Uint8Array): Promise<string> {
+  const hasher = await createXXHash128();
+  hasher.init();
+  for (let at = 0; at < bytes.length; at += CHECK_CHUNK) {
+    hasher.update(bytes.subarray(at, at + CHECK_CHUNK));
+    if (at + CHECK_CHUNK < bytes.length) await yieldToEventLoop();
+  }
+  return hasher.digest('hex');
 }
 
 function infoOf(url: string, headers: Headers): CachedFileInfo | null {
@@ -85,24 +97,14 @@ async function open(): Promise<Cache | null> {
 /**
  * Reads and verifies one file; a damaged entry is reported as corrupt and deleted, unless `keep`
  * (a cache-only pre-warm leaves it for the real load, which tells the user and fetches it again).
- * With `defer`, a hit of the right size is returned before its SHA-256 check ends, so the caller
- * can start work on the bytes (a session) while the hash runs; it must await `check` before any
- * result of that work is used.
  */
-export async function readCached(
-  url: string,
-  { keep = false, defer = false } = {},
-): Promise<CacheRead> {
+export async function readCached(url: string, { keep = false } = {}): Promise<CacheRead> {
   const cache = await open();
   const res = await cache?.match(url);
   if (!cache || !res) return { status: 'miss' };
   const info = infoOf(url, res.headers);
   const body = res.headers.get(H_BODY);
-  const drop = async () => {
-    if (keep) return;
-    await cache.delete(url);
-    if (body) await removeBodies([body]);
-  };
+  const checksum = res.headers.get(H_XXH);
   let why = 'its metadata is missing';
   if (info) {
     try {
@@ -110,26 +112,26 @@ export async function readCached(
         body ? readBody(body) : new Uint8Array(await res.arrayBuffer()),
       );
       if (bytes.length !== info.size) why = `${bytes.length} bytes instead of ${info.size}`;
-      else {
-        const check = measured('cache-hash', () => (body ? hashStoredBody(body) : sha256Hex(bytes)))
-          .then(
-            (h) => (h === info.sha256 ? null : 'its SHA-256 does not match'),
-            (e: unknown) => `it could not be hashed (${String(e)})`,
-          )
-          .then(async (damaged) => {
-            if (damaged) await drop();
-            return damaged;
-          });
-        if (defer) return { status: 'hit', bytes, info, check };
-        const damaged = await check;
-        if (!damaged) return { status: 'hit', bytes, info, check };
-        return { status: 'corrupt', why: damaged };
-      }
+      else if (checksum) {
+        if ((await measured('cache-check', () => checksumOf(bytes))) === checksum) {
+          return { status: 'hit', bytes, info };
+        }
+        why = 'its checksum does not match';
+      } else if ((await measured('cache-hash', () => sha256Hex(bytes))) === info.sha256) {
+        // Written before entries had a checksum: rewritten with one (and in OPFS when large), so
+        // the next read is quick. A failed rewrite leaves the old entry, still correct.
+        if (!keep)
+          void writeCached(url, bytes, { ...info, sha256: info.sha256 }).catch(() => false);
+        return { status: 'hit', bytes, info };
+      } else why = 'its SHA-256 does not match';
     } catch (e) {
       why = `it could not be read (${String(e)})`;
     }
   }
-  await drop();
+  if (!keep) {
+    await cache.delete(url);
+    if (body) await removeBodies([body]);
+  }
   return { status: 'corrupt', why };
 }
 
@@ -146,8 +148,8 @@ export async function cachedInfo(url: string): Promise<CachedFileInfo | null> {
 }
 
 /**
- * Stores a file with its size and hash (`sha256` when the caller has just verified the bytes
- * against it; else computed here). Returns false, without throwing, when the cache is not
+ * Stores a file with its size, checksum and SHA-256 (`sha256` when the caller has just verified
+ * the bytes against it; else computed here). Returns false, without throwing, when the cache is not
  * available or full: a download that cannot be cached is still used.
  */
 export async function writeCached(
@@ -166,6 +168,7 @@ export async function writeCached(
     'content-length': String(inOpfs ? 0 : bytes.length),
     [H_SIZE]: String(bytes.length),
     [H_SHA]: sha256,
+    [H_XXH]: await checksumOf(bytes),
     [H_GROUP]: encodeURIComponent(meta.group),
     [H_NAME]: encodeURIComponent(meta.name),
     [H_STORED]: String(Date.now()),

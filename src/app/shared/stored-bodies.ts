@@ -4,10 +4,9 @@
  * either way and names the OPFS file there.
  *
  * Why: on a return visit the text encoder's 440 MB graph (gte-large-en-v1.5 q8) took 5.8 s to read
- * back from Cache Storage in Chromium (docs/benchmarks.md), and that read sat on the path to the
- * first adapter. A worker reads an OPFS file through a synchronous access handle straight into
- * one buffer. A second worker (hash.worker.ts) hashes the same file from disk, so the SHA-256
- * check no longer holds the worker that builds sessions.
+ * back from Cache Storage in Chromium, and that read sat on the path to the first adapter; a
+ * worker reads the OPFS file through a synchronous access handle straight into one buffer in
+ * about 1.6 s (docs/benchmarks.md).
  *
  * Reads and writes run in the app's workers (sync access handles exist only there); the page
  * only lists and deletes.
@@ -19,6 +18,17 @@ import { sha256Hex } from '../../core/digest';
 export const OPFS_MIN_BYTES = 512 * 1024;
 
 const DIR = 't2l-files-v1';
+/**
+ * A synchronous read holds its thread; between chunks it lets other tasks run, among them the
+ * start of a worker this thread spawned just before (the text encoder's needs its parent's event
+ * loop to load) and messages from the page.
+ */
+const READ_CHUNK = 32 * 1024 * 1024;
+
+/** Lets queued tasks of this thread run (a macrotask turn, not a microtask). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 /** The part of FileSystemSyncAccessHandle used here (TypeScript's DOM lib lacks it). */
 interface SyncHandle {
@@ -90,50 +100,28 @@ export async function writeBody(name: string, bytes: Uint8Array): Promise<boolea
 }
 
 /**
- * Opens body `name` for reading with a read-only sync access handle (several readers at once: the
- * session's worker and the hashing worker), or null where sync handles are not available.
- * Throws when the file is missing.
+ * The whole body `name` in one buffer: through a sync access handle in a worker (read-only mode,
+ * so another reader does not lock it out), a Blob read elsewhere. Throws when it is missing or
+ * cannot be read.
  */
-export async function openBodyForReading(name: string): Promise<{
-  size: number;
-  read: (into: Uint8Array, at: number) => number;
-  close: () => void;
-} | null> {
+export async function readBody(name: string): Promise<Uint8Array> {
   const dir = await directory(false);
   if (!dir) throw new Error('the browser storage folder is missing');
   const file = await dir.getFileHandle(name);
   const open = syncOpener(file);
-  if (!open) return null;
+  if (!open) return new Uint8Array(await (await file.getFile()).arrayBuffer());
   const handle = await open({ mode: 'read-only' });
-  return {
-    size: handle.getSize(),
-    read: (into, at) => handle.read(into, { at }),
-    close: () => handle.close(),
-  };
-}
-
-/**
- * The whole body `name` in one buffer (a sync access handle in a worker; a Blob read elsewhere).
- * Throws when it is missing or cannot be read.
- */
-export async function readBody(name: string): Promise<Uint8Array> {
-  const reader = await openBodyForReading(name);
-  if (!reader) {
-    const dir = await directory(false);
-    const file = await dir!.getFileHandle(name);
-    return new Uint8Array(await (await file.getFile()).arrayBuffer());
-  }
   try {
-    const bytes = new Uint8Array(reader.size);
-    let at = 0;
-    while (at < bytes.length) {
-      const n = reader.read(bytes.subarray(at), at);
+    const bytes = new Uint8Array(handle.getSize());
+    for (let at = 0; at < bytes.length;) {
+      const n = handle.read(bytes.subarray(at, at + READ_CHUNK), { at });
       if (n <= 0) throw new Error(`it ended after ${at} of ${bytes.length} bytes`);
       at += n;
+      await yieldToEventLoop();
     }
     return bytes;
   } finally {
-    reader.close();
+    handle.close();
   }
 }
 

@@ -24,7 +24,7 @@ export class WorkerCallError extends Error {
 
 /** What the client needs of a Worker (tests pass a fake with the same members). */
 export interface RpcPort<In, Out> {
-  postMessage(message: In): void;
+  postMessage(message: In, transfer?: Transferable[]): void;
   onmessage: ((event: MessageEvent<Out>) => void) | null;
   onerror: ((event: ErrorEvent) => void) | null;
   terminate(): void;
@@ -54,6 +54,11 @@ export interface RpcOptions<P> {
 export interface RpcCallOptions<P> {
   onProgress?: (p: P) => void;
   signal?: AbortSignal;
+  /**
+   * Buffers in `params` to move to the worker instead of copying them (a 440 MB graph). They are
+   * unusable here afterwards, so such a call is failed, not re-sent, if its worker is replaced.
+   */
+  transfer?: Transferable[];
 }
 
 export interface RpcClient<M extends MethodMap<M>, P> {
@@ -74,6 +79,8 @@ interface Pending<In, P> {
   reject: (e: Error) => void;
   onProgress?: (p: P) => void;
   watchdog?: ReturnType<typeof setTimeout>;
+  /** Its message moved buffers to the worker (RpcCallOptions.transfer). */
+  transferred: boolean;
 }
 
 const cancelled = () => new WorkerCallError({ code: 'cancelled', message: 'Cancelled.' });
@@ -149,7 +156,19 @@ export function createRpcClient<M extends MethodMap<M>, P>(
     if (worker) stop(worker);
     draining.clear();
     const w = start();
-    for (const call of pending.values()) w.postMessage(call.message);
+    for (const [id, call] of pending) {
+      if (!call.transferred) {
+        w.postMessage(call.message);
+        continue;
+      }
+      pending.delete(id);
+      call.reject(
+        new WorkerCallError({
+          code: 'internal',
+          message: `The ${options.name} was restarted while holding this call's data.`,
+        }),
+      );
+    }
   }
 
   function onAbort(id: number, reject: (e: Error) => void) {
@@ -175,15 +194,16 @@ export function createRpcClient<M extends MethodMap<M>, P>(
       const id = nextId++;
       const message = { type: 'call', id, method, params } as In;
       return new Promise((resolve, reject) => {
-        const { signal, onProgress } = callOptions;
+        const { signal, onProgress, transfer = [] } = callOptions;
         if (signal?.aborted) return reject(cancelled());
         pending.set(id, {
           message,
           resolve: resolve as (v: unknown) => void,
           reject,
           ...(onProgress ? { onProgress } : {}),
+          transferred: transfer.length > 0,
         });
-        start().postMessage(message);
+        start().postMessage(message, transfer);
         signal?.addEventListener('abort', () => onAbort(id, reject), { once: true });
       });
     },

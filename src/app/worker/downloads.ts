@@ -112,36 +112,18 @@ export async function fetchOrThrow(
   }
 }
 
-/** One file's bytes: cached, or downloaded (and then cached when a group is given). */
-export function download(
+/**
+ * One file's bytes: from the verified cache, or downloaded, checked against the catalog's or the
+ * Hub's record, and then cached when a group is given. A damaged or foreign cached copy is
+ * reported and downloaded again, never used.
+ * @throws NotCachedError for a cache-only load that would have to download; T2LError/HttpError
+ *   for a failed download or a file that is not the recorded one.
+ */
+export async function download(
   url: string,
   ctx: DownloadContext,
   options: DownloadOptions = {},
 ): Promise<Uint8Array> {
-  return openDownloaded(
-    url,
-    ctx,
-    options,
-    async (bytes) => bytes,
-    async () => undefined,
-  );
-}
-
-/**
- * One file, made into something by `open` (a session, a parsed graph): from the cache, where
- * `open` starts on the bytes while their SHA-256 check runs (seconds for a large file, in the
- * hashing worker) and its result is let go with `close` if the check fails; or downloaded and
- * verified first. A damaged or foreign cached copy is reported and downloaded again, never used.
- * @throws NotCachedError for a cache-only load that would have to download; T2LError/HttpError
- *   for a failed download or a file that is not the recorded one; whatever `open` throws.
- */
-export async function openDownloaded<T>(
-  url: string,
-  ctx: DownloadContext,
-  options: DownloadOptions,
-  open: (bytes: Uint8Array) => Promise<T>,
-  close: (value: T) => Promise<void>,
-): Promise<T> {
   const key = options.cacheKey ?? url;
   const name = options.name ?? nameOf(url);
   const report = (p: Omit<Extract<Progress, { type: 'file' }>, 'type' | 'url' | 'name'>) =>
@@ -155,7 +137,7 @@ export async function openDownloaded<T>(
     report({ state: 'corrupt', loaded: 0, total: null, bytesPerSecond: 0, note });
   };
   if (options.cacheGroup !== undefined) {
-    const hit = await readCached(key, { keep: ctx.cacheOnly === true, defer: true });
+    const hit = await readCached(key, { keep: ctx.cacheOnly === true });
     if (hit.status === 'hit') {
       // A copy cached before the catalog recorded the file (or from another upstream) is not
       // used. Hashing a hit again when its stored hash is the catalog's would prove nothing more
@@ -164,44 +146,27 @@ export async function openDownloaded<T>(
         known && !storedHashIsKnown(hit.info, hit.bytes.length, known)
           ? await differsFromKnown(hit.bytes, known)
           : null;
-      if (unlike) {
-        refetch(`the cached copy is not the published file (${unlike}); downloading it again`);
-      } else {
-        const [opened, damaged] = await Promise.all([
-          open(hit.bytes).then(
-            (value) => ({ ok: true as const, value }),
-            (error: unknown) => ({ ok: false as const, error }),
-          ),
-          hit.check,
-        ]);
-        if (damaged === null) {
-          if (!opened.ok) throw opened.error;
-          report({
-            state: 'cached',
-            loaded: hit.bytes.length,
-            total: hit.bytes.length,
-            bytesPerSecond: 0,
-          });
-          return opened.value;
-        }
-        if (opened.ok) await close(opened.value);
-        refetch(`the cached copy was damaged (${damaged}); downloading it again`);
+      if (!unlike) {
+        const size = hit.bytes.length;
+        report({ state: 'cached', loaded: size, total: size, bytesPerSecond: 0 });
+        return hit.bytes;
       }
+      refetch(`the cached copy is not the published file (${unlike}); downloading it again`);
     } else if (hit.status === 'corrupt') {
       refetch(`the cached copy was damaged (${hit.why}); downloading it again`);
     }
   }
 
   if (ctx.cacheOnly) throw new NotCachedError(url);
-  const bytes = await fetchVerified(url, ctx, report, corruptNote);
+  const fetched = await fetchVerified(url, ctx, report, corruptNote);
   if (options.cacheGroup !== undefined) {
-    await writeCached(key, bytes.bytes, {
+    await writeCached(key, fetched.bytes, {
       group: options.cacheGroup,
       name,
-      ...(bytes.sha256 ? { sha256: bytes.sha256 } : {}),
+      ...(fetched.sha256 ? { sha256: fetched.sha256 } : {}),
     });
   }
-  return open(bytes.bytes);
+  return fetched.bytes;
 }
 
 /**

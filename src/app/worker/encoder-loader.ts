@@ -5,17 +5,10 @@
  */
 import { env } from '@huggingface/transformers';
 import { measured } from '../../runtime/marks';
-import { openWasmEncoderGraph } from '../../runtime/web';
 import { createTextEncoder, type DescriptionEncoder } from '../../core/encoder/text-encoder';
 import { cachedInfo } from '../shared/file-cache';
-import {
-  download,
-  HttpError,
-  mayProbe,
-  NotCachedError,
-  openDownloaded,
-  type DownloadContext,
-} from './downloads';
+import { download, HttpError, mayProbe, NotCachedError, type DownloadContext } from './downloads';
+import { startEncoderGraphWorker } from './encoder-graph-client';
 import type { EncoderSource } from './protocol';
 
 interface Active {
@@ -24,6 +17,21 @@ interface Active {
 }
 
 let active: Active | null = null;
+/** Settled once the graph of the load being started has been read (or could not be). */
+let graphRead: { promise: Promise<void>; settle: () => void } | null = null;
+
+/**
+ * A promise that settles when the next encoder load's graph bytes are in hand (or the load ends
+ * without them). The pre-warm waits on it before reading the hypernetwork, so the encoder's graph,
+ * whose session is the longest step of a return visit, is read first and its session starts
+ * while the hypernetwork's files are read and its own session created.
+ */
+export function nextEncoderGraphRead(): Promise<void> {
+  let settle = () => {};
+  const promise = new Promise<void>((resolve) => (settle = resolve));
+  graphRead = { promise, settle };
+  return promise;
+}
 let loaded: { key: string; encoder: DescriptionEncoder } | null = null;
 let installed = false;
 
@@ -103,16 +111,26 @@ export async function loadEncoder(
   const group = `Text encoder · ${id} (${dtype})`;
   active = { ctx, group };
   // On wasm the graph's verified bytes go straight to the project's own session (see
-  // TextEncoderOptions.openGraph), created while a cached copy's hash is checked; WebGPU and fp16
+  // TextEncoderOptions.openGraph), in a worker of its own (encoder-graph-client.ts); WebGPU and fp16
   // (whose outputs may be float16) keep transformers.js's own session.
   const openGraph =
     device === 'wasm' && dtype !== 'fp16'
       ? (url: string) =>
-          measured('encoder-graph', () =>
-            openDownloaded(url, ctx, { cacheGroup: group }, openWasmEncoderGraph, (graph) =>
-              graph.release(),
-            ),
-          )
+          measured('encoder-graph', async () => {
+            // Its worker loads onnxruntime-web, and readies its heap, while the graph is read.
+            const size = (await cachedInfo(url))?.size ?? ctx.known?.[url]?.size ?? 0;
+            const slot = startEncoderGraphWorker(wasmPaths, size);
+            let bytes: Uint8Array;
+            try {
+              bytes = await download(url, ctx, { cacheGroup: group });
+            } catch (e) {
+              slot.discard();
+              throw e;
+            } finally {
+              graphRead?.settle();
+            }
+            return slot.open(bytes);
+          })
       : undefined;
   try {
     const encoder = await measured('encoder-load', () =>
@@ -130,6 +148,7 @@ export async function loadEncoder(
     return { encoder, reused: false };
   } finally {
     active = null;
+    graphRead?.settle();
   }
 }
 

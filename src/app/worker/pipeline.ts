@@ -18,7 +18,7 @@ import {
   blendMetadata,
   descriptionsToEmbed,
 } from './analysis';
-import { encoderLabel, loadEncoder } from './encoder-loader';
+import { encoderLabel, loadEncoder, nextEncoderGraphRead } from './encoder-loader';
 import { loadModel } from './model-loader';
 import { packAdapter } from './pack';
 import type {
@@ -195,11 +195,13 @@ export async function prepare(
     // On wasm alone the encoder's device is known before the hypernetwork's session exists, and
     // the catalog names the encoder: its cache read and session (the longest part of a return
     // visit: issue 20's stages) start now, beside the hypernetwork's, instead of after it.
-    const early =
-      req.encoderHint && local.length === 1 && local[0] === 'wasm'
-        ? loadEncoderFor(req, req.encoderHint, 'wasm', ctx)
-        : undefined;
+    const encoderFirst = req.encoderHint && local.length === 1 && local[0] === 'wasm';
+    const graphRead = encoderFirst ? nextEncoderGraphRead() : undefined;
+    const early = encoderFirst ? loadEncoderFor(req, req.encoderHint!, 'wasm', ctx) : undefined;
     early?.catch(() => undefined);
+    // Its graph is read before the hypernetwork's files, so its session (the longest step) starts
+    // first, in its own worker, while this one reads and opens the hypernetwork.
+    if (early && graphRead) await Promise.race([graphRead, early.catch(() => undefined)]);
     const opened = await loadModel(req.model, req.precision, local, ctx);
     const device = opened.runner.backend === 'webgpu' ? 'webgpu' : 'wasm';
     // A manifest naming another encoder than the catalog loads its own (replacing the early one).
@@ -353,9 +355,11 @@ export async function generate(req: GenerateRequest, jobCtx: JobContext): Promis
     // The page lists a blend under description A (with its blend); the files name both.
     files.forEach((f, i) => (f.description = req.descriptions[i]!));
     lap('pack');
+    const analysisStart = performance.now();
     const analysis = req.analysisKey
       ? analyzeAdapters(req.analysisKey, manifest, adapters)
       : undefined;
+    measure('generate:analysis', analysisStart);
 
     const reason = [req.backendReason, ...opened.failures.map((f) => `fell back: ${f}`)].join('; ');
     return {

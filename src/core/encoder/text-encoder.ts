@@ -326,6 +326,12 @@ async function withOwnGraph(
     );
   }
   const file = ENCODER_DTYPE_FILES[dtype as EncoderDtype];
+  // The graph (seconds to read and open for gte-large) starts beside the tokenizer and config, and
+  // is let go if they fail.
+  const opening = openGraph(fileLocation(source, options.revision ?? 'main', file), file);
+  const letGo = () => opening.then((g) => g.release()).catch(() => undefined);
+  // Its failure is reported where it is awaited below, not as an unhandled rejection meanwhile.
+  opening.catch(() => undefined);
   const [tokenizer, config] = await withEnv(source.patch, async () => {
     const [tok, conf] = await Promise.allSettled([
       AutoTokenizer.from_pretrained(source.modelId, loadOptions),
@@ -336,6 +342,7 @@ async function withOwnGraph(
     }
     const err: unknown =
       tok.status === 'rejected' ? tok.reason : (conf as PromiseRejectedResult).reason;
+    await letGo();
     throw new T2LError(
       'missing-file',
       `Cannot load the text encoder from ${source.where}: ${String(err)}`,
@@ -344,9 +351,10 @@ async function withOwnGraph(
   });
   const dim = Number((config as unknown as { hidden_size?: unknown }).hidden_size);
   if (!Number.isInteger(dim) || dim <= 0) {
+    await letGo();
     throw new T2LError('bad-config', `Text encoder ${id}: config.json has no valid hidden_size`);
   }
-  const graph = await openGraph(fileLocation(source, options.revision ?? 'main', file), file);
+  const graph = await opening;
   const unknown = graph.inputNames.filter((n) => !(TOKEN_INPUTS as readonly string[]).includes(n));
   const problem = !graph.outputNames.includes('last_hidden_state')
     ? 'the model has no last_hidden_state output'
