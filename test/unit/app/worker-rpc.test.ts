@@ -24,9 +24,12 @@ class FakePort {
   onmessage: ((e: MessageEvent<Out>) => void) | null = null;
   onerror: ((e: ErrorEvent) => void) | null = null;
   sent: In[] = [];
+  /** The transfer list each message was posted with. */
+  transfers: Transferable[][] = [];
   terminated = false;
-  postMessage(msg: In) {
+  postMessage(msg: In, transfer: Transferable[] = []) {
     this.sent.push(msg);
+    this.transfers.push(transfer);
   }
   terminate() {
     this.terminated = true;
@@ -221,6 +224,30 @@ describe('the typed worker client', () => {
     ]);
     ports[1]!.reply({ type: 'result', id: 2, result: 'NEXT' });
     await expect(waiting).resolves.toBe('NEXT');
+  });
+
+  it('moves the buffers a call names to the worker; such a call is failed, not re-sent, when its worker is replaced', async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(
+      spawn,
+      options({ cancel: { settle: 'at-once', graceMs: 1500 } }),
+    );
+    const buffer = new ArrayBuffer(8);
+    const stop = new AbortController();
+    const stuck = client.call('slow', null, { signal: stop.signal });
+    const moved = client.call('echo', { text: 'big' }, { transfer: [buffer] });
+    const plain = client.call('echo', { text: 'small' });
+    expect(ports[0]!.transfers).toEqual([[], [buffer], []]);
+    stop.abort();
+    await expect(stuck).rejects.toMatchObject({ detail: { code: 'cancelled' } });
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(ports).toHaveLength(2);
+    // Its buffer stayed with the old worker: re-sending it would send nothing.
+    await expect(moved).rejects.toMatchObject({
+      detail: { code: 'internal', message: expect.stringMatching(/restarted while holding/) },
+    });
+    expect(ports[1]!.callIds()).toEqual([3]);
+    ports[1]!.reply({ type: 'result', id: 3, result: 'SMALL' });
+    await expect(plain).resolves.toBe('SMALL');
   });
 
   it('a watchdog a progress event arms stops the worker when it is not disarmed in time', async () => {
