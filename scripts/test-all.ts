@@ -3,8 +3,9 @@
  * (they do not depend on each other) where the old script ran them one after another:
  *
  * 1. the fixtures (models/demo, test fixtures), which everything below reads;
- * 2. typecheck, lint, the fuzz run and the two production builds the browser specs serve (the
- *    build of this version, and the "next deployment" app-update.spec.ts switches to);
+ * 2. typecheck, lint (eslint, prettier, import circles), the fuzz run and the two production
+ *    builds the browser specs serve (the build of this version, and the "next deployment"
+ *    app-update.spec.ts switches to);
  * 3. vitest beside Playwright. Playwright drives one page at a time and waits on it much of the
  *    time (page starts, worker starts, downloads), which leaves the second core to vitest; vitest
  *    gets one worker here so the browser specs keep a core (E2E_STAGE timeouts on SwiftShader).
@@ -111,6 +112,8 @@ export function projectPhases(serial: boolean): Step[][] {
       { name: 'typecheck', argv: npx('tsc', '--noEmit', '-p', '.') },
       { name: 'eslint', argv: npx('eslint', '.') },
       { name: 'prettier', argv: npx('prettier', '--check', '.') },
+      // `npm run lint`'s third part: no import circle in src/ (dpdm; type-only imports count).
+      { name: 'import circles', argv: ['npm', 'run', '--silent', 'check:cycles'] },
       { name: 'fuzz', argv: npx('tsx', 'scripts/fuzz/run.ts', '--count', '1800') },
       {
         name: 'build for e2e',

@@ -93,6 +93,7 @@ describe("npm test's steps", () => {
         'npx tsc --noEmit -p .',
         'npx eslint .',
         'npx prettier --check .',
+        'npm run --silent check:cycles',
         'npx tsx scripts/fuzz/run.ts --count 1800',
         'npx vite build --outDir dist-e2e --emptyOutDir --logLevel warn',
         'npx vite build --outDir dist-e2e-next --emptyOutDir --logLevel warn',
