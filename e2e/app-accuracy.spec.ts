@@ -2,13 +2,13 @@
  * Accuracy in the page (issue 21), on the demo T2L and the demo base GGUF (llama.cpp in wasm):
  * after one generation, a pasted set is scored for the base model, the adapter and a junk-string
  * control; the page's per-example answers and verdicts equal `t2l eval --json`'s for the same
- * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload;
- * Compare's Accuracy row scores two configurations and is kept in History with the columns; a
- * malformed line is named; axe finds nothing in the panel, in History's kept reports or in
- * Compare's Accuracy row. A benchmark sample (ARC-Easy, 2 rows, seed 3) comes from the local Hub
- * set as the page's Hub endpoint, with the same rows and verdicts as `t2l eval --benchmark`
- * through the same Hub; with the Hub stopped and nothing cached, another benchmark says it cannot
- * be reached, and the user's own examples run on.
+ * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload; a
+ * malformed line is named; axe finds nothing in the panel or in History's kept reports (Compare's
+ * Accuracy row is checked in app-compare.spec.ts, on the columns that spec generates anyway). A
+ * benchmark sample (ARC-Easy, 2 rows, seed 3) comes from the local Hub set as the page's Hub
+ * endpoint, with the same rows and verdicts as `t2l eval --benchmark` through the same Hub; with
+ * the Hub stopped and nothing cached, another benchmark says it cannot be reached, and the user's
+ * own examples run on.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -135,7 +135,7 @@ async function summaryCounts(scope: Page | Locator, prefix: string) {
   );
 }
 
-test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps rows; History after a reload; Compare’s Accuracy row', async ({
+test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps rows; History after a reload', async ({
   page,
 }) => {
   // The CLI's answers on the probe set, while the page opens.
@@ -276,65 +276,6 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   await item.getByTestId('history-open').click();
   await page.getByTestId('accuracy-toggle').click();
   await expect(page.getByTestId('accuracy-row')).toHaveCount(kept);
-
-  // Compare: two configurations, one run of the same examples, the interval chart and its table.
-  await page.getByTestId('tab-compare').click();
-  await page.getByTestId('compare-mode-configs').click();
-  await page.getByTestId('compare-description').fill(DESCRIPTION);
-  while ((await page.getByRole('button', { name: /^Remove column/ }).count()) > 2) {
-    await page
-      .getByRole('button', { name: /^Remove column/ })
-      .last()
-      .click();
-  }
-  for (const [i, id] of ['demo-L', 'demo-S'].entries()) {
-    await page.getByTestId(`config-${i}-model`).selectOption(id);
-    await page.getByTestId(`config-${i}-backend`).selectOption('wasm');
-  }
-  await page.getByTestId('run-compare').click();
-  for (let i = 0; i < 2; i++) {
-    await expect(page.getByTestId(`compare-column-${i}`)).toHaveAttribute('data-status', 'done', {
-      timeout: 540_000,
-    });
-  }
-  const card = page.getByTestId('compare-accuracy-card');
-  await card.getByTestId('compare-accuracy-examples').fill(jsonl(ROWS));
-  await card.getByTestId('compare-accuracy-max-tokens').fill(String(MAX_TOKENS));
-  await expect(card.getByTestId('compare-accuracy-run')).toBeEnabled({ timeout: 60_000 });
-  await card.getByTestId('compare-accuracy-run').click();
-  await finished(card, 'compare-accuracy');
-  const cmp = await summaryCounts(card, 'compare-accuracy');
-  expect(cmp.map((c) => [c.model, c.n])).toEqual([
-    ['base', ROWS.length],
-    ['col-0', ROWS.length],
-    ['col-1', ROWS.length],
-  ]);
-  // The base model answers as it did in the Generate view (same prompts, greedy).
-  const cmpRows = await pageRows(card, 'compare-accuracy');
-  expect(cmpRows.map((r) => r.answers[0]!.text)).toEqual(rows.map((r) => r.answers[0]!.text));
-  await expectNoViolations(page, 'compare-accuracy-card');
-  const chart = card.getByTestId('chart-accuracy');
-  await expect(chart.getByTestId('chart-accuracy-canvas')).toBeVisible();
-  await chart.getByTestId('chart-accuracy-table-toggle').click();
-  const table = chart.getByTestId('chart-accuracy-table');
-  await expect(table.locator('tbody tr')).toHaveCount(3);
-  for (const [i, c] of cmp.entries()) {
-    await expect(table.locator('tbody tr').nth(i).locator('td').nth(3)).toHaveAttribute(
-      'data-value',
-      String(c.correct),
-    );
-  }
-  // Kept with the columns' History entries: after a reload the newest (a Compare column) has it.
-  await expect(card.getByTestId('compare-accuracy-saved')).toBeVisible();
-  await page.reload();
-  await page.getByTestId('tab-history').click();
-  const newest = page.getByTestId('history-item').first();
-  await newest.getByTestId('history-accuracy').locator('summary').first().click();
-  const keptCmp = newest.getByTestId('history-accuracy-report');
-  await expect(keptCmp).toHaveCount(1);
-  await expect(keptCmp.locator('summary').first()).toContainText('Compare');
-  await keptCmp.locator('summary').first().click();
-  expect(await summaryCounts(keptCmp, 'history-accuracy')).toEqual(cmp);
 });
 
 interface CliEval {

@@ -3,19 +3,24 @@
  * (they do not depend on each other) where the old script ran them one after another:
  *
  * 1. the fixtures (models/demo, test fixtures), which everything below reads;
- * 2. typecheck, lint, the fuzz run and the two production builds the browser specs serve (the
- *    build of this version, and the "next deployment" app-update.spec.ts switches to);
- * 3. vitest beside Playwright. Playwright drives one page at a time and waits on it much of the
- *    time (page starts, worker starts, downloads), which leaves the second core to vitest; vitest
- *    gets one worker here so the browser specs keep a core (E2E_STAGE timeouts on SwiftShader).
+ * 2. the two production builds the browser specs serve (the build of this version, and the "next
+ *    deployment" app-update.spec.ts switches to): ~10 s each at rest, side by side;
+ * 3. Playwright beside typecheck, lint (eslint, prettier, import circles), the fuzz run and vitest.
+ *    Playwright is the long pole (one page at a time, ~10 min at rest) and needs only the builds,
+ *    so it starts as soon as they are made; the other steps run at a lower CPU priority
+ *    (`nice -n 10`) and fill the time it leaves the CPU idle (page starts, worker starts,
+ *    downloads, waits on its Node children) instead of slowing its SwiftShader and wasm work
+ *    (E2E_STAGE timeouts). vitest gets one worker here, as when it ran beside Playwright alone.
+ *    A failed typecheck or lint no longer spares the Playwright run, but its output is printed
+ *    as soon as it ends, and the run fails at the end as before.
  *
  * Playwright's output streams as it comes; the other steps' output is kept and printed whole when
  * each ends, so the log reads step by step. A phase with a failed step ends the run after the
  * phase (every step of it finishes and reports first), as the old `a && b && …` chain stopped.
  *
- * T2L_TEST_SERIAL=1 runs every step one at a time, in the order above (phase 3: vitest with its
- * configured workers, then Playwright), for a machine too loaded to share. Times per step are
- * printed at the end; docs/tests.md has the measurements.
+ * T2L_TEST_SERIAL=1 runs every step one at a time, in the order above (phase 3: the checks, vitest
+ * with its configured workers, then Playwright), at normal priority, for a machine too loaded to
+ * share. Times per step are printed at the end; docs/tests.md has the measurements.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -105,13 +110,11 @@ const npx = (...args: string[]) => ['npx', ...args];
 /** The project's checks, as `npm test` runs them. */
 export function projectPhases(serial: boolean): Step[][] {
   const e2eBuild = { T2L_E2E: '1' };
+  // Behind Playwright: the steps that only fill the CPU it leaves idle (see the top of the file).
+  const behind = (argv: string[]) => (serial ? argv : ['nice', '-n', '10', ...argv]);
   return [
     [{ name: 'fixtures', argv: npx('tsx', 'scripts/make-fixtures.ts') }],
     [
-      { name: 'typecheck', argv: npx('tsc', '--noEmit', '-p', '.') },
-      { name: 'eslint', argv: npx('eslint', '.') },
-      { name: 'prettier', argv: npx('prettier', '--check', '.') },
-      { name: 'fuzz', argv: npx('tsx', 'scripts/fuzz/run.ts', '--count', '1800') },
       {
         name: 'build for e2e',
         argv: npx('vite', 'build', '--outDir', E2E_DIST, '--emptyOutDir', '--logLevel', 'warn'),
@@ -132,9 +135,15 @@ export function projectPhases(serial: boolean): Step[][] {
       },
     ],
     [
+      { name: 'typecheck', argv: behind(npx('tsc', '--noEmit', '-p', '.')) },
+      { name: 'eslint', argv: behind(npx('eslint', '.')) },
+      { name: 'prettier', argv: behind(npx('prettier', '--check', '.')) },
+      // `npm run lint`'s third part: no import circle in src/ (dpdm; type-only imports count).
+      { name: 'import circles', argv: behind(['npm', 'run', '--silent', 'check:cycles']) },
+      { name: 'fuzz', argv: behind(npx('tsx', 'scripts/fuzz/run.ts', '--count', '1800')) },
       {
         name: 'vitest',
-        argv: npx('vitest', 'run', ...(serial ? [] : ['--maxWorkers', '1'])),
+        argv: behind(npx('vitest', 'run', ...(serial ? [] : ['--maxWorkers', '1']))),
       },
       {
         name: 'playwright',

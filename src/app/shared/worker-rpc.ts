@@ -2,7 +2,8 @@
  * The page's side of a worker protocol (worker/rpc-protocol.ts), one typed client for both workers
  * (worker-client.ts: the T2L worker; llm-client.ts: the LLM worker). Calls get ids; progress events
  * go to the call's callback; the one result or error settles it; an error arrives as a
- * WorkerCallError carrying the worker's code and message (a T2LError's code passes through); a
+ * WorkerCallError, the project's T2LError, carrying the worker's code and message (a T2LError's
+ * code passes through; 'http', 'cancelled' and 'internal' are T2LError codes too); a
  * worker that crashes or fails to load fails every call it held, and the next call starts a new one.
  *
  * Cancelling differs by worker, so it is an option:
@@ -12,12 +13,17 @@
  * - 'by-worker' (LLM): the cancel is sent and the call settles with what the worker answers (a
  *   stopped completion answers with its text so far); the worker, which holds a loaded model, stays.
  */
+import { isT2LErrorCode, T2LError } from '../../core/errors';
 import type { MethodMap, RpcInbound, RpcOutbound, WorkerError } from '../worker/rpc-protocol';
 
-/** A failed worker call: `detail` is what the worker said (code, message, HTTP facts). */
-export class WorkerCallError extends Error {
+/**
+ * A failed worker call, as the project's error type: `code` is the worker's code (a code this page
+ * does not know, e.g. from a worker of another version, is 'internal'); `detail` is all the worker
+ * said (its code as sent, message, HTTP facts).
+ */
+export class WorkerCallError extends T2LError {
   constructor(readonly detail: WorkerError) {
-    super(detail.message);
+    super(isT2LErrorCode(detail.code) ? detail.code : 'internal', detail.message);
     this.name = 'WorkerCallError';
   }
 }

@@ -9,6 +9,7 @@ import { useCatalog } from '../shared/catalog-store';
 import { useRun, type RunResult } from '../shared/run-store';
 import { useTry } from './try-store';
 import type { LlmProgress } from '../worker/llm-protocol';
+import type { WorkerError } from '../worker/rpc-protocol';
 import { WorkerCallError } from '../shared/worker-rpc';
 import { baseFromFile, baseFromInput, catalogBases, type BaseChoice } from './base-models';
 import { explainError, type ShownError } from '../shared/error-hints';
@@ -75,7 +76,7 @@ function showError(error: ShownError): void {
 }
 
 function explainLlmError(e: unknown): ShownError {
-  const detail =
+  const detail: WorkerError =
     e instanceof WorkerCallError
       ? e.detail
       : { code: 'internal', message: e instanceof Error ? e.message : String(e) };

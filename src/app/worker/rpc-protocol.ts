@@ -5,14 +5,15 @@
  * id. A cancel message aborts the call with the same id. Everything here must survive structured
  * clone.
  */
+import type { T2LErrorCode } from '../../core/errors';
 
 /** A worker's methods by name (an interface M with M extends MethodMap<M>): params and result. */
 export type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown } };
 
-/** A failure as it crosses from a worker to the page. */
+/** A failure as it crosses from a worker to the page (the page makes it a WorkerCallError). */
 export interface WorkerError {
-  /** T2LError code, 'http' for a failed download, 'cancelled', or 'internal'. */
-  code: string;
+  /** A T2LError code: the core's, 'http' for a failed download, 'cancelled', or 'internal'. */
+  code: T2LErrorCode;
   message: string;
   /** HTTP status of a failed download. */
   status?: number;

@@ -4,13 +4,14 @@
  * is checked is the client's bookkeeping (ids, progress, cancel, errors, crashes, restarts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { T2LError } from '../../../src/core/errors';
 import { createWorkerClient } from '../../../src/app/shared/worker-client';
 import {
   createRpcClient,
   WorkerCallError,
   type RpcOptions,
 } from '../../../src/app/shared/worker-rpc';
-import type { RpcInbound, RpcOutbound } from '../../../src/app/worker/rpc-protocol';
+import type { RpcInbound, RpcOutbound, WorkerError } from '../../../src/app/worker/rpc-protocol';
 
 interface TestMethods {
   echo: { params: { text: string }; result: string };
@@ -110,7 +111,7 @@ describe('the typed worker client', () => {
   it("turns the worker's error into a WorkerCallError with its code, message and HTTP facts", async () => {
     const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
     const call = client.call('echo', { text: 'x' });
-    const error = {
+    const error: WorkerError = {
       code: 'http',
       message: 'GET https://hub/x.onnx: 404',
       status: 404,
@@ -133,6 +134,48 @@ describe('the typed worker client', () => {
       name: 'WorkerCallError',
       detail: { code: 'bad-package' },
     });
+  });
+
+  it("is the project's error type: the worker's codes are T2LError codes, an unknown one 'internal'", async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
+    const sent: WorkerError[] = [
+      {
+        code: 'http',
+        message: 'GET https://hub/x.onnx: 503',
+        status: 503,
+        url: 'https://hub/x.onnx',
+      },
+      { code: 'cancelled', message: 'Cancelled.' },
+      { code: 'internal', message: 'out of memory' },
+      { code: 'bad-safetensors', message: 'x.safetensors: header is not JSON' },
+      // A worker of another version may send a code this page does not know.
+      { code: 'no-such-code' as WorkerError['code'], message: 'something new' },
+    ];
+    const calls = sent.map(() => client.call('echo', { text: 'x' }).catch((e: unknown) => e));
+    for (const [i, error] of sent.entries()) ports[0]!.reply({ type: 'error', id: i + 1, error });
+    const got = await Promise.all(calls);
+    for (const e of got) expect(e).toBeInstanceOf(T2LError);
+    expect(got.map((e) => (e as T2LError).code)).toEqual([
+      'http',
+      'cancelled',
+      'internal',
+      'bad-safetensors',
+      'internal',
+    ]);
+    // The worker's own words are kept whole, the unknown code included.
+    expect(got.map((e) => (e as WorkerCallError).detail)).toEqual(sent);
+    expect(got.map((e) => (e as Error).message)).toEqual(sent.map((s) => s.message));
+
+    // Cancelled in the page (no worker answer) and a crashed worker: T2LError codes as well.
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(
+      client.call('echo', { text: 'z' }, { signal: aborted.signal }),
+    ).rejects.toMatchObject({ code: 'cancelled', name: 'WorkerCallError' });
+    const held = client.call('slow', null).catch((e: unknown) => e);
+    ports[0]!.crash('lost');
+    expect(await held).toMatchObject({ code: 'internal' });
+    expect(await held).toBeInstanceOf(T2LError);
   });
 
   it('a worker that crashes fails every call it held; the next call starts a new worker', async () => {

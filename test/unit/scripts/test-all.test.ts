@@ -4,7 +4,7 @@
  * a step. Real child processes (node -e), no mocks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectPhases, runPhases, type Step } from '../../../scripts/test-all';
@@ -88,23 +88,51 @@ describe("npm test's steps", () => {
     for (const serial of [false, true]) {
       const phases = projectPhases(serial);
       const argv = phases.flat().map((s) => s.argv.join(' '));
+      const behind = serial ? '' : 'nice -n 10 ';
       expect(argv).toEqual([
         'npx tsx scripts/make-fixtures.ts',
-        'npx tsc --noEmit -p .',
-        'npx eslint .',
-        'npx prettier --check .',
-        'npx tsx scripts/fuzz/run.ts --count 1800',
         'npx vite build --outDir dist-e2e --emptyOutDir --logLevel warn',
         'npx vite build --outDir dist-e2e-next --emptyOutDir --logLevel warn',
-        serial ? 'npx vitest run' : 'npx vitest run --maxWorkers 1',
+        `${behind}npx tsc --noEmit -p .`,
+        `${behind}npx eslint .`,
+        `${behind}npx prettier --check .`,
+        `${behind}npm run --silent check:cycles`,
+        `${behind}npx tsx scripts/fuzz/run.ts --count 1800`,
+        `${behind}${serial ? 'npx vitest run' : 'npx vitest run --maxWorkers 1'}`,
         'npx playwright test',
       ]);
-      // The fixtures come first; Playwright only after both builds it serves.
+      // The fixtures come first; Playwright only after both builds it serves, at normal priority.
       expect(phases[0]!.map((s) => s.name)).toEqual(['fixtures']);
+      expect(phases[1]!.map((s) => s.name)).toEqual([
+        'build for e2e',
+        'build for e2e (next version)',
+      ]);
       expect(phases.at(-1)!.map((s) => s.name)).toContain('playwright');
       expect(phases.at(-1)!.find((s) => s.name === 'playwright')!.env).toEqual({
         E2E_PREBUILT: '1',
       });
     }
+  });
+
+  it('runs a step behind `nice` at a lower CPU priority, as a real child process sees it', async () => {
+    const vitest = projectPhases(false)
+      .flat()
+      .find((s) => s.name === 'vitest')!;
+    const prefix = vitest.argv.slice(0, vitest.argv.indexOf('npx'));
+    const out: string[] = [];
+    const { ok } = await runPhases(
+      [
+        [
+          {
+            name: 'priority',
+            argv: [...prefix, process.execPath, '-e', 'console.log(require("os").getPriority())'],
+          },
+        ],
+      ],
+      false,
+      (t) => out.push(t),
+    );
+    expect(ok).toBe(true);
+    expect(out.join('')).toMatch(new RegExp(`\\n${os.getPriority() + 10}\\n`));
   });
 });
