@@ -4,7 +4,7 @@
  * case so that the renderer's peak resident memory (VmHWM in /proc) is the case's own.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { chromium, type Browser } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import type { Precision } from '../../src/core/package/manifest';
 import type { ConvertOptions } from '../../src/core/package/model';
 import type { Backend } from '../../src/core/runtime/types';
@@ -82,6 +82,43 @@ function pageRenderer(browserPid: number): { pid: number; rss: number; hwm: numb
   return best;
 }
 
+/**
+ * A new page of `browser` on the bench harness (e2e/harness/index.html under `baseURL`), once it
+ * says ready; `timeoutMs` bounds each call on it (real-size loads take minutes here).
+ */
+export async function openHarnessPage(
+  browser: Browser,
+  baseURL: string,
+  timeoutMs: number,
+): Promise<Page> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  await page.goto(`${baseURL}/e2e/harness/index.html`);
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  return page;
+}
+
+/**
+ * Runs `fn` on the harness page in a fresh headless Chromium (`args`: BROWSER_ARGS unless given;
+ * each page call bounded by `timeoutMs`, 5 minutes unless given), and closes the browser whatever
+ * happens.
+ */
+export async function withHarnessPage<T>(
+  o: { baseURL: string; executablePath: string; args?: string[]; timeoutMs?: number },
+  fn: (page: Page) => Promise<T>,
+): Promise<T> {
+  const browser = await chromium.launch({
+    executablePath: o.executablePath,
+    headless: true,
+    args: o.args ?? BROWSER_ARGS,
+  });
+  try {
+    return await fn(await openHarnessPage(browser, o.baseURL, o.timeoutMs ?? 300_000));
+  } finally {
+    await browser.close();
+  }
+}
+
 export interface BrowserCaseOptions {
   baseURL: string;
   shape: string;
@@ -105,10 +142,7 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
   let browser: Browser | undefined;
   try {
     browser = await chromium.connect(server.wsEndpoint());
-    const page = await browser.newPage();
-    page.setDefaultTimeout(600_000);
-    await page.goto(`${o.baseURL}/e2e/harness/index.html`);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    const page = await openHarnessPage(browser, o.baseURL, 600_000);
     const env = await page.evaluate(() => window.t2lHarness.env());
     const base = pageRenderer(browserPid);
     const mib = (b: number | null) => (b === null ? null : b / 2 ** 20);
@@ -168,23 +202,16 @@ export async function runBrowserCase(o: BrowserCaseOptions): Promise<CaseResult>
 }
 
 /** The wasm MatMul ceiling (GFLOP/s, 2 threads) in a fresh browser. */
-export async function browserCeilings(
+export function browserCeilings(
   baseURL: string,
   executablePath: string,
 ): Promise<{ matmulGflops: number; matmulFewRowsGflops: number; threads: number }> {
-  const browser = await chromium.launch({ executablePath, headless: true, args: BROWSER_ARGS });
-  try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(300_000);
-    await page.goto(`${baseURL}/e2e/harness/index.html`);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  return withHarnessPage({ baseURL, executablePath }, async (page) => {
     const env = await page.evaluate(() => window.t2lHarness.env());
     const big = await page.evaluate(() =>
       window.t2lHarness.benchMatmulCeiling(1024, 2048, 4096, 5),
     );
     const few = await page.evaluate(() => window.t2lHarness.benchMatmulCeiling(32, 512, 65536, 10));
     return { matmulGflops: big, matmulFewRowsGflops: few, threads: env.ortConfig.numThreads };
-  } finally {
-    await browser.close();
-  }
+  });
 }

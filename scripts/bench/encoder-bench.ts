@@ -5,17 +5,14 @@
  * path), and the whole pipeline (encode + Mistral-L hypernetwork + PEFT safetensors) in Node and
  * in Chromium wasm. Only this part: `npm run bench -- --encoder-only`.
  */
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import type { EncoderDtype } from '../../src/core/encoder/dtype';
 import type { Precision } from '../../src/core/package/manifest';
 import { GTE_LARGE_SHAPE, type EncoderShape } from '../../src/fixtures/tiny-encoder';
+import { runChildCase } from './child-case';
 import { runBrowserEncoderCase, runBrowserPipelineCase } from './encoder-browser';
 import { ENCODER_DTYPES, ensureEncoder } from './encoder-files';
 import type { EncoderCaseResult, PipelineCaseResult } from './encoder-types';
-
-const ROOT = join(import.meta.dirname, '..', '..');
 
 export interface EncoderBench {
   shape: EncoderShape;
@@ -48,27 +45,6 @@ const NODE_PIPELINES: Array<[EncoderDtype, Precision]> = [
   ['q8', 'int8'],
 ];
 const BROWSER_PIPELINES: Array<[EncoderDtype, Precision]> = [['q8', 'int8']];
-
-function nodeCase<T>(args: string[], env: Record<string, string>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'encoder-node-case.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as T);
-      } catch {
-        reject(new Error(`exit ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`));
-      }
-    });
-  });
-}
 
 async function measured<T extends { loadAverage?: [number, number]; error?: string }>(
   fn: () => Promise<T>,
@@ -126,8 +102,8 @@ export async function runEncoderBench(o: EncoderBenchOptions): Promise<EncoderBe
     for (const dtype of dtypes) {
       const r = await measured(
         () =>
-          nodeCase<EncoderCaseResult>(['encode', dtype], {
-            BENCH_ENCODER_RUNS: String(runs.short),
+          runChildCase<EncoderCaseResult>('encoder-node-case.ts', ['encode', dtype], {
+            env: { BENCH_ENCODER_RUNS: String(runs.short) },
           }),
         failedEncode('node', 'cpu', dtype),
       );
@@ -137,8 +113,8 @@ export async function runEncoderBench(o: EncoderBenchOptions): Promise<EncoderBe
     for (const [dtype, precision] of NODE_PIPELINES) {
       const r = await measured(
         () =>
-          nodeCase<PipelineCaseResult>(['pipeline', dtype, precision], {
-            BENCH_ENCODER_RUNS: String(runs.short),
+          runChildCase<PipelineCaseResult>('encoder-node-case.ts', ['pipeline', dtype, precision], {
+            env: { BENCH_ENCODER_RUNS: String(runs.short) },
           }),
         failedPipeline('node', dtype, precision),
       );

@@ -2,40 +2,27 @@
  * The real-size text encoder in headless Chromium, on the harness page (the app's path:
  * createTextEncoder, transformers.js on onnxruntime-web), one fresh browser per case.
  */
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import type { Precision } from '../../src/core/package/manifest';
-import type { Harness } from '../../e2e/harness/harness';
-import { BROWSER_ARGS } from './browser';
+import { withHarnessPage } from './browser';
 import { PIPELINE_SHAPE, type EncoderCaseResult, type PipelineCaseResult } from './encoder-types';
 import { stats } from './types';
 
-declare global {
-  interface Window {
-    t2lHarness: Harness;
-  }
-}
-
 const ENCODER_PATH = '/.bench/encoders/gte-large-shape/';
 
-async function withPage<T>(
+/** `fn` on the harness page, the page's encoder released afterwards whatever happens. */
+function withPage<T>(
   baseURL: string,
   executablePath: string,
   fn: (page: Page) => Promise<T>,
 ): Promise<T> {
-  const browser = await chromium.launch({ executablePath, headless: true, args: BROWSER_ARGS });
-  try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(900_000);
-    await page.goto(`${baseURL}/e2e/harness/index.html`);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  return withHarnessPage({ baseURL, executablePath, timeoutMs: 900_000 }, async (page) => {
     try {
       return await fn(page);
     } finally {
       await page.evaluate(() => window.t2lHarness.benchEncoderRelease()).catch(() => {});
     }
-  } finally {
-    await browser.close();
-  }
+  });
 }
 
 export async function runBrowserEncoderCase(o: {

@@ -6,26 +6,19 @@
  * examples with the same prompts and limits. Results go to .bench/results/eval-latest.json and to
  * their own section of docs/benchmarks.md (between the bench-eval markers).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../e2e/chromium-args';
-import type { Harness } from '../../e2e/harness/harness';
 import { parseExamples } from '../../src/core/eval/examples';
+import { withHarnessPage } from './browser';
 import { BENCH_DIR } from './checkpoints';
+import { runChildCase } from './child-case';
 import { writeDocsBlock } from './docs-block';
 import { evalPassRates, type EvalCaseResult, type EvalPass } from './eval-types';
 import { demoAdapter, demoBaseGguf } from './llm';
 import { startVite } from './vite-server';
-
-declare global {
-  interface Window {
-    t2lHarness: Harness;
-  }
-}
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'eval');
@@ -76,36 +69,13 @@ function benchExamples(): { text: string; free: number; choice: number } {
 }
 
 function runNode(base: string, adapter: string, file: string, maxTokens: number, passes: number) {
-  return new Promise<EvalCaseResult>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'eval-node-case.ts'),
-        base,
-        adapter,
-        file,
-        String(maxTokens),
-        String(passes),
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as EvalCaseResult);
-      } catch {
-        resolve({
-          runtime: 'node',
-          error: `exit ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`,
-        } as EvalCaseResult);
-      }
-    });
-  });
+  return runChildCase<EvalCaseResult>('eval-node-case.ts', [
+    base,
+    adapter,
+    file,
+    String(maxTokens),
+    String(passes),
+  ]).catch((e: Error) => ({ runtime: 'node', error: e.message }) as EvalCaseResult);
 }
 
 async function runChromium(
@@ -117,12 +87,7 @@ async function runChromium(
   maxTokens: number,
   passes: number,
 ): Promise<EvalCaseResult> {
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
-  try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(300_000);
-    await page.goto(`${url}/e2e/harness/index.html`);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  return withHarnessPage({ baseURL: url, executablePath, args: CHROMIUM_ARGS }, async (page) => {
     const load = await page.evaluate(([b, a, n]) => window.t2lHarness.llmLoad(b, a, n, 0), [
       `${url}/${relative(ROOT, base)}`,
       `${url}/${relative(ROOT, adapter)}`,
@@ -141,9 +106,7 @@ async function runChromium(
       loadMs: load.loadMs,
       ...evalPassRates(all),
     };
-  } finally {
-    await browser.close();
-  }
+  });
 }
 
 const f = (x: number | null | undefined, d = 0) =>

@@ -6,16 +6,16 @@
  * docs/benchmarks.md (between the bench-llm markers).
  */
 import { writeDocsBlock } from './docs-block';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../e2e/chromium-args';
-import type { Harness } from '../../e2e/harness/harness';
 import { startVite } from './vite-server';
+import { withHarnessPage } from './browser';
 import { BENCH_DIR } from './checkpoints';
+import { runChildCase } from './child-case';
 import type { LlmCaseResult, LlmMeasure, LlmRun } from './llm-types';
 import { stats } from './types';
 
@@ -25,12 +25,6 @@ const PROMPT = 'Summarize the news of the day in one sentence.';
 const DESCRIPTION = 'Summarize news articles in one short sentence.';
 
 const ARGS = [...CHROMIUM_ARGS, '--enable-blink-features=ForceEagerMeasureMemory'];
-
-declare global {
-  interface Window {
-    t2lHarness: Harness;
-  }
-}
 
 export interface LlmBenchOptions {
   log: (s: string) => void;
@@ -99,36 +93,13 @@ export function demoAdapter(log: (s: string) => void): string {
 }
 
 function runNode(base: string, adapter: string, tokens: number, runs: number) {
-  return new Promise<LlmCaseResult>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'llm-node-case.ts'),
-        base,
-        adapter,
-        PROMPT,
-        String(tokens),
-        String(runs),
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as LlmCaseResult);
-      } catch {
-        resolve({
-          runtime: 'node',
-          error: `exit ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`,
-        } as LlmCaseResult);
-      }
-    });
-  });
+  return runChildCase<LlmCaseResult>('llm-node-case.ts', [
+    base,
+    adapter,
+    PROMPT,
+    String(tokens),
+    String(runs),
+  ]).catch((e: Error) => ({ runtime: 'node', error: e.message }) as LlmCaseResult);
 }
 
 const mib = (b: number | null | undefined) => (b == null ? null : b / 2 ** 20);
@@ -154,12 +125,7 @@ async function runChromium(
   runs: number,
   gpuLayers: number,
 ): Promise<LlmCaseResult> {
-  const browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
-  try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(300_000);
-    await page.goto(`${url}/e2e/harness/index.html`);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  return withHarnessPage({ baseURL: url, executablePath, args: ARGS }, async (page) => {
     const baseUrl = `${url}/${relative(ROOT, base)}`;
     const adapterUrl = `${url}/${relative(ROOT, adapter)}`;
     const before = await page.evaluate(() => window.t2lHarness.llmMemory());
@@ -202,9 +168,7 @@ async function runChromium(
         llmWorkerJsHeapMiB: mib(after?.llmJsHeapBytes),
       },
     };
-  } finally {
-    await browser.close();
-  }
+  });
 }
 
 const f = (x: number | null | undefined, d = 0) =>

@@ -18,7 +18,7 @@
  * --eval-max-tokens n, default 16, --eval-passes n, default 3).
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine's load.
  */
-import { spawn } from 'node:child_process';
+import { runChildCase } from './child-case';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -120,45 +120,12 @@ if (flag('encoder-only')) {
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 
 function runNodeCase(shape: string, precision: Precision): Promise<CaseResult> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      // --expose-gc: node-case.ts collects the previous run's adapters between timed runs.
-      [
-        '--expose-gc',
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'node-case.ts'),
-        shape,
-        precision,
-      ],
-      {
-        cwd: ROOT,
-        // As `t2l serve` runs (bin/t2l.mjs): batches reuse freed memory.
-        env: { ...process.env, ...GLIBC_ALLOCATOR, BENCH_RUNS: String(RUNS) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line) as CaseResult);
-      } catch {
-        resolve(
-          failed(
-            'node',
-            shape,
-            precision,
-            `exit ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`,
-          ),
-        );
-      }
-    });
-  });
+  return runChildCase<CaseResult>('node-case.ts', [shape, precision], {
+    // --expose-gc: node-case.ts collects the previous run's adapters between timed runs.
+    nodeFlags: ['--expose-gc'],
+    // As `t2l serve` runs (bin/t2l.mjs): batches reuse freed memory.
+    env: { ...GLIBC_ALLOCATOR, BENCH_RUNS: String(RUNS) },
+  }).catch((e: Error) => failed('node', shape, precision, e.message));
 }
 
 function failed(runtime: 'node' | 'chromium', shape: string, precision: string, error: string) {

@@ -16,6 +16,7 @@ import {
   parseResolveUrl,
   type HubFileRecord,
 } from '../../core/hub/model-info';
+import { Received } from './received';
 
 export interface HubRecordContext {
   /** The Hub endpoint in force; no endpoint, no lookup. */
@@ -31,28 +32,21 @@ export function clearHubRecords(): void {
   listings.clear();
 }
 
+/** The answer as text, refused past MODEL_INFO_MAX_BYTES (announced or counted as it comes). */
 async function readBounded(res: Response, where: string): Promise<string> {
   checkModelInfoLength(res.headers.get('content-length'), where);
   const reader = res.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  const received = new Received();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    total += value.length;
-    if (total > MODEL_INFO_MAX_BYTES) {
+    if (received.length + value.length > MODEL_INFO_MAX_BYTES) {
       await reader.cancel();
       throw new T2LError('bad-input', `${where}: the answer is over ${MODEL_INFO_MAX_BYTES} bytes`);
     }
-    chunks.push(value);
+    received.push(value);
   }
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(received.bytes());
 }
 
 async function fetchListing(

@@ -15,7 +15,8 @@ function target(length: number, out?: Uint16Array): Uint16Array {
   return out;
 }
 
-function halfBits(u: number): number {
+/** The IEEE half bits of the float32 whose bits are `u`, round to nearest even. */
+export function halfBits(u: number): number {
   const sign = (u >>> 16) & 0x8000;
   const exp = (u >>> 23) & 0xff;
   const mant = u & 0x7fffff;

@@ -13,7 +13,7 @@ import {
 import { T2LError } from '../errors';
 import { ENCODER_DTYPE_FILES, ENCODER_DTYPES, type EncoderDtype } from './dtype';
 import { formatDescription } from './format';
-import { configureWasm, locate, withEnv, type WasmPaths } from './model-source';
+import { configureWasm, locate, withEnv, type ModelSource, type WasmPaths } from './model-source';
 
 export type { WasmPaths };
 
@@ -98,11 +98,15 @@ export interface DescriptionEncoder {
   dispose(): Promise<void>;
 }
 
-function hasRows(t: Tensor, what: string, dim: number): void {
-  if (t.dims.length !== 3 || t.dims[0] !== 1 || t.dims[2] !== dim) {
+/**
+ * Checks one sequence's last_hidden_state: [1, n, E] for n tokens in. Both ways of running the
+ * graph (transformers.js's model, the caller's openGraph) go through here.
+ */
+function checkLastHidden(dims: readonly number[], n: number, dim: number): void {
+  if (dims.length !== 3 || dims[0] !== 1 || dims[1] !== n || dims[2] !== dim) {
     throw new T2LError(
       'runtime',
-      `Text encoder: ${what} has shape [${t.dims.join(', ')}], expected [1, n, ${dim}]`,
+      `Text encoder: last_hidden_state has shape [${dims.join(', ')}], expected [1, ${n}, ${dim}]`,
     );
   }
 }
@@ -173,7 +177,7 @@ async function loadModel(modelId: string, options: PretrainedModelOptions) {
  * {file}` with `{model}` and `{revision}` filled in (transformers.js's own rule, utils/hub.js), or
  * `{localModelPath}{model}/{file}` for a Node folder.
  */
-function fileLocation(source: ReturnType<typeof locate>, revision: string, file: string): string {
+function fileLocation(source: ModelSource, revision: string, file: string): string {
   const p = source.patch as {
     remoteHost?: string;
     remotePathTemplate?: string;
@@ -190,6 +194,48 @@ function fileLocation(source: ReturnType<typeof locate>, revision: string, file:
 }
 
 const DEFAULT_HUB = 'https://huggingface.co';
+
+/**
+ * Loads the tokenizer and `part` (the model, or only its config when the caller opens the graph)
+ * side by side under the source's env patch, and reads E from the config's hidden_size.
+ * Errors: 'missing-file' naming the source when either load fails; 'bad-config' when hidden_size
+ * is not a positive integer. `part` is disposed whenever it loaded but is not returned.
+ */
+async function loadWithTokenizer<T>(
+  source: ModelSource,
+  loadOptions: PretrainedModelOptions,
+  id: string,
+  part: {
+    load: () => Promise<T>;
+    config: (loaded: T) => unknown;
+    dispose: (loaded: T) => Promise<unknown>;
+  },
+): Promise<{ tokenizer: PreTrainedTokenizer; part: T; dim: number }> {
+  const [tokenizer, loaded] = await withEnv(source.patch, async () => {
+    // allSettled: neither load may outlive the env patch, even when the other one fails.
+    const [tok, other] = await Promise.allSettled([
+      AutoTokenizer.from_pretrained(source.modelId, loadOptions),
+      part.load(),
+    ]);
+    if (tok.status === 'fulfilled' && other.status === 'fulfilled') {
+      return [tok.value, other.value] as const;
+    }
+    if (other.status === 'fulfilled') await part.dispose(other.value);
+    const err: unknown =
+      tok.status === 'rejected' ? tok.reason : (other as PromiseRejectedResult).reason;
+    throw new T2LError(
+      'missing-file',
+      `Cannot load the text encoder from ${source.where}: ${String(err)}`,
+      { cause: err },
+    );
+  });
+  const dim = Number((part.config(loaded) as { hidden_size?: unknown }).hidden_size);
+  if (!Number.isInteger(dim) || dim <= 0) {
+    await part.dispose(loaded);
+    throw new T2LError('bad-config', `Text encoder ${id}: config.json has no valid hidden_size`);
+  }
+  return { tokenizer, part: loaded, dim };
+}
 
 /** Loads the task-description encoder: tokenizer + ONNX model through transformers.js. */
 export async function createTextEncoder(
@@ -214,35 +260,20 @@ export async function createTextEncoder(
 
   if (options.openGraph) return withOwnGraph(options, options.openGraph, source, loadOptions);
 
-  const [tokenizer, model] = await withEnv(source.patch, async () => {
-    const modelOptions: PretrainedModelOptions = {
-      ...loadOptions,
-      dtype: (options.dtype ?? 'fp32') as DataType,
-      ...(options.device !== undefined ? { device: options.device as DeviceType } : {}),
-    };
-    // allSettled: neither load may outlive the env patch, even when the other one fails.
-    const [tok, mod] = await Promise.allSettled([
-      AutoTokenizer.from_pretrained(modelId, loadOptions),
-      loadModel(modelId, modelOptions),
-    ]);
-    if (tok.status === 'fulfilled' && mod.status === 'fulfilled') {
-      return [tok.value, mod.value] as const;
-    }
-    if (mod.status === 'fulfilled') await mod.value.dispose();
-    const err: unknown =
-      tok.status === 'rejected' ? tok.reason : (mod as PromiseRejectedResult).reason;
-    throw new T2LError(
-      'missing-file',
-      `Cannot load the text encoder from ${source.where}: ${String(err)}`,
-      { cause: err },
-    );
+  const modelOptions: PretrainedModelOptions = {
+    ...loadOptions,
+    dtype: (options.dtype ?? 'fp32') as DataType,
+    ...(options.device !== undefined ? { device: options.device as DeviceType } : {}),
+  };
+  const {
+    tokenizer,
+    part: model,
+    dim,
+  } = await loadWithTokenizer(source, loadOptions, id, {
+    load: () => loadModel(modelId, modelOptions),
+    config: (m) => m.config,
+    dispose: (m) => m.dispose(),
   });
-
-  const dim = Number((model.config as unknown as { hidden_size?: unknown }).hidden_size);
-  if (!Number.isInteger(dim) || dim <= 0) {
-    await model.dispose();
-    throw new T2LError('bad-config', `Text encoder ${id}: config.json has no valid hidden_size`);
-  }
 
   async function embedOne(text: string): Promise<Float32Array> {
     const ids = tokenizeDescription(tokenizer, text);
@@ -260,7 +291,7 @@ export async function createTextEncoder(
         `Text encoder ${id}: the model has no last_hidden_state output`,
       );
     }
-    hasRows(hidden, 'last_hidden_state', dim);
+    checkLastHidden(hidden.dims, ids.length, dim);
     const f32 = hidden.type === 'float32' ? hidden : hidden.to('float32');
     const row = normalizedRow(f32.data as Float32Array, dim);
     for (const t of new Set([...Object.values(out), ...Object.values(inputs), f32])) t?.dispose();
@@ -314,7 +345,7 @@ function descriptionEncoder(
 async function withOwnGraph(
   options: TextEncoderOptions,
   openGraph: NonNullable<TextEncoderOptions['openGraph']>,
-  source: ReturnType<typeof locate>,
+  source: ModelSource,
   loadOptions: PretrainedModelOptions,
 ): Promise<DescriptionEncoder> {
   const id = options.localPath ?? source.modelId;
@@ -329,31 +360,20 @@ async function withOwnGraph(
   // The graph (seconds to read and open for gte-large) starts beside the tokenizer and config, and
   // is let go if they fail.
   const opening = openGraph(fileLocation(source, options.revision ?? 'main', file), file);
-  const letGo = () => opening.then((g) => g.release()).catch(() => undefined);
   // Its failure is reported where it is awaited below, not as an unhandled rejection meanwhile.
   opening.catch(() => undefined);
-  const [tokenizer, config] = await withEnv(source.patch, async () => {
-    const [tok, conf] = await Promise.allSettled([
-      AutoTokenizer.from_pretrained(source.modelId, loadOptions),
-      AutoConfig.from_pretrained(source.modelId, loadOptions),
-    ]);
-    if (tok.status === 'fulfilled' && conf.status === 'fulfilled') {
-      return [tok.value, conf.value] as const;
-    }
-    const err: unknown =
-      tok.status === 'rejected' ? tok.reason : (conf as PromiseRejectedResult).reason;
-    await letGo();
-    throw new T2LError(
-      'missing-file',
-      `Cannot load the text encoder from ${source.where}: ${String(err)}`,
-      { cause: err },
-    );
-  });
-  const dim = Number((config as unknown as { hidden_size?: unknown }).hidden_size);
-  if (!Number.isInteger(dim) || dim <= 0) {
-    await letGo();
-    throw new T2LError('bad-config', `Text encoder ${id}: config.json has no valid hidden_size`);
+  let loadedTokenizer: Awaited<ReturnType<typeof loadWithTokenizer>>;
+  try {
+    loadedTokenizer = await loadWithTokenizer(source, loadOptions, id, {
+      load: () => AutoConfig.from_pretrained(source.modelId, loadOptions),
+      config: (c) => c,
+      dispose: async () => {},
+    });
+  } catch (e) {
+    await opening.then((g) => g.release()).catch(() => undefined);
+    throw e;
   }
+  const { tokenizer, dim } = loadedTokenizer;
   const graph = await opening;
   const unknown = graph.inputNames.filter((n) => !(TOKEN_INPUTS as readonly string[]).includes(n));
   const problem = !graph.outputNames.includes('last_hidden_state')
@@ -380,17 +400,7 @@ async function withOwnGraph(
       feeds[name] = { dims: [1, n], data: values[name as keyof typeof values]() };
     }
     const hidden = await graph.run(feeds);
-    if (
-      hidden.dims.length !== 3 ||
-      hidden.dims[0] !== 1 ||
-      hidden.dims[1] !== n ||
-      hidden.dims[2] !== dim
-    ) {
-      throw new T2LError(
-        'runtime',
-        `Text encoder: last_hidden_state has shape [${hidden.dims.join(', ')}], expected [1, ${n}, ${dim}]`,
-      );
-    }
+    checkLastHidden(hidden.dims, n, dim);
     return normalizedRow(hidden.data, dim);
   }
 

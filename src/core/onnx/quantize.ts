@@ -13,6 +13,8 @@
  *   default zero point 8, i.e. symmetric: w ≈ (q − 8) · scale.
  */
 
+import { halfBits } from '../adapter/float16';
+
 /** Weight precisions a package can be converted to. */
 export type Precision = 'fp32' | 'fp16' | 'int8' | 'q4';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8', 'q4'];
@@ -94,28 +96,7 @@ const u32 = new Uint32Array(f32.buffer);
 /** float32 → IEEE half bits, round to nearest even (as PyTorch's .half()). */
 export function toHalfBits(value: number): number {
   f32[0] = value;
-  const u = u32[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  const mant = u & 0x7fffff;
-  if (exp === 0xff) return mant === 0 ? sign | 0x7c00 : sign | 0x7e00 | (mant >>> 13);
-  if (exp >= 143) return sign | 0x7c00;
-  if (exp >= 113) {
-    let h = ((exp - 112) << 10) | (mant >>> 13);
-    const rest = mant & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && (h & 1) !== 0)) h++;
-    return sign | h;
-  }
-  if (exp >= 102) {
-    const m = mant | 0x800000;
-    const shift = 126 - exp;
-    let h = m >>> shift;
-    const rest = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rest > half || (rest === half && (h & 1) !== 0)) h++;
-    return sign | h;
-  }
-  return sign;
+  return halfBits(u32[0]!);
 }
 
 /** Wᵀ[c0:c1, rows] as float16 bits into `dst` (2-byte aligned). */

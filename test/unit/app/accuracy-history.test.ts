@@ -8,39 +8,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import type { EvalReport } from '../../../src/app/accuracy/accuracy-report';
-
-/** The database as version 2 of the app left it: entries, files and outputs, one of each. */
-function createVersion2(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open('t2l-history', 2);
-    req.onupgradeneeded = () => {
-      const d = req.result;
-      d.createObjectStore('entries', { keyPath: 'id', autoIncrement: true }).createIndex(
-        'createdAt',
-        'createdAt',
-      );
-      d.createObjectStore('files', { keyPath: 'id' });
-      d.createObjectStore('outputs', { keyPath: 'entryId' });
-    };
-    req.onsuccess = () => {
-      const d = req.result;
-      const tx = d.transaction(['entries', 'files', 'outputs'], 'readwrite');
-      tx.objectStore('entries').add({ id: 1, createdAt: 5, description: 'kept', stem: 's' });
-      tx.objectStore('files').put({
-        id: 1,
-        safetensors: new Uint8Array([1]),
-        zip: new Uint8Array([2]),
-      });
-      tx.objectStore('outputs').put({ entryId: 1, runs: [{ at: 3, prompt: 'p' }] });
-      tx.oncomplete = () => {
-        d.close();
-        resolve();
-      };
-      tx.onerror = () => reject(tx.error);
-    };
-    req.onerror = () => reject(req.error);
-  });
-}
+import { createOldHistoryDb } from '../../support/history-versions';
 
 const report = (at: number): EvalReport => ({
   at,
@@ -57,7 +25,10 @@ const report = (at: number): EvalReport => ({
 describe('History database version 3: accuracy reports', () => {
   it('upgrades a version-2 database: entries and outputs kept, reports kept per entry', async () => {
     globalThis.indexedDB = new IDBFactory();
-    await createVersion2();
+    await createOldHistoryDb(2, {
+      entry: { id: 1, createdAt: 5, description: 'kept', stem: 's' },
+      runs: [{ at: 3, prompt: 'p' }],
+    });
     vi.resetModules();
     const h = await import('../../../src/app/history/history-db');
     expect(h.HISTORY_DB_VERSION).toBe(3);

@@ -8,43 +8,13 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as HistoryDb from '../../../src/app/history/history-db';
+import { createOldHistoryDb } from '../../support/history-versions';
 
 /** A fresh IndexedDB and a fresh module (it caches its open database). */
 async function fresh(): Promise<typeof HistoryDb> {
   globalThis.indexedDB = new IDBFactory();
   vi.resetModules();
   return import('../../../src/app/history/history-db');
-}
-
-/** The database as version 1 of the app created it: entries (with createdAt) and files. */
-function createVersion1(entry: Record<string, unknown>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open('t2l-history', 1);
-    req.onupgradeneeded = () => {
-      const d = req.result;
-      d.createObjectStore('entries', { keyPath: 'id', autoIncrement: true }).createIndex(
-        'createdAt',
-        'createdAt',
-      );
-      d.createObjectStore('files', { keyPath: 'id' });
-    };
-    req.onsuccess = () => {
-      const d = req.result;
-      const tx = d.transaction(['entries', 'files'], 'readwrite');
-      tx.objectStore('entries').add(entry);
-      tx.objectStore('files').put({
-        id: 1,
-        safetensors: new Uint8Array([1]),
-        zip: new Uint8Array([2]),
-      });
-      tx.oncomplete = () => {
-        d.close();
-        resolve();
-      };
-      tx.onerror = () => reject(tx.error);
-    };
-    req.onerror = () => reject(req.error);
-  });
 }
 
 const entry = (description: string, createdAt: number) =>
@@ -82,7 +52,7 @@ beforeEach(() => vi.unstubAllGlobals());
 describe('History database', () => {
   it('upgrades a version-1 database: entries kept, the outputs store there', async () => {
     globalThis.indexedDB = new IDBFactory();
-    await createVersion1({ id: 1, ...entry('old one', 5) });
+    await createOldHistoryDb(1, { entry: { id: 1, ...entry('old one', 5) } });
     vi.resetModules();
     const h = await import('../../../src/app/history/history-db');
     expect(h.HISTORY_DB_VERSION).toBe(3);

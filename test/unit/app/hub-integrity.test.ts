@@ -8,17 +8,18 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { T2LError } from '../../../src/core/errors';
 import { hubFileUrl } from '../../../src/core/hub/endpoint';
 import {
   differsFromHubRecord,
+  MODEL_INFO_MAX_BYTES,
   parseModelInfo,
   parseResolveUrl,
 } from '../../../src/core/hub/model-info';
 import { fakeCommit } from '../../../src/fixtures/hub-repos';
 import { download, type DownloadContext } from '../../../src/app/worker/downloads';
-import { clearHubRecords } from '../../../src/app/worker/hub-integrity';
+import { clearHubRecords, hubRecordFor } from '../../../src/app/worker/hub-integrity';
 import { startLocalHub, writeHubRepos, type LocalHub } from '../../support/local-hub';
 
 const REPO = 'owner/weights';
@@ -134,5 +135,42 @@ describe('the Hub record', () => {
     });
     expect(parseResolveUrl(url, 'http://h:1')).toBeUndefined();
     expect(parseResolveUrl('http://h:1/p/o/r/blob/x/y', 'http://h:1/p')).toBeUndefined();
+  });
+});
+
+describe("the API's answer, read as it comes", () => {
+  const ENDPOINT = 'http://127.0.0.1:9';
+  const url = hubFileUrl(ENDPOINT, REPO, COMMIT, 'w.pt');
+  const listing = new TextEncoder().encode(
+    JSON.stringify({ siblings: [{ rfilename: 'w.pt', size: 7, blobId: 'a'.repeat(40) }] }),
+  );
+  /** An answer streamed in `chunks`, without a Content-Length (as a chunked answer comes). */
+  const streamed = (chunks: Uint8Array[]) => {
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        const next = chunks.shift();
+        if (next) c.enqueue(next);
+        else c.close();
+      },
+    });
+    vi.stubGlobal('fetch', async () => new Response(body, { status: 200 }));
+  };
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('joins a listing that comes in several pieces', async () => {
+    streamed([listing.subarray(0, 5), listing.subarray(5, 20), listing.subarray(20)]);
+    expect(await hubRecordFor(url, ctx(ENDPOINT))).toEqual({ size: 7, gitSha1: 'a'.repeat(40) });
+  });
+
+  it('reads an answer of exactly the limit, and stops one byte past it', async () => {
+    // JSON may end in white space: the listing padded to MODEL_INFO_MAX_BYTES.
+    const padding = new Uint8Array(MODEL_INFO_MAX_BYTES - listing.length).fill(32);
+    streamed([listing, padding]);
+    expect(await hubRecordFor(url, ctx(ENDPOINT))).toEqual({ size: 7, gitSha1: 'a'.repeat(40) });
+    clearHubRecords();
+    streamed([listing, padding, new Uint8Array(1).fill(32)]);
+    await expect(hubRecordFor(url, ctx(ENDPOINT))).rejects.toThrow(
+      `the answer is over ${MODEL_INFO_MAX_BYTES} bytes`,
+    );
   });
 });

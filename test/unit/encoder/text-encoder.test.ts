@@ -210,6 +210,42 @@ describe('text encoder over the tiny encoder', () => {
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
+  it('loads and checks the same way whether transformers.js or the caller opens the graph', async () => {
+    const noWidth = join(root, 'no-hidden-size');
+    await writeTinyEncoder(noWidth);
+    const config = JSON.parse(await readFile(join(noWidth, 'config.json'), 'utf8'));
+    await writeFile(join(noWidth, 'config.json'), JSON.stringify({ ...config, hidden_size: 0 }));
+    const release = vi.fn(async () => {});
+    const openGraph = vi.fn(async () => ({
+      inputNames: ['input_ids'],
+      outputNames: ['last_hidden_state'],
+      run: async () => {
+        throw new Error('a graph whose config failed is never run');
+      },
+      release,
+    }));
+    for (const graph of [{}, { openGraph }]) {
+      const absent = await createTextEncoder({ localPath: join(root, 'absent'), ...graph }).catch(
+        (e: unknown) => e,
+      );
+      expect(absent).toMatchObject({ name: 'T2LError', code: 'missing-file' });
+      expect(String((absent as Error).message)).toContain(
+        `Cannot load the text encoder from folder ${join(root, 'absent')}: `,
+      );
+      const bad = await createTextEncoder({ localPath: noWidth, ...graph }).catch(
+        (e: unknown) => e,
+      );
+      expect(bad).toMatchObject({ name: 'T2LError', code: 'bad-config' });
+      expect(String((bad as Error).message)).toBe(
+        `Text encoder ${noWidth}: config.json has no valid hidden_size`,
+      );
+    }
+    // The caller's graph is opened beside the tokenizer and config (reading and opening it takes
+    // seconds for gte-large) and let go when they fail.
+    expect(openGraph).toHaveBeenCalledTimes(2);
+    expect(release).toHaveBeenCalledTimes(2);
+  });
+
   it('loads a Hub id from huggingface.co (fetch stubbed here)', async () => {
     fetchSpy.mockImplementation(async () => new Response('not found', { status: 404 }));
     const err = await createTextEncoder({ cacheDir: join(root, 'hub-cache') }).catch(
