@@ -3,12 +3,13 @@
  * after one generation, a pasted set is scored for the base model, the adapter and a junk-string
  * control; the page's per-example answers and verdicts equal `t2l eval --json`'s for the same
  * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload; a
- * malformed line is named; axe finds nothing in the panel or in History's kept reports (Compare's
- * Accuracy row is checked in app-compare.spec.ts, on the columns that spec generates anyway). A
- * benchmark sample (ARC-Easy, 2 rows, seed 3) comes from the local Hub set as the page's Hub
- * endpoint, with the same rows and verdicts as `t2l eval --benchmark` through the same Hub; with
- * the Hub stopped and nothing cached, another benchmark says it cannot be reached, and the user's
- * own examples run on.
+ * malformed line is named; the own sets are asked with a template and a system message, given in
+ * the page's fields and to `t2l eval --template/--system`, and recorded in the report and History;
+ * axe finds nothing in the panel or in History's kept reports (Compare's Accuracy row is checked in
+ * app-compare.spec.ts, on the columns that spec generates anyway). A benchmark sample (ARC-Easy, 2
+ * rows, seed 3) comes from the local Hub set as the page's Hub endpoint, with the same rows and
+ * verdicts as `t2l eval --benchmark` through the same Hub; with the Hub stopped and nothing cached,
+ * another benchmark says it cannot be reached, and the user's own examples run on.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -35,6 +36,9 @@ test.afterAll(async () => hub?.stop());
 
 const DESCRIPTION = 'Answer short questions about arithmetic and geography.';
 const MAX_TOKENS = 4;
+/** The own sets' template and system message, in the page's fields and `t2l eval --template/--system`. */
+const TEMPLATE = 'Question: {prompt}\n{choices}\nAnswer briefly.';
+const SYSTEM = 'You answer in one word.';
 /**
  * Six rows: free answers and multiple choice (letter, index and choice text). The demo models have
  * random weights, so every answer starts wrong; the test then sets three free rows' expected
@@ -160,8 +164,12 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   // The whole set: base, adapter and a control from the default junk string.
   await panel.getByTestId('accuracy-examples').fill(jsonl(ROWS));
   await panel.getByTestId('accuracy-max-tokens').fill(String(MAX_TOKENS));
+  await panel.getByTestId('accuracy-template').fill(TEMPLATE);
+  await panel.getByTestId('accuracy-system').fill(SYSTEM);
   await panel.getByTestId('accuracy-run').click();
   await finished(panel, 'accuracy');
+  await expect(panel.getByTestId('accuracy-prompts')).toContainText('Question: {prompt}');
+  await expect(panel.getByTestId('accuracy-prompts')).toContainText(SYSTEM);
   await expect(panel.getByTestId('accuracy-row')).toHaveCount(ROWS.length);
   const rows = await pageRows(panel, 'accuracy');
   const counts = await summaryCounts(panel, 'accuracy');
@@ -191,6 +199,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   expect(rows[0]!.answers[0]!.correct).toBe(true);
   expect(rows[1]!.answers[1]!.correct).toBe(true);
   expect(cli.models).toEqual(['base', expect.stringMatching(/@fp32$/), 'control']);
+  expect(cli.protocol).toMatchObject({ template: TEMPLATE, system: SYSTEM });
   expect(cli.summaries.map((c) => [c.correct, c.n])).toEqual(counts.map((c) => [c.correct, c.n]));
   expect(cli.rows.map((r) => r.map((a) => a.correct))).toEqual(
     rows.map((r) => r.answers.map((a) => a.correct)),
@@ -269,6 +278,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   const full = reports.nth(2);
   await full.locator('summary').click();
   expect(await summaryCounts(full, 'history-accuracy')).toEqual(counts);
+  await expect(full.getByTestId('history-accuracy-prompts')).toContainText(SYSTEM);
   expect(await pageRows(full, 'history-accuracy')).toEqual(rows);
   await expectNoViolations(page, 'history-list');
 
@@ -281,6 +291,8 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
 interface CliEval {
   /** The examples' ids, in order. */
   ids: string[];
+  /** The template and system message the CLI records having used. */
+  protocol: { template: string | null; system: string };
   models: string[];
   summaries: { correct: number; n: number }[];
   /** Per example, per model (in `models` order). */
@@ -288,7 +300,7 @@ interface CliEval {
 }
 
 /**
- * `t2l eval --json` on the same examples (or, with `text` null, `more` names a benchmark sample,
+ * `t2l eval --json` on the same examples with TEMPLATE and SYSTEM (or, with `text` null, `more` names a benchmark sample,
  * read through the local Hub: no control, the reference's answer lengths), adapter description
  * (and default control) and base.
  */
@@ -298,7 +310,16 @@ async function cliEval(text: string | null, more: string[] = []): Promise<CliEva
   if (text !== null) await writeFile(file, text);
   const source =
     text !== null
-      ? ['--examples', file, '--max-tokens', String(MAX_TOKENS)]
+      ? [
+          '--examples',
+          file,
+          '--max-tokens',
+          String(MAX_TOKENS),
+          '--template',
+          TEMPLATE,
+          '--system',
+          SYSTEM,
+        ]
       : [...more, '--no-control'];
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -324,6 +345,7 @@ async function cliEval(text: string | null, more: string[] = []): Promise<CliEva
     },
   );
   const out = JSON.parse(stdout) as {
+    protocol: { template: string | null; system: string };
     models: { id: string }[];
     summaries: { correct: number; n: number }[];
     rows: {
@@ -334,6 +356,7 @@ async function cliEval(text: string | null, more: string[] = []): Promise<CliEva
   const models = out.models.map((m) => m.id);
   return {
     ids: out.rows.map((r) => r.id),
+    protocol: out.protocol,
     models,
     summaries: out.summaries,
     rows: out.rows.map((r) => models.map((m) => r.answers[m]!)),

@@ -339,6 +339,8 @@ test('three configurations (demo L, M, S) on one description: columns, charts, n
   const card = page.getByTestId('compare-accuracy-card');
   await card.getByTestId('compare-accuracy-examples').fill(jsonl(EXAMPLES));
   await card.getByTestId('compare-accuracy-max-tokens').fill(String(MAX_TOKENS));
+  await card.getByTestId('compare-accuracy-template').fill(TEMPLATE);
+  await card.getByTestId('compare-accuracy-system').fill(SYSTEM);
   await expect(card.getByTestId('compare-accuracy-run')).toBeEnabled({ timeout: 60_000 });
   await card.getByTestId('compare-accuracy-run').click();
   await finished(card, 'compare-accuracy');
@@ -519,6 +521,9 @@ test('a QuotaExceededError from IndexedDB is a clear message, never a silent los
 
 const COMPARE_DESCRIPTION = 'Translate English recipes into French.';
 const MAX_TOKENS = 4;
+/** Given to the Accuracy row's template and system fields and to `t2l eval --template/--system`. */
+const TEMPLATE = 'Question: {prompt}\n{choices}\nAnswer briefly.';
+const SYSTEM = 'You answer in one word.';
 /** Free answers and multiple choice (letter, index and choice text), as app-accuracy's. */
 const EXAMPLES = [
   { prompt: 'What is 2 + 3?', answer: '5' },
@@ -570,7 +575,10 @@ async function summaryCounts(scope: Locator, prefix: string) {
   );
 }
 
-/** The base model's answers to EXAMPLES by `t2l eval --json` (the demo base GGUF), in order. */
+/**
+ * The base model's answers to EXAMPLES by `t2l eval --json` (the demo base GGUF) with TEMPLATE and
+ * SYSTEM, in order.
+ */
 async function cliBaseAnswers(description: string): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 't2l-compare-eval-'));
   try {
@@ -592,6 +600,10 @@ async function cliBaseAnswers(description: string): Promise<string[]> {
         file,
         '--max-tokens',
         String(MAX_TOKENS),
+        '--template',
+        TEMPLATE,
+        '--system',
+        SYSTEM,
         '--no-control',
         '--threads',
         '1',

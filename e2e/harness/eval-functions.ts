@@ -10,7 +10,7 @@ import { BENCH_ADAPTER } from './llm-functions';
  * with the bench adapter mounted). Each model's completions are timed on their own.
  */
 async function evalPasses(text: string, maxTokens: number, passes: number) {
-  const set = parseOwnExamples(text, 'bench.jsonl', maxTokens);
+  const set = parseOwnExamples(text, 'bench.jsonl', { maxTokens, template: '', system: '' });
   const out = [];
   for (let pass = 0; pass <= passes; pass++) {
     const ms: Record<string, number> = { base: 0, adapter: 0 };

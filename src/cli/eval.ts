@@ -35,6 +35,7 @@ import {
   type EvalItem,
 } from '../core/eval/protocol';
 import { runEval, type CompleteFn, type EvalModel, type EvalResult } from '../core/eval/run';
+import { limitNote } from '../core/eval/sample';
 import { generateAdapters } from '../core/generate';
 import {
   adapterFactsFromManifest,
@@ -247,6 +248,13 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   let items: EvalItem[];
   if (benchmark) {
     bench = await readBenchmark(benchmark, limit, seed);
+    // A sample asked larger than the split is the whole split: said, not silent.
+    const note = limitNote(
+      limit === undefined ? 'the default --limit' : '--limit',
+      bench.sample.limit,
+      bench.sample.total,
+    );
+    if (note) process.stderr.write(`t2l: note: ${note}\n`);
     items = bench.sample.examples.map((e) =>
       maxTokens !== undefined ? { ...e.item, maxTokens } : e.item,
     );

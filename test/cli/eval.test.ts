@@ -465,10 +465,14 @@ describe('t2l eval on the demo', { timeout: SLOW }, () => {
       const asked = hub.requests.length;
       await hub.stop();
       try {
-        const cached = await t2l(benchArgs('--limit', '2', '--no-control'), false, env());
+        // --limit over the split's 12 rows: all 12 scored, and stderr says so.
+        const cached = await t2l(benchArgs('--limit', '100', '--no-control'), false, env());
         expect(cached.code).toBe(0);
         expect(cached.stdout).toMatch(
-          /^examples: ARC-Easy, 2 of 12 rows \(seed 0\) of allenai\/ai2_arc ARC-Easy test at 210d026faf99$/m,
+          /^examples: ARC-Easy, 12 of 12 rows \(seed 0\) of allenai\/ai2_arc ARC-Easy test at 210d026faf99$/m,
+        );
+        expect(withoutProgress(cached.stderr)).toBe(
+          't2l: note: --limit 100 but the set has 12 examples: scoring all 12\n',
         );
         expect(hub.requests.length).toBe(asked);
         const empty = join(tmp, 'hf-home-empty');
@@ -580,6 +584,16 @@ describe(
         refusedNoHub(
           bench('boolq', '--limit', '0'),
           /--limit must be a whole number from 1 to 10000, found 0/,
+        ),
+        // The page's Accuracy panel refuses these templates with the same words
+        // (test/unit/app/accuracy-run.test.ts).
+        refusedNoHub(
+          [...evalArgs(FREE), '--template', 'Q: {question}'],
+          /^t2l: error: the template may use only \{prompt\} and \{choices\} \(other fields of a row are not read\); found \{question\}\n$/,
+        ),
+        refusedNoHub(
+          [...evalArgs(FREE), '--template', 'No field here'],
+          /^t2l: error: the template must hold \{prompt\}, where each row goes\n$/,
         ),
       ]);
     });

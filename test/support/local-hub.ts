@@ -127,13 +127,20 @@ function facts(bytes: Uint8Array): HubFileFacts {
 /**
  * Writes each repository's files under `root/<owner>/<name>/` (one file made at a time) and
  * `root/hub.json` with their commits, refs, gating and each file's size and hashes. Returns the
- * configs hub.json holds.
+ * configs hub.json holds. `add`: keep the repositories an existing hub.json lists (those of the
+ * same name replaced), so that a folder written before gets more repositories without rewriting it.
  */
 export async function writeHubRepos(
   root: string,
   repos: HubRepoFixture[],
+  options: { add?: boolean } = {},
 ): Promise<HubRepoConfig[]> {
-  const configs: HubRepoConfig[] = [];
+  const kept = options.add
+    ? (
+        JSON.parse(await readFile(join(root, 'hub.json'), 'utf8')) as { repos: HubRepoConfig[] }
+      ).repos.filter((c) => !repos.some((r) => r.repo === c.repo))
+    : [];
+  const configs: HubRepoConfig[] = [...kept];
   for (const r of repos) {
     const files: Record<string, HubFileFacts> = {};
     for (const [path, contents] of Object.entries(r.files)) {

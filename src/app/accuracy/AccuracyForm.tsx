@@ -1,10 +1,17 @@
 /**
- * What to score: pasted or picked examples (JSONL or CSV) or a benchmark sample, the optional
- * control adapter, the answer length; Run and Cancel. Shared by the Generate view's panel and
+ * What to score: pasted or picked examples (JSONL or CSV) with an optional template and system
+ * message, or a benchmark sample; the optional control adapter, the answer length (for either, as
+ * `t2l eval --max-tokens`); Run and Cancel. Shared by the Generate view's panel and
  * Compare's Accuracy row (which has no control: its columns are the comparison).
  */
 import { accuracyPanel, cancelAccuracy, editAccuracyForm, pickExampleFile } from './accuracy';
-import { BENCHMARKS, DEFAULT_JUNK, useAccuracy, type BenchmarkName } from './accuracy-store';
+import {
+  BENCHMARKS,
+  BENCHMARK_MAX_TOKENS,
+  DEFAULT_JUNK,
+  useAccuracy,
+  type BenchmarkName,
+} from './accuracy-store';
 import { Button } from '../shared/ui';
 
 const field =
@@ -41,6 +48,7 @@ export function AccuracyForm({
   const p = accuracyPanel(panelKey);
   const f = p.form;
   const busy = p.status === 'preparing' || p.status === 'running';
+  const benchmark = f.source === 'benchmark';
   const edit = (patch: Parameters<typeof editAccuracyForm>[1]) => editAccuracyForm(panelKey, patch);
   return (
     <form
@@ -102,6 +110,34 @@ export function AccuracyForm({
             />
             {f.fileName && <span className="ml-1 font-mono">{f.fileName}</span>}
           </label>
+          <div className="flex flex-wrap gap-3 text-xs font-medium">
+            <label className="flex min-w-64 flex-1 flex-col gap-1">
+              Template for every row (optional; as <code>t2l eval --template</code>)
+              <textarea
+                rows={2}
+                className={`${field} font-mono text-xs`}
+                placeholder={'Q: {prompt}\n{choices}\nAnswer with a letter.'}
+                value={f.template}
+                onChange={(e) => edit({ template: e.target.value })}
+                data-testid={`${testId}-template`}
+              />
+              <span className="font-normal text-zinc-500">
+                {'{prompt}'} is the row’s prompt, {'{choices}'} its choices as “A: …” lines;{' '}
+                {'{{ }}'} for braces. Empty: the prompt as it is, choices in the reference’s layout.
+              </span>
+            </label>
+            <label className="flex min-w-48 flex-1 flex-col gap-1">
+              System message for every row (optional; <code>--system</code>)
+              <textarea
+                rows={2}
+                className={`${field} text-xs`}
+                placeholder="Empty: an empty system message, as the reference sends"
+                value={f.system}
+                onChange={(e) => edit({ system: e.target.value })}
+                data-testid={`${testId}-system`}
+              />
+            </label>
+          </div>
         </div>
       ) : (
         <div className="flex flex-wrap items-end gap-3 text-xs font-medium">
@@ -187,17 +223,29 @@ export function AccuracyForm({
           <input
             type="number"
             min={1}
-            max={512}
+            max={BENCHMARK_MAX_TOKENS}
             className={`${field} w-24`}
-            value={f.maxTokens}
-            onChange={(e) =>
-              edit({
-                maxTokens: Math.max(1, Math.min(512, Math.round(Number(e.target.value) || 1))),
-              })
-            }
+            value={benchmark ? f.benchmarkMaxTokens : f.maxTokens}
+            onChange={(e) => {
+              const n = Math.max(
+                1,
+                Math.min(BENCHMARK_MAX_TOKENS, Math.round(Number(e.target.value) || 1)),
+              );
+              edit(benchmark ? { benchmarkMaxTokens: n } : { maxTokens: n });
+            }}
+            aria-describedby={`${testId}-max-tokens-help`}
             data-testid={`${testId}-max-tokens`}
           />
         </label>
+        <p
+          id={`${testId}-max-tokens-help`}
+          className="basis-full font-normal text-zinc-500"
+          data-testid={`${testId}-max-tokens-help`}
+        >
+          {benchmark
+            ? `For benchmarks too, as t2l eval --max-tokens: the reference allows ${BENCHMARK_MAX_TOKENS}; a lower cap is faster but may cut an answer short (GSM8K reasons before its number). A choice answer stops once its letter or digit is written.`
+            : 'Each answer stops here or when the model ends it; a choice answer once its letter is written. Use a cap a little above your longest answer.'}
+        </p>
       </div>
       <div className="flex flex-wrap items-center gap-2">
         <Button

@@ -37,6 +37,11 @@ export function AccuracyProgress({ panelKey, testId }: { panelKey: string; testI
           </p>
         </div>
       )}
+      {p.note && (
+        <p className="text-xs text-amber-800 dark:text-amber-300" data-testid={`${testId}-note`}>
+          {p.note}
+        </p>
+      )}
       {p.error && (
         <div
           role="alert"

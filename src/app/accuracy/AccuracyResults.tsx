@@ -23,7 +23,8 @@ export function AccuracySummary({ report, testId }: { report: EvalReport; testId
           {report.set.source && ` · ${report.set.source}`} · {report.baseName} · greedy, at most{' '}
           {report.maxTokens} answer tokens
           {report.control && ` · control from “${report.control}”`}
-          {!report.complete && ' · cancelled'}
+          {!report.complete && (report.error ? ' · stopped by an error' : ' · cancelled')}
+          <PromptsUsed report={report} testId={testId} />
         </caption>
         <thead>
           <tr className="text-left text-xs text-zinc-600 dark:text-zinc-300">
@@ -83,6 +84,26 @@ export function AccuracySummary({ report, testId }: { report: EvalReport; testId
         says how likely such a split is by chance.
       </p>
     </div>
+  );
+}
+
+/**
+ * How own examples were asked: the template and system message (a reader of a kept report must
+ * know them to read its answers); a benchmark's prompts are the reference's.
+ */
+function PromptsUsed({ report, testId }: { report: EvalReport; testId: string }) {
+  if (report.set.kind === 'benchmark') return <span> · the reference’s prompts</span>;
+  return (
+    <span className="block" data-testid={`${testId}-prompts`}>
+      Template:{' '}
+      {report.template ? (
+        <code className="whitespace-pre-wrap">{report.template}</code>
+      ) : (
+        'the default (the prompt as it is; choices as “A: …” lines in the reference’s layout)'
+      )}
+      {' · '}System message:{' '}
+      {report.system ? <code className="whitespace-pre-wrap">{report.system}</code> : 'none'}
+    </span>
   );
 }
 

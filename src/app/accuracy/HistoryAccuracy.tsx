@@ -32,7 +32,9 @@ export function HistoryAccuracy({ e }: { e: HistoryEntry }) {
             <details key={r.at} data-testid="history-accuracy-report">
               <summary className="cursor-pointer text-xs">
                 {new Date(r.at).toLocaleString()} · {r.origin === 'compare' ? 'Compare · ' : ''}
-                {r.set.name} · {r.rows.length} examples ·{' '}
+                {r.set.name} · {r.rows.length}
+                {r.complete ? '' : ` of ${r.set.total}`} examples
+                {r.complete ? '' : r.error ? ' (stopped by an error)' : ' (cancelled)'} ·{' '}
                 {r.models
                   .map(
                     (m, i) =>

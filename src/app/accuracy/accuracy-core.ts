@@ -6,7 +6,13 @@
  */
 import { checkExampleFileSize, decodeExampleBytes, parseExamples } from '../../core/eval/examples';
 import type { MatchRule } from '../../core/eval/matching';
-import { BENCHMARKS, userSetItem, type EvalItem } from '../../core/eval/protocol';
+import {
+  BENCHMARKS,
+  checkUserTemplate,
+  userSetItem,
+  type EvalItem,
+} from '../../core/eval/protocol';
+import { limitNote } from '../../core/eval/sample';
 import { runEval, summarize, type EvalRow as CoreRow } from '../../core/eval/run';
 import type { AccuracyProgress } from './accuracy-store';
 import type { EvalModel, EvalModelSummary, EvalRow } from './accuracy-report';
@@ -25,6 +31,11 @@ export interface LoadedSet {
   items: EvalItem[];
   /** What the table shows as each row's prompt (the user's own text for own sets). */
   shown: string[];
+  /** Own sets: the user's template (null: the defaults) and system message ("" for benchmarks). */
+  template: string | null;
+  system: string;
+  /** A benchmark sample asked larger than its split: what was scored instead. */
+  note: string | null;
 }
 
 /** A chat turn as the core builds it: rendered with the base's template in the LLM worker. */
@@ -69,17 +80,38 @@ export function decodePickedFile(bytes: Uint8Array, name: string): string {
 }
 
 /**
- * Parses pasted or picked JSONL/CSV into items, each answer at most `maxTokens` tokens; a
- * T2LError names the line and the field.
+ * Checks the form's template as `t2l eval --template` does (core checkUserTemplate: `{prompt}`
+ * required, only `{prompt}` and `{choices}`), with its wording; '' is no template (the defaults).
  */
-export function parseOwnExamples(text: string, name: string, maxTokens: number): LoadedSet {
+export function checkTemplate(template: string): void {
+  if (template !== '') checkUserTemplate(template);
+}
+
+/**
+ * Parses pasted or picked JSONL/CSV into items as `t2l eval --examples` does (core userSetItem):
+ * the template ('' for the defaults) and system message applied to every row, each answer at most
+ * `maxTokens` tokens. A T2LError names the line and the field, or what is wrong with the template.
+ */
+export function parseOwnExamples(
+  text: string,
+  name: string,
+  options: { maxTokens: number; template: string; system: string },
+): LoadedSet {
+  checkTemplate(options.template);
   const set = parseExamples(text, { source: name });
+  const { maxTokens, system } = options;
+  const template = options.template === '' ? null : options.template;
   return {
     kind: 'own',
     name,
     count: set.examples.length,
-    items: set.examples.map((e) => userSetItem(e, { maxTokens })),
+    items: set.examples.map((e) =>
+      userSetItem(e, { maxTokens, system, ...(template === null ? {} : { template }) }),
+    ),
     shown: set.examples.map((e) => e.prompt),
+    template,
+    system,
+    note: null,
   };
 }
 
@@ -91,7 +123,14 @@ export function parseOwnExamples(text: string, name: string, maxTokens: number):
  */
 export async function loadBenchmark(
   name: string,
-  options: { limit: number; seed: number; hubEndpoint: string; hfToken: string },
+  options: {
+    limit: number;
+    seed: number;
+    /** Most answer tokens, as `t2l eval --max-tokens` sets them for a benchmark (the reference: 512). */
+    maxTokens: number;
+    hubEndpoint: string;
+    hfToken: string;
+  },
 ): Promise<LoadedSet> {
   const sample = await workerClient().call('benchmark', {
     benchmark: name,
@@ -107,8 +146,11 @@ export async function loadBenchmark(
     seed: sample.seed,
     ids: sample.examples.map((e) => e.id),
     source: `${sample.source.repo} ${sample.source.file} at ${sample.source.revision}`,
-    items: sample.examples.map((e) => e.item),
+    items: sample.examples.map((e) => ({ ...e.item, maxTokens: options.maxTokens })),
     shown: sample.examples.map((e) => e.prompt),
+    template: null,
+    system: '',
+    note: limitNote('N =', sample.limit, sample.total),
   };
 }
 

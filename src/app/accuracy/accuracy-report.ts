@@ -57,6 +57,13 @@ export interface EvalReport {
   };
   baseName: string;
   maxTokens: number;
+  /**
+   * Own examples: the template every row's user message was made with (null or absent: the
+   * defaults, the prompt as it is and choices in the reference's ARC layout), and the system
+   * message sent with every row ("" or absent: an empty one). Benchmarks: the reference's prompts.
+   */
+  template?: string | null;
+  system?: string;
   /** The control adapter's description, when one ran. */
   control: string | null;
   /**
@@ -67,8 +74,10 @@ export interface EvalReport {
   models: EvalModel[];
   rows: EvalRow[];
   summaries: EvalModelSummary[];
-  /** false: cancelled, the rows are those that finished. */
+  /** false: cancelled or stopped by an error; the rows are those that finished. */
   complete: boolean;
+  /** Why the run stopped before the end, when an error (not Cancel) stopped it. */
+  error?: string;
 }
 
 /** Rows where not every model got the same verdict (right or wrong). */
@@ -80,7 +89,9 @@ const csvCell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"
 
 /**
  * The per-example table as RFC 4180 CSV: id, prompt, expected, then for each model (in the
- * report's order) its answer and 1/0 for right/wrong, headed "<label> answer", "<label> correct".
+ * report's order) its answer and 1/0 for right/wrong, headed "<label> answer", "<label> correct",
+ * then the template and system message every row was asked with (empty: the defaults), so that
+ * the file says how its prompts were made.
  */
 export function reportCsv(report: EvalReport): string {
   const header = [
@@ -88,6 +99,8 @@ export function reportCsv(report: EvalReport): string {
     'prompt',
     'expected',
     ...report.models.flatMap((m) => [`${m.label} answer`, `${m.label} correct`]),
+    'template',
+    'system',
   ];
   const lines = [header.map(csvCell).join(',')];
   for (const r of report.rows) {
@@ -96,6 +109,8 @@ export function reportCsv(report: EvalReport): string {
       r.prompt,
       r.expected,
       ...r.answers.flatMap((a) => [a.text, a.correct ? '1' : '0']),
+      report.template ?? '',
+      report.system ?? '',
     ];
     lines.push(cells.map(csvCell).join(','));
   }

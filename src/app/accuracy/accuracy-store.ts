@@ -4,7 +4,7 @@
  * the reports kept with History entries, by entry id. State only: accuracy/accuracy.ts runs them.
  */
 import { create } from 'zustand';
-import { DEFAULT_CONTROL_DESCRIPTION } from '../../core/eval/protocol';
+import { DEFAULT_CONTROL_DESCRIPTION, REFERENCE_MAX_TOKENS } from '../../core/eval/protocol';
 import type { EvalReport } from './accuracy-report';
 
 export const BENCHMARKS = [
@@ -22,6 +22,9 @@ export type BenchmarkName = (typeof BENCHMARKS)[number];
 /** The control adapter's default description: the core's junk string, as `t2l eval` uses. */
 export const DEFAULT_JUNK = DEFAULT_CONTROL_DESCRIPTION;
 
+/** The reference's most answer tokens (512): benchmarks' default and the field's maximum. */
+export const BENCHMARK_MAX_TOKENS = REFERENCE_MAX_TOKENS;
+
 export interface AccuracyForm {
   source: 'own' | 'benchmark';
   /** Pasted or picked JSONL/CSV text, and the picked file's name (null: pasted). */
@@ -34,8 +37,16 @@ export interface AccuracyForm {
   /** Control adapter: none, a junk string, or an unrelated description (controlText). */
   control: 'none' | 'junk' | 'description';
   controlText: string;
-  /** Most answer tokens per example (the reference sets one per task; own sets use this). */
+  /**
+   * Your own examples: a template for every row's user message ({prompt}, {choices}; '' for the
+   * defaults) and a system message for every row ('' sends an empty one), as `t2l eval
+   * --template/--system`.
+   */
+  template: string;
+  system: string;
+  /** Most answer tokens per example: own examples, and benchmarks (the reference's 512 unless lowered). */
   maxTokens: number;
+  benchmarkMaxTokens: number;
 }
 
 export interface AccuracyProgress {
@@ -62,6 +73,8 @@ export interface AccuracyPanel {
   /** The History entry the report was kept with, or why it was not kept. */
   savedTo: number | null;
   saveNote: string | null;
+  /** Something the run did differently from what was asked (a sample larger than its set). */
+  note: string | null;
 }
 
 export const defaultForm = (): AccuracyForm => ({
@@ -73,7 +86,10 @@ export const defaultForm = (): AccuracyForm => ({
   seed: 0,
   control: 'junk',
   controlText: '',
+  template: '',
+  system: '',
   maxTokens: 16,
+  benchmarkMaxTokens: BENCHMARK_MAX_TOKENS,
 });
 
 export const emptyAccuracyPanel = (): AccuracyPanel => ({
@@ -86,6 +102,7 @@ export const emptyAccuracyPanel = (): AccuracyPanel => ({
   filter: 'all',
   savedTo: null,
   saveNote: null,
+  note: null,
 });
 
 export interface AccuracyState {

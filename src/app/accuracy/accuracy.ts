@@ -19,6 +19,7 @@ import { useRun } from '../shared/run-store';
 import { useSettings } from '../shared/settings-store';
 import {
   checkPickedFile,
+  checkTemplate,
   decodePickedFile,
   loadBenchmark,
   parseOwnExamples,
@@ -95,11 +96,16 @@ async function loadSet(form: AccuracyForm): Promise<LoadedSet> {
     return loadBenchmark(form.benchmark, {
       limit: form.limit,
       seed: form.seed,
+      maxTokens: form.benchmarkMaxTokens,
       hubEndpoint: s.hubEndpoint,
       hfToken: s.hfToken,
     });
   }
-  return parseOwnExamples(form.text, form.fileName ?? 'pasted examples', form.maxTokens);
+  return parseOwnExamples(form.text, form.fileName ?? 'pasted examples', {
+    maxTokens: form.maxTokens,
+    template: form.template,
+    system: form.system,
+  });
 }
 
 /** One adapter to score besides the base: its GGUF, label, and where to keep the report. */
@@ -170,8 +176,19 @@ export async function runAccuracy(
     report: null,
     savedTo: null,
     saveNote: null,
+    note: null,
   });
   let set: LoadedSet;
+  try {
+    if (form.source === 'own') checkTemplate(form.template);
+  } catch (e) {
+    controllers.delete(key);
+    return setPanel(key, {
+      status: 'error',
+      stage: null,
+      error: { title: 'The template cannot be used', message: message(e) },
+    });
+  }
   try {
     set = await loadSet(form);
   } catch (e) {
@@ -189,9 +206,10 @@ export async function runAccuracy(
   } finally {
     if (accuracyPanel(key).status === 'error') controllers.delete(key);
   }
+  setPanel(key, { note: set.note });
   const all = [...targets];
   const models: EvalModel[] = [];
-  let report: EvalReport | null = null;
+  let report: EvalReport | null;
   try {
     // As Compare's Outputs: a base this device cannot hold is refused before any download.
     if (base.source.kind === 'url') {
@@ -237,6 +255,8 @@ export async function runAccuracy(
       },
       baseName: prepared.model.name,
       maxTokens,
+      template: set.template,
+      system: set.system,
       control: options.control ?? null,
       ...(options.origin ? { origin: options.origin } : {}),
       models,
@@ -277,15 +297,25 @@ export async function runAccuracy(
     report = partial(outcome.rows, outcome.complete);
     setPanel(key, { status: outcome.complete ? 'done' : 'cancelled', report });
   } catch (e) {
-    const rows = accuracyPanel(key).report?.rows ?? [];
+    // The rows finished so far, summarized: kept, and in History, whether Cancel or an error
+    // stopped the run (an error is recorded with them).
+    const shown = models.length > 0 ? accuracyPanel(key).report : null;
     if (cancelled(e) || signal.aborted) {
-      report = models.length > 0 ? { ...accuracyPanel(key).report!, rows, complete: false } : null;
+      report = shown ? { ...shown, complete: false } : null;
       setPanel(key, { status: 'cancelled', stage: null, report });
     } else {
+      report = shown ? { ...shown, at: Date.now(), complete: false, error: message(e) } : null;
       setPanel(key, {
         status: 'error',
         stage: null,
-        error: { title: 'The accuracy run failed', message: message(e) },
+        ...(report ? { report } : {}),
+        error: {
+          title:
+            report && report.rows.length > 0
+              ? `The accuracy run failed after ${report.rows.length} of ${report.set.total} examples; those are kept`
+              : 'The accuracy run failed',
+          message: message(e),
+        },
       });
     }
   } finally {

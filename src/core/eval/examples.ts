@@ -15,17 +15,26 @@
  * An optional `id` (string or number) names a row in results; rows without one are named `line N`.
  * Two rows of one id are refused.
  * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
- * list; a filled cell after an empty one is refused) or a `choices` column holding a JSON array of strings; a row with both is refused (which
- * list is meant?), as is a JSON Lines row with `A`/`B` fields (its choices go in `choices`). Other
- * fields and columns are ignored.
+ * list; a filled cell after an empty one is refused) or a `choices` column holding a JSON array of
+ * strings; a row with both is refused (which list is meant?), as is a JSON Lines row with `A`/`B`
+ * fields (its choices go in `choices`).
  *
- * Refused besides: a blank answer, a null field, text with a NUL or a lone UTF-16 surrogate (not
- * text a model can be given or a CSV/JSON export can carry), and a JSON array in place of JSON Lines.
+ * Other fields and columns (a category, a source, notes) are allowed and not read: a file exported
+ * from a larger table scores as it is. They are still bounded and checked as text (json-row.ts):
+ * nesting at most MAX_JSON_DEPTH deep and MAX_ROW_VALUES values a row, no key twice in one object,
+ * no NUL or lone surrogate in any string. A `null` there is fine (an empty cell); a `null` in a
+ * field that is read is refused.
+ *
+ * Refused besides: a blank answer, text with a NUL or a lone UTF-16 surrogate (not text a model
+ * can be given or a CSV/JSON export can carry), and a JSON array in place of JSON Lines.
  * Every error is a T2LError('bad-input') naming the source, the line and the field.
  */
 import Papa from 'papaparse';
 import { z } from 'zod';
 import { T2LError } from '../errors';
+import { badCharacter, checkJsonRow } from './json-row';
+
+export { badCharacter } from './json-row';
 
 /** Largest example file accepted, in bytes (checked on the declared size, before reading). */
 export const MAX_EXAMPLE_BYTES = 16 << 20;
@@ -151,20 +160,6 @@ export function checkExampleFileSize(
   }
 }
 
-/** A NUL, or a UTF-16 surrogate without its pair (a string cut mid-character, or binary). */
-const BAD_CHAR = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Why a string field cannot be example text, or null. */
-export function badCharacter(value: string): string | null {
-  const m = BAD_CHAR.exec(value);
-  if (!m) return null;
-  const code = m[0].charCodeAt(0);
-  const at = `at character ${m.index + 1}`;
-  return code === 0
-    ? `holds a NUL character (U+0000) ${at}; example text must be plain text`
-    : `holds a lone UTF-16 surrogate (U+${code.toString(16).toUpperCase()}) ${at}, which is not a character; save the file as UTF-8 text`;
-}
-
 const text = (what: string) =>
   z
     .string({ error: `expected ${what} as a string` })
@@ -248,9 +243,11 @@ function answerIndex(
   return [...found][0]!;
 }
 
+const ROW_EXPECTED = 'expected a JSON object like {"prompt": ..., "answer": ...}';
+
 function toExample(raw: unknown, line: number, source: string): Example {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    fail(source, line, null, `expected a JSON object like {"prompt": ..., "answer": ...}`);
+    fail(source, line, null, ROW_EXPECTED);
   }
   const obj = raw as Record<string, unknown>;
   for (const key of ['id', 'prompt', 'answer', 'choices']) {
@@ -355,14 +352,20 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
     start = end + 1;
     if (lineText.trim() === '') continue;
     if (examples.length === maxRows) tooMany(source, line, maxRows);
+    // An array is no row: refused before it is read (a 16 MiB line of nested arrays is cheap to write).
+    if (lineText.trimStart().startsWith('[')) {
+      if (examples.length === 0) jsonArray(source, line);
+      fail(source, line, null, ROW_EXPECTED);
+    }
+    // Bounds, duplicate keys and NULs, before JSON.parse builds anything (json-row.ts).
+    const problem = checkJsonRow(lineText);
+    if (problem) fail(source, line, problem.field, problem.message);
     let raw: unknown;
     try {
       raw = JSON.parse(lineText);
     } catch (e) {
-      if (examples.length === 0 && lineText.trimStart().startsWith('[')) jsonArray(source, line);
       fail(source, line, null, `not valid JSON (${(e as Error).message})`);
     }
-    if (examples.length === 0 && Array.isArray(raw)) jsonArray(source, line);
     examples.push(toExample(raw, line, source));
   }
   return examples;
@@ -386,6 +389,11 @@ function csvRow(
   source: string,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // Every cell is text, the columns read or not (as every string of a JSON Lines row).
+  for (const [column, cell] of Object.entries(row)) {
+    const bad = typeof cell === 'string' ? badCharacter(cell) : null;
+    if (bad) fail(source, line, column, bad);
+  }
   for (const key of ['id', 'prompt', 'answer'] as const) {
     if (row[key] !== undefined && row[key] !== '') out[key] = row[key];
   }
@@ -399,6 +407,10 @@ function csvRow(
         'choices',
         'the row has both a "choices" cell and choice columns A, B, …; fill one of them',
       );
+    }
+    const problem = checkJsonRow(row['choices']);
+    if (problem) {
+      fail(source, line, ['choices', problem.field].filter(Boolean).join('.'), problem.message);
     }
     try {
       out['choices'] = JSON.parse(row['choices']);
@@ -503,12 +515,14 @@ function formatOf(source: string, body: string): ExampleFormat {
  *
  * Bounds: the text must be at most MAX_EXAMPLE_BYTES characters (callers check the file's byte
  * size with {@link checkExampleFileSize} before reading it) and hold at most `maxRows` rows, counted
- * while parsing (parsing stops at the first row over the limit).
+ * while parsing (parsing stops at the first row over the limit); a JSON row's nesting and number of
+ * values are bounded before it is parsed (json-row.ts).
  *
  * Throws T2LError('bad-input') naming the source, the line and the field: an empty file, a
- * malformed JSON line or CSV row, a JSON array, a row without a prompt or an answer, a null field, a
- * blank answer, a NUL or lone surrogate in a field, an answer that is not among the choices,
- * choices given twice, too many rows.
+ * malformed JSON line or CSV row, a JSON array, a row without a prompt or an answer, a null in a
+ * field that is read, a key twice in one JSON object, a blank answer, a NUL or lone surrogate in any
+ * field, nesting or values over the bounds, an answer that is not among the choices, choices given
+ * twice, too many rows.
  */
 export function parseExamples(text: string, options: ParseExamplesOptions): ExampleSet {
   const { source } = options;

@@ -52,3 +52,14 @@ export function sampleIndices(total: number, n: number, seed: number): number[] 
   }
   return out.sort((a, b) => a - b);
 }
+
+/**
+ * What to tell the user when a sample asks for more rows than its set has (sampleIndices then
+ * takes them all), or null: "--limit 100 but the set has 20 examples: scoring all 20". `asked`
+ * names the setting as the user gave it ("--limit" in the CLI, "N =" in the page).
+ */
+export function limitNote(asked: string, limit: number, total: number): string | null {
+  return limit > total
+    ? `${asked} ${limit} but the set has ${total} examples: scoring all ${total}`
+    : null;
+}

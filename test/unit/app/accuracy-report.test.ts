@@ -17,6 +17,8 @@ const report: EvalReport = {
   set: { kind: 'own', name: 'set.jsonl', total: 3 },
   baseName: 'tiny',
   maxTokens: 4,
+  template: 'Q: {prompt}, "briefly"\n{choices}',
+  system: 'Be brief.',
   control: 'junk',
   models: [
     { key: 'base', label: 'Base model', kind: 'base' },
@@ -113,7 +115,7 @@ describe('accuracy report', () => {
     expect(rowsWhereTheyDiffer(report.rows).map((r) => r.id)).toEqual(['line 2']);
   });
 
-  it('writes the CSV with id, prompt, expected, then answer and 1/0 per model in order', () => {
+  it('writes the CSV with id, prompt, expected, answer and 1/0 per model in order, then the template and system', () => {
     const rows = parseCsv(reportCsv(report));
     expect(rows[0]).toEqual([
       'id',
@@ -125,10 +127,27 @@ describe('accuracy report', () => {
       'This adapter correct',
       'Control answer',
       'Control correct',
+      'template',
+      'system',
     ]);
-    expect(rows[1]).toEqual(['line 1', 'Say "hi", please', 'hi', 'hi', '1', 'hi', '1', 'hi', '1']);
-    expect(rows[2]).toEqual(['line 2', 'two\nlines', 'B', 'A', '0', 'B', '1', 'A', '0']);
+    const how = ['Q: {prompt}, "briefly"\n{choices}', 'Be brief.'];
+    expect(rows[1]).toEqual([
+      'line 1',
+      'Say "hi", please',
+      'hi',
+      'hi',
+      '1',
+      'hi',
+      '1',
+      'hi',
+      '1',
+      ...how,
+    ]);
+    expect(rows[2]).toEqual(['line 2', 'two\nlines', 'B', 'A', '0', 'B', '1', 'A', '0', ...how]);
     expect(rows).toHaveLength(4);
+    // The defaults (no template, an empty system message): empty cells.
+    const plain = parseCsv(reportCsv({ ...report, template: null, system: '' }));
+    expect(plain[1]!.slice(-2)).toEqual(['', '']);
   });
 
   it('writes JSON that reads back as the same report', () => {

@@ -192,6 +192,9 @@ describe('accuracy run in the page', () => {
     // Gained rows 2 and 3, lost row 4: p = 2 · P(X ≤ 1), X ~ Bin(3, 1/2) = 2 · 4/8 = 1.
     expect(ad!.vsBase).toEqual({ gained: 2, lost: 1, pValue: 1 });
     expect(b!.vsBase).toBeNull();
+    // No template or system message given: the defaults, recorded as such.
+    expect([r.template, r.system, r.maxTokens]).toEqual([null, '', 7]);
+    expect(p.note).toBeNull();
     // Kept with the entry, and read back after a "reload" (a fresh module).
     expect(p.savedTo).toBe(entry.id);
     vi.resetModules();
@@ -216,6 +219,96 @@ describe('accuracy run in the page', () => {
       [2, 2],
     ]);
     expect(p.progress!.done).toBe(2);
+  });
+
+  it('the template and system message reach every prompt the worker gets; the report, its CSV and History record them', async () => {
+    const a = await load();
+    const { reportCsv } = await import('../../../src/app/accuracy/accuracy-report');
+    const entry = await a.db.addHistoryEntry({ createdAt: 1, description: 'd' } as never, {
+      safetensors: new Uint8Array(1),
+      zip: new Uint8Array(1),
+    });
+    const template = 'Task: {prompt}\n{choices}\nAnswer {{briefly}}:';
+    a.editAccuracyForm('t', { text: SET, template, system: 'Be brief.' });
+    await a.runAccuracy('t', base, [target], { historyIds: async () => [entry.id] });
+    const p = a.accuracyPanel('t');
+    expect(p.error).toBeNull();
+    // The user messages, written here: {prompt}, {choices} as "A: …" lines ('' for a free row),
+    // "{{" for a brace; each asked of the base and then the adapter.
+    const users = [
+      'Task: What is 2 + 3?\n\nAnswer {briefly}:',
+      'Task: Capital of France?\n\nAnswer {briefly}:',
+      'Task: Is water wet?\nA: yes\nB: no\nAnswer {briefly}:',
+      'Task: Largest?\nA: 3\nB: 7\nAnswer {briefly}:',
+    ];
+    expect(calls.map((c) => c.prompt)).toEqual(users.flatMap((u) => [u, u]));
+    expect(calls.every((c) => c.system === 'Be brief.' && c.useTemplate === true)).toBe(true);
+    const r = p.report!;
+    expect([r.template, r.system]).toEqual([template, 'Be brief.']);
+    // The table still shows each row's own prompt.
+    expect(r.rows.map((x) => x.prompt)).toEqual([
+      'What is 2 + 3?',
+      'Capital of France?',
+      'Is water wet?',
+      'Largest?',
+    ]);
+    const csv = reportCsv(r).split('\r\n');
+    expect(csv[0]).toMatch(/,template,system$/);
+    expect(csv[1]).toMatch(/,"Task: \{prompt\}\n\{choices\}\nAnswer \{\{briefly\}\}:",Be brief\.$/);
+    vi.resetModules();
+    const again = await import('../../../src/app/history/history-db');
+    expect(await again.historyEvals(entry.id)).toEqual([r]);
+  });
+
+  it('a template t2l eval would refuse is refused with its words, before anything runs', async () => {
+    const a = await load();
+    for (const [template, words] of [
+      [
+        'Q: {question}',
+        'the template may use only {prompt} and {choices} (other fields of a row are not read); found {question}',
+      ],
+      ['No field here', 'the template must hold {prompt}, where each row goes'],
+    ] as const) {
+      a.editAccuracyForm('t', { text: SET, template });
+      await a.runAccuracy('t', base, [target]);
+      const p = a.accuracyPanel('t');
+      expect(p.status).toBe('error');
+      expect(p.error).toEqual({ title: 'The template cannot be used', message: words });
+    }
+    expect(calls).toHaveLength(0);
+  });
+
+  it('a run an error stops partway keeps its finished rows, marked incomplete with the error, in History too', async () => {
+    const a = await load();
+    const entry = await a.db.addHistoryEntry({ createdAt: 1, description: 'd' } as never, {
+      safetensors: new Uint8Array(1),
+      zip: new Uint8Array(1),
+    });
+    a.editAccuracyForm('t', { text: SET });
+    // The worker fails on the third row's base answer (not a Cancel).
+    onCall = (n) => {
+      if (n === 5) throw new Error('The LLM worker stopped: out of memory.');
+    };
+    await a.runAccuracy('t', base, [target], { historyIds: async () => [entry.id] });
+    const p = a.accuracyPanel('t');
+    expect(p.status).toBe('error');
+    expect(p.error).toEqual({
+      title: 'The accuracy run failed after 2 of 4 examples; those are kept',
+      message: 'The LLM worker stopped: out of memory.',
+    });
+    const r = p.report!;
+    expect(r.complete).toBe(false);
+    expect(r.error).toBe('The LLM worker stopped: out of memory.');
+    expect(r.rows.map((x) => x.id)).toEqual(['line 1', 'line 2']);
+    // Summarized over the two rows: base right on row 1, the adapter on both.
+    expect(r.summaries.map((x) => [x.correct, x.n])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(p.savedTo).toBe(entry.id);
+    vi.resetModules();
+    const again = await import('../../../src/app/history/history-db');
+    expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
   it('names the malformed line and runs nothing', async () => {
@@ -254,7 +347,8 @@ describe('accuracy run in the page', () => {
     // The fake model answers PIQA's second row right, the others not at all.
     const piqaUser = (goal: string) => calls.find((c) => c.prompt.includes(`"""${goal}"""`));
     answers['base'] = {};
-    a.editAccuracyForm('t', { source: 'benchmark', benchmark: 'piqa', limit: 3, seed: 5 });
+    // N = 4 asked of a split of 3 rows: all 3 are scored, and the page says so.
+    a.editAccuracyForm('t', { source: 'benchmark', benchmark: 'piqa', limit: 4, seed: 5 });
     onCall = () => {
       const last = calls.at(-1)!;
       if (last.prompt.includes(rows[1]!.goal)) answers['base']![last.prompt] = ' 1';
@@ -262,6 +356,10 @@ describe('accuracy run in the page', () => {
     await a.runAccuracy('t', base, [target]);
     const p = a.accuracyPanel('t');
     expect(p.error).toBeNull();
+    expect(p.note).toBe('N = 4 but the set has 3 examples: scoring all 3');
+    // The reference's 512 answer tokens, as t2l eval --benchmark without --max-tokens.
+    expect(calls.map((c) => c.maxTokens)).toEqual(Array<number>(6).fill(512));
+    expect(p.report!.maxTokens).toBe(512);
     expect(p.report!.set).toMatchObject({
       kind: 'benchmark',
       name: 'PIQA',
@@ -279,6 +377,14 @@ describe('accuracy run in the page', () => {
     expect(
       hub.requests.some((r) => r.url.startsWith('/datasets/ybisk/piqa/resolve/142c5123')),
     ).toBe(true);
+    // The field's cap applies to a benchmark too, as t2l eval --max-tokens does (now from the cache).
+    calls.length = 0;
+    a.editAccuracyForm('t', { limit: 2, benchmarkMaxTokens: 9, maxTokens: 5 });
+    await a.runAccuracy('t', base, [target]);
+    const capped = a.accuracyPanel('t');
+    expect(capped.note).toBeNull();
+    expect(calls.map((c) => c.maxTokens)).toEqual([9, 9, 9, 9]);
+    expect(capped.report!.maxTokens).toBe(9);
   });
 
   it('offline with nothing cached: the benchmark says the host cannot be reached; own examples still run', async () => {

@@ -1,5 +1,5 @@
 /** Example sets (src/core/eval/examples.ts): the two row kinds, both formats, and every refusal. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { T2LError } from '../../../src/core/errors';
 import {
   MAX_EXAMPLE_BYTES,
@@ -7,6 +7,8 @@ import {
   decodeExampleBytes,
   parseExamples,
 } from '../../../src/core/eval/examples';
+import { MAX_ROW_VALUES } from '../../../src/core/eval/json-row';
+import { MAX_JSON_DEPTH } from '../../../src/core/json';
 import { userSetItem } from '../../../src/core/eval/protocol';
 
 const jsonl = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n');
@@ -293,18 +295,18 @@ describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)
   it('NUL and lone surrogates are refused, naming the line and field', () => {
     refuse(
       jsonl({ prompt: 'ok', answer: 'b' }, { prompt: 'a\u0000b', answer: 'x' }),
-      /line 2, field "prompt": holds a NUL character \(U\+0000\) at character 2/,
+      /line 2, field "prompt": contains a NUL character \(U\+0000\) at character 2/,
     );
     refuse(
       jsonl({ prompt: 'q', answer: 'x\uD800' }),
-      /field "answer": holds a lone UTF-16 surrogate \(U\+D800\)/,
+      /field "answer": contains a lone UTF-16 surrogate \(U\+D800\)/,
     );
     refuse(
       jsonl({ prompt: 'q', choices: ['a', '\uDC00b'], answer: 'A' }),
-      /field "choices\.1": holds a lone UTF-16 surrogate \(U\+DC00\) at character 1/,
+      /field "choices\.1": contains a lone UTF-16 surrogate \(U\+DC00\) at character 1/,
     );
-    refuse(jsonl({ id: '\u0000', prompt: 'q', answer: 'x' }), /field "id": holds a NUL/);
-    refuse('prompt,answer\nq\u0000,a\n', /line 2, field "prompt": holds a NUL/, 'set.csv');
+    refuse(jsonl({ id: '\u0000', prompt: 'q', answer: 'x' }), /field "id": contains a NUL/);
+    refuse('prompt,answer\nq\u0000,a\n', /line 2, field "prompt": contains a NUL/, 'set.csv');
     // A pair is a character: 😀 is fine.
     expect(
       parseExamples(jsonl({ prompt: 'q \uD83D\uDE00', answer: 'x' }), { source: 's.jsonl' })
@@ -322,6 +324,136 @@ describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)
     refuse(JSON.stringify(rows, null, 2), hint, 'set.jsonl');
     // Pasted, without a file name to tell the format.
     refuse(JSON.stringify(rows, null, 2), /pasted: line 1: this looks like a JSON array/, 'pasted');
+  });
+});
+
+describe('parseExamples: what JSON.parse would let through (json-row.ts)', () => {
+  const ok = { prompt: 'q', answer: 'a' };
+
+  it('a key twice in one object is refused naming the line and the key, at any depth', () => {
+    refuse(
+      `${JSON.stringify(ok)}\n{"prompt": "q", "answer": "a", "answer": "b"}`,
+      /^set\.jsonl: line 2, field "answer": given twice in one object/,
+    );
+    refuse(
+      '{"prompt": "q", "answer": "a", "meta": {"k": 1, "k": 2}}',
+      /line 1, field "meta\.k": given twice in one object/,
+    );
+    refuse(
+      'prompt,answer,choices\nq,A,"[""x"", {""a"": 1, ""a"": 2}]"\n',
+      /line 2, field "choices\.1\.a": given twice/,
+      'set.csv',
+    );
+  });
+
+  it('otherwise JSON.parse’s reading: strict JSON, its numbers and escapes', () => {
+    for (const line of [
+      '{"prompt": "q", "answer": "a"} // note',
+      '{"prompt": "q", /* note */ "answer": "a"}',
+      '{"prompt": "q", "answer": "a",}',
+      '{"prompt": "q", "choices": ["x", "y",], "answer": "A"}',
+      // No-break space between tokens: whitespace to some readers, not to JSON.
+      '{"prompt": "q",\u00a0"answer": "a"}',
+      "{'prompt': 'q', 'answer': 'a'}",
+      '{"prompt": "q", "answer": 01}',
+    ]) {
+      refuse(line, /^set\.jsonl: line 1: not valid JSON \(/);
+    }
+    const set = parseExamples(
+      jsonl({ prompt: 'caf\u00e9 \u{1F600}', answer: 1.0 }) +
+        '\n{"prompt": "tab\\there \\u00e9", "answer": 2.50e1}',
+      { source: 's.jsonl' },
+    );
+    expect(set.examples.map((e) => [e.prompt, e.answer, e.numeric])).toEqual([
+      ['caf\u00e9 \u{1F600}', '1', true],
+      ['tab\there \u00e9', '25', true],
+    ]);
+  });
+
+  it('a NUL byte is named as a NUL character (U+0000), with its field where it is in one', () => {
+    refuse(
+      `${JSON.stringify(ok)}\n\u0000`,
+      /^set\.jsonl: line 2: contains a NUL character \(U\+0000\) at character 1; a JSON Lines row is text/,
+    );
+    refuse(
+      `${JSON.stringify(ok)}\n{"prompt": "a\u0000b", "answer": "x"}`,
+      /^set\.jsonl: line 2, field "prompt": contains a NUL character \(U\+0000\) at character 2/,
+    );
+    refuse(
+      `{"prompt": "q", "answer": "a"}\u0000`,
+      /line 1: contains a NUL character \(U\+0000\) at character 31/,
+    );
+  });
+
+  it('other fields are allowed and not read, null among them, but are text: a NUL or lone surrogate is refused', () => {
+    const set = parseExamples(
+      jsonl(
+        { ...ok, category: 'geo', source: null, tags: ['a', 'b'], meta: { level: 2, x: null } },
+        { prompt: 'r', answer: 'b', note: '' },
+      ),
+      { source: 's.jsonl' },
+    );
+    expect(set.examples).toEqual([
+      { id: 'line 1', line: 1, prompt: 'q', answer: 'a' },
+      { id: 'line 2', line: 2, prompt: 'r', answer: 'b' },
+    ]);
+    refuse(
+      jsonl({ ...ok, meta: { note: 'x\u0000' } }),
+      /line 1, field "meta\.note": contains a NUL character \(U\+0000\) at character 2/,
+    );
+    refuse(
+      jsonl({ ...ok, tags: ['a', '\uD800'] }),
+      /line 1, field "tags\.1": contains a lone UTF-16 surrogate \(U\+D800\)/,
+    );
+    refuse(
+      jsonl({ ...ok, meta: { ['n\u0000']: 1 } }),
+      /line 1, field "meta": the key "n\\u0000" contains a NUL character \(U\+0000\) at character 2/,
+    );
+    refuse('prompt,answer,note\nq,a,x\u0000\n', /line 2, field "note": contains a NUL/, 'set.csv');
+    // A null in a field that is read is still refused.
+    refuse(jsonl({ prompt: 'q', answer: 'a', id: null }), /line 1, field "id": is null/);
+  });
+
+  it('nesting and the number of values in a row are bounded before the row is parsed', () => {
+    const nest = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    // The row is level 1: MAX_JSON_DEPTH - 1 arrays inside it are the most.
+    const deepest = `{"prompt": "q", "answer": "a", "x": ${nest(MAX_JSON_DEPTH - 1)}}`;
+    expect(parseExamples(deepest, { source: 's.jsonl' }).examples).toHaveLength(1);
+    refuse(
+      `${JSON.stringify(ok)}\n{"prompt": "q", "answer": "a", "x": ${nest(MAX_JSON_DEPTH)}}`,
+      new RegExp(`line 2, field "x": nested more than ${MAX_JSON_DEPTH} levels deep`),
+    );
+    // The row object and its two strings are 3 values; a list of the rest is 1 + n.
+    const wide = (n: number) => jsonl({ ...ok, x: Array<number>(n).fill(0) });
+    expect(parseExamples(wide(MAX_ROW_VALUES - 4), { source: 's.jsonl' }).examples).toHaveLength(1);
+    refuse(
+      wide(MAX_ROW_VALUES - 3),
+      new RegExp(`line 1, field "x": the row holds more than ${MAX_ROW_VALUES} JSON values`),
+    );
+    refuse(
+      `prompt,answer,choices\nq,A,${nest(MAX_JSON_DEPTH + 1)}\n`,
+      new RegExp(`line 2, field "choices\\.0": nested more than ${MAX_JSON_DEPTH} levels`),
+      'set.csv',
+    );
+  });
+
+  it('a 16 MiB row of nested arrays is refused at the bound, without JSON.parse building it', () => {
+    const half = (MAX_EXAMPLE_BYTES - 64) / 2;
+    const text = `{"prompt": "q", "answer": "a", "x": ${'['.repeat(half)}${']'.repeat(half)}}`;
+    expect(text.length).toBeLessThanOrEqual(MAX_EXAMPLE_BYTES);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      refuse(
+        text,
+        new RegExp(
+          `^big\\.jsonl: line 1, field "x": nested more than ${MAX_JSON_DEPTH} levels deep`,
+        ),
+        'big.jsonl',
+      );
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
 

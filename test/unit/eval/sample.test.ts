@@ -1,6 +1,6 @@
 /** Seeded benchmark samples (src/core/eval/sample.ts). */
 import { describe, expect, it } from 'vitest';
-import { sampleIndices } from '../../../src/core/eval/sample';
+import { limitNote, sampleIndices } from '../../../src/core/eval/sample';
 
 describe('sampleIndices', () => {
   it('distinct indexes in range, ascending, the same for the same seed', () => {
@@ -32,5 +32,16 @@ describe('sampleIndices', () => {
     expect(() => sampleIndices(-1, 3, 0)).toThrow(RangeError);
     expect(() => sampleIndices(10, 1.5, 0)).toThrow(RangeError);
     expect(() => sampleIndices(10, 3, 2 ** 32)).toThrow(RangeError);
+  });
+});
+
+describe('limitNote', () => {
+  it('says when a sample asks for more rows than the set has, and only then', () => {
+    expect(limitNote('--limit', 100, 20)).toBe(
+      '--limit 100 but the set has 20 examples: scoring all 20',
+    );
+    expect(limitNote('N =', 21, 20)).toBe('N = 21 but the set has 20 examples: scoring all 20');
+    expect(limitNote('--limit', 20, 20)).toBeNull();
+    expect(limitNote('--limit', 5, 20)).toBeNull();
   });
 });
