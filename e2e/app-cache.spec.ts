@@ -196,3 +196,53 @@ test('a reload keeps the description and the cache; damaged cache entries are re
   expect(await opfsBodies(page)).toEqual([]);
   expect(app.offOrigin).toEqual([]);
 });
+
+/**
+ * The encoder's graph cached before entries had a checksum (its bytes the entry's own body, as
+ * every entry's were before OPFS): it is used after a SHA-256 check and rewritten whole, with a
+ * checksum and its bytes in OPFS. Its bytes are handed (transferred) to the encoder's worker, so a
+ * rewrite that still read them afterwards would store an empty file.
+ */
+test('a large entry without a checksum is used and rewritten whole into OPFS', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await chooseModel(page, 'demo-M');
+  await chooseBackend(page, 'wasm');
+  await page.locator('#description').fill('Answer questions.');
+  await generateAndWait(page);
+  const graph = await page.evaluate(async () => {
+    const cache = await caches.open('t2l-files-v1');
+    const req = (await cache.keys()).find((r) => r.url.endsWith('/encoder/onnx/model.onnx'))!;
+    const res = (await cache.match(req))!;
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('t2l-files-v1');
+    const body = res.headers.get('x-t2l-body')!;
+    const bytes = await (await (await dir.getFileHandle(body)).getFile()).arrayBuffer();
+    const headers = new Headers(res.headers);
+    headers.delete('x-t2l-xxh128');
+    headers.delete('x-t2l-body');
+    headers.set('content-length', String(bytes.byteLength));
+    await cache.put(req, new Response(bytes, { headers }));
+    await dir.removeEntry(body);
+    // Without one of the encoder's small files the pre-warm (cache only) cannot load the encoder,
+    // so Generate loads it, and reads the graph.
+    const config = (await cache.keys()).find((r) => r.url.endsWith('/tokenizer_config.json'))!;
+    await cache.delete(config);
+    return { url: req.url, body, size: bytes.byteLength };
+  });
+  await page.reload();
+  await waitUntilReady(page);
+  await generateAndWait(page);
+  const stored = () =>
+    page.evaluate(async (url) => {
+      const res = await (await caches.open('t2l-files-v1')).match(url);
+      const body = res?.headers.get('x-t2l-body');
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('t2l-files-v1');
+      const file = body ? await (await dir.getFileHandle(body)).getFile() : null;
+      return {
+        size: Number(res?.headers.get('x-t2l-size')),
+        checksum: /^[0-9a-f]{32}$/.test(res?.headers.get('x-t2l-xxh128') ?? ''),
+        body: file?.size ?? null,
+      };
+    }, graph.url);
+  await expect.poll(stored).toEqual({ size: graph.size, checksum: true, body: graph.size });
+});

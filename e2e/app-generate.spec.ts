@@ -124,3 +124,25 @@ test('Ctrl+Enter generates; an empty description is refused in place', async ({ 
   const magic = (await readFile(await gguf.path())).subarray(0, 4).toString('latin1');
   expect(magic).toBe('GGUF');
 });
+
+test('wasm: a text encoder worker that stopped on its own is loaded anew by the next Generate', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await chooseModel(page, 'demo-M');
+  await chooseBackend(page, 'wasm');
+  await page.locator('#description').fill('Answer questions about biology.');
+  await generateAndWait(page);
+  // The encoder's session lives in a worker of its own: an uncaught error ends it, graph and all.
+  const encoderWorker = page.workers().find((w) => w.url().includes('encoder-graph'));
+  expect(encoderWorker).toBeDefined();
+  await encoderWorker!.evaluate(() => {
+    setTimeout(() => {
+      throw new Error('planted crash');
+    }, 0);
+  });
+  await expect.poll(() => page.workers().includes(encoderWorker!)).toBe(false);
+  await page.locator('#description').fill('Summarize news articles.');
+  await generateAndWait(page);
+});

@@ -119,9 +119,11 @@ export async function readCached(url: string, { keep = false } = {}): Promise<Ca
         why = 'its checksum does not match';
       } else if ((await measured('cache-hash', () => sha256Hex(bytes))) === info.sha256) {
         // Written before entries had a checksum: rewritten with one (and in OPFS when large), so
-        // the next read is quick. A failed rewrite leaves the old entry, still correct.
-        if (!keep)
-          void writeCached(url, bytes, { ...info, sha256: info.sha256 }).catch(() => false);
+        // the next read is quick; by the pre-warm too, whose reads are most return visits'. Awaited:
+        // the caller may move the bytes away (the encoder's graph is transferred to its worker),
+        // and a rewrite still reading them then would store an empty file. A failed rewrite
+        // leaves the old entry, still correct.
+        await writeCached(url, bytes, info).catch(() => false);
         return { status: 'hit', bytes, info };
       } else why = 'its SHA-256 does not match';
     } catch (e) {

@@ -21,12 +21,16 @@ import type {
 
 type Client = ReturnType<typeof createRpcClient<EncoderGraphMethods, never>>;
 
-function spawn(wasmPaths: string, reserveBytes: number): Client {
+function spawn(wasmPaths: string, reserveBytes: number, onLost: (why: string) => void): Client {
   const client = createRpcClient<EncoderGraphMethods, never>(
-    () =>
-      new Worker(new URL('./encoder-graph.worker.ts', import.meta.url), {
+    () => {
+      const worker = new Worker(new URL('./encoder-graph.worker.ts', import.meta.url), {
         type: 'module',
-      }) as unknown as RpcPort<EncoderGraphInbound, EncoderGraphOutbound>,
+      });
+      // The RPC client would start a fresh worker for the next call, but the graph was in this one.
+      worker.addEventListener('error', (e) => onLost(e.message || 'it stopped'));
+      return worker as unknown as RpcPort<EncoderGraphInbound, EncoderGraphOutbound>;
+    },
     { name: 'text encoder worker', cancel: { settle: 'by-worker' } },
   );
   // onnxruntime-web's wasm is fetched and compiled, and its heap readied, while the graph's bytes
@@ -57,10 +61,22 @@ export interface EncoderGraphSlot {
  * Starts an encoder worker now, so onnxruntime-web loads while the caller fetches the graph.
  * `graphBytes`: the graph's size when known (0 if not); twice that is readied in the worker's heap
  * (the graph's copy and its initializers). The opened graph owns the worker; its release()
- * terminates it.
+ * terminates it. `onLost` is told when the worker stopped on its own (an uncaught error, a crash):
+ * the graph is gone with it, and every later run() fails with a T2LError saying so.
  */
-export function startEncoderGraphWorker(wasmPaths: string, graphBytes: number): EncoderGraphSlot {
-  const client = spawn(wasmPaths, 2 * graphBytes);
+export function startEncoderGraphWorker(
+  wasmPaths: string,
+  graphBytes: number,
+  onLost: () => void = () => {},
+): EncoderGraphSlot {
+  let lost: string | null = null;
+  let opened = false;
+  const client = spawn(wasmPaths, 2 * graphBytes, (why) => {
+    // Before the graph is opened a failed worker fails its calls, and the next one starts anew.
+    if (!opened) return;
+    lost ??= why;
+    onLost();
+  });
   let used = false;
   return {
     discard: () => {
@@ -79,11 +95,18 @@ export function startEncoderGraphWorker(wasmPaths: string, graphBytes: number): 
         client.terminate();
         throw asT2LError(e);
       }
+      opened = true;
       measureSpans(names.spans);
       return {
         inputNames: names.inputNames,
         outputNames: names.outputNames,
         async run(feeds: Record<string, TokenTensor>) {
+          if (lost !== null) {
+            throw new T2LError(
+              'runtime',
+              `The text encoder's worker stopped (${lost}); generate again to load the encoder anew`,
+            );
+          }
           try {
             return await client.call('run', { feeds });
           } catch (e) {

@@ -119,7 +119,13 @@ export async function loadEncoder(
           measured('encoder-graph', async () => {
             // Its worker loads onnxruntime-web, and readies its heap, while the graph is read.
             const size = (await cachedInfo(url))?.size ?? ctx.known?.[url]?.size ?? 0;
-            const slot = startEncoderGraphWorker(wasmPaths, size);
+            // A worker that stops on its own takes the graph with it: the next load starts anew.
+            const slot = startEncoderGraphWorker(wasmPaths, size, () => {
+              if (loaded?.key !== key) return;
+              const lost = loaded.encoder;
+              loaded = null;
+              void lost.dispose().catch(() => undefined);
+            });
             let bytes: Uint8Array;
             try {
               bytes = await download(url, ctx, { cacheGroup: group });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BertTokenizer, env } from '@huggingface/transformers';
@@ -330,6 +330,23 @@ describe("the encoder's graph opened by the caller (openGraph: the page on wasm)
       expect(err).toMatchObject({ name: 'T2LError', code: 'bad-package' });
       expect(String((err as Error).message)).toMatch(why);
     }
+  });
+  it('lets the graph go when the tokenizer cannot be loaded (it is opened beside it)', async () => {
+    const broken = join(dir, '..', 'gte-no-tokenizer');
+    await cp(dir, broken, { recursive: true });
+    await rm(join(broken, 'tokenizer.json'));
+    let released = 0;
+    const err = await createTextEncoder({
+      localPath: broken,
+      dtype: 'fp32',
+      openGraph: async (url) => {
+        const graph = await nodeGraph(url);
+        return { ...graph, release: async () => void released++ };
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'T2LError', code: 'missing-file' });
+    // In the page the graph holds a worker and its heap: one left open would stay for good.
+    expect(released).toBe(1);
   });
 });
 
