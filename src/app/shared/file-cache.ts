@@ -109,7 +109,7 @@ export async function readCached(url: string, { keep = false } = {}): Promise<Ca
   if (info) {
     try {
       const bytes = await measured('cache-read', async () =>
-        body ? readBody(body) : new Uint8Array(await res.arrayBuffer()),
+        body ? readBody(body, info.size) : new Uint8Array(await res.arrayBuffer()),
       );
       if (bytes.length !== info.size) why = `${bytes.length} bytes instead of ${info.size}`;
       else if (checksum) {
@@ -127,7 +127,7 @@ export async function readCached(url: string, { keep = false } = {}): Promise<Ca
         return { status: 'hit', bytes, info };
       } else why = 'its SHA-256 does not match';
     } catch (e) {
-      why = `it could not be read (${String(e)})`;
+      why = `it could not be read (${e instanceof Error ? e.message : String(e)})`;
     }
   }
   if (!keep) {

@@ -100,19 +100,26 @@ export async function writeBody(name: string, bytes: Uint8Array): Promise<boolea
 }
 
 /**
- * The whole body `name` in one buffer: through a sync access handle in a worker (read-only mode,
- * so another reader does not lock it out), a Blob read elsewhere. Throws when it is missing or
- * cannot be read.
+ * The whole body `name`, which must be `size` bytes (the size its entry records: checked before
+ * anything is allocated), in one buffer: through a sync access handle in a worker (read-only
+ * mode, so another reader does not lock it out), a Blob read elsewhere. Throws when it is missing,
+ * has another size, or cannot be read.
  */
-export async function readBody(name: string): Promise<Uint8Array> {
+export async function readBody(name: string, size: number): Promise<Uint8Array> {
   const dir = await directory(false);
   if (!dir) throw new Error('the browser storage folder is missing');
   const file = await dir.getFileHandle(name);
+  const otherSize = (found: number) => new Error(`${found} bytes instead of ${size}`);
   const open = syncOpener(file);
-  if (!open) return new Uint8Array(await (await file.getFile()).arrayBuffer());
+  if (!open) {
+    const blob = await file.getFile();
+    if (blob.size !== size) throw otherSize(blob.size);
+    return new Uint8Array(await blob.arrayBuffer());
+  }
   const handle = await open({ mode: 'read-only' });
   try {
-    const bytes = new Uint8Array(handle.getSize());
+    if (handle.getSize() !== size) throw otherSize(handle.getSize());
+    const bytes = new Uint8Array(size);
     for (let at = 0; at < bytes.length;) {
       const n = handle.read(bytes.subarray(at, at + READ_CHUNK), { at });
       if (n <= 0) throw new Error(`it ended after ${at} of ${bytes.length} bytes`);
