@@ -133,6 +133,7 @@ describe("npm test's steps", () => {
       (t) => out.push(t),
     );
     expect(ok).toBe(true);
-    expect(out.join('')).toMatch(new RegExp(`\\n${os.getPriority() + 10}\\n`));
+    // Niceness stops at 19: under `npm test` vitest itself already runs at 10.
+    expect(out.join('')).toMatch(new RegExp(`\\n${Math.min(19, os.getPriority() + 10)}\\n`));
   });
 });
