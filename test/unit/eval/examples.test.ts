@@ -358,6 +358,11 @@ describe('parseExamples: what JSON.parse would let through (json-row.ts)', () =>
       '{"prompt": "q", "answer": "a", "meta": {"k": 1, "k": 2}}',
       /line 1, field "meta\.k": given twice in one object/,
     );
+    refuse('{"prompt": "q", "answer": "a", "": 1, "": 2}', /line 1: the key "" is given twice/);
+    refuse(
+      '{"prompt": "q", "answer": "a", "m": {"": 1, "": 2}}',
+      /line 1, field "m": the key "" is given twice/,
+    );
     refuse(
       'prompt,answer,choices\nq,A,"[""x"", {""a"": 1, ""a"": 2}]"\n',
       /line 2, field "choices\.1\.a": given twice/,
