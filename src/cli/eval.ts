@@ -31,6 +31,7 @@ import {
   checkUserTemplate,
   renderItemPrompt,
   userSetItem,
+  userTemplateNote,
   type BenchmarkName,
   type EvalItem,
 } from '../core/eval/protocol';
@@ -260,6 +261,11 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     );
   } else {
     set = await readExampleSet(opts.examples!);
+    const note =
+      opts.template === undefined
+        ? null
+        : userTemplateNote(opts.template, set.examples.filter((e) => e.choices).length);
+    if (note) process.stderr.write(`t2l: note: ${note}\n`);
     items = set.examples.map((e) =>
       userSetItem(e, {
         ...(opts.template !== undefined ? { template: opts.template } : {}),

@@ -10,6 +10,7 @@ import {
   BENCHMARKS,
   checkUserTemplate,
   userSetItem,
+  userTemplateNote,
   type EvalItem,
 } from '../../core/eval/protocol';
 import { limitNote } from '../../core/eval/sample';
@@ -111,7 +112,10 @@ export function parseOwnExamples(
     shown: set.examples.map((e) => e.prompt),
     template,
     system,
-    note: null,
+    note:
+      template === null
+        ? null
+        : userTemplateNote(template, set.examples.filter((e) => e.choices).length),
   };
 }
 

@@ -292,6 +292,16 @@ function toExample(raw: unknown, line: number, source: string): Example {
         'is a number too large to hold (it reads as infinity); write it as a string to match it as text',
       );
     }
+    // Past 2^53 a JSON number loses its last digits (12345678901234567890 reads as
+    // …67000): the results would name the row, or expect an answer, other than the file's.
+    if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+      fail(
+        source,
+        line,
+        key,
+        `is a whole number beyond ${Number.MAX_SAFE_INTEGER} (2^53 - 1), which a JSON number cannot hold exactly (it reads as ${String(v)}); write it as a string`,
+      );
+    }
   }
   const parsed = rowSchema.safeParse(obj);
   if (!parsed.success) {

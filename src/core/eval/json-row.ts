@@ -109,9 +109,9 @@ export function checkJsonRow(text: string): RowProblem | null {
       top.key = name;
       if (top.keys.has(name)) {
         throw new Stop({
-          field: path(),
-          message:
-            'given twice in one object; give each field once (a JSON reader would keep only the last)',
+          field: name === '' ? path(stack.slice(0, -1)) : path(),
+          // An empty key has no name in the path ("line 1: given twice" would not say which).
+          message: `${name === '' ? 'the key "" is ' : ''}given twice in one object; give each field once (a JSON reader would keep only the last)`,
         });
       }
       top.keys.add(name);

@@ -245,6 +245,15 @@ function pyStr(v: unknown): string {
 }
 
 /**
+ * A field of a row or of a value in it, own fields only: a plain object inherits "constructor",
+ * "toString", "__proto__", which are no row's fields (a template naming them is refused as naming a
+ * missing field, not written into the prompt).
+ */
+function own(obj: object, key: string): unknown {
+  return Object.hasOwn(obj, key) ? (obj as Row)[key] : undefined;
+}
+
+/**
  * Python's `template.format(**row)` for the field forms templates use: `{name}`, `{name[key]}`,
  * `{name[0]}` (chained), `{{` and `}}` for literal braces. A bracketed key of digits indexes a
  * list; another key reads an object's field. Conversions (`!r`) and format specs (`:>4`) are not
@@ -270,11 +279,12 @@ export function formatTemplate(
       out += '}';
       i += 2;
     } else if (ch === '}') {
-      throw new T2LError('bad-input', `${source}: a single "}" at character ${i} (write "}}")`);
+      // Positions are 1-based, as in the example files' messages ("at character 2").
+      throw new T2LError('bad-input', `${source}: a single "}" at character ${i + 1} (write "}}")`);
     } else if (ch === '{') {
       const end = template.indexOf('}', i);
       if (end < 0)
-        throw new T2LError('bad-input', `${source}: "{" at character ${i} is not closed`);
+        throw new T2LError('bad-input', `${source}: "{" at character ${i + 1} is not closed`);
       const field = template.slice(i + 1, end);
       const m = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\]]+\])*)$/.exec(field);
       if (!m) {
@@ -283,7 +293,7 @@ export function formatTemplate(
           `${source}: unsupported field {${field}} (expected {name} or {name[key]})`,
         );
       }
-      let value: unknown = row[m[1]!];
+      let value: unknown = own(row, m[1]!);
       if (value === undefined) {
         throw (
           missing?.(field) ??
@@ -292,9 +302,9 @@ export function formatTemplate(
       }
       for (const [, key] of m[2]!.matchAll(/\[([^\]]+)\]/g)) {
         const k = key!;
-        if (/^[0-9]+$/.test(k) && Array.isArray(value)) value = value[Number(k)];
+        if (/^[0-9]+$/.test(k) && Array.isArray(value)) value = own(value, String(Number(k)));
         else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-          value = (value as Row)[k];
+          value = own(value, k);
         } else value = undefined;
         if (value === undefined) {
           throw (
@@ -403,6 +413,28 @@ export function checkUserTemplate(template: string): void {
   if (!template.replaceAll('{{', '').includes('{prompt}')) {
     throw new T2LError('bad-input', 'the template must hold {prompt}, where each row goes');
   }
+}
+
+/**
+ * What a valid user template probably does not do as meant, or null: `\n` or `\t` written as a
+ * backslash and a letter (a shell's "…\n…" passes them so; the template keeps them as they are,
+ * as Python's str.format does), and `choiceRows` multiple-choice rows asked by a template without
+ * `{choices}` (the model never sees their choices). Said, not refused: either may be meant.
+ */
+export function userTemplateNote(template: string, choiceRows: number): string | null {
+  const notes: string[] = [];
+  const escape = /\\[nt]/.exec(template);
+  if (escape) {
+    notes.push(
+      `the template holds "${escape[0]}" as two characters (a backslash and a letter), not a ${escape[0] === '\\n' ? 'line break' : 'tab'} (in bash or zsh, --template $'Q: {prompt}\\n{choices}' gives one; in the page, type the line break)`,
+    );
+  }
+  if (choiceRows > 0 && !template.replaceAll('{{', '').includes('{choices}')) {
+    notes.push(
+      `the template has no {choices}: the ${choiceRows} multiple-choice rows are asked without their choices`,
+    );
+  }
+  return notes.length > 0 ? notes.join('; ') : null;
 }
 
 /**

@@ -246,6 +246,25 @@ describe('parseExamples: rows that looked fine but were not (issue 21 leftovers)
     );
   });
 
+  it('a whole number past 2^53 (id or answer) is refused: JSON would change its last digits', () => {
+    refuse(
+      '{"id": 12345678901234567890, "prompt": "q", "answer": "a"}',
+      /^set\.jsonl: line 1, field "id": is a whole number beyond 9007199254740991 \(2\^53 - 1\), which a JSON number cannot hold exactly \(it reads as 12345678901234567000\); write it as a string/,
+    );
+    refuse(
+      '{"prompt": "q", "answer": 9007199254740993}',
+      /line 1, field "answer": is a whole number beyond/,
+    );
+    const set = parseExamples(
+      '{"id": 9007199254740991, "prompt": "q", "answer": 9007199254740991}\n{"id": "12345678901234567890", "prompt": "q", "answer": 0.5}',
+      { source: 's.jsonl' },
+    );
+    expect(set.examples.map((e) => [e.id, e.answer])).toEqual([
+      ['9007199254740991', '9007199254740991'],
+      ['12345678901234567890', '0.5'],
+    ]);
+  });
+
   it('a null field is named as null, not as missing', () => {
     refuse(
       jsonl({ prompt: 'a', answer: 'b' }, { prompt: 'q', answer: null }),
@@ -338,6 +357,11 @@ describe('parseExamples: what JSON.parse would let through (json-row.ts)', () =>
     refuse(
       '{"prompt": "q", "answer": "a", "meta": {"k": 1, "k": 2}}',
       /line 1, field "meta\.k": given twice in one object/,
+    );
+    refuse('{"prompt": "q", "answer": "a", "": 1, "": 2}', /line 1: the key "" is given twice/);
+    refuse(
+      '{"prompt": "q", "answer": "a", "m": {"": 1, "": 2}}',
+      /line 1, field "m": the key "" is given twice/,
     );
     refuse(
       'prompt,answer,choices\nq,A,"[""x"", {""a"": 1, ""a"": 2}]"\n',

@@ -14,6 +14,7 @@ import {
   formatTemplate,
   renderItemPrompt,
   userSetItem,
+  userTemplateNote,
 } from '../../../src/core/eval/protocol';
 
 describe('formatTemplate (Python str.format)', () => {
@@ -35,6 +36,24 @@ describe('formatTemplate (Python str.format)', () => {
     expect(() => formatTemplate('{q:>4}', { q: 'x' })).toThrow(/unsupported field \{q:>4\}/);
     expect(() => formatTemplate('a } b', {})).toThrow(/single "\}"/);
     expect(() => formatTemplate('a { b', {})).toThrow(/not closed/);
+  });
+  it('names a stray brace by its 1-based position, as the example files’ messages count', () => {
+    expect(() => formatTemplate('{q}}', { q: 'x' })).toThrow('a single "}" at character 4');
+    expect(() => formatTemplate('ab {', {})).toThrow('"{" at character 4 is not closed');
+  });
+  it('reads own fields only: inherited names are missing fields, not values', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(() => formatTemplate(`{${name}}`, { q: 'x' }, 'T')).toThrow(
+        `T: the row has no field "${name}" for {${name}}`,
+      );
+      expect(() => formatTemplate(`{c[${name}]}`, { c: { a: 'x' } })).toThrow(/the row has no c\[/);
+      expect(() => checkUserTemplate(`{prompt} {${name}}`)).toThrow(
+        `the template may use only {prompt} and {choices} (other fields of a row are not read); found {${name}}`,
+      );
+    }
+    expect(() => formatTemplate('{e[length]}', { e: ['a'] })).toThrow(/no e\[length\]/);
+    // Python's int("01") is 1: an index with a leading zero still reads the list.
+    expect(formatTemplate('{e[01]}', { e: ['a', 'b'] })).toBe('b');
   });
 });
 
@@ -191,6 +210,29 @@ describe('user sets', () => {
     );
     expect(() => checkUserTemplate('{prompt} {context[0]}')).toThrow(/found \{context\[0\]\}/);
     expect(() => checkUserTemplate('{prompt[0]}')).toThrow(/found \{prompt\[0\]\}/);
+  });
+});
+
+describe('userTemplateNote', () => {
+  it('says when "\\n" is a backslash and an n, or choice rows are asked without {choices}', () => {
+    // What a shell passes for --template "Q: {prompt}\n{choices}": a backslash, then n.
+    const shell = 'Q: {prompt}\\n{choices}';
+    expect(shell).toHaveLength(22);
+    expect(userTemplateNote(shell, 0)).toMatch(
+      /^the template holds "\\n" as two characters \(a backslash and a letter\), not a line break/,
+    );
+    expect(userTemplateNote('{prompt}\\t', 0)).toMatch(/"\\t" as two characters .*not a tab/);
+    expect(userTemplateNote('Q: {prompt}', 3)).toBe(
+      'the template has no {choices}: the 3 multiple-choice rows are asked without their choices',
+    );
+    expect(userTemplateNote('Q: {prompt} {{choices}}', 1)).toMatch(/no \{choices\}/);
+    for (const [template, choiceRows] of [
+      ['Q: {prompt}\n{choices}', 5],
+      ['Q: {prompt}', 0],
+      ['{prompt} {{{choices}}}', 2],
+    ] as const) {
+      expect(userTemplateNote(template, choiceRows)).toBeNull();
+    }
   });
 });
 
