@@ -85,6 +85,14 @@ export interface LocalHub {
   start(): Promise<void>;
   /** The next GET of `repo`'s `file` (on the resolve or CDN path) ends after `bytes` bytes. */
   dropOnce(repo: string, file: string, bytes: number): void;
+  /**
+   * Every GET of `repo`'s `file` without a Range header ends after `bytes` bytes, until a GET
+   * resuming past byte 0 comes (served whole). For a browser client: when a connection ends early,
+   * Chromium may report the error before the page has read the bytes already received, and a
+   * client that saw none rightly starts over without a Range; the drop then repeats, so a test
+   * waits for the resume instead of depending on that race.
+   */
+  dropUntilResumed(repo: string, file: string, bytes: number): void;
   /** Serves `file` with one byte changed (headers unchanged) until `repair`. */
   corrupt(repo: string, file: string): void;
   repair(repo: string, file: string): void;
@@ -170,6 +178,7 @@ export async function startLocalHub(options: LocalHubOptions): Promise<LocalHub>
   const repos = config.repos;
   const requests: HubRequest[] = [];
   const drops = new Map<string, number>();
+  const dropsUntilRange = new Map<string, number>();
   const corrupted = new Set<string>();
   const host = options.host ?? '127.0.0.1';
   let port = options.port ?? 0;
@@ -275,8 +284,11 @@ export async function startLocalHub(options: LocalHubOptions): Promise<LocalHub>
       res.end();
       return;
     }
-    const dropAt = drops.get(key);
-    if (dropAt !== undefined) drops.delete(key);
+    // A resume asks for bytes past the start (a `bytes=0-0` probe is not one).
+    const resumes = start > 0;
+    if (resumes) dropsUntilRange.delete(key);
+    const dropAt = drops.get(key) ?? (range ? undefined : dropsUntilRange.get(key));
+    drops.delete(key);
     const damage = corrupted.has(key);
     const rate = options.bytesPerSecond;
     let sent = 0;
@@ -479,6 +491,7 @@ export async function startLocalHub(options: LocalHubOptions): Promise<LocalHub>
     stop,
     start,
     dropOnce: (repo, file, bytes) => drops.set(`${repo}/${file}`, bytes),
+    dropUntilResumed: (repo, file, bytes) => dropsUntilRange.set(`${repo}/${file}`, bytes),
     corrupt: (repo, file) => corrupted.add(`${repo}/${file}`),
     repair: (repo, file) => corrupted.delete(`${repo}/${file}`),
     setGated: (repo, gated) => {

@@ -120,6 +120,26 @@ describe('local Hub', () => {
     expect(sha256(new Uint8Array(await again.arrayBuffer()))).toBe(sha256(bytes));
   });
 
+  it('drops every download from the start until one resumes with a Range', async () => {
+    const path = 'trained_t2l/llama_8b_t2l/hypermod.pt';
+    const bytes = onDisk(T2L, path);
+    const url = `${hub.endpoint}/${T2L}/resolve/${PINNED}/${path}`;
+    hub.dropUntilResumed(T2L, path, 1000);
+    for (let i = 0; i < 2; i++) {
+      const cut = await fetch(url);
+      await expect(cut.arrayBuffer()).rejects.toThrow();
+    }
+    // A probe of the first byte is not a resume: it does not end the drops.
+    const probe = await fetch(url, { headers: { Range: 'bytes=0-0' } });
+    expect(new Uint8Array(await probe.arrayBuffer())).toEqual(bytes.subarray(0, 1));
+    await expect((await fetch(url)).arrayBuffer()).rejects.toThrow();
+    const rest = await fetch(url, { headers: { Range: 'bytes=1000-' } });
+    expect(rest.status).toBe(206);
+    expect(new Uint8Array(await rest.arrayBuffer())).toEqual(bytes.subarray(1000));
+    const whole = await fetch(url);
+    expect(sha256(new Uint8Array(await whole.arrayBuffer()))).toBe(sha256(bytes));
+  });
+
   it('serves damaged bytes under the right ETag when told to', async () => {
     const path = 'trained_t2l/llama_8b_t2l/hypermod.pt';
     hub.corrupt(T2L, path);
