@@ -26,11 +26,13 @@ test('a download cut off half way resumes with a Range request; the adapter is s
       ranges.push(r.headers()['range'] ?? 'whole file');
     }
   });
-  // The first answer promises the whole file but stops half way, as a dropped connection does.
-  let cut = false;
+  // An answer promises the whole file but stops half way, as a dropped connection does, until the
+  // page resumes with a Range request. Chromium may report the cut before the page has read any
+  // of the bytes, and a page that saw none rightly starts over without a Range: then the cut repeats.
+  let resumed = false;
   await page.context().route(file, async (route) => {
-    if (route.request().method() !== 'GET' || cut) return route.continue();
-    cut = true;
+    if (route.request().headers()['range']) resumed = true;
+    if (route.request().method() !== 'GET' || resumed) return route.continue();
     const res = await route.fetch();
     const body = await res.body();
     // Plain bytes, as a static host sends a binary file (`vite preview` would gzip it).
@@ -51,9 +53,10 @@ test('a download cut off half way resumes with a Range request; the adapter is s
   await page.locator('#description').fill(description);
   await generateAndWait(page);
 
-  expect(ranges).toHaveLength(2);
-  expect(ranges[0]).toBe('whole file');
-  expect(ranges[1]).toMatch(/^bytes=\d+-$/);
+  // One cut attempt, or two when the page saw none of the first one's bytes (3 tries at most).
+  expect(ranges.length === 2 || ranges.length === 3).toBe(true);
+  expect(ranges.slice(0, -1)).toEqual(ranges.slice(0, -1).map(() => 'whole file'));
+  expect(ranges.at(-1)).toMatch(/^bytes=\d+-$/);
   expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);
   expect(app.offOrigin).toEqual([]);
 });
