@@ -129,11 +129,10 @@ export function decodeExampleBytes(bytes: Uint8Array, source: string): string {
   while (lo > 0 && !decodes(lo, false)) lo--;
   let line = 1;
   let start = 0;
+  // Lines end at "\r\n", "\r" or "\n" (as the CSV lines: lineCounter).
   for (let i = 0; i < lo; i++) {
-    if (bytes[i] === 0x0a) {
-      line++;
-      start = i + 1;
-    }
+    if (bytes[i] === 0x0d || (bytes[i] === 0x0a && bytes[i - 1] !== 0x0d)) line++;
+    if (bytes[i] === 0x0d || bytes[i] === 0x0a) start = i + 1;
   }
   const hex = Array.from(bytes.subarray(lo, lo + 4), (b) => b.toString(16).padStart(2, '0'));
   throw new T2LError(
@@ -381,16 +380,29 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
   return examples;
 }
 
-/** 1-based line numbers of increasing offsets in a text, counted incrementally. */
+/**
+ * 1-based line numbers of increasing offsets in a text, counted incrementally. A line ends at
+ * "\r\n", "\r" (old Mac files) or "\n", as papaparse reads them and an editor shows them; breaks
+ * inside quoted fields count too, as they are lines of the file.
+ */
 function lineCounter(body: string): (offset: number) => number {
   let at = 0;
   let line = 1;
   return (offset) => {
-    for (let i = body.indexOf('\n', at); i >= 0 && i < offset; i = body.indexOf('\n', i + 1))
-      line++;
-    at = Math.max(at, offset);
+    for (; at < offset && at < body.length; at++) {
+      const c = body.charCodeAt(at);
+      // "\r\n" is one break, counted at its "\r".
+      if (c === 0x0d || (c === 0x0a && body.charCodeAt(at - 1) !== 0x0d)) line++;
+    }
     return line;
   };
+}
+
+/** The first offset from `from` that is not white space: where a row after skipped blank lines starts. */
+function skipBlank(body: string, from: number): number {
+  let i = from;
+  while (i < body.length && /\s/.test(body[i]!)) i++;
+  return i;
 }
 
 function csvRow(
@@ -455,17 +467,28 @@ function parseCsv(body: string, source: string, maxRows: number): Example[] {
   const examples: Example[] = [];
   const lineOf = lineCounter(body);
   let failure: unknown = null;
-  let rowStart = body.indexOf('\n') + 1; // after the header line
+  // The header: the first row that is not blank, read alone to know where it starts and ends (a
+  // quoted name may hold a line break; papaparse's cursor is past the row and its line break).
+  let header: string[] = [];
+  let rowStart = 0;
+  Papa.parse<string[]>(body, {
+    skipEmptyLines: 'greedy',
+    step(results, parser) {
+      header = results.data;
+      rowStart = results.meta.cursor;
+      parser.abort();
+    },
+  });
+  const headerLine = lineOf(skipBlank(body, 0));
   let headerChecked = false;
   // papaparse renames a repeated column ("answer_1") and reads on; two columns of one name are
   // ambiguous (which one is the answer?), so they are refused before the rows are read.
-  const header = Papa.parse<string[]>(body, { preview: 1, skipEmptyLines: 'greedy' }).data[0] ?? [];
   const seen = new Set<string>();
   for (const name of header) {
     if (seen.has(name)) {
       fail(
         source,
-        1,
+        headerLine,
         null,
         `the CSV header names the column "${name}" twice; name each column once`,
       );
@@ -484,17 +507,14 @@ function parseCsv(body: string, source: string, maxRows: number): Example[] {
           if (!fields.includes('prompt') || !fields.includes('answer')) {
             fail(
               source,
-              1,
+              headerLine,
               null,
               `the CSV header must name the columns "prompt" and "answer" (found ${fields.map((f) => `"${f}"`).join(', ')})`,
             );
           }
         }
-        // Empty lines that papaparse skipped come before the row: its line is its first non-empty one.
-        while (rowStart < body.length && (body[rowStart] === '\n' || body[rowStart] === '\r')) {
-          rowStart++;
-        }
-        const line = lineOf(rowStart);
+        // Blank lines that papaparse skipped come before the row: its line is its first non-blank one.
+        const line = lineOf(skipBlank(body, rowStart));
         rowStart = results.meta.cursor;
         const err = results.errors[0];
         if (err) fail(source, line, null, `not valid CSV (${err.message})`);

@@ -490,3 +490,56 @@ describe('checkExampleFileSize', () => {
     expect(() => checkExampleFileSize(MAX_EXAMPLE_BYTES, 'ok.jsonl')).not.toThrow();
   });
 });
+
+describe('parseExamples: CSV line numbers are the file’s lines (review 11)', () => {
+  it('after a quoted line break in the header, and with CR, CRLF or leading blank lines', () => {
+    // The header's third column holds a line break: the first row starts on line 3.
+    refuse(
+      'prompt,answer,"notes\non two lines"\nq,,n\n',
+      /set\.csv: line 3, field "answer": missing/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,answer,"notes\r\non two lines"\r\nq,a,n\r\nq2,,n\r\n',
+      /set\.csv: line 4, field "answer": missing/,
+      'set.csv',
+    );
+    // Old Mac line ends ("\r" only): lines 1 (header), 2, 3 (blank), 4.
+    refuse('prompt,answer\rq,a\r\rq2,\r', /set\.csv: line 4, field "answer": missing/, 'set.csv');
+    // A quoted "\r" inside a row of a CR file still counts as a line of the file.
+    refuse(
+      'prompt,answer\r"two\rlines",a\rq2,\r',
+      /set\.csv: line 4, field "answer": missing/,
+      'set.csv',
+    );
+    const cr = parseExamples('prompt,answer\r\rq,a\r"x\ry",b\r', { source: 'set.csv' });
+    expect(cr.examples.map((e) => e.line)).toEqual([3, 4]);
+    // Blank lines before the header: the header is on line 3, its rows after it.
+    refuse(
+      '\n\nquestion,answer\nq,a\n',
+      /set\.csv: line 3: the CSV header must name the columns "prompt" and "answer"/,
+      'set.csv',
+    );
+    refuse(
+      '\n\nprompt,answer\nq,a\n\nq2,\n',
+      /set\.csv: line 6, field "answer": missing/,
+      'set.csv',
+    );
+    // Bytes that are not UTF-8, in a CR file and in a CRLF file: line 3.
+    for (const nl of ['\r', '\r\n']) {
+      const bytes = new Uint8Array([
+        ...new TextEncoder().encode(['prompt,answer', 'q,a', 'qu'].join(nl)),
+        0xe9,
+        ...new TextEncoder().encode(`,a${nl}`),
+      ]);
+      expect(() => decodeExampleBytes(bytes, 'set.csv')).toThrow(
+        'set.csv: line 3: not UTF-8 text (bytes e9 2c 61 0d at byte 3 of the line)',
+      );
+    }
+    refuse(
+      '\n\nprompt,answer,answer\nq,a,b\n',
+      /set\.csv: line 3: the CSV header names the column "answer" twice/,
+      'set.csv',
+    );
+  });
+});
