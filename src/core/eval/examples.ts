@@ -17,7 +17,8 @@
  * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
  * list; a filled cell after an empty one is refused) or a `choices` column holding a JSON array of
  * strings; a row with both is refused (which list is meant?), as is a JSON Lines row with `A`/`B`
- * fields (its choices go in `choices`).
+ * fields (its choices go in `choices`). A CSV column without a name (`prompt,answer,,`: a
+ * spreadsheet's empty columns) is allowed while every cell under it is empty (white space is).
  *
  * Other fields and columns (a category, a source, notes) are allowed and not read: a file exported
  * from a larger table scores as it is. They are still bounded and checked as text (json-row.ts):
@@ -405,17 +406,83 @@ function skipBlank(body: string, from: number): number {
   return i;
 }
 
+/** A CSV file's header as the rows are read. */
+interface CsvHeader {
+  /** 1-based line the header starts on. */
+  line: number;
+  /**
+   * Per column, the key its cells are read under (null: an unnamed column, whose cells must be
+   * empty): the name as written, but a lowercase choice column (`a`, `b`, …) as its letter (`A`).
+   */
+  keys: (string | null)[];
+  /** The header's names as written, by key, for messages ("c" for the key "C"). */
+  names: Map<string, string>;
+}
+
+/**
+ * Reads a CSV header (see parseExamples): refuses two columns of one name (which one is the
+ * answer?), counting `a` and `A` as one choice column, and a header without `prompt` and
+ * `answer`. An empty name is an unnamed column: allowed (a spreadsheet's export often ends its rows
+ * with empty columns: `prompt,answer,,`) as long as every cell under it is empty (csvRow).
+ */
+function readHeader(cells: string[], line: number, source: string): CsvHeader {
+  const names = new Map<string, string>();
+  const keys = cells.map((name) => {
+    if (name.trim() === '') return null;
+    const key = name;
+    const before = names.get(key);
+    if (before !== undefined) {
+      fail(
+        source,
+        line,
+        null,
+        before === name
+          ? `the CSV header names the column "${name}" twice; name each column once`
+          : `the CSV header has both "${before}" and "${name}", which name one choice column (${key}); keep one`,
+      );
+    }
+    names.set(key, name);
+    return key;
+  });
+  if (!names.has('prompt') || !names.has('answer')) {
+    fail(
+      source,
+      line,
+      null,
+      `the CSV header must name the columns "prompt" and "answer" (found ${cells.map((f) => `"${f}"`).join(', ')})`,
+    );
+  }
+  return { line, keys, names };
+}
+
 function csvRow(
-  row: Record<string, string | undefined>,
+  header: CsvHeader,
+  cells: string[],
   line: number,
   source: string,
 ): Record<string, unknown> {
+  const row: Record<string, string | undefined> = {};
+  const name = (key: string) => header.names.get(key) ?? key;
+  header.keys.forEach((key, i) => {
+    const cell = cells[i]!;
+    if (key === null) {
+      // An unnamed column is no field: its cells must be empty (white space is).
+      if (cell.trim() !== '') {
+        fail(
+          source,
+          line,
+          null,
+          `column ${i + 1} has no name in the header (line ${header.line}) but holds ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 40)}…` : cell)}; name the column, or delete it`,
+        );
+      }
+      return;
+    }
+    // Every cell is text, the columns read or not (as every string of a JSON Lines row).
+    const bad = badCharacter(cell);
+    if (bad) fail(source, line, name(key), bad);
+    row[key] = cell;
+  });
   const out: Record<string, unknown> = {};
-  // Every cell is text, the columns read or not (as every string of a JSON Lines row).
-  for (const [column, cell] of Object.entries(row)) {
-    const bad = typeof cell === 'string' ? badCharacter(cell) : null;
-    if (bad) fail(source, line, column, bad);
-  }
   for (const key of ['id', 'prompt', 'answer'] as const) {
     if (row[key] !== undefined && row[key] !== '') out[key] = row[key];
   }
@@ -454,8 +521,8 @@ function csvRow(
       fail(
         source,
         line,
-        gap,
-        `is empty while column ${after} is filled; write the choices in consecutive columns from A`,
+        name(gap),
+        `is empty while column ${name(after)} is filled; write the choices in consecutive columns from ${name('A')}`,
       );
     }
     out['choices'] = choices;
@@ -467,59 +534,37 @@ function parseCsv(body: string, source: string, maxRows: number): Example[] {
   const examples: Example[] = [];
   const lineOf = lineCounter(body);
   let failure: unknown = null;
-  // The header: the first row that is not blank, read alone to know where it starts and ends (a
-  // quoted name may hold a line break; papaparse's cursor is past the row and its line break).
-  let header: string[] = [];
+  let header: CsvHeader | null = null;
+  // Where the next row starts: papaparse's cursor is past a row and its line break.
   let rowStart = 0;
+  // Rows as arrays, the header read here: papaparse's own header mode renames a repeated name
+  // ("answer_1", "_1" for a second empty one) and reads on, and keys cells by a name even when it
+  // is "__proto__".
   Papa.parse<string[]>(body, {
-    skipEmptyLines: 'greedy',
-    step(results, parser) {
-      header = results.data;
-      rowStart = results.meta.cursor;
-      parser.abort();
-    },
-  });
-  const headerLine = lineOf(skipBlank(body, 0));
-  let headerChecked = false;
-  // papaparse renames a repeated column ("answer_1") and reads on; two columns of one name are
-  // ambiguous (which one is the answer?), so they are refused before the rows are read.
-  const seen = new Set<string>();
-  for (const name of header) {
-    if (seen.has(name)) {
-      fail(
-        source,
-        headerLine,
-        null,
-        `the CSV header names the column "${name}" twice; name each column once`,
-      );
-    }
-    seen.add(name);
-  }
-  Papa.parse<Record<string, string | undefined>>(body, {
-    header: true,
     skipEmptyLines: 'greedy',
     step(results, parser) {
       if (failure) return;
       try {
-        if (!headerChecked) {
-          headerChecked = true;
-          const fields = results.meta.fields ?? [];
-          if (!fields.includes('prompt') || !fields.includes('answer')) {
-            fail(
-              source,
-              headerLine,
-              null,
-              `the CSV header must name the columns "prompt" and "answer" (found ${fields.map((f) => `"${f}"`).join(', ')})`,
-            );
-          }
-        }
         // Blank lines that papaparse skipped come before the row: its line is its first non-blank one.
         const line = lineOf(skipBlank(body, rowStart));
         rowStart = results.meta.cursor;
         const err = results.errors[0];
         if (err) fail(source, line, null, `not valid CSV (${err.message})`);
+        const cells = results.data;
+        if (header === null) {
+          header = readHeader(cells, line, source);
+          return;
+        }
+        if (cells.length !== header.keys.length) {
+          fail(
+            source,
+            line,
+            null,
+            `not valid CSV (${cells.length} fields where the header, line ${header.line}, has ${header.keys.length} columns)`,
+          );
+        }
         if (examples.length === maxRows) tooMany(source, line, maxRows);
-        examples.push(toExample(csvRow(results.data, line, source), line, source));
+        examples.push(toExample(csvRow(header, cells, line, source), line, source));
       } catch (e) {
         failure = e;
         parser.abort();

@@ -543,3 +543,44 @@ describe('parseExamples: CSV line numbers are the file’s lines (review 11)', (
     );
   });
 });
+
+describe('parseExamples: CSV columns without a name (review 11)', () => {
+  it('unnamed columns whose cells are all empty are allowed (a spreadsheet export: prompt,answer,,)', () => {
+    const set = parseExamples('prompt,answer,,\nq,a,,\nq2,b,, \n', { source: 'set.csv' });
+    expect(set.examples).toEqual([
+      { id: 'line 2', line: 2, prompt: 'q', answer: 'a' },
+      { id: 'line 3', line: 3, prompt: 'q2', answer: 'b' },
+    ]);
+    // In the middle too, and next to choice columns.
+    const mid = parseExamples('prompt,,answer,A,B,\nq,,B,x,y,\n', { source: 'set.csv' });
+    expect(mid.examples[0]).toMatchObject({ choices: ['x', 'y'], answer: 'B' });
+  });
+
+  it('an unnamed column holding a value is refused naming its position, line and value', () => {
+    refuse(
+      'prompt,answer,,\nq,a,,\nq2,b,,oops\n',
+      /^set\.csv: line 3: column 4 has no name in the header \(line 1\) but holds "oops"; name the column, or delete it$/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,,answer\nq,x,a\n',
+      /line 2: column 2 has no name in the header \(line 1\) but holds "x"/,
+      'set.csv',
+    );
+    // Not as a column "" named twice, nor as papaparse's renamed "_1".
+    refuse('prompt,answer,,\nq,,,\n', /line 2, field "answer": missing/, 'set.csv');
+  });
+
+  it('a row of more or fewer fields than the header has columns names both counts', () => {
+    refuse(
+      'prompt,answer\nq,a,extra\n',
+      /line 2: not valid CSV \(3 fields where the header, line 1, has 2 columns\)/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,answer,,\nq,a\n',
+      /line 2: not valid CSV \(2 fields where the header, line 1, has 4 columns\)/,
+      'set.csv',
+    );
+  });
+});
