@@ -14,9 +14,10 @@
  *
  * An optional `id` (string or number) names a row in results; rows without one are named `line N`.
  * Two rows of one id are refused.
- * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
- * list; a filled cell after an empty one is refused) or a `choices` column holding a JSON array of
- * strings; a row with both is refused (which list is meant?), as is a JSON Lines row with `A`/`B`
+ * In CSV, choices are either columns `A`, `B`, `C`, … (or `a`, `b`, `c`, …, read as the same; a
+ * header with both `A` and `a` is refused; consecutive from A, empty cells ending the list; a
+ * filled cell after an empty one is refused) or a `choices` column holding a JSON array of
+ * strings; a row with both is refused (which list is meant?), as is a JSON Lines row with `A`/`B` (or `a`/`b`)
  * fields (its choices go in `choices`). A CSV column without a name (`prompt,answer,,`: a
  * spreadsheet's empty columns) is allowed while every cell under it is empty (white space is).
  *
@@ -260,11 +261,13 @@ function toExample(raw: unknown, line: number, source: string): Example {
       );
     }
   }
-  if (obj['A'] !== undefined || obj['B'] !== undefined) {
+  // Lowercase too: a row with fields a, b would otherwise be read as a free answer without a word.
+  const letterField = ['A', 'B', 'a', 'b'].find((k) => obj[k] !== undefined);
+  if (letterField !== undefined) {
     fail(
       source,
       line,
-      obj['A'] !== undefined ? 'A' : 'B',
+      letterField,
       obj['choices'] !== undefined
         ? 'the row has both "choices" and choice fields A, B, …; give the choices once, in "choices"'
         : 'choices go in "choices" as an array of strings (["first", "second", …]), not in fields A, B, …',
@@ -419,6 +422,9 @@ interface CsvHeader {
   names: Map<string, string>;
 }
 
+/** A choice column's name: one letter, `A` or `a` (read as `A`). */
+const isChoiceLetter = (name: string) => /^[A-Za-z]$/.test(name);
+
 /**
  * Reads a CSV header (see parseExamples): refuses two columns of one name (which one is the
  * answer?), counting `a` and `A` as one choice column, and a header without `prompt` and
@@ -429,7 +435,7 @@ function readHeader(cells: string[], line: number, source: string): CsvHeader {
   const names = new Map<string, string>();
   const keys = cells.map((name) => {
     if (name.trim() === '') return null;
-    const key = name;
+    const key = isChoiceLetter(name) ? name.toUpperCase() : name;
     const before = names.get(key);
     if (before !== undefined) {
       fail(

@@ -584,3 +584,50 @@ describe('parseExamples: CSV columns without a name (review 11)', () => {
     );
   });
 });
+
+describe('parseExamples: lowercase choice columns (review 11)', () => {
+  it('CSV columns a, b, c, d are the choices A, B, C, D (were dropped: the row read as a free answer)', () => {
+    const set = parseExamples('prompt,answer,a,b,c,d\nSky?,b,green,blue,red,black\n', {
+      source: 'set.csv',
+    });
+    expect(set.examples).toEqual([
+      {
+        id: 'line 2',
+        line: 2,
+        prompt: 'Sky?',
+        choices: ['green', 'blue', 'red', 'black'],
+        answer: 'B',
+      },
+    ]);
+    // Messages name the columns as the file spells them.
+    refuse(
+      'prompt,answer,a,b,c\nq,a,x,,z\n',
+      /line 2, field "b": is empty while column c is filled; write the choices in consecutive columns from a/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,answer,choices,a,b\nq,a,"[""x"",""y""]",x,y\n',
+      /field "choices": the row has both a "choices" cell and choice columns/,
+      'set.csv',
+    );
+  });
+
+  it('a header with both A and a is refused: two columns for one choice', () => {
+    refuse(
+      'prompt,answer,A,B,a\nq,a,x,y,z\n',
+      /set\.csv: line 1: the CSV header has both "A" and "a", which name one choice column \(A\); keep one/,
+      'set.csv',
+    );
+  });
+
+  it('JSON Lines fields a, b are refused like A, B (the choices go in "choices")', () => {
+    refuse(
+      jsonl({ prompt: 'q', answer: 'a', a: 'x', b: 'y' }),
+      /line 1, field "a": choices go in "choices" as an array of strings/,
+    );
+    refuse(
+      jsonl({ prompt: 'q', answer: 'a', choices: ['x', 'y'], b: 'y' }),
+      /line 1, field "b": the row has both "choices" and choice fields/,
+    );
+  });
+});
