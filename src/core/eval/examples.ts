@@ -355,13 +355,35 @@ function jsonArray(source: string, line: number): never {
   );
 }
 
+/** Where a JSON text holds U+FEFF outside a string (a stray byte-order mark), or -1. */
+function bomOutsideString(text: string): number {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === '\uFEFF') {
+      return i;
+    }
+  }
+  return -1;
+}
+
 function parseJsonLines(body: string, source: string, maxRows: number): Example[] {
   const examples: Example[] = [];
   let start = 0;
   for (let line = 1; start <= body.length; line++) {
     let end = body.indexOf('\n', start);
     if (end < 0) end = body.length;
-    const lineText = body.slice(start, end).replace(/\r$/, '');
+    // A byte-order mark opening a line is dropped, as the file's own is: `cat a.jsonl b.jsonl`
+    // with b saved by an editor that writes one puts it there.
+    const lineText = body
+      .slice(start, end)
+      .replace(/\r$/, '')
+      .replace(/^\uFEFF/, '');
     start = end + 1;
     if (lineText.trim() === '') continue;
     if (examples.length === maxRows) tooMany(source, line, maxRows);
@@ -377,6 +399,16 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
     try {
       raw = JSON.parse(lineText);
     } catch (e) {
+      // JSON.parse quotes the stray character, which shows as nothing.
+      const bom = bomOutsideString(lineText);
+      if (bom >= 0) {
+        fail(
+          source,
+          line,
+          null,
+          `not valid JSON: a byte order mark (U+FEFF, invisible) at character ${bom + 1}; remove it`,
+        );
+      }
       fail(source, line, null, `not valid JSON (${(e as Error).message})`);
     }
     examples.push(toExample(raw, line, source));
@@ -592,7 +624,8 @@ function formatOf(source: string, body: string): ExampleFormat {
 }
 
 /**
- * Parses an example set from its text (UTF-8 decoded; a leading BOM is dropped).
+ * Parses an example set from its text (UTF-8 decoded; a leading BOM is dropped, and in JSON Lines
+ * one opening any line: `cat a.jsonl b.jsonl` puts b's there).
  *
  * Bounds: the text must be at most MAX_EXAMPLE_BYTES characters (callers check the file's byte
  * size with {@link checkExampleFileSize} before reading it) and hold at most `maxRows` rows, counted

@@ -631,3 +631,33 @@ describe('parseExamples: lowercase choice columns (review 11)', () => {
     );
   });
 });
+
+describe('parseExamples: a byte-order mark inside a JSON Lines file (review 11)', () => {
+  it('one opening a line (cat a.jsonl b.jsonl, b saved with a BOM) is dropped, as at the start of the file', () => {
+    const a = jsonl({ prompt: 'p1', answer: 'a1' }) + '\n';
+    const b = '\uFEFF' + jsonl({ prompt: 'p2', answer: 'a2' }, { prompt: 'p3', answer: 'a3' });
+    const set = parseExamples('\uFEFF' + a + b, { source: 'all.jsonl' });
+    expect(set.examples.map((e) => [e.line, e.prompt])).toEqual([
+      [1, 'p1'],
+      [2, 'p2'],
+      [3, 'p3'],
+    ]);
+    // Inside a string it is text (a zero-width no-break space), kept as it is.
+    const kept = parseExamples(jsonl({ prompt: 'x\uFEFFy', answer: 'a' }), { source: 's.jsonl' });
+    expect(kept.examples[0]!.prompt).toBe('x\uFEFFy');
+  });
+
+  it('one elsewhere outside a string is named, with its character, not shown as an invisible token', () => {
+    refuse(
+      '{"prompt": "p", "answer": "a"}\n{"prompt": "q",\uFEFF "answer": "b"}\n',
+      /^all\.jsonl: line 2: not valid JSON: a byte order mark \(U\+FEFF, invisible\) at character 16; remove it$/,
+      'all.jsonl',
+    );
+    // After an escaped quote inside a string, the string still ends where it ends.
+    refuse(
+      '{"prompt": "5\\" tall", "answer":\uFEFF "b"}',
+      /line 1: not valid JSON: a byte order mark \(U\+FEFF, invisible\) at character 33/,
+      'all.jsonl',
+    );
+  });
+});
