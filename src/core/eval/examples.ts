@@ -351,25 +351,47 @@ function jsonArray(source: string, line: number): never {
     source,
     line,
     null,
-    'this looks like a JSON array; write one object per line (JSON Lines): {"prompt": ..., "answer": ...}',
+    `this looks like a JSON array; write one object per line (JSON Lines): {"prompt": ..., "answer": ...} (jq -c '.[]' writes an array's objects so)`,
   );
 }
 
-/** Where a JSON text holds U+FEFF outside a string (a stray byte-order mark), or -1. */
-function bomOutsideString(text: string): number {
+/**
+ * A JSON text's characters outside its strings, with their offsets: what JSON.parse reads as
+ * structure. A backslash inside a string escapes the next character.
+ */
+function* outsideStrings(text: string): Generator<[string, number]> {
   let inString = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text[i]!;
     if (inString) {
       if (c === '\\') i++;
       else if (c === '"') inString = false;
     } else if (c === '"') {
       inString = true;
-    } else if (c === '\uFEFF') {
-      return i;
+    } else {
+      yield [c, i];
     }
   }
+}
+
+/** Where a JSON text holds U+FEFF outside a string (a stray byte-order mark), or -1. */
+function bomOutsideString(text: string): number {
+  for (const [c, i] of outsideStrings(text)) if (c === '\uFEFF') return i;
   return -1;
+}
+
+/**
+ * Whether a line opens an object that it does not close: the first line of an object written over
+ * several lines (pretty-printed JSON), which JSON Lines cannot read.
+ */
+function opensUnclosedObject(text: string): boolean {
+  if (!text.trimStart().startsWith('{')) return false;
+  let depth = 0;
+  for (const [c] of outsideStrings(text)) {
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return depth > 0;
 }
 
 function parseJsonLines(body: string, source: string, maxRows: number): Example[] {
@@ -407,6 +429,14 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
           line,
           null,
           `not valid JSON: a byte order mark (U+FEFF, invisible) at character ${bom + 1}; remove it`,
+        );
+      }
+      if (opensUnclosedObject(lineText)) {
+        fail(
+          source,
+          line,
+          null,
+          `not valid JSON: the object opened on this line is not closed on it (${(e as Error).message}); JSON Lines needs each object on one line, and this looks like pretty-printed JSON (jq -c . writes it one object per line)`,
         );
       }
       fail(source, line, null, `not valid JSON (${(e as Error).message})`);

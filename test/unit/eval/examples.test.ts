@@ -661,3 +661,47 @@ describe('parseExamples: a byte-order mark inside a JSON Lines file (review 11)'
     );
   });
 });
+
+describe('parseExamples: pretty-printed JSON given as JSON Lines (review 11)', () => {
+  const rows = [
+    { prompt: 'a', answer: 'b' },
+    { prompt: 'c {', answer: '"d' },
+  ];
+  const hint =
+    /JSON Lines needs each object on one line, and this looks like pretty-printed JSON \(jq -c \. writes it one object per line\)/;
+
+  it('an object over several lines gets the hint, naming the line it opens on', () => {
+    refuse(
+      JSON.stringify(rows[0], null, 2),
+      /^set\.jsonl: line 1: not valid JSON: the object opened on this line is not closed on it \(/,
+      'set.jsonl',
+    );
+    refuse(JSON.stringify(rows[0], null, 2), hint, 'set.jsonl');
+    // A second object, pretty-printed after a good line; braces and quotes inside strings do not count.
+    refuse(
+      `${jsonl(rows[0])}\n${JSON.stringify(rows[1], null, 2)}`,
+      /line 2: not valid JSON: the object opened/,
+      'set.jsonl',
+    );
+    refuse(`${jsonl(rows[0])}\n{"prompt": "x }",\n"answer": "y"}`, hint, 'pasted');
+  });
+
+  it('a line that closes its object but is bad JSON otherwise gets no such hint', () => {
+    let message = '';
+    try {
+      parseExamples('{"prompt": "a", "answer": "b",}', { source: 'set.jsonl' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^set\.jsonl: line 1: not valid JSON \(/);
+    expect(message).not.toMatch(/pretty-printed/);
+  });
+
+  it('an array keeps its hint, with the jq command that writes its objects one a line', () => {
+    refuse(
+      JSON.stringify(rows, null, 2),
+      /line 1: this looks like a JSON array; write one object per line \(JSON Lines\).*jq -c '\.\[\]'/,
+      'set.jsonl',
+    );
+  });
+});
