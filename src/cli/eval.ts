@@ -28,9 +28,9 @@ import {
   BENCHMARKS,
   DEFAULT_CONTROL_DESCRIPTION,
   NOT_SCORED,
-  checkUserTemplate,
   renderItemPrompt,
   userSetItem,
+  userTemplate,
   userTemplateNote,
   type BenchmarkName,
   type EvalItem,
@@ -242,7 +242,8 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     if (!isPrecision(p))
       throw new T2LError('bad-input', `--precision ${p}: use fp32, fp16, int8 or q4`);
   }
-  if (opts.template !== undefined) checkUserTemplate(opts.template);
+  // '' is no template (the defaults), as the page's empty template field.
+  const template = userTemplate(opts.template);
 
   let set: ExampleSet | undefined;
   let bench: { sample: BenchmarkSample; commit: string } | undefined;
@@ -262,13 +263,13 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   } else {
     set = await readExampleSet(opts.examples!);
     const note =
-      opts.template === undefined
+      template === null
         ? null
-        : userTemplateNote(opts.template, set.examples.filter((e) => e.choices).length);
+        : userTemplateNote(template, set.examples.filter((e) => e.choices).length);
     if (note) process.stderr.write(`t2l: note: ${note}\n`);
     items = set.examples.map((e) =>
       userSetItem(e, {
-        ...(opts.template !== undefined ? { template: opts.template } : {}),
+        ...(template !== null ? { template } : {}),
         ...(opts.system !== undefined ? { system: opts.system } : {}),
         ...(maxTokens !== undefined ? { maxTokens } : {}),
       }),
@@ -432,7 +433,7 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
               greedy: true,
               chatTemplate: facts.chatTemplate !== undefined,
               system: items[0]?.system ?? '',
-              template: opts.template ?? null,
+              template,
             },
             backend: llm.backend,
             models: [

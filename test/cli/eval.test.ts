@@ -529,6 +529,20 @@ describe(
       ]);
     });
 
+    it('--template "" is the default templates, as the page\'s empty template field (review 11)', async () => {
+      // Accepted: the command goes on to the examples, whose own fault is then the error.
+      await Promise.all([
+        refused(
+          [...evalArgs(write('tpl.jsonl', '{"prompt": "a", "answer": }\n')), '--template', ''],
+          /^t2l: error: [^\n]*tpl\.jsonl: line 1: not valid JSON/,
+        ),
+        refused(
+          [...evalArgs(FREE), '--template', ' '],
+          /^t2l: error: the template must hold \{prompt\}, where each row goes\n$/,
+        ),
+      ]);
+    });
+
     it('a 100 MB file and a 100,000-row file are refused without reading them whole', async () => {
       const big = join(tmp, 'big.jsonl');
       const fd = openSync(big, 'w');

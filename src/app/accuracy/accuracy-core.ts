@@ -8,7 +8,7 @@ import { checkExampleFileSize, decodeExampleBytes, parseExamples } from '../../c
 import type { MatchRule } from '../../core/eval/matching';
 import {
   BENCHMARKS,
-  checkUserTemplate,
+  userTemplate,
   userSetItem,
   userTemplateNote,
   type EvalItem,
@@ -85,7 +85,7 @@ export function decodePickedFile(bytes: Uint8Array, name: string): string {
  * required, only `{prompt}` and `{choices}`), with its wording; '' is no template (the defaults).
  */
 export function checkTemplate(template: string): void {
-  if (template !== '') checkUserTemplate(template);
+  userTemplate(template);
 }
 
 /**
@@ -98,10 +98,9 @@ export function parseOwnExamples(
   name: string,
   options: { maxTokens: number; template: string; system: string },
 ): LoadedSet {
-  checkTemplate(options.template);
+  const template = userTemplate(options.template);
   const set = parseExamples(text, { source: name });
   const { maxTokens, system } = options;
-  const template = options.template === '' ? null : options.template;
   return {
     kind: 'own',
     name,

@@ -416,6 +416,18 @@ export function checkUserTemplate(template: string): void {
 }
 
 /**
+ * The template a user gave (`t2l eval --template`, the page's template field) as it is used:
+ * absent or '' mean none, the defaults (DEFAULT_FREE_TEMPLATE / DEFAULT_CHOICE_TEMPLATE), and give
+ * null; any other text is checked by {@link checkUserTemplate} (so "  " is refused: it holds no
+ * `{prompt}`) and returned as it is. One rule for the CLI and the page.
+ */
+export function userTemplate(template: string | undefined): string | null {
+  if (template === undefined || template === '') return null;
+  checkUserTemplate(template);
+  return template;
+}
+
+/**
  * What a valid user template probably does not do as meant, or null: `\n` or `\t` written as a
  * backslash and a letter (a shell's "…\n…" passes them so; the template keeps them as they are,
  * as Python's str.format does), and `choiceRows` multiple-choice rows asked by a template without
