@@ -27,6 +27,7 @@ import {
 import {
   BENCHMARKS,
   DEFAULT_CONTROL_DESCRIPTION,
+  MAX_ANSWER_TOKENS,
   NOT_SCORED,
   renderItemPrompt,
   userSetItem,
@@ -215,7 +216,9 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   }
   if (!opts.description.trim()) throw new T2LError('bad-input', '--description must not be empty');
   const maxTokens =
-    opts.maxTokens === undefined ? undefined : wholeNumber(opts.maxTokens, '--max-tokens', 1, 4096);
+    opts.maxTokens === undefined
+      ? undefined
+      : wholeNumber(opts.maxTokens, '--max-tokens', 1, MAX_ANSWER_TOKENS);
   const threads =
     opts.threads === undefined ? undefined : wholeNumber(opts.threads, '--threads', 1, 256);
   const limit =

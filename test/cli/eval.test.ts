@@ -543,6 +543,20 @@ describe(
       ]);
     });
 
+    it("--max-tokens past the shared limit (core MAX_ANSWER_TOKENS, the page field's too) is refused (review 11)", async () => {
+      await Promise.all([
+        refused(
+          [...evalArgs(FREE), '--max-tokens', '513'],
+          /^t2l: error: --max-tokens must be a whole number from 1 to 512, found 513\n$/,
+        ),
+        // 512 is accepted: the command goes on to the examples, whose fault is then the error.
+        refused(
+          [...evalArgs(write('mt.jsonl', '{"prompt": "a", "answer": }\n')), '--max-tokens', '512'],
+          /^t2l: error: [^\n]*mt\.jsonl: line 1: not valid JSON/,
+        ),
+      ]);
+    });
+
     it('a 100 MB file and a 100,000-row file are refused without reading them whole', async () => {
       const big = join(tmp, 'big.jsonl');
       const fd = openSync(big, 'w');

@@ -8,6 +8,7 @@ import { checkExampleFileSize, decodeExampleBytes, parseExamples } from '../../c
 import type { MatchRule } from '../../core/eval/matching';
 import {
   BENCHMARKS,
+  MAX_ANSWER_TOKENS,
   userTemplate,
   userSetItem,
   userTemplateNote,
@@ -78,6 +79,15 @@ export function checkPickedFile(size: number, name: string): void {
 export function decodePickedFile(bytes: Uint8Array, name: string): string {
   const text = decodeExampleBytes(bytes, name);
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/**
+ * The "Max answer tokens" field's text as the number a run uses: rounded, and held to
+ * 1…MAX_ANSWER_TOKENS, the range `t2l eval --max-tokens` accepts (one constant in core); '' or
+ * text that is no number gives 1.
+ */
+export function answerTokensField(text: string): number {
+  return Math.max(1, Math.min(MAX_ANSWER_TOKENS, Math.round(Number(text) || 1)));
 }
 
 /**

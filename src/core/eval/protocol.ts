@@ -25,6 +25,14 @@ import { gsm8kTarget, pyFloatRepr, type MatchRule } from './matching';
 /** Most new tokens per answer: vllm_eval.py eval_model, SamplingParams(max_tokens=2**9). */
 export const REFERENCE_MAX_TOKENS = 512;
 
+/**
+ * The largest answer cap an accuracy run accepts, the same in `t2l eval --max-tokens` and the
+ * page's "Max answer tokens" field: the reference's 512. Above it a run would no longer be the
+ * reference's protocol, and the page's LLM context (1024 tokens, prompt included) could not hold
+ * the answer.
+ */
+export const MAX_ANSWER_TOKENS = REFERENCE_MAX_TOKENS;
+
 export type BenchmarkName =
   | 'arc_easy'
   | 'arc_challenge'
