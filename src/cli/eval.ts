@@ -5,8 +5,7 @@
  * request, greedy), and prints accuracy with its Wilson 95 % interval and the paired comparison
  * with the base (gained, lost, exact sign-test p). `--json` prints every example's answers.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { adapterGguf } from '../core/adapter/download';
 import { T2LError } from '../core/errors';
@@ -49,6 +48,7 @@ import { openModel, type T2LModel } from '../core/package/model';
 import { dirSource } from '../node/fs-source';
 import { hubFile } from '../node/hub-cache';
 import { openLlamaBase } from '../node/llama';
+import { withTempDir } from '../node/temp-dir';
 import { createNodeRunner } from '../runtime/node';
 import { embedDescriptions } from './generate';
 import { cliHubSettings } from './hub';
@@ -320,8 +320,8 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   if (control !== null && !control.trim())
     throw new T2LError('bad-input', '--control must not be empty');
 
-  const tmp = await mkdtemp(join(tmpdir(), 't2l-eval-'));
-  try {
+  // The adapters' GGUF files: removed however the command ends (a signal, Ctrl-C twice, an error).
+  await withTempDir('t2l-eval-', async (tmp) => {
     const configs: Config[] = [];
     const label = (dir: string, precision: Precision) => {
       const name =
@@ -489,7 +489,5 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
       `greedy decoding with the base model's chat template, llama.cpp (${llm.backend.name} ${llm.backend.version}, CPU); ` +
         `95% Wilson intervals; p: exact two-sided sign test (McNemar) on the examples gained and lost (docs/eval.md)\n`,
     );
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  });
 }

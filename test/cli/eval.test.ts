@@ -8,10 +8,13 @@
  * the ARC layout for choices), and the matching rules restated below.
  */
 import { Template } from '@huggingface/jinja';
+import { spawn } from 'node:child_process';
 import {
   closeSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -627,3 +630,41 @@ describe(
     });
   },
 );
+
+describe('t2l eval: signals (review 11)', { timeout: SLOW }, () => {
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ id: `r${i + 1}`, prompt: `Question ${i + 1}?`, answer: `${i + 1}` }),
+    );
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)(
+    'killed by %s while it works: its t2l-eval-* folder is removed, exit code %i',
+    async (signal, code) => {
+      // A private TMPDIR: the command's folder is found here, and only its.
+      const own = join(tmp, `tmpdir-${signal}`);
+      mkdirSync(own);
+      const file = join(tmp, `many-${signal}.jsonl`);
+      writeFileSync(file, rows(200).join('\n'));
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...evalArgs(file)], {
+        cwd: ROOT,
+        env: { ...process.env, TMPDIR: own },
+        stdio: 'ignore',
+      });
+      const exit = new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+      const folders = () => readdirSync(own).filter((n) => n.startsWith('t2l-eval-'));
+      // Killed once the folder holds an adapter: mid-run, not before the folder exists.
+      let exited = false;
+      void exit.then(() => (exited = true));
+      while (!exited && !folders().some((f) => readdirSync(join(own, f)).length > 0)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(exited).toBe(false);
+      child.kill(signal);
+      expect(await exit).toBe(code);
+      expect(folders()).toEqual([]);
+    },
+  );
+});
