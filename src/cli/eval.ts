@@ -35,7 +35,14 @@ import {
   type BenchmarkName,
   type EvalItem,
 } from '../core/eval/protocol';
-import { runEval, type CompleteFn, type EvalModel, type EvalResult } from '../core/eval/run';
+import {
+  runEval,
+  summarize,
+  type CompleteFn,
+  type EvalModel,
+  type EvalResult,
+  type EvalRow,
+} from '../core/eval/run';
 import { limitNote } from '../core/eval/sample';
 import { generateAdapters } from '../core/generate';
 import {
@@ -373,6 +380,15 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     const llm = await openLlamaBase(opts.base, threads === undefined ? {} : { threads });
     let result: EvalResult;
     let interrupt = () => {};
+    const models: EvalModel[] = [
+      { id: 'base', label: 'base model', adapter: null },
+      ...configs.map((c) => c.model),
+    ];
+    // The rows finished so far, kept in case the run fails partway (the LLM on example 7): they
+    // are printed, marked incomplete, before the error, as the page keeps them in History.
+    const finished: EvalRow[] = [];
+    let failure: { error: unknown; message: string } | null = null;
+    const started = Date.now();
     try {
       const complete: CompleteFn = async (req) => {
         const c = await llm.complete(
@@ -396,15 +412,13 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
       };
       process.on('SIGINT', onInterrupt);
       interrupt = () => process.off('SIGINT', onInterrupt);
-      result = await runEval({
+      const run = runEval({
         signal: controller.signal,
         items,
-        models: [
-          { id: 'base', label: 'base model', adapter: null },
-          ...configs.map((c) => c.model),
-        ],
+        models,
         buildPrompt: (item) => prompts.get(item)!,
         complete,
+        onRow: (row) => finished.push(row),
         // A terminal gets one line rewritten in place; a pipe or a CI log a line every 10 s at most.
         onProgress: (p) => {
           const text = `${p.done}/${p.total} examples, ${p.examplesPerSecond.toFixed(2)}/s, ${p.secondsLeft === null ? '?' : Math.ceil(p.secondsLeft)} s left`;
@@ -416,6 +430,21 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
           }
         },
       });
+      try {
+        result = await run;
+      } catch (e) {
+        if (finished.length === 0) throw e;
+        failure = { error: e, message: e instanceof Error ? e.message : String(e) };
+        result = {
+          models,
+          rows: finished,
+          summaries: summarize(models, finished),
+          total: items.length,
+          cancelled: false,
+          elapsedSeconds: (Date.now() - started) / 1000,
+        };
+        if (tty) process.stderr.write('\n');
+      }
     } finally {
       interrupt();
       await llm.dispose();
@@ -455,13 +484,17 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
               vsBase: s.vsBase,
             })),
             rows: result.rows,
+            // As the page's report: false when Cancel or an error stopped the run early.
+            complete: !result.cancelled && failure === null,
             cancelled: result.cancelled,
+            error: failure?.message ?? null,
             elapsedSeconds: result.elapsedSeconds,
           },
           null,
           2,
         )}\n`,
       );
+      if (failure) throw failure.error;
       return;
     }
     const out = process.stdout;
@@ -484,10 +517,16 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     if (result.cancelled) {
       out.write(`cancelled: ${result.rows.length} of ${result.total} examples scored\n`);
     }
+    if (failure) {
+      out.write(
+        `incomplete: the run failed after ${result.rows.length} of ${result.total} examples; the scores are of those (the error follows on stderr)\n`,
+      );
+    }
     out.write(`\n${formatTable(result)}\n\n`);
     out.write(
       `greedy decoding with the base model's chat template, llama.cpp (${llm.backend.name} ${llm.backend.version}, CPU); ` +
         `95% Wilson intervals; p: exact two-sided sign test (McNemar) on the examples gained and lost (docs/eval.md)\n`,
     );
+    if (failure) throw failure.error;
   });
 }

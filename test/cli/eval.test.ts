@@ -631,11 +631,64 @@ describe(
   },
 );
 
-describe('t2l eval: signals (review 11)', { timeout: SLOW }, () => {
+describe('t2l eval: failures partway and signals (review 11)', { timeout: SLOW }, () => {
   const rows = (n: number) =>
     Array.from({ length: n }, (_, i) =>
       JSON.stringify({ id: `r${i + 1}`, prompt: `Question ${i + 1}?`, answer: `${i + 1}` }),
     );
+
+  it('the LLM fails on example 7: the 6 finished are printed, marked incomplete, then the error; exit 1', async () => {
+    // Row 7's prompt is longer than the demo base's context (2048 tokens): llama.cpp refuses it
+    // when its turn comes, after rows 1–6 were answered by every model.
+    const lines = rows(8);
+    lines[6] = JSON.stringify({ id: 'r7', prompt: 'x '.repeat(5000), answer: '7' });
+    const file = join(tmp, 'fails-at-7.jsonl');
+    writeFileSync(file, lines.join('\n'));
+    const [text, json] = await Promise.all([
+      t2l(evalArgs(file)),
+      t2l([...evalArgs(file), '--json']),
+    ]);
+    const error =
+      /t2l: error: the prompt \(\d+ tokens\) and --max-tokens 8 exceed the base model's context of 2048 tokens\n$/;
+
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      'incomplete: the run failed after 6 of 8 examples; the scores are of those (the error follows on stderr)\n',
+    );
+    // Every model's right count is out of the 6 finished examples.
+    const table = text.stdout.split('\n');
+    for (const label of [/^base model /, /^L /, /^control \(L\) /]) {
+      expect(table.find((l) => label.test(l))).toMatch(/ \d\/6(\s|$)/);
+    }
+    expect(withoutProgress(text.stderr)).toMatch(error);
+
+    expect(json.code).toBe(1);
+    expect(withoutProgress(json.stderr)).toMatch(error);
+    const record = JSON.parse(json.stdout) as {
+      complete: boolean;
+      cancelled: boolean;
+      error: string | null;
+      rows: Array<{ id: string; answers: Record<string, { correct: boolean }> }>;
+      summaries: Array<{ model: string; n: number; correct: number }>;
+    };
+    expect(record.complete).toBe(false);
+    expect(record.cancelled).toBe(false);
+    expect(record.error).toMatch(/^the prompt \(\d+ tokens\) and --max-tokens 8 exceed/);
+    expect(record.rows.map((r) => r.id)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+    for (const s of record.summaries) {
+      expect(s.n).toBe(6);
+      expect(s.correct).toBe(record.rows.filter((r) => r.answers[s.model]!.correct).length);
+    }
+  });
+
+  it('a run that finishes records complete: true and no error in --json', async () => {
+    const file = join(tmp, 'two.jsonl');
+    writeFileSync(file, rows(2).join('\n'));
+    const r = await t2l([...evalArgs(file), '--json', '--control', 'x']);
+    expect(r.code).toBe(0);
+    const record = JSON.parse(r.stdout) as { complete: boolean; error: string | null };
+    expect([record.complete, record.error]).toEqual([true, null]);
+  });
 
   it.each([
     ['SIGTERM', 143],
