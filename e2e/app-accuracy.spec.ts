@@ -5,6 +5,8 @@
  * examples; Cancel halfway keeps the finished rows; both reports are in History after a reload; a
  * malformed line is named; the own sets are asked with a template and a system message, given in
  * the page's fields and to `t2l eval --template/--system`, and recorded in the report and History;
+ * the template's literal "\n" is said in the panel's note as on the CLI's stderr; the max-tokens
+ * field stops at the CLI's limit;
  * axe finds nothing in the panel or in History's kept reports (Compare's Accuracy row is checked in
  * app-compare.spec.ts, on the columns that spec generates anyway). A benchmark sample (ARC-Easy, 2
  * rows, seed 3) comes from the local Hub set as the page's Hub endpoint, with the same rows and
@@ -36,8 +38,15 @@ test.afterAll(async () => hub?.stop());
 
 const DESCRIPTION = 'Answer short questions about arithmetic and geography.';
 const MAX_TOKENS = 4;
-/** The own sets' template and system message, in the page's fields and `t2l eval --template/--system`. */
-const TEMPLATE = 'Question: {prompt}\n{choices}\nAnswer briefly.';
+/**
+ * The own sets' template and system message, in the page's fields and `t2l eval --template/--system`.
+ * The template holds a backslash and an n (as a shell's "…\n…" passes it) before its last line: the
+ * page and the CLI both say so (core userTemplateNote), and both send it as it is.
+ */
+const TEMPLATE = 'Question: {prompt}\n{choices}\\nAnswer briefly.';
+/** userTemplateNote's words for TEMPLATE, written out (the page's note, the CLI's stderr). */
+const TEMPLATE_NOTE =
+  'the template holds "\\n" as two characters (a backslash and a letter), not a line break';
 const SYSTEM = 'You answer in one word.';
 /**
  * Six rows: free answers and multiple choice (letter, index and choice text). The demo models have
@@ -163,11 +172,15 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
 
   // The whole set: base, adapter and a control from the default junk string.
   await panel.getByTestId('accuracy-examples').fill(jsonl(ROWS));
+  // One answer-token limit for the page and t2l eval --max-tokens (core MAX_ANSWER_TOKENS).
+  await expect(panel.getByTestId('accuracy-max-tokens')).toHaveAttribute('max', '512');
   await panel.getByTestId('accuracy-max-tokens').fill(String(MAX_TOKENS));
   await panel.getByTestId('accuracy-template').fill(TEMPLATE);
   await panel.getByTestId('accuracy-system').fill(SYSTEM);
   await panel.getByTestId('accuracy-run').click();
   await finished(panel, 'accuracy');
+  // The template's literal "\n" is said in the panel, as t2l eval says it on stderr (below).
+  await expect(panel.getByTestId('accuracy-note')).toContainText(TEMPLATE_NOTE);
   await expect(panel.getByTestId('accuracy-prompts')).toContainText('Question: {prompt}');
   await expect(panel.getByTestId('accuracy-prompts')).toContainText(SYSTEM);
   await expect(panel.getByTestId('accuracy-row')).toHaveCount(ROWS.length);
@@ -200,6 +213,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   expect(rows[1]!.answers[1]!.correct).toBe(true);
   expect(cli.models).toEqual(['base', expect.stringMatching(/@fp32$/), 'control']);
   expect(cli.protocol).toMatchObject({ template: TEMPLATE, system: SYSTEM });
+  expect(cli.stderr).toContain(`t2l: note: ${TEMPLATE_NOTE}`);
   expect(cli.summaries.map((c) => [c.correct, c.n])).toEqual(counts.map((c) => [c.correct, c.n]));
   expect(cli.rows.map((r) => r.map((a) => a.correct))).toEqual(
     rows.map((r) => r.answers.map((a) => a.correct)),
@@ -293,6 +307,8 @@ interface CliEval {
   ids: string[];
   /** The template and system message the CLI records having used. */
   protocol: { template: string | null; system: string };
+  /** What it said on stderr (notes, progress). */
+  stderr: string;
   models: string[];
   summaries: { correct: number; n: number }[];
   /** Per example, per model (in `models` order). */
@@ -321,7 +337,7 @@ async function cliEval(text: string | null, more: string[] = []): Promise<CliEva
           SYSTEM,
         ]
       : [...more, '--no-control'];
-  const { stdout } = await promisify(execFile)(
+  const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
     [
       join(ROOT, 'bin', 't2l.mjs'),
@@ -357,6 +373,7 @@ async function cliEval(text: string | null, more: string[] = []): Promise<CliEva
   return {
     ids: out.rows.map((r) => r.id),
     protocol: out.protocol,
+    stderr,
     models,
     summaries: out.summaries,
     rows: out.rows.map((r) => models.map((m) => r.answers[m]!)),

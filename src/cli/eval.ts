@@ -5,8 +5,7 @@
  * request, greedy), and prints accuracy with its Wilson 95 % interval and the paired comparison
  * with the base (gained, lost, exact sign-test p). `--json` prints every example's answers.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { adapterGguf } from '../core/adapter/download';
 import { T2LError } from '../core/errors';
@@ -27,15 +26,23 @@ import {
 import {
   BENCHMARKS,
   DEFAULT_CONTROL_DESCRIPTION,
+  MAX_ANSWER_TOKENS,
   NOT_SCORED,
-  checkUserTemplate,
   renderItemPrompt,
   userSetItem,
+  userTemplate,
   userTemplateNote,
   type BenchmarkName,
   type EvalItem,
 } from '../core/eval/protocol';
-import { runEval, type CompleteFn, type EvalModel, type EvalResult } from '../core/eval/run';
+import {
+  runEval,
+  summarize,
+  type CompleteFn,
+  type EvalModel,
+  type EvalResult,
+  type EvalRow,
+} from '../core/eval/run';
 import { limitNote } from '../core/eval/sample';
 import { generateAdapters } from '../core/generate';
 import {
@@ -48,6 +55,7 @@ import { openModel, type T2LModel } from '../core/package/model';
 import { dirSource } from '../node/fs-source';
 import { hubFile } from '../node/hub-cache';
 import { openLlamaBase } from '../node/llama';
+import { withTempDir } from '../node/temp-dir';
 import { createNodeRunner } from '../runtime/node';
 import { embedDescriptions } from './generate';
 import { cliHubSettings } from './hub';
@@ -215,7 +223,9 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   }
   if (!opts.description.trim()) throw new T2LError('bad-input', '--description must not be empty');
   const maxTokens =
-    opts.maxTokens === undefined ? undefined : wholeNumber(opts.maxTokens, '--max-tokens', 1, 4096);
+    opts.maxTokens === undefined
+      ? undefined
+      : wholeNumber(opts.maxTokens, '--max-tokens', 1, MAX_ANSWER_TOKENS);
   const threads =
     opts.threads === undefined ? undefined : wholeNumber(opts.threads, '--threads', 1, 256);
   const limit =
@@ -242,7 +252,8 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     if (!isPrecision(p))
       throw new T2LError('bad-input', `--precision ${p}: use fp32, fp16, int8 or q4`);
   }
-  if (opts.template !== undefined) checkUserTemplate(opts.template);
+  // '' is no template (the defaults), as the page's empty template field.
+  const template = userTemplate(opts.template);
 
   let set: ExampleSet | undefined;
   let bench: { sample: BenchmarkSample; commit: string } | undefined;
@@ -262,13 +273,13 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   } else {
     set = await readExampleSet(opts.examples!);
     const note =
-      opts.template === undefined
+      template === null
         ? null
-        : userTemplateNote(opts.template, set.examples.filter((e) => e.choices).length);
+        : userTemplateNote(template, set.examples.filter((e) => e.choices).length);
     if (note) process.stderr.write(`t2l: note: ${note}\n`);
     items = set.examples.map((e) =>
       userSetItem(e, {
-        ...(opts.template !== undefined ? { template: opts.template } : {}),
+        ...(template !== null ? { template } : {}),
         ...(opts.system !== undefined ? { system: opts.system } : {}),
         ...(maxTokens !== undefined ? { maxTokens } : {}),
       }),
@@ -316,8 +327,8 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
   if (control !== null && !control.trim())
     throw new T2LError('bad-input', '--control must not be empty');
 
-  const tmp = await mkdtemp(join(tmpdir(), 't2l-eval-'));
-  try {
+  // The adapters' GGUF files: removed however the command ends (a signal, Ctrl-C twice, an error).
+  await withTempDir('t2l-eval-', async (tmp) => {
     const configs: Config[] = [];
     const label = (dir: string, precision: Precision) => {
       const name =
@@ -369,6 +380,15 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     const llm = await openLlamaBase(opts.base, threads === undefined ? {} : { threads });
     let result: EvalResult;
     let interrupt = () => {};
+    const models: EvalModel[] = [
+      { id: 'base', label: 'base model', adapter: null },
+      ...configs.map((c) => c.model),
+    ];
+    // The rows finished so far, kept in case the run fails partway (the LLM on example 7): they
+    // are printed, marked incomplete, before the error, as the page keeps them in History.
+    const finished: EvalRow[] = [];
+    let failure: { error: unknown; message: string } | null = null;
+    const started = Date.now();
     try {
       const complete: CompleteFn = async (req) => {
         const c = await llm.complete(
@@ -392,15 +412,13 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
       };
       process.on('SIGINT', onInterrupt);
       interrupt = () => process.off('SIGINT', onInterrupt);
-      result = await runEval({
+      const run = runEval({
         signal: controller.signal,
         items,
-        models: [
-          { id: 'base', label: 'base model', adapter: null },
-          ...configs.map((c) => c.model),
-        ],
+        models,
         buildPrompt: (item) => prompts.get(item)!,
         complete,
+        onRow: (row) => finished.push(row),
         // A terminal gets one line rewritten in place; a pipe or a CI log a line every 10 s at most.
         onProgress: (p) => {
           const text = `${p.done}/${p.total} examples, ${p.examplesPerSecond.toFixed(2)}/s, ${p.secondsLeft === null ? '?' : Math.ceil(p.secondsLeft)} s left`;
@@ -412,6 +430,21 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
           }
         },
       });
+      try {
+        result = await run;
+      } catch (e) {
+        if (finished.length === 0) throw e;
+        failure = { error: e, message: e instanceof Error ? e.message : String(e) };
+        result = {
+          models,
+          rows: finished,
+          summaries: summarize(models, finished),
+          total: items.length,
+          cancelled: false,
+          elapsedSeconds: (Date.now() - started) / 1000,
+        };
+        if (tty) process.stderr.write('\n');
+      }
     } finally {
       interrupt();
       await llm.dispose();
@@ -432,7 +465,7 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
               greedy: true,
               chatTemplate: facts.chatTemplate !== undefined,
               system: items[0]?.system ?? '',
-              template: opts.template ?? null,
+              template,
             },
             backend: llm.backend,
             models: [
@@ -451,13 +484,17 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
               vsBase: s.vsBase,
             })),
             rows: result.rows,
+            // As the page's report: false when Cancel or an error stopped the run early.
+            complete: !result.cancelled && failure === null,
             cancelled: result.cancelled,
+            error: failure?.message ?? null,
             elapsedSeconds: result.elapsedSeconds,
           },
           null,
           2,
         )}\n`,
       );
+      if (failure) throw failure.error;
       return;
     }
     const out = process.stdout;
@@ -480,12 +517,16 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
     if (result.cancelled) {
       out.write(`cancelled: ${result.rows.length} of ${result.total} examples scored\n`);
     }
+    if (failure) {
+      out.write(
+        `incomplete: the run failed after ${result.rows.length} of ${result.total} examples; the scores are of those (the error follows on stderr)\n`,
+      );
+    }
     out.write(`\n${formatTable(result)}\n\n`);
     out.write(
       `greedy decoding with the base model's chat template, llama.cpp (${llm.backend.name} ${llm.backend.version}, CPU); ` +
         `95% Wilson intervals; p: exact two-sided sign test (McNemar) on the examples gained and lost (docs/eval.md)\n`,
     );
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+    if (failure) throw failure.error;
+  });
 }

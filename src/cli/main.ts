@@ -166,7 +166,7 @@ program
     'your examples: template of every prompt, with {prompt} and {choices}',
   )
   .option('--system <text>', 'your examples: system message of every prompt (default: empty)')
-  .option('--max-tokens <n>', "most tokens per answer (default: the reference's 512)")
+  .option('--max-tokens <n>', "most tokens per answer, 1-512 (default: the reference's 512)")
   .option('--threads <n>', "llama.cpp's CPU threads (default: the machine's physical cores)")
   .option(
     '--encoder <local-dir|hub-id>',

@@ -8,10 +8,13 @@
  * the ARC layout for choices), and the matching rules restated below.
  */
 import { Template } from '@huggingface/jinja';
+import { spawn } from 'node:child_process';
 import {
   closeSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -529,6 +532,34 @@ describe(
       ]);
     });
 
+    it('--template "" is the default templates, as the page\'s empty template field (review 11)', async () => {
+      // Accepted: the command goes on to the examples, whose own fault is then the error.
+      await Promise.all([
+        refused(
+          [...evalArgs(write('tpl.jsonl', '{"prompt": "a", "answer": }\n')), '--template', ''],
+          /^t2l: error: [^\n]*tpl\.jsonl: line 1: not valid JSON/,
+        ),
+        refused(
+          [...evalArgs(FREE), '--template', ' '],
+          /^t2l: error: the template must hold \{prompt\}, where each row goes\n$/,
+        ),
+      ]);
+    });
+
+    it("--max-tokens past the shared limit (core MAX_ANSWER_TOKENS, the page field's too) is refused (review 11)", async () => {
+      await Promise.all([
+        refused(
+          [...evalArgs(FREE), '--max-tokens', '513'],
+          /^t2l: error: --max-tokens must be a whole number from 1 to 512, found 513\n$/,
+        ),
+        // 512 is accepted: the command goes on to the examples, whose fault is then the error.
+        refused(
+          [...evalArgs(write('mt.jsonl', '{"prompt": "a", "answer": }\n')), '--max-tokens', '512'],
+          /^t2l: error: [^\n]*mt\.jsonl: line 1: not valid JSON/,
+        ),
+      ]);
+    });
+
     it('a 100 MB file and a 100,000-row file are refused without reading them whole', async () => {
       const big = join(tmp, 'big.jsonl');
       const fd = openSync(big, 'w');
@@ -599,3 +630,94 @@ describe(
     });
   },
 );
+
+describe('t2l eval: failures partway and signals (review 11)', { timeout: SLOW }, () => {
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ id: `r${i + 1}`, prompt: `Question ${i + 1}?`, answer: `${i + 1}` }),
+    );
+
+  it('the LLM fails on example 7: the 6 finished are printed, marked incomplete, then the error; exit 1', async () => {
+    // Row 7's prompt is longer than the demo base's context (2048 tokens): llama.cpp refuses it
+    // when its turn comes, after rows 1–6 were answered by every model.
+    const lines = rows(8);
+    lines[6] = JSON.stringify({ id: 'r7', prompt: 'x '.repeat(5000), answer: '7' });
+    const file = join(tmp, 'fails-at-7.jsonl');
+    writeFileSync(file, lines.join('\n'));
+    const [text, json] = await Promise.all([
+      t2l(evalArgs(file)),
+      t2l([...evalArgs(file), '--json']),
+    ]);
+    const error =
+      /t2l: error: the prompt \(\d+ tokens\) and --max-tokens 8 exceed the base model's context of 2048 tokens\n$/;
+
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      'incomplete: the run failed after 6 of 8 examples; the scores are of those (the error follows on stderr)\n',
+    );
+    // Every model's right count is out of the 6 finished examples.
+    const table = text.stdout.split('\n');
+    for (const label of [/^base model /, /^L /, /^control \(L\) /]) {
+      expect(table.find((l) => label.test(l))).toMatch(/ \d\/6(\s|$)/);
+    }
+    expect(withoutProgress(text.stderr)).toMatch(error);
+
+    expect(json.code).toBe(1);
+    expect(withoutProgress(json.stderr)).toMatch(error);
+    const record = JSON.parse(json.stdout) as {
+      complete: boolean;
+      cancelled: boolean;
+      error: string | null;
+      rows: Array<{ id: string; answers: Record<string, { correct: boolean }> }>;
+      summaries: Array<{ model: string; n: number; correct: number }>;
+    };
+    expect(record.complete).toBe(false);
+    expect(record.cancelled).toBe(false);
+    expect(record.error).toMatch(/^the prompt \(\d+ tokens\) and --max-tokens 8 exceed/);
+    expect(record.rows.map((r) => r.id)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+    for (const s of record.summaries) {
+      expect(s.n).toBe(6);
+      expect(s.correct).toBe(record.rows.filter((r) => r.answers[s.model]!.correct).length);
+    }
+  });
+
+  it('a run that finishes records complete: true and no error in --json', async () => {
+    const file = join(tmp, 'two.jsonl');
+    writeFileSync(file, rows(2).join('\n'));
+    const r = await t2l([...evalArgs(file), '--json', '--control', 'x']);
+    expect(r.code).toBe(0);
+    const record = JSON.parse(r.stdout) as { complete: boolean; error: string | null };
+    expect([record.complete, record.error]).toEqual([true, null]);
+  });
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)(
+    'killed by %s while it works: its t2l-eval-* folder is removed, exit code %i',
+    async (signal, code) => {
+      // A private TMPDIR: the command's folder is found here, and only its.
+      const own = join(tmp, `tmpdir-${signal}`);
+      mkdirSync(own);
+      const file = join(tmp, `many-${signal}.jsonl`);
+      writeFileSync(file, rows(200).join('\n'));
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...evalArgs(file)], {
+        cwd: ROOT,
+        env: { ...process.env, TMPDIR: own },
+        stdio: 'ignore',
+      });
+      const exit = new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+      const folders = () => readdirSync(own).filter((n) => n.startsWith('t2l-eval-'));
+      // Killed once the folder holds an adapter: mid-run, not before the folder exists.
+      let exited = false;
+      void exit.then(() => (exited = true));
+      while (!exited && !folders().some((f) => readdirSync(join(own, f)).length > 0)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(exited).toBe(false);
+      child.kill(signal);
+      expect(await exit).toBe(code);
+      expect(folders()).toEqual([]);
+    },
+  );
+});

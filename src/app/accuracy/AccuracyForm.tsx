@@ -4,7 +4,9 @@
  * `t2l eval --max-tokens`); Run and Cancel. Shared by the Generate view's panel and
  * Compare's Accuracy row (which has no control: its columns are the comparison).
  */
+import { MAX_ANSWER_TOKENS } from '../../core/eval/protocol';
 import { accuracyPanel, cancelAccuracy, editAccuracyForm, pickExampleFile } from './accuracy';
+import { answerTokensField } from './accuracy-core';
 import {
   BENCHMARKS,
   BENCHMARK_MAX_TOKENS,
@@ -223,14 +225,11 @@ export function AccuracyForm({
           <input
             type="number"
             min={1}
-            max={BENCHMARK_MAX_TOKENS}
+            max={MAX_ANSWER_TOKENS}
             className={`${field} w-24`}
             value={benchmark ? f.benchmarkMaxTokens : f.maxTokens}
             onChange={(e) => {
-              const n = Math.max(
-                1,
-                Math.min(BENCHMARK_MAX_TOKENS, Math.round(Number(e.target.value) || 1)),
-              );
+              const n = answerTokensField(e.target.value);
               edit(benchmark ? { benchmarkMaxTokens: n } : { maxTokens: n });
             }}
             aria-describedby={`${testId}-max-tokens-help`}

@@ -8,7 +8,8 @@ import { checkExampleFileSize, decodeExampleBytes, parseExamples } from '../../c
 import type { MatchRule } from '../../core/eval/matching';
 import {
   BENCHMARKS,
-  checkUserTemplate,
+  MAX_ANSWER_TOKENS,
+  userTemplate,
   userSetItem,
   userTemplateNote,
   type EvalItem,
@@ -81,11 +82,20 @@ export function decodePickedFile(bytes: Uint8Array, name: string): string {
 }
 
 /**
+ * The "Max answer tokens" field's text as the number a run uses: rounded, and held to
+ * 1…MAX_ANSWER_TOKENS, the range `t2l eval --max-tokens` accepts (one constant in core); '' or
+ * text that is no number gives 1.
+ */
+export function answerTokensField(text: string): number {
+  return Math.max(1, Math.min(MAX_ANSWER_TOKENS, Math.round(Number(text) || 1)));
+}
+
+/**
  * Checks the form's template as `t2l eval --template` does (core checkUserTemplate: `{prompt}`
  * required, only `{prompt}` and `{choices}`), with its wording; '' is no template (the defaults).
  */
 export function checkTemplate(template: string): void {
-  if (template !== '') checkUserTemplate(template);
+  userTemplate(template);
 }
 
 /**
@@ -98,10 +108,9 @@ export function parseOwnExamples(
   name: string,
   options: { maxTokens: number; template: string; system: string },
 ): LoadedSet {
-  checkTemplate(options.template);
+  const template = userTemplate(options.template);
   const set = parseExamples(text, { source: name });
   const { maxTokens, system } = options;
-  const template = options.template === '' ? null : options.template;
   return {
     kind: 'own',
     name,

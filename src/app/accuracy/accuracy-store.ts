@@ -22,7 +22,7 @@ export type BenchmarkName = (typeof BENCHMARKS)[number];
 /** The control adapter's default description: the core's junk string, as `t2l eval` uses. */
 export const DEFAULT_JUNK = DEFAULT_CONTROL_DESCRIPTION;
 
-/** The reference's most answer tokens (512): benchmarks' default and the field's maximum. */
+/** The reference's most answer tokens (512): benchmarks' default (the field's maximum is core MAX_ANSWER_TOKENS). */
 export const BENCHMARK_MAX_TOKENS = REFERENCE_MAX_TOKENS;
 
 export interface AccuracyForm {

@@ -14,10 +14,12 @@
  *
  * An optional `id` (string or number) names a row in results; rows without one are named `line N`.
  * Two rows of one id are refused.
- * In CSV, choices are either columns `A`, `B`, `C`, … (consecutive from A, empty cells ending the
- * list; a filled cell after an empty one is refused) or a `choices` column holding a JSON array of
- * strings; a row with both is refused (which list is meant?), as is a JSON Lines row with `A`/`B`
- * fields (its choices go in `choices`).
+ * In CSV, choices are either columns `A`, `B`, `C`, … (or `a`, `b`, `c`, …, read as the same; a
+ * header with both `A` and `a` is refused; consecutive from A, empty cells ending the list; a
+ * filled cell after an empty one is refused) or a `choices` column holding a JSON array of
+ * strings; a row with both is refused (which list is meant?), as is a JSON Lines row with `A`/`B` (or `a`/`b`)
+ * fields (its choices go in `choices`). A CSV column without a name (`prompt,answer,,`: a
+ * spreadsheet's empty columns) is allowed while every cell under it is empty (white space is).
  *
  * Other fields and columns (a category, a source, notes) are allowed and not read: a file exported
  * from a larger table scores as it is. They are still bounded and checked as text (json-row.ts):
@@ -129,11 +131,10 @@ export function decodeExampleBytes(bytes: Uint8Array, source: string): string {
   while (lo > 0 && !decodes(lo, false)) lo--;
   let line = 1;
   let start = 0;
+  // Lines end at "\r\n", "\r" or "\n" (as the CSV lines: lineCounter).
   for (let i = 0; i < lo; i++) {
-    if (bytes[i] === 0x0a) {
-      line++;
-      start = i + 1;
-    }
+    if (bytes[i] === 0x0d || (bytes[i] === 0x0a && bytes[i - 1] !== 0x0d)) line++;
+    if (bytes[i] === 0x0d || bytes[i] === 0x0a) start = i + 1;
   }
   const hex = Array.from(bytes.subarray(lo, lo + 4), (b) => b.toString(16).padStart(2, '0'));
   throw new T2LError(
@@ -260,11 +261,13 @@ function toExample(raw: unknown, line: number, source: string): Example {
       );
     }
   }
-  if (obj['A'] !== undefined || obj['B'] !== undefined) {
+  // Lowercase too: a row with fields a, b would otherwise be read as a free answer without a word.
+  const letterField = ['A', 'B', 'a', 'b'].find((k) => obj[k] !== undefined);
+  if (letterField !== undefined) {
     fail(
       source,
       line,
-      obj['A'] !== undefined ? 'A' : 'B',
+      letterField,
       obj['choices'] !== undefined
         ? 'the row has both "choices" and choice fields A, B, …; give the choices once, in "choices"'
         : 'choices go in "choices" as an array of strings (["first", "second", …]), not in fields A, B, …',
@@ -348,8 +351,47 @@ function jsonArray(source: string, line: number): never {
     source,
     line,
     null,
-    'this looks like a JSON array; write one object per line (JSON Lines): {"prompt": ..., "answer": ...}',
+    `this looks like a JSON array; write one object per line (JSON Lines): {"prompt": ..., "answer": ...} (jq -c '.[]' writes an array's objects so)`,
   );
+}
+
+/**
+ * A JSON text's characters outside its strings, with their offsets: what JSON.parse reads as
+ * structure. A backslash inside a string escapes the next character.
+ */
+function* outsideStrings(text: string): Generator<[string, number]> {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else {
+      yield [c, i];
+    }
+  }
+}
+
+/** Where a JSON text holds U+FEFF outside a string (a stray byte-order mark), or -1. */
+function bomOutsideString(text: string): number {
+  for (const [c, i] of outsideStrings(text)) if (c === '\uFEFF') return i;
+  return -1;
+}
+
+/**
+ * Whether a line opens an object that it does not close: the first line of an object written over
+ * several lines (pretty-printed JSON), which JSON Lines cannot read.
+ */
+function opensUnclosedObject(text: string): boolean {
+  if (!text.trimStart().startsWith('{')) return false;
+  let depth = 0;
+  for (const [c] of outsideStrings(text)) {
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return depth > 0;
 }
 
 function parseJsonLines(body: string, source: string, maxRows: number): Example[] {
@@ -358,7 +400,12 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
   for (let line = 1; start <= body.length; line++) {
     let end = body.indexOf('\n', start);
     if (end < 0) end = body.length;
-    const lineText = body.slice(start, end).replace(/\r$/, '');
+    // A byte-order mark opening a line is dropped, as the file's own is: `cat a.jsonl b.jsonl`
+    // with b saved by an editor that writes one puts it there.
+    const lineText = body
+      .slice(start, end)
+      .replace(/\r$/, '')
+      .replace(/^\uFEFF/, '');
     start = end + 1;
     if (lineText.trim() === '') continue;
     if (examples.length === maxRows) tooMany(source, line, maxRows);
@@ -374,6 +421,24 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
     try {
       raw = JSON.parse(lineText);
     } catch (e) {
+      // JSON.parse quotes the stray character, which shows as nothing.
+      const bom = bomOutsideString(lineText);
+      if (bom >= 0) {
+        fail(
+          source,
+          line,
+          null,
+          `not valid JSON: a byte order mark (U+FEFF, invisible) at character ${bom + 1}; remove it`,
+        );
+      }
+      if (opensUnclosedObject(lineText)) {
+        fail(
+          source,
+          line,
+          null,
+          `not valid JSON: the object opened on this line is not closed on it (${(e as Error).message}); JSON Lines needs each object on one line, and this looks like pretty-printed JSON (jq -c . writes it one object per line)`,
+        );
+      }
       fail(source, line, null, `not valid JSON (${(e as Error).message})`);
     }
     examples.push(toExample(raw, line, source));
@@ -381,29 +446,111 @@ function parseJsonLines(body: string, source: string, maxRows: number): Example[
   return examples;
 }
 
-/** 1-based line numbers of increasing offsets in a text, counted incrementally. */
+/**
+ * 1-based line numbers of increasing offsets in a text, counted incrementally. A line ends at
+ * "\r\n", "\r" (old Mac files) or "\n", as papaparse reads them and an editor shows them; breaks
+ * inside quoted fields count too, as they are lines of the file.
+ */
 function lineCounter(body: string): (offset: number) => number {
   let at = 0;
   let line = 1;
   return (offset) => {
-    for (let i = body.indexOf('\n', at); i >= 0 && i < offset; i = body.indexOf('\n', i + 1))
-      line++;
-    at = Math.max(at, offset);
+    for (; at < offset && at < body.length; at++) {
+      const c = body.charCodeAt(at);
+      // "\r\n" is one break, counted at its "\r".
+      if (c === 0x0d || (c === 0x0a && body.charCodeAt(at - 1) !== 0x0d)) line++;
+    }
     return line;
   };
 }
 
+/** The first offset from `from` that is not white space: where a row after skipped blank lines starts. */
+function skipBlank(body: string, from: number): number {
+  let i = from;
+  while (i < body.length && /\s/.test(body[i]!)) i++;
+  return i;
+}
+
+/** A CSV file's header as the rows are read. */
+interface CsvHeader {
+  /** 1-based line the header starts on. */
+  line: number;
+  /**
+   * Per column, the key its cells are read under (null: an unnamed column, whose cells must be
+   * empty): the name as written, but a lowercase choice column (`a`, `b`, …) as its letter (`A`).
+   */
+  keys: (string | null)[];
+  /** The header's names as written, by key, for messages ("c" for the key "C"). */
+  names: Map<string, string>;
+}
+
+/** A choice column's name: one letter, `A` or `a` (read as `A`). */
+const isChoiceLetter = (name: string) => /^[A-Za-z]$/.test(name);
+
+/**
+ * Reads a CSV header (see parseExamples): refuses two columns of one name (which one is the
+ * answer?), counting `a` and `A` as one choice column, and a header without `prompt` and
+ * `answer`. An empty name is an unnamed column: allowed (a spreadsheet's export often ends its rows
+ * with empty columns: `prompt,answer,,`) as long as every cell under it is empty (csvRow).
+ */
+function readHeader(cells: string[], line: number, source: string): CsvHeader {
+  const names = new Map<string, string>();
+  const keys = cells.map((name) => {
+    if (name.trim() === '') return null;
+    const key = isChoiceLetter(name) ? name.toUpperCase() : name;
+    const before = names.get(key);
+    if (before !== undefined) {
+      fail(
+        source,
+        line,
+        null,
+        before === name
+          ? `the CSV header names the column "${name}" twice; name each column once`
+          : `the CSV header has both "${before}" and "${name}", which name one choice column (${key}); keep one`,
+      );
+    }
+    names.set(key, name);
+    return key;
+  });
+  if (!names.has('prompt') || !names.has('answer')) {
+    fail(
+      source,
+      line,
+      null,
+      `the CSV header must name the columns "prompt" and "answer" (found ${cells.map((f) => `"${f}"`).join(', ')})`,
+    );
+  }
+  return { line, keys, names };
+}
+
 function csvRow(
-  row: Record<string, string | undefined>,
+  header: CsvHeader,
+  cells: string[],
   line: number,
   source: string,
 ): Record<string, unknown> {
+  const row: Record<string, string | undefined> = {};
+  const name = (key: string) => header.names.get(key) ?? key;
+  header.keys.forEach((key, i) => {
+    const cell = cells[i]!;
+    if (key === null) {
+      // An unnamed column is no field: its cells must be empty (white space is).
+      if (cell.trim() !== '') {
+        fail(
+          source,
+          line,
+          null,
+          `column ${i + 1} has no name in the header (line ${header.line}) but holds ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 40)}…` : cell)}; name the column, or delete it`,
+        );
+      }
+      return;
+    }
+    // Every cell is text, the columns read or not (as every string of a JSON Lines row).
+    const bad = badCharacter(cell);
+    if (bad) fail(source, line, name(key), bad);
+    row[key] = cell;
+  });
   const out: Record<string, unknown> = {};
-  // Every cell is text, the columns read or not (as every string of a JSON Lines row).
-  for (const [column, cell] of Object.entries(row)) {
-    const bad = typeof cell === 'string' ? badCharacter(cell) : null;
-    if (bad) fail(source, line, column, bad);
-  }
   for (const key of ['id', 'prompt', 'answer'] as const) {
     if (row[key] !== undefined && row[key] !== '') out[key] = row[key];
   }
@@ -442,8 +589,8 @@ function csvRow(
       fail(
         source,
         line,
-        gap,
-        `is empty while column ${after} is filled; write the choices in consecutive columns from A`,
+        name(gap),
+        `is empty while column ${name(after)} is filled; write the choices in consecutive columns from ${name('A')}`,
       );
     }
     out['choices'] = choices;
@@ -455,51 +602,37 @@ function parseCsv(body: string, source: string, maxRows: number): Example[] {
   const examples: Example[] = [];
   const lineOf = lineCounter(body);
   let failure: unknown = null;
-  let rowStart = body.indexOf('\n') + 1; // after the header line
-  let headerChecked = false;
-  // papaparse renames a repeated column ("answer_1") and reads on; two columns of one name are
-  // ambiguous (which one is the answer?), so they are refused before the rows are read.
-  const header = Papa.parse<string[]>(body, { preview: 1, skipEmptyLines: 'greedy' }).data[0] ?? [];
-  const seen = new Set<string>();
-  for (const name of header) {
-    if (seen.has(name)) {
-      fail(
-        source,
-        1,
-        null,
-        `the CSV header names the column "${name}" twice; name each column once`,
-      );
-    }
-    seen.add(name);
-  }
-  Papa.parse<Record<string, string | undefined>>(body, {
-    header: true,
+  let header: CsvHeader | null = null;
+  // Where the next row starts: papaparse's cursor is past a row and its line break.
+  let rowStart = 0;
+  // Rows as arrays, the header read here: papaparse's own header mode renames a repeated name
+  // ("answer_1", "_1" for a second empty one) and reads on, and keys cells by a name even when it
+  // is "__proto__".
+  Papa.parse<string[]>(body, {
     skipEmptyLines: 'greedy',
     step(results, parser) {
       if (failure) return;
       try {
-        if (!headerChecked) {
-          headerChecked = true;
-          const fields = results.meta.fields ?? [];
-          if (!fields.includes('prompt') || !fields.includes('answer')) {
-            fail(
-              source,
-              1,
-              null,
-              `the CSV header must name the columns "prompt" and "answer" (found ${fields.map((f) => `"${f}"`).join(', ')})`,
-            );
-          }
-        }
-        // Empty lines that papaparse skipped come before the row: its line is its first non-empty one.
-        while (rowStart < body.length && (body[rowStart] === '\n' || body[rowStart] === '\r')) {
-          rowStart++;
-        }
-        const line = lineOf(rowStart);
+        // Blank lines that papaparse skipped come before the row: its line is its first non-blank one.
+        const line = lineOf(skipBlank(body, rowStart));
         rowStart = results.meta.cursor;
         const err = results.errors[0];
         if (err) fail(source, line, null, `not valid CSV (${err.message})`);
+        const cells = results.data;
+        if (header === null) {
+          header = readHeader(cells, line, source);
+          return;
+        }
+        if (cells.length !== header.keys.length) {
+          fail(
+            source,
+            line,
+            null,
+            `not valid CSV (${cells.length} fields where the header, line ${header.line}, has ${header.keys.length} columns)`,
+          );
+        }
         if (examples.length === maxRows) tooMany(source, line, maxRows);
-        examples.push(toExample(csvRow(results.data, line, source), line, source));
+        examples.push(toExample(csvRow(header, cells, line, source), line, source));
       } catch (e) {
         failure = e;
         parser.abort();
@@ -521,7 +654,8 @@ function formatOf(source: string, body: string): ExampleFormat {
 }
 
 /**
- * Parses an example set from its text (UTF-8 decoded; a leading BOM is dropped).
+ * Parses an example set from its text (UTF-8 decoded; a leading BOM is dropped, and in JSON Lines
+ * one opening any line: `cat a.jsonl b.jsonl` puts b's there).
  *
  * Bounds: the text must be at most MAX_EXAMPLE_BYTES characters (callers check the file's byte
  * size with {@link checkExampleFileSize} before reading it) and hold at most `maxRows` rows, counted

@@ -25,6 +25,14 @@ import { gsm8kTarget, pyFloatRepr, type MatchRule } from './matching';
 /** Most new tokens per answer: vllm_eval.py eval_model, SamplingParams(max_tokens=2**9). */
 export const REFERENCE_MAX_TOKENS = 512;
 
+/**
+ * The largest answer cap an accuracy run accepts, the same in `t2l eval --max-tokens` and the
+ * page's "Max answer tokens" field: the reference's 512. Above it a run would no longer be the
+ * reference's protocol, and the page's LLM context (1024 tokens, prompt included) could not hold
+ * the answer.
+ */
+export const MAX_ANSWER_TOKENS = REFERENCE_MAX_TOKENS;
+
 export type BenchmarkName =
   | 'arc_easy'
   | 'arc_challenge'
@@ -413,6 +421,18 @@ export function checkUserTemplate(template: string): void {
   if (!template.replaceAll('{{', '').includes('{prompt}')) {
     throw new T2LError('bad-input', 'the template must hold {prompt}, where each row goes');
   }
+}
+
+/**
+ * The template a user gave (`t2l eval --template`, the page's template field) as it is used:
+ * absent or '' mean none, the defaults (DEFAULT_FREE_TEMPLATE / DEFAULT_CHOICE_TEMPLATE), and give
+ * null; any other text is checked by {@link checkUserTemplate} (so "  " is refused: it holds no
+ * `{prompt}`) and returned as it is. One rule for the CLI and the page.
+ */
+export function userTemplate(template: string | undefined): string | null {
+  if (template === undefined || template === '') return null;
+  checkUserTemplate(template);
+  return template;
 }
 
 /**

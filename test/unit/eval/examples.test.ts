@@ -490,3 +490,218 @@ describe('checkExampleFileSize', () => {
     expect(() => checkExampleFileSize(MAX_EXAMPLE_BYTES, 'ok.jsonl')).not.toThrow();
   });
 });
+
+describe('parseExamples: CSV line numbers are the file’s lines (review 11)', () => {
+  it('after a quoted line break in the header, and with CR, CRLF or leading blank lines', () => {
+    // The header's third column holds a line break: the first row starts on line 3.
+    refuse(
+      'prompt,answer,"notes\non two lines"\nq,,n\n',
+      /set\.csv: line 3, field "answer": missing/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,answer,"notes\r\non two lines"\r\nq,a,n\r\nq2,,n\r\n',
+      /set\.csv: line 4, field "answer": missing/,
+      'set.csv',
+    );
+    // Old Mac line ends ("\r" only): lines 1 (header), 2, 3 (blank), 4.
+    refuse('prompt,answer\rq,a\r\rq2,\r', /set\.csv: line 4, field "answer": missing/, 'set.csv');
+    // A quoted "\r" inside a row of a CR file still counts as a line of the file.
+    refuse(
+      'prompt,answer\r"two\rlines",a\rq2,\r',
+      /set\.csv: line 4, field "answer": missing/,
+      'set.csv',
+    );
+    const cr = parseExamples('prompt,answer\r\rq,a\r"x\ry",b\r', { source: 'set.csv' });
+    expect(cr.examples.map((e) => e.line)).toEqual([3, 4]);
+    // Blank lines before the header: the header is on line 3, its rows after it.
+    refuse(
+      '\n\nquestion,answer\nq,a\n',
+      /set\.csv: line 3: the CSV header must name the columns "prompt" and "answer"/,
+      'set.csv',
+    );
+    refuse(
+      '\n\nprompt,answer\nq,a\n\nq2,\n',
+      /set\.csv: line 6, field "answer": missing/,
+      'set.csv',
+    );
+    // Bytes that are not UTF-8, in a CR file and in a CRLF file: line 3.
+    for (const nl of ['\r', '\r\n']) {
+      const bytes = new Uint8Array([
+        ...new TextEncoder().encode(['prompt,answer', 'q,a', 'qu'].join(nl)),
+        0xe9,
+        ...new TextEncoder().encode(`,a${nl}`),
+      ]);
+      expect(() => decodeExampleBytes(bytes, 'set.csv')).toThrow(
+        'set.csv: line 3: not UTF-8 text (bytes e9 2c 61 0d at byte 3 of the line)',
+      );
+    }
+    refuse(
+      '\n\nprompt,answer,answer\nq,a,b\n',
+      /set\.csv: line 3: the CSV header names the column "answer" twice/,
+      'set.csv',
+    );
+  });
+});
+
+describe('parseExamples: CSV columns without a name (review 11)', () => {
+  it('unnamed columns whose cells are all empty are allowed (a spreadsheet export: prompt,answer,,)', () => {
+    const set = parseExamples('prompt,answer,,\nq,a,,\nq2,b,, \n', { source: 'set.csv' });
+    expect(set.examples).toEqual([
+      { id: 'line 2', line: 2, prompt: 'q', answer: 'a' },
+      { id: 'line 3', line: 3, prompt: 'q2', answer: 'b' },
+    ]);
+    // In the middle too, and next to choice columns.
+    const mid = parseExamples('prompt,,answer,A,B,\nq,,B,x,y,\n', { source: 'set.csv' });
+    expect(mid.examples[0]).toMatchObject({ choices: ['x', 'y'], answer: 'B' });
+  });
+
+  it('an unnamed column holding a value is refused naming its position, line and value', () => {
+    refuse(
+      'prompt,answer,,\nq,a,,\nq2,b,,oops\n',
+      /^set\.csv: line 3: column 4 has no name in the header \(line 1\) but holds "oops"; name the column, or delete it$/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,,answer\nq,x,a\n',
+      /line 2: column 2 has no name in the header \(line 1\) but holds "x"/,
+      'set.csv',
+    );
+    // Not as a column "" named twice, nor as papaparse's renamed "_1".
+    refuse('prompt,answer,,\nq,,,\n', /line 2, field "answer": missing/, 'set.csv');
+  });
+
+  it('a row of more or fewer fields than the header has columns names both counts', () => {
+    refuse(
+      'prompt,answer\nq,a,extra\n',
+      /line 2: not valid CSV \(3 fields where the header, line 1, has 2 columns\)/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,answer,,\nq,a\n',
+      /line 2: not valid CSV \(2 fields where the header, line 1, has 4 columns\)/,
+      'set.csv',
+    );
+  });
+});
+
+describe('parseExamples: lowercase choice columns (review 11)', () => {
+  it('CSV columns a, b, c, d are the choices A, B, C, D (were dropped: the row read as a free answer)', () => {
+    const set = parseExamples('prompt,answer,a,b,c,d\nSky?,b,green,blue,red,black\n', {
+      source: 'set.csv',
+    });
+    expect(set.examples).toEqual([
+      {
+        id: 'line 2',
+        line: 2,
+        prompt: 'Sky?',
+        choices: ['green', 'blue', 'red', 'black'],
+        answer: 'B',
+      },
+    ]);
+    // Messages name the columns as the file spells them.
+    refuse(
+      'prompt,answer,a,b,c\nq,a,x,,z\n',
+      /line 2, field "b": is empty while column c is filled; write the choices in consecutive columns from a/,
+      'set.csv',
+    );
+    refuse(
+      'prompt,answer,choices,a,b\nq,a,"[""x"",""y""]",x,y\n',
+      /field "choices": the row has both a "choices" cell and choice columns/,
+      'set.csv',
+    );
+  });
+
+  it('a header with both A and a is refused: two columns for one choice', () => {
+    refuse(
+      'prompt,answer,A,B,a\nq,a,x,y,z\n',
+      /set\.csv: line 1: the CSV header has both "A" and "a", which name one choice column \(A\); keep one/,
+      'set.csv',
+    );
+  });
+
+  it('JSON Lines fields a, b are refused like A, B (the choices go in "choices")', () => {
+    refuse(
+      jsonl({ prompt: 'q', answer: 'a', a: 'x', b: 'y' }),
+      /line 1, field "a": choices go in "choices" as an array of strings/,
+    );
+    refuse(
+      jsonl({ prompt: 'q', answer: 'a', choices: ['x', 'y'], b: 'y' }),
+      /line 1, field "b": the row has both "choices" and choice fields/,
+    );
+  });
+});
+
+describe('parseExamples: a byte-order mark inside a JSON Lines file (review 11)', () => {
+  it('one opening a line (cat a.jsonl b.jsonl, b saved with a BOM) is dropped, as at the start of the file', () => {
+    const a = jsonl({ prompt: 'p1', answer: 'a1' }) + '\n';
+    const b = '\uFEFF' + jsonl({ prompt: 'p2', answer: 'a2' }, { prompt: 'p3', answer: 'a3' });
+    const set = parseExamples('\uFEFF' + a + b, { source: 'all.jsonl' });
+    expect(set.examples.map((e) => [e.line, e.prompt])).toEqual([
+      [1, 'p1'],
+      [2, 'p2'],
+      [3, 'p3'],
+    ]);
+    // Inside a string it is text (a zero-width no-break space), kept as it is.
+    const kept = parseExamples(jsonl({ prompt: 'x\uFEFFy', answer: 'a' }), { source: 's.jsonl' });
+    expect(kept.examples[0]!.prompt).toBe('x\uFEFFy');
+  });
+
+  it('one elsewhere outside a string is named, with its character, not shown as an invisible token', () => {
+    refuse(
+      '{"prompt": "p", "answer": "a"}\n{"prompt": "q",\uFEFF "answer": "b"}\n',
+      /^all\.jsonl: line 2: not valid JSON: a byte order mark \(U\+FEFF, invisible\) at character 16; remove it$/,
+      'all.jsonl',
+    );
+    // After an escaped quote inside a string, the string still ends where it ends.
+    refuse(
+      '{"prompt": "5\\" tall", "answer":\uFEFF "b"}',
+      /line 1: not valid JSON: a byte order mark \(U\+FEFF, invisible\) at character 33/,
+      'all.jsonl',
+    );
+  });
+});
+
+describe('parseExamples: pretty-printed JSON given as JSON Lines (review 11)', () => {
+  const rows = [
+    { prompt: 'a', answer: 'b' },
+    { prompt: 'c {', answer: '"d' },
+  ];
+  const hint =
+    /JSON Lines needs each object on one line, and this looks like pretty-printed JSON \(jq -c \. writes it one object per line\)/;
+
+  it('an object over several lines gets the hint, naming the line it opens on', () => {
+    refuse(
+      JSON.stringify(rows[0], null, 2),
+      /^set\.jsonl: line 1: not valid JSON: the object opened on this line is not closed on it \(/,
+      'set.jsonl',
+    );
+    refuse(JSON.stringify(rows[0], null, 2), hint, 'set.jsonl');
+    // A second object, pretty-printed after a good line; braces and quotes inside strings do not count.
+    refuse(
+      `${jsonl(rows[0])}\n${JSON.stringify(rows[1], null, 2)}`,
+      /line 2: not valid JSON: the object opened/,
+      'set.jsonl',
+    );
+    refuse(`${jsonl(rows[0])}\n{"prompt": "x }",\n"answer": "y"}`, hint, 'pasted');
+  });
+
+  it('a line that closes its object but is bad JSON otherwise gets no such hint', () => {
+    let message = '';
+    try {
+      parseExamples('{"prompt": "a", "answer": "b",}', { source: 'set.jsonl' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^set\.jsonl: line 1: not valid JSON \(/);
+    expect(message).not.toMatch(/pretty-printed/);
+  });
+
+  it('an array keeps its hint, with the jq command that writes its objects one a line', () => {
+    refuse(
+      JSON.stringify(rows, null, 2),
+      /line 1: this looks like a JSON array; write one object per line \(JSON Lines\).*jq -c '\.\[\]'/,
+      'set.jsonl',
+    );
+  });
+});

@@ -14,6 +14,7 @@ import {
   formatTemplate,
   renderItemPrompt,
   userSetItem,
+  userTemplate,
   userTemplateNote,
 } from '../../../src/core/eval/protocol';
 
@@ -210,6 +211,24 @@ describe('user sets', () => {
     );
     expect(() => checkUserTemplate('{prompt} {context[0]}')).toThrow(/found \{context\[0\]\}/);
     expect(() => checkUserTemplate('{prompt[0]}')).toThrow(/found \{prompt\[0\]\}/);
+  });
+
+  it('userTemplate: absent or "" is the defaults (null) for the CLI and the page alike; other text is checked', () => {
+    expect(userTemplate(undefined)).toBeNull();
+    expect(userTemplate('')).toBeNull();
+    expect(userTemplate('Q: {prompt}')).toBe('Q: {prompt}');
+    // White space alone is a template without {prompt}, as any other text without it.
+    expect(() => userTemplate('  ')).toThrow(
+      'the template must hold {prompt}, where each row goes',
+    );
+    expect(() => userTemplate('{question}')).toThrow(/may use only \{prompt\} and \{choices\}/);
+    // null means the defaults: a choice row gets the ARC layout, a free row its prompt as it is.
+    const row = { id: 'a', line: 1, prompt: 'Sky?', choices: ['green', 'blue'], answer: 'B' };
+    const t = userTemplate('');
+    expect(userSetItem(row, t === null ? {} : { template: t }).user).toBe(
+      'Answer the question below by choosing the correct choice.\n\nSky?\n\nA: green\nB: blue\n\n' +
+        'You must respond with the letter corresponding to the correct choice without any explanation.',
+    );
   });
 });
 
