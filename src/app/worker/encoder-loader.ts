@@ -115,7 +115,7 @@ export async function loadEncoder(
   // (whose outputs may be float16) keep transformers.js's own session.
   const openGraph =
     device === 'wasm' && dtype !== 'fp16'
-      ? (url: string) =>
+      ? (url: string, _file: string, stop: AbortSignal) =>
           measured('encoder-graph', async () => {
             // Its worker loads onnxruntime-web, and readies its heap, while the graph is read.
             const size = (await cachedInfo(url))?.size ?? ctx.known?.[url]?.size ?? 0;
@@ -128,7 +128,9 @@ export async function loadEncoder(
             });
             let bytes: Uint8Array;
             try {
-              bytes = await download(url, ctx, { cacheGroup: group });
+              // Stopped by the user's Cancel, or when the tokenizer or config failed meanwhile.
+              const signal = AbortSignal.any([ctx.signal, stop]);
+              bytes = await download(url, { ...ctx, signal }, { cacheGroup: group });
             } catch (e) {
               slot.discard();
               throw e;

@@ -56,8 +56,10 @@ export interface TextEncoderOptions {
    * it on wasm to hand the verified cached bytes straight to the project's own onnxruntime-web
    * session: through transformers.js a 440 MB gte-large q8 file was copied again as a Response
    * body and its session created seconds later (issue 20's first-adapter stages).
+   * `signal` is aborted when config.json or the tokenizer fail while the graph is still being
+   * read: the error is reported then, not after the rest of a 440 MB download.
    */
-  openGraph?: (url: string, file: string) => Promise<EncoderGraph>;
+  openGraph?: (url: string, file: string, signal: AbortSignal) => Promise<EncoderGraph>;
 }
 
 /** An int64 token tensor, [1, n]. */
@@ -359,7 +361,12 @@ async function withOwnGraph(
   const file = ENCODER_DTYPE_FILES[dtype as EncoderDtype];
   // The graph (seconds to read and open for gte-large) starts beside the tokenizer and config, and
   // is let go if they fail.
-  const opening = openGraph(fileLocation(source, options.revision ?? 'main', file), file);
+  const stop = new AbortController();
+  const opening = openGraph(
+    fileLocation(source, options.revision ?? 'main', file),
+    file,
+    stop.signal,
+  );
   // Its failure is reported where it is awaited below, not as an unhandled rejection meanwhile.
   opening.catch(() => undefined);
   let loadedTokenizer: Awaited<ReturnType<typeof loadWithTokenizer>>;
@@ -370,6 +377,9 @@ async function withOwnGraph(
       dispose: async () => {},
     });
   } catch (e) {
+    stop.abort(
+      new T2LError('cancelled', `Text encoder ${id}: not opened (${file} was not needed)`),
+    );
     await opening.then((g) => g.release()).catch(() => undefined);
     throw e;
   }

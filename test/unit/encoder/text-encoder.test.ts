@@ -246,6 +246,23 @@ describe('text encoder over the tiny encoder', () => {
     expect(release).toHaveBeenCalledTimes(2);
   });
 
+  it("a failed tokenizer or config stops the caller's graph read at once (it does not wait for it)", async () => {
+    const signals: AbortSignal[] = [];
+    // A graph read that ends only when it is stopped (a 440 MB download on a slow line).
+    const openGraph = (_url: string, _file: string, signal: AbortSignal) => {
+      signals.push(signal);
+      return new Promise<never>((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason as Error)),
+      );
+    };
+    const err = await createTextEncoder({ localPath: join(root, 'absent'), openGraph }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ name: 'T2LError', code: 'missing-file' });
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(true);
+  });
+
   it('loads a Hub id from huggingface.co (fetch stubbed here)', async () => {
     fetchSpy.mockImplementation(async () => new Response('not found', { status: 404 }));
     const err = await createTextEncoder({ cacheDir: join(root, 'hub-cache') }).catch(
