@@ -104,6 +104,9 @@ export interface LocalHub {
   assertPinned(pins: Record<string, string>): void;
 }
 
+/** How long a dropped connection stays open after its last bytes (see sendBody). */
+const DROP_PAUSE_MS = 500;
+
 /** The Hub's default .gitattributes tracks these with LFS. */
 const LFS_EXT =
   /\.(pt|pth|bin|ckpt|onnx|onnx_data|gguf|safetensors|h5|msgpack|npz|pkl|zip|tar|gz|parquet|arrow|data)$/i;
@@ -313,7 +316,11 @@ export async function startLocalHub(options: LocalHubOptions): Promise<LocalHub>
           // Halfway: the connection goes, as a flaky network's does. Closed with a FIN after the
           // head is flushed, not reset: a reset lets the client's stack drop bytes it had not read
           // yet, so under load the client sometimes saw none and rightly started over without a
-          // Range request (a clean-clone CI run failed app-hub-endpoint that way).
+          // Range request (a clean-clone CI run failed app-hub-endpoint that way). Even with a FIN,
+          // Chromium may end the body with an error before the page read what had arrived, so
+          // the close waits a moment for the page to read the head (dropUntilResumed covers the
+          // rest of that race).
+          await new Promise((done) => setTimeout(done, DROP_PAUSE_MS));
           req.socket.end();
           return;
         }
