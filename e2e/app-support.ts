@@ -88,6 +88,21 @@ export async function downloadZip(page: Page): Promise<Record<string, Uint8Array
 }
 
 const run = promisify(execFile);
+
+/**
+ * Runs `bin/t2l.mjs <args>` with this Node from the repository root (stdout up to 16 MiB) and
+ * returns what it printed on stdout; rejects, with the exit code and both streams, when it fails.
+ * `env` is added to this process's environment.
+ */
+export async function runT2l(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const { stdout } = await run(process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...args], {
+    cwd: ROOT,
+    maxBuffer: 16 << 20,
+    env: { ...process.env, ...env },
+  });
+  return stdout;
+}
+
 const cliCache = new Map<string, Promise<Map<string, ParsedTensor>>>();
 
 /** The adapter `npx t2l generate` writes for this description and model folder (run once each). */
@@ -101,21 +116,16 @@ export function cliAdapter(
     result = (async () => {
       const out = await mkdtemp(join(tmpdir(), 't2l-e2e-cli-'));
       try {
-        await run(
-          process.execPath,
-          [
-            join(ROOT, 'bin', 't2l.mjs'),
-            'generate',
-            modelDir,
-            '--description',
-            description,
-            '--encoder',
-            join(DEMO, 'encoder'),
-            '-o',
-            out,
-          ],
-          { cwd: ROOT },
-        );
+        await runT2l([
+          'generate',
+          modelDir,
+          '--description',
+          description,
+          '--encoder',
+          join(DEMO, 'encoder'),
+          '-o',
+          out,
+        ]);
         const bytes = new Uint8Array(await readFile(join(out, '0', 'adapter_model.safetensors')));
         return parseSafetensorsIndependently(bytes).tensors;
       } finally {
