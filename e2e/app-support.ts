@@ -72,6 +72,24 @@ export async function generateAndWait(page: Page): Promise<void> {
   }
 }
 
+/**
+ * Opens the app (openApp), picks the catalog entry `model` on `backend`, types `description` and
+ * generates (generateAndWait): the result card shows when it returns.
+ */
+export async function openAndGenerate(
+  page: Page,
+  model: string,
+  backend: 'Auto' | 'WebGPU' | 'wasm',
+  description: string,
+): Promise<OpenedApp> {
+  const app = await openApp(page);
+  await chooseModel(page, model);
+  await chooseBackend(page, backend);
+  await page.locator('#description').fill(description);
+  await generateAndWait(page);
+  return app;
+}
+
 /** Clicks "Download PEFT .zip" and returns the files inside the zip by name. */
 export async function downloadZip(page: Page): Promise<Record<string, Uint8Array>> {
   const [download] = await Promise.all([
