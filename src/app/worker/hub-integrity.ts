@@ -16,7 +16,7 @@ import {
   parseResolveUrl,
   type HubFileRecord,
 } from '../../core/hub/model-info';
-import { Received } from './received';
+import { Received } from '../../core/received';
 
 export interface HubRecordContext {
   /** The Hub endpoint in force; no endpoint, no lookup. */
