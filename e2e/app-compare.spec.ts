@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Download, type Locator, type Page } from '@playwright/test';
-import { unzipSync } from 'fflate';
 import { parseSafetensorsIndependently } from '../test/support/independent-safetensors';
 import {
   cliEval,
@@ -14,7 +13,7 @@ import {
   SYSTEM,
   TEMPLATE,
 } from './accuracy-support';
-import { openApp } from './app-support';
+import { openApp, unzipByName } from './app-support';
 
 /**
  * Compare, charts, blend, Compare's Accuracy row, history and share links in real headless
@@ -45,14 +44,6 @@ async function saved(
 
 async function bytesOf(download: Download): Promise<Uint8Array> {
   return new Uint8Array(await readFile(await download.path()));
-}
-
-function unzip(bytes: Uint8Array): Record<string, Uint8Array> {
-  const files: Record<string, Uint8Array> = {};
-  for (const [name, data] of Object.entries(unzipSync(bytes))) {
-    if (!name.endsWith('/')) files[name.split('/').pop()!] = data;
-  }
-  return files;
 }
 
 async function runComparison(page: Page, columns: number): Promise<void> {
@@ -226,7 +217,7 @@ test('one configuration on three descriptions; the history keeps them across a r
     const st = await saved(page, () => item.getByTestId('history-safetensors').click());
     expect(
       Buffer.from(st.bytes).equals(
-        Buffer.from(unzip(fromColumns[k]!)['adapter_model.safetensors']!),
+        Buffer.from(unzipByName(fromColumns[k]!)['adapter_model.safetensors']!),
       ),
     ).toBe(true);
   }
@@ -318,7 +309,7 @@ test('three configurations (demo L, M, S) on one description: columns, charts, n
   expect(zip.name).toMatch(
     /^t2l-translate-english-recipes-into-french--demo-t2l-m-[0-9a-f]{8}\.zip$/,
   );
-  const files = unzip(zip.bytes);
+  const files = unzipByName(zip.bytes);
   expect(Object.keys(files).sort()).toEqual(
     ['README.md', 'adapter_config.json', 'adapter_model.safetensors'].sort(),
   );
@@ -496,7 +487,7 @@ test('a full disk is a clear message, and the adapter stays downloadable', async
     'Extract dates from emails.',
   );
   const zip = await saved(page, () => page.getByTestId('history-unsaved-zip').click());
-  expect(Object.keys(unzip(zip.bytes))).toContain('adapter_model.safetensors');
+  expect(Object.keys(unzipByName(zip.bytes))).toContain('adapter_model.safetensors');
   const entry = page.getByTestId('history-item').filter({ hasText: 'Extract dates from emails.' });
   await expect(entry).toHaveCount(0);
 

@@ -97,7 +97,11 @@ export async function downloadZip(page: Page): Promise<Record<string, Uint8Array
     page.getByTestId('download-zip').click(),
   ]);
   expect(download.suggestedFilename()).toMatch(/^t2l-[a-z0-9-]+\.zip$/);
-  const bytes = new Uint8Array(await readFile(await download.path()));
+  return unzipByName(new Uint8Array(await readFile(await download.path())));
+}
+
+/** The files in a zip by their name without folders (folders themselves left out). */
+export function unzipByName(bytes: Uint8Array): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
   for (const [name, data] of Object.entries(unzipSync(bytes))) {
     if (!name.endsWith('/')) files[name.split('/').pop()!] = data;
