@@ -6,6 +6,7 @@
  * backend failed" with another backend to try), never 'internal' ("Something went wrong").
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TokenTensor } from '../../../src/core/encoder/text-encoder';
 import { T2LError } from '../../../src/core/errors';
 import { explainError } from '../../../src/app/shared/error-hints';
 import { startEncoderGraphWorker } from '../../../src/app/worker/encoder-graph-client';
@@ -50,7 +51,9 @@ class FakeWorker {
 const ok = (id: number, result: unknown): Out => ({ type: 'result', id, result });
 const names = { inputNames: ['input_ids'], outputNames: ['last_hidden_state'], spans: [] };
 const model = () => new Uint8Array(8);
-const feeds = { input_ids: { data: new BigInt64Array([2n, 3n]), dims: [1, 2] } };
+const feeds: Record<string, TokenTensor> = {
+  input_ids: { data: new BigInt64Array([2n, 3n]), dims: [1, 2] },
+};
 
 /** The error `p` rejects with. */
 async function failure(p: Promise<unknown>): Promise<T2LError> {
