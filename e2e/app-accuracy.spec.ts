@@ -13,16 +13,25 @@
  * verdicts as `t2l eval --benchmark` through the same Hub; with the Hub stopped and nothing cached,
  * another benchmark says it cannot be reached, and the user's own examples run on.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { benchmarkHubRepos } from '../src/fixtures/benchmark-datasets';
 import { startLocalHub, writeHubRepos, type LocalHub } from '../test/support/local-hub';
-import { chooseBackend, chooseModel, DEMO, ROOT } from './app-support';
+import {
+  cliEval as evalWithCli,
+  EXAMPLES,
+  expectNoViolations,
+  finished,
+  jsonl,
+  MAX_TOKENS,
+  pageRows,
+  summaryCounts,
+  SYSTEM,
+  type CliEval,
+} from './accuracy-support';
+import { chooseBackend, chooseModel } from './app-support';
 import { E2E_PORT } from './ports';
 
 test.setTimeout(1_200_000);
@@ -37,32 +46,22 @@ test.beforeAll(async () => {
 test.afterAll(async () => hub?.stop());
 
 const DESCRIPTION = 'Answer short questions about arithmetic and geography.';
-const MAX_TOKENS = 4;
 /**
- * The own sets' template and system message, in the page's fields and `t2l eval --template/--system`.
- * The template holds a backslash and an n (as a shell's "…\n…" passes it) before its last line: the
- * page and the CLI both say so (core userTemplateNote), and both send it as it is.
+ * The own sets' template, in the page's field and `t2l eval --template` (with SYSTEM). It holds a
+ * backslash and an n (as a shell's "…\n…" passes it) before its last line: the page and the CLI
+ * both say so (core userTemplateNote), and both send it as it is.
  */
-const TEMPLATE = 'Question: {prompt}\n{choices}\\nAnswer briefly.';
-/** userTemplateNote's words for TEMPLATE, written out (the page's note, the CLI's stderr). */
+const NOTED_TEMPLATE = 'Question: {prompt}\n{choices}\\nAnswer briefly.';
+/** userTemplateNote's words for NOTED_TEMPLATE, written out (the page's note, the CLI's stderr). */
 const TEMPLATE_NOTE =
   'the template holds "\\n" as two characters (a backslash and a letter), not a line break';
-const SYSTEM = 'You answer in one word.';
 /**
  * Six rows: free answers and multiple choice (letter, index and choice text). The demo models have
  * random weights, so every answer starts wrong; the test then sets three free rows' expected
  * answers to what the base, the adapter and the control answer (`t2l eval` run first), which
  * leaves every prompt as it was and gives verdicts that differ between the models.
  */
-const PROBE = [
-  { prompt: 'What is 2 + 3?', answer: '5' },
-  { prompt: 'Name the colour of a clear sky.', answer: 'blue' },
-  { prompt: 'Is water wet?', choices: ['yes', 'no'], answer: 'A' },
-  { prompt: 'Pick the largest number.', choices: ['3', '7', '5'], answer: 1 },
-  { prompt: 'What is the capital of France?', answer: 'Paris' },
-  { prompt: 'Which is a fruit?', choices: ['apple', 'stone', 'car', 'cloud'], answer: 'apple' },
-];
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+const PROBE = EXAMPLES;
 
 /** PROBE with rows 1, 2 and 5 expecting the base's, the adapter's and the control's answer. */
 function fromProbe(probe: CliEval): typeof PROBE {
@@ -102,52 +101,6 @@ async function generate(page: Page): Promise<void> {
   await expect(page.getByTestId('result')).toBeVisible();
 }
 
-/** Waits until a panel's run ends and returns its status ('done', 'cancelled'). */
-async function finished(scope: Page | Locator, prefix: string): Promise<void> {
-  await expect(scope.getByTestId(`${prefix}-run`)).toBeEnabled({ timeout: 600_000 });
-  if (await scope.getByTestId(`${prefix}-error`).isVisible()) {
-    throw new Error(`${prefix}: ${await scope.getByTestId(`${prefix}-error`).innerText()}`);
-  }
-}
-
-/** axe-core, as app-a11y.spec.ts runs it, on one part of the page with its results shown. */
-async function expectNoViolations(page: Page, testId: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).include(`[data-testid="${testId}"]`).analyze();
-  const found = results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`,
-  );
-  expect(found, `axe on ${testId}`).toEqual([]);
-}
-
-interface PageRow {
-  id: string;
-  answers: { text: string; correct: boolean }[];
-}
-
-/** The per-example table as the page shows it: each model's answer and verdict, per row. */
-async function pageRows(scope: Page | Locator, prefix: string): Promise<PageRow[]> {
-  return scope.getByTestId(`${prefix}-row`).evaluateAll((rows) =>
-    rows.map((r) => ({
-      id: r.getAttribute('data-id') ?? '',
-      answers: [...r.querySelectorAll('td[data-correct]')].map((td) => ({
-        text: td.querySelector('[data-testid$="-answer"]')?.textContent ?? '',
-        correct: td.getAttribute('data-correct') === '1',
-      })),
-    })),
-  );
-}
-
-/** Right answers per model, from the summary table's data attributes. */
-async function summaryCounts(scope: Page | Locator, prefix: string) {
-  return scope.getByTestId(`${prefix}-model`).evaluateAll((rows) =>
-    rows.map((r) => ({
-      model: r.getAttribute('data-model'),
-      correct: Number(r.getAttribute('data-correct')),
-      n: Number(r.getAttribute('data-n')),
-    })),
-  );
-}
-
 test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps rows; History after a reload', async ({
   page,
 }) => {
@@ -175,7 +128,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   // One answer-token limit for the page and t2l eval --max-tokens (core MAX_ANSWER_TOKENS).
   await expect(panel.getByTestId('accuracy-max-tokens')).toHaveAttribute('max', '512');
   await panel.getByTestId('accuracy-max-tokens').fill(String(MAX_TOKENS));
-  await panel.getByTestId('accuracy-template').fill(TEMPLATE);
+  await panel.getByTestId('accuracy-template').fill(NOTED_TEMPLATE);
   await panel.getByTestId('accuracy-system').fill(SYSTEM);
   await panel.getByTestId('accuracy-run').click();
   await finished(panel, 'accuracy');
@@ -212,7 +165,7 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   expect(rows[0]!.answers[0]!.correct).toBe(true);
   expect(rows[1]!.answers[1]!.correct).toBe(true);
   expect(cli.models).toEqual(['base', expect.stringMatching(/@fp32$/), 'control']);
-  expect(cli.protocol).toMatchObject({ template: TEMPLATE, system: SYSTEM });
+  expect(cli.protocol).toMatchObject({ template: NOTED_TEMPLATE, system: SYSTEM });
   expect(cli.stderr).toContain(`t2l: note: ${TEMPLATE_NOTE}`);
   expect(cli.summaries.map((c) => [c.correct, c.n])).toEqual(counts.map((c) => [c.correct, c.n]));
   expect(cli.rows.map((r) => r.map((a) => a.correct))).toEqual(
@@ -302,80 +255,17 @@ test('Accuracy: a pasted set scored for base, adapter and control; Cancel keeps 
   await expect(page.getByTestId('accuracy-row')).toHaveCount(kept);
 });
 
-interface CliEval {
-  /** The examples' ids, in order. */
-  ids: string[];
-  /** The template and system message the CLI records having used. */
-  protocol: { template: string | null; system: string };
-  /** What it said on stderr (notes, progress). */
-  stderr: string;
-  models: string[];
-  summaries: { correct: number; n: number }[];
-  /** Per example, per model (in `models` order). */
-  rows: { output: string; correct: boolean; stop: string }[][];
-}
-
 /**
- * `t2l eval --json` on the same examples with TEMPLATE and SYSTEM (or, with `text` null, `more` names a benchmark sample,
- * read through the local Hub: no control, the reference's answer lengths), adapter description
- * (and default control) and base.
+ * `t2l eval --json` for DESCRIPTION on `text` (JSON Lines) with NOTED_TEMPLATE, SYSTEM and the default
+ * control, or, with `text` null, on the benchmark sample `more` names, read through the local Hub
+ * (no control, the reference's answer lengths).
  */
-async function cliEval(text: string | null, more: string[] = []): Promise<CliEval> {
-  const dir = await mkdtemp(join(tmpdir(), 't2l-accuracy-'));
-  const file = join(dir, 'examples.jsonl');
-  if (text !== null) await writeFile(file, text);
-  const source =
-    text !== null
-      ? [
-          '--examples',
-          file,
-          '--max-tokens',
-          String(MAX_TOKENS),
-          '--template',
-          TEMPLATE,
-          '--system',
-          SYSTEM,
-        ]
-      : [...more, '--no-control'];
-  const { stdout, stderr } = await promisify(execFile)(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 't2l.mjs'),
-      'eval',
-      join(DEMO, 'packages', 'L'),
-      '--encoder',
-      join(DEMO, 'encoder'),
-      '--description',
-      DESCRIPTION,
-      '--base',
-      join(DEMO, 'base', 'tiny-llama.gguf'),
-      ...source,
-      '--threads',
-      '1',
-      '--json',
-    ],
-    {
-      cwd: ROOT,
-      maxBuffer: 16 << 20,
-      env: { ...process.env, HF_ENDPOINT: hub.endpoint, HF_HOME: join(dir, 'hf') },
-    },
-  );
-  const out = JSON.parse(stdout) as {
-    protocol: { template: string | null; system: string };
-    models: { id: string }[];
-    summaries: { correct: number; n: number }[];
-    rows: {
-      id: string;
-      answers: Record<string, { output: string; correct: boolean; stop: string }>;
-    }[];
-  };
-  const models = out.models.map((m) => m.id);
-  return {
-    ids: out.rows.map((r) => r.id),
-    protocol: out.protocol,
-    stderr,
-    models,
-    summaries: out.summaries,
-    rows: out.rows.map((r) => models.map((m) => r.answers[m]!)),
-  };
+function cliEval(text: string | null, more: string[] = []): Promise<CliEval> {
+  return evalWithCli({
+    description: DESCRIPTION,
+    examples: text,
+    template: NOTED_TEMPLATE,
+    args: text === null ? [...more, '--no-control'] : more,
+    hubEndpoint: hub.endpoint,
+  });
 }

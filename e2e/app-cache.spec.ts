@@ -1,14 +1,12 @@
 import { expect, test, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import {
-  chooseBackend,
-  chooseModel,
   cliAdapter,
   DEMO,
   downloadZip,
   expectSameAdapter,
   generateAndWait,
-  openApp,
+  openAndGenerate,
   waitUntilReady,
 } from './app-support';
 
@@ -131,11 +129,7 @@ test('a reload keeps the description and the cache; damaged cache entries are re
     if (r.url().includes(PACKAGE)) packageRequests.push(r.url());
     if (r.url().includes('/models/demo/encoder/')) encoderRequests.push(r.url());
   });
-  const app = await openApp(page);
-  await chooseModel(page, 'demo-M');
-  await chooseBackend(page, 'wasm');
-  await page.locator('#description').fill(description);
-  await generateAndWait(page);
+  const app = await openAndGenerate(page, 'demo-M', 'wasm', description);
   expect(await outcomeNames(page, 'downloaded')).toEqual(
     expect.arrayContaining(['model.onnx', 't2l.json']),
   );
@@ -205,11 +199,7 @@ test('a reload keeps the description and the cache; damaged cache entries are re
  */
 test('a large entry without a checksum is used and rewritten whole into OPFS', async ({ page }) => {
   test.setTimeout(300_000);
-  await openApp(page);
-  await chooseModel(page, 'demo-M');
-  await chooseBackend(page, 'wasm');
-  await page.locator('#description').fill('Answer questions.');
-  await generateAndWait(page);
+  await openAndGenerate(page, 'demo-M', 'wasm', 'Answer questions.');
   const graph = await page.evaluate(async () => {
     const cache = await caches.open('t2l-files-v1');
     const req = (await cache.keys()).find((r) => r.url.endsWith('/encoder/onnx/model.onnx'))!;

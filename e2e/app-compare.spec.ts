@@ -1,13 +1,19 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import AxeBuilder from '@axe-core/playwright';
+import { readFile } from 'node:fs/promises';
 import { expect, test, type Download, type Locator, type Page } from '@playwright/test';
-import { unzipSync } from 'fflate';
 import { parseSafetensorsIndependently } from '../test/support/independent-safetensors';
-import { DEMO, openApp, ROOT } from './app-support';
+import {
+  cliEval,
+  EXAMPLES,
+  expectNoViolations,
+  finished,
+  jsonl,
+  MAX_TOKENS,
+  pageRows,
+  summaryCounts,
+  SYSTEM,
+  TEMPLATE,
+} from './accuracy-support';
+import { openApp, unzipByName } from './app-support';
 
 /**
  * Compare, charts, blend, Compare's Accuracy row, history and share links in real headless
@@ -38,14 +44,6 @@ async function saved(
 
 async function bytesOf(download: Download): Promise<Uint8Array> {
   return new Uint8Array(await readFile(await download.path()));
-}
-
-function unzip(bytes: Uint8Array): Record<string, Uint8Array> {
-  const files: Record<string, Uint8Array> = {};
-  for (const [name, data] of Object.entries(unzipSync(bytes))) {
-    if (!name.endsWith('/')) files[name.split('/').pop()!] = data;
-  }
-  return files;
 }
 
 async function runComparison(page: Page, columns: number): Promise<void> {
@@ -219,7 +217,7 @@ test('one configuration on three descriptions; the history keeps them across a r
     const st = await saved(page, () => item.getByTestId('history-safetensors').click());
     expect(
       Buffer.from(st.bytes).equals(
-        Buffer.from(unzip(fromColumns[k]!)['adapter_model.safetensors']!),
+        Buffer.from(unzipByName(fromColumns[k]!)['adapter_model.safetensors']!),
       ),
     ).toBe(true);
   }
@@ -311,7 +309,7 @@ test('three configurations (demo L, M, S) on one description: columns, charts, n
   expect(zip.name).toMatch(
     /^t2l-translate-english-recipes-into-french--demo-t2l-m-[0-9a-f]{8}\.zip$/,
   );
-  const files = unzip(zip.bytes);
+  const files = unzipByName(zip.bytes);
   expect(Object.keys(files).sort()).toEqual(
     ['README.md', 'adapter_config.json', 'adapter_model.safetensors'].sort(),
   );
@@ -343,7 +341,7 @@ test('three configurations (demo L, M, S) on one description: columns, charts, n
   await card.getByTestId('compare-accuracy-system').fill(SYSTEM);
   await expect(card.getByTestId('compare-accuracy-run')).toBeEnabled({ timeout: 60_000 });
   await card.getByTestId('compare-accuracy-run').click();
-  await finished(card, 'compare-accuracy');
+  await finished(card, 'compare-accuracy', 540_000);
   const cmp = await summaryCounts(card, 'compare-accuracy');
   expect(cmp.map((c) => [c.model, c.n])).toEqual([
     ['base', EXAMPLES.length],
@@ -489,7 +487,7 @@ test('a full disk is a clear message, and the adapter stays downloadable', async
     'Extract dates from emails.',
   );
   const zip = await saved(page, () => page.getByTestId('history-unsaved-zip').click());
-  expect(Object.keys(unzip(zip.bytes))).toContain('adapter_model.safetensors');
+  expect(Object.keys(unzipByName(zip.bytes))).toContain('adapter_model.safetensors');
   const entry = page.getByTestId('history-item').filter({ hasText: 'Extract dates from emails.' });
   await expect(entry).toHaveCount(0);
 
@@ -520,102 +518,13 @@ test('a QuotaExceededError from IndexedDB is a clear message, never a silent los
 });
 
 const COMPARE_DESCRIPTION = 'Translate English recipes into French.';
-const MAX_TOKENS = 4;
-/** Given to the Accuracy row's template and system fields and to `t2l eval --template/--system`. */
-const TEMPLATE = 'Question: {prompt}\n{choices}\nAnswer briefly.';
-const SYSTEM = 'You answer in one word.';
-/** Free answers and multiple choice (letter, index and choice text), as app-accuracy's. */
-const EXAMPLES = [
-  { prompt: 'What is 2 + 3?', answer: '5' },
-  { prompt: 'Name the colour of a clear sky.', answer: 'blue' },
-  { prompt: 'Is water wet?', choices: ['yes', 'no'], answer: 'A' },
-  { prompt: 'Pick the largest number.', choices: ['3', '7', '5'], answer: 1 },
-  { prompt: 'What is the capital of France?', answer: 'Paris' },
-  { prompt: 'Which is a fruit?', choices: ['apple', 'stone', 'car', 'cloud'], answer: 'apple' },
-];
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
-
-/** Waits until a panel's run ends (failing with its error if it shows one). */
-async function finished(scope: Locator, prefix: string): Promise<void> {
-  await expect(scope.getByTestId(`${prefix}-run`)).toBeEnabled({ timeout: 540_000 });
-  if (await scope.getByTestId(`${prefix}-error`).isVisible()) {
-    throw new Error(`${prefix}: ${await scope.getByTestId(`${prefix}-error`).innerText()}`);
-  }
-}
-
-/** axe-core, as app-a11y.spec.ts runs it, on one part of the page with its results shown. */
-async function expectNoViolations(page: Page, testId: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).include(`[data-testid="${testId}"]`).analyze();
-  const found = results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`,
-  );
-  expect(found, `axe on ${testId}`).toEqual([]);
-}
-
-/** The per-example table as the page shows it: each model's answer and verdict, per row. */
-async function pageRows(scope: Locator, prefix: string) {
-  return scope.getByTestId(`${prefix}-row`).evaluateAll((rows) =>
-    rows.map((r) => ({
-      answers: [...r.querySelectorAll('td[data-correct]')].map((td) => ({
-        text: td.querySelector('[data-testid$="-answer"]')?.textContent ?? '',
-        correct: td.getAttribute('data-correct') === '1',
-      })),
-    })),
-  );
-}
-
-/** Right answers per model, from the summary table's data attributes. */
-async function summaryCounts(scope: Locator, prefix: string) {
-  return scope.getByTestId(`${prefix}-model`).evaluateAll((rows) =>
-    rows.map((r) => ({
-      model: r.getAttribute('data-model'),
-      correct: Number(r.getAttribute('data-correct')),
-      n: Number(r.getAttribute('data-n')),
-    })),
-  );
-}
 
 /**
  * The base model's answers to EXAMPLES by `t2l eval --json` (the demo base GGUF) with TEMPLATE and
  * SYSTEM, in order.
  */
 async function cliBaseAnswers(description: string): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 't2l-compare-eval-'));
-  try {
-    const file = join(dir, 'examples.jsonl');
-    await writeFile(file, jsonl(EXAMPLES));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        join(ROOT, 'bin', 't2l.mjs'),
-        'eval',
-        join(DEMO, 'packages', 'L'),
-        '--encoder',
-        join(DEMO, 'encoder'),
-        '--description',
-        description,
-        '--base',
-        join(DEMO, 'base', 'tiny-llama.gguf'),
-        '--examples',
-        file,
-        '--max-tokens',
-        String(MAX_TOKENS),
-        '--template',
-        TEMPLATE,
-        '--system',
-        SYSTEM,
-        '--no-control',
-        '--threads',
-        '1',
-        '--json',
-      ],
-      { cwd: ROOT, maxBuffer: 16 << 20 },
-    );
-    const out = JSON.parse(stdout) as {
-      rows: { answers: Record<string, { output: string }> }[];
-    };
-    return out.rows.map((r) => r.answers['base']!.output);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const out = await cliEval({ description, examples: jsonl(EXAMPLES), args: ['--no-control'] });
+  const base = out.models.indexOf('base');
+  return out.rows.map((r) => r[base]!.output);
 }

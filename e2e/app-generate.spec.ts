@@ -10,6 +10,7 @@ import {
   downloadZip,
   expectSameAdapter,
   generateAndWait,
+  openAndGenerate,
   openApp,
 } from './app-support';
 
@@ -22,11 +23,7 @@ import {
 test('WebGPU: the demo package makes the same adapter as `t2l generate`', async ({ page }) => {
   const description = 'Solve grade-school math word problems step by step.';
   const expected = cliAdapter(join(DEMO, 'packages', 'L'), description);
-  const app = await openApp(page);
-  await chooseModel(page, 'demo-L');
-  await chooseBackend(page, 'WebGPU');
-  await page.locator('#description').fill(description);
-  await generateAndWait(page);
+  const app = await openAndGenerate(page, 'demo-L', 'WebGPU', description);
 
   const backend = page.getByTestId('fact-backend');
   await expect(backend.locator('[data-backend]')).toHaveAttribute('data-backend', 'webgpu');
@@ -129,11 +126,7 @@ test('wasm: a text encoder worker that stopped on its own is loaded anew by the 
   page,
 }) => {
   test.setTimeout(300_000);
-  await openApp(page);
-  await chooseModel(page, 'demo-M');
-  await chooseBackend(page, 'wasm');
-  await page.locator('#description').fill('Answer questions about biology.');
-  await generateAndWait(page);
+  await openAndGenerate(page, 'demo-M', 'wasm', 'Answer questions about biology.');
   // The encoder's session lives in a worker of its own: an uncaught error ends it, graph and all.
   const encoderWorker = page.workers().find((w) => w.url().includes('encoder-graph'));
   expect(encoderWorker).toBeDefined();

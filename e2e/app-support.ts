@@ -72,6 +72,24 @@ export async function generateAndWait(page: Page): Promise<void> {
   }
 }
 
+/**
+ * Opens the app (openApp), picks the catalog entry `model` on `backend`, types `description` and
+ * generates (generateAndWait): the result card shows when it returns.
+ */
+export async function openAndGenerate(
+  page: Page,
+  model: string,
+  backend: 'Auto' | 'WebGPU' | 'wasm',
+  description: string,
+): Promise<OpenedApp> {
+  const app = await openApp(page);
+  await chooseModel(page, model);
+  await chooseBackend(page, backend);
+  await page.locator('#description').fill(description);
+  await generateAndWait(page);
+  return app;
+}
+
 /** Clicks "Download PEFT .zip" and returns the files inside the zip by name. */
 export async function downloadZip(page: Page): Promise<Record<string, Uint8Array>> {
   const [download] = await Promise.all([
@@ -79,7 +97,11 @@ export async function downloadZip(page: Page): Promise<Record<string, Uint8Array
     page.getByTestId('download-zip').click(),
   ]);
   expect(download.suggestedFilename()).toMatch(/^t2l-[a-z0-9-]+\.zip$/);
-  const bytes = new Uint8Array(await readFile(await download.path()));
+  return unzipByName(new Uint8Array(await readFile(await download.path())));
+}
+
+/** The files in a zip by their name without folders (folders themselves left out). */
+export function unzipByName(bytes: Uint8Array): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
   for (const [name, data] of Object.entries(unzipSync(bytes))) {
     if (!name.endsWith('/')) files[name.split('/').pop()!] = data;
@@ -88,6 +110,25 @@ export async function downloadZip(page: Page): Promise<Record<string, Uint8Array
 }
 
 const run = promisify(execFile);
+
+/**
+ * Runs `bin/t2l.mjs <args>` with this Node from the repository root (stdout up to 16 MiB) and
+ * returns what it printed on stdout and stderr; rejects, with the exit code and both streams, when it
+ * fails.
+ * `env` is added to this process's environment.
+ */
+export async function runT2l(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'bin', 't2l.mjs'), ...args], {
+    cwd: ROOT,
+    maxBuffer: 16 << 20,
+    env: { ...process.env, ...env },
+  });
+  return { stdout, stderr };
+}
+
 const cliCache = new Map<string, Promise<Map<string, ParsedTensor>>>();
 
 /** The adapter `npx t2l generate` writes for this description and model folder (run once each). */
@@ -101,21 +142,16 @@ export function cliAdapter(
     result = (async () => {
       const out = await mkdtemp(join(tmpdir(), 't2l-e2e-cli-'));
       try {
-        await run(
-          process.execPath,
-          [
-            join(ROOT, 'bin', 't2l.mjs'),
-            'generate',
-            modelDir,
-            '--description',
-            description,
-            '--encoder',
-            join(DEMO, 'encoder'),
-            '-o',
-            out,
-          ],
-          { cwd: ROOT },
-        );
+        await runT2l([
+          'generate',
+          modelDir,
+          '--description',
+          description,
+          '--encoder',
+          join(DEMO, 'encoder'),
+          '-o',
+          out,
+        ]);
         const bytes = new Uint8Array(await readFile(join(out, '0', 'adapter_model.safetensors')));
         return parseSafetensorsIndependently(bytes).tensors;
       } finally {

@@ -4,15 +4,13 @@
  * exactly the base model's text (checked against a second LLM worker that loads the base with no
  * adapter at all), scale 1 differs; bad base files fail in place and nothing else is lost.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
 import { TINY_CHAT_TEMPLATE, makeTinyBase, tinyBaseGguf } from '../src/fixtures/tiny-base';
 import { baseWithTemplate, caseTemplate } from '../test/support/cases-22';
-import { chooseBackend, chooseModel, DEMO, ROOT } from './app-support';
+import { chooseBackend, chooseModel, DEMO, runT2l } from './app-support';
 
 // Loading the text encoder, generating and running llama.cpp on wasm: slow on a shared 2-core box.
 test.setTimeout(900_000);
@@ -67,28 +65,23 @@ interface CliTry {
 
 /** What `t2l try --json` (llama.cpp through node-llama-cpp) answers for the same inputs. */
 async function cliTry(): Promise<CliTry> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 't2l.mjs'),
-      'try',
-      join(DEMO, 'packages', 'L'),
-      '--encoder',
-      join(DEMO, 'encoder'),
-      '--description',
-      DESCRIPTION,
-      '--base',
-      join(DEMO, 'base', 'tiny-llama.gguf'),
-      '--prompt',
-      PROMPT,
-      '--max-tokens',
-      String(MAX_TOKENS),
-      '--threads',
-      '1',
-      '--json',
-    ],
-    { cwd: ROOT, maxBuffer: 16 << 20 },
-  );
+  const { stdout } = await runT2l([
+    'try',
+    join(DEMO, 'packages', 'L'),
+    '--encoder',
+    join(DEMO, 'encoder'),
+    '--description',
+    DESCRIPTION,
+    '--base',
+    join(DEMO, 'base', 'tiny-llama.gguf'),
+    '--prompt',
+    PROMPT,
+    '--max-tokens',
+    String(MAX_TOKENS),
+    '--threads',
+    '1',
+    '--json',
+  ]);
   return JSON.parse(stdout) as CliTry;
 }
 

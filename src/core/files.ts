@@ -1,4 +1,5 @@
 import { T2LError } from './errors';
+import { Received } from './received';
 
 /**
  * A folder of files, wherever it lives: a directory on disk (Node), files a user picked or dropped,
@@ -106,49 +107,21 @@ export function urlSource(base: string, options: UrlSourceOptions = {}): FileSou
 }
 
 /**
- * The whole body of a response. With a Content-Length, the chunks are copied into one buffer of
- * that size as they arrive, so a large file (a 1 GB hypermod.pt) is held once, not as its chunks
- * plus their concatenation as `arrayBuffer()` may.
+ * The whole body of a response. With a Content-Length (and no Content-Encoding), the chunks are
+ * copied into one buffer of that size as they arrive (Received), so a large file (a 1 GB
+ * hypermod.pt) is held once, not as its chunks plus their concatenation as `arrayBuffer()` may;
+ * more or fewer bytes than announced are all kept.
  */
 async function readBody(res: Response): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const length = Number(res.headers.get('content-length'));
   const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-  if (!res.body || !Number.isSafeInteger(length) || length <= 0 || encoded) {
-    return new Uint8Array(await res.arrayBuffer());
-  }
-  const out = new Uint8Array(length);
+  const received = new Received();
+  if (Number.isSafeInteger(length) && length > 0 && !encoded) received.expect(length);
   const reader = res.body.getReader();
-  let at = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
-    if (at + value.length > length) {
-      // More than announced: fall back to growing (rare; a misreporting server).
-      const grown = new Uint8Array(Math.max(2 * out.length, at + value.length));
-      grown.set(out.subarray(0, at));
-      grown.set(value, at);
-      return finish(grown, at + value.length, reader);
-    }
-    out.set(value, at);
-    at += value.length;
-  }
-  return at === length ? out : out.subarray(0, at);
-}
-
-async function finish(
-  buf: Uint8Array,
-  at: number,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-): Promise<Uint8Array> {
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return buf.subarray(0, at);
-    if (at + value.length > buf.length) {
-      const grown = new Uint8Array(Math.max(2 * buf.length, at + value.length));
-      grown.set(buf.subarray(0, at));
-      buf = grown;
-    }
-    buf.set(value, at);
-    at += value.length;
+    if (done) return received.bytes();
+    received.push(value);
   }
 }

@@ -17,7 +17,7 @@ import {
   pyQuote,
   type HubRepoType,
 } from '../core/hub/endpoint';
-import { checkModelInfoLength, parseModelInfo, type HubFileRecord } from '../core/hub/model-info';
+import { parseModelInfo, readModelInfoText, type HubFileRecord } from '../core/hub/model-info';
 
 export type Level = 'ok' | 'warn' | 'fail';
 
@@ -144,8 +144,7 @@ export async function verifyCatalog(
         }
         let listing: ReturnType<typeof parseModelInfo>;
         try {
-          checkModelInfoLength(res.headers.get('content-length'), url);
-          listing = parseModelInfo(await res.json(), url);
+          listing = parseModelInfo(JSON.parse(await readModelInfoText(res, url)), url);
         } catch (e) {
           return {
             level: 'fail',

@@ -46,22 +46,29 @@ function syncOpener(file: FileSystemFileHandle): SyncOpener | null {
   return typeof open === 'function' ? open.bind(file) : null;
 }
 
+/**
+ * Opens the origin's OPFS root (navigator.storage.getDirectory); null where this context has no
+ * OPFS. The one place that asks whether OPFS is here.
+ */
+function opfsRoot(): (() => Promise<FileSystemDirectoryHandle>) | null {
+  const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
+  return typeof storage?.getDirectory === 'function' ? () => storage.getDirectory() : null;
+}
+
 /** True where this context can write bodies (a worker with OPFS sync access handles). */
 export function canStoreBodies(): boolean {
   return (
-    typeof navigator !== 'undefined' &&
-    typeof navigator.storage?.getDirectory === 'function' &&
+    opfsRoot() !== null &&
     typeof (globalThis as { FileSystemSyncAccessHandle?: unknown }).FileSystemSyncAccessHandle ===
       'function'
   );
 }
 
 async function directory(create: boolean): Promise<FileSystemDirectoryHandle | null> {
-  if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') {
-    return null;
-  }
+  const root = opfsRoot();
+  if (!root) return null;
   try {
-    return await (await navigator.storage.getDirectory()).getDirectoryHandle(DIR, { create });
+    return await (await root()).getDirectoryHandle(DIR, { create });
   } catch {
     return null;
   }
@@ -140,12 +147,10 @@ export async function removeBodies(names: string[]): Promise<void> {
 
 /** Removes every body (the Cache view's "Clear", and leftovers of interrupted writes). */
 export async function clearBodies(): Promise<void> {
-  if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') {
-    return;
-  }
+  const root = opfsRoot();
+  if (!root) return;
   try {
-    const root = await navigator.storage.getDirectory();
-    await root.removeEntry(DIR, { recursive: true });
+    await (await root()).removeEntry(DIR, { recursive: true });
   } catch {
     // Nothing stored yet, or a body still open in a worker: the next clear removes it.
   }

@@ -9,7 +9,7 @@ import { differsFromHubRecord } from '../../core/hub/model-info';
 import { hubRecordFor } from './hub-integrity';
 import { differsFromKnown, storedHashIsKnown } from './known-files';
 import type { KnownFile, Progress } from './protocol';
-import { Received } from './received';
+import { Received } from '../../core/received';
 
 export interface DownloadContext {
   signal: AbortSignal;

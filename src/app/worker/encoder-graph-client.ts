@@ -39,10 +39,17 @@ function spawn(wasmPaths: string, reserveBytes: number, onLost: (why: string) =>
   return client;
 }
 
-/** A failure in the encoder's worker (a session that could not be created or run, or a worker
- * that stopped) as the project's error. */
-function asT2LError(e: unknown): unknown {
-  return e instanceof WorkerCallError ? new T2LError('runtime', e.message, { cause: e }) : e;
+/**
+ * A failure in the encoder's worker as its caller should see it. A WorkerCallError is already a
+ * T2LError: one with the worker's own code (the graph could not be loaded or run: 'runtime') goes
+ * on as it is. 'internal' (the worker stopped, or threw something that is not a T2LError) is the
+ * backend failing, so it becomes 'runtime' with the same message: the page then says "The backend
+ * failed" and offers another backend, rather than "Something went wrong".
+ */
+function encoderFailure(e: unknown): unknown {
+  return e instanceof WorkerCallError && e.code === 'internal'
+    ? new T2LError('runtime', e.message, { cause: e })
+    : e;
 }
 
 /** A started encoder worker, waiting for its graph. */
@@ -93,7 +100,7 @@ export function startEncoderGraphWorker(
         );
       } catch (e) {
         client.terminate();
-        throw asT2LError(e);
+        throw encoderFailure(e);
       }
       opened = true;
       measureSpans(names.spans);
@@ -110,7 +117,7 @@ export function startEncoderGraphWorker(
           try {
             return await client.call('run', { feeds });
           } catch (e) {
-            throw asT2LError(e);
+            throw encoderFailure(e);
           }
         },
         async release() {

@@ -9,14 +9,12 @@
  */
 import { T2LError } from '../../core/errors';
 import {
-  checkModelInfoLength,
-  MODEL_INFO_MAX_BYTES,
   modelInfoUrl,
   parseModelInfo,
   parseResolveUrl,
+  readModelInfoText,
   type HubFileRecord,
 } from '../../core/hub/model-info';
-import { Received } from './received';
 
 export interface HubRecordContext {
   /** The Hub endpoint in force; no endpoint, no lookup. */
@@ -30,23 +28,6 @@ const listings = new Map<string, Promise<Map<string, HubFileRecord> | null>>();
 /** Forgets every listing (tests; a changed endpoint needs nothing: the key holds it). */
 export function clearHubRecords(): void {
   listings.clear();
-}
-
-/** The answer as text, refused past MODEL_INFO_MAX_BYTES (announced or counted as it comes). */
-async function readBounded(res: Response, where: string): Promise<string> {
-  checkModelInfoLength(res.headers.get('content-length'), where);
-  const reader = res.body!.getReader();
-  const received = new Received();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (received.length + value.length > MODEL_INFO_MAX_BYTES) {
-      await reader.cancel();
-      throw new T2LError('bad-input', `${where}: the answer is over ${MODEL_INFO_MAX_BYTES} bytes`);
-    }
-    received.push(value);
-  }
-  return new TextDecoder().decode(received.bytes());
 }
 
 async function fetchListing(
@@ -65,7 +46,7 @@ async function fetchListing(
   }
   let json: unknown;
   try {
-    json = JSON.parse(await readBounded(res, url));
+    json = JSON.parse(await readModelInfoText(res, url));
   } catch (e) {
     if (e instanceof T2LError) throw e;
     // Not JSON: an endpoint without the API (a static mirror answering its HTML page).

@@ -11,6 +11,7 @@ import { T2LError } from '../errors';
 import { parseWithSchema } from '../schema';
 import { pyQuote, type HubRepoType } from './endpoint';
 import { digestHex } from '../digest';
+import { Received } from '../received';
 
 /** One file as the Hub records it at a commit. */
 export interface HubFileRecord {
@@ -149,4 +150,30 @@ export function checkModelInfoLength(length: string | null, where: string): void
       `${where}: the answer declares ${length} bytes, more than the ${MODEL_INFO_MAX_BYTES} read`,
     );
   }
+}
+
+/**
+ * The API's answer as text, refused past MODEL_INFO_MAX_BYTES whatever the headers say: a
+ * Content-Length over it before a byte is read, otherwise the bytes counted as they come (a
+ * chunked answer has none), the stream cancelled at the limit. The page's Hub records and
+ * `npm run verify:hub` both read listings through here.
+ *
+ * @param where names the answer in errors (its URL).
+ * @throws T2LError('bad-input') naming `where` when the answer is over the limit.
+ */
+export async function readModelInfoText(res: Response, where: string): Promise<string> {
+  checkModelInfoLength(res.headers.get('content-length'), where);
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const received = new Received();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (received.length + value.length > MODEL_INFO_MAX_BYTES) {
+      await reader.cancel();
+      throw new T2LError('bad-input', `${where}: the answer is over ${MODEL_INFO_MAX_BYTES} bytes`);
+    }
+    received.push(value);
+  }
+  return new TextDecoder().decode(received.bytes());
 }

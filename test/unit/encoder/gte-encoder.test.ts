@@ -238,6 +238,44 @@ describe('the gte ("new") encoder fixture through createTextEncoder', () => {
     }
   });
 
+  it('honours the attention mask: in a padded batch every real position is its text run alone', async () => {
+    // The encoder path runs one description at a time (no padding), but the fixture stands in for
+    // gte-large, which is fed padded batches elsewhere: right padding with mask zeros must not
+    // reach a real position (rotary positions are unchanged by right padding).
+    const texts = [...TEXTS, 'write a short poem.'];
+    const ids = texts.map((t) => tokenizer.encode(t));
+    const n = Math.max(...ids.map((r) => r.length));
+    expect(new Set(ids.map((r) => r.length)).size).toBe(texts.length);
+    const pad = tokenizer.pad_token_id!;
+    const feed = (rows: number[][]) =>
+      new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, n]);
+    const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'));
+    try {
+      const out = await session.run({
+        input_ids: feed(ids.map((r) => [...r, ...Array<number>(n - r.length).fill(pad)])),
+        attention_mask: feed(
+          ids.map((r) => r.map(() => 1).concat(Array<number>(n - r.length).fill(0))),
+        ),
+        token_type_ids: feed(ids.map(() => Array<number>(n).fill(0))),
+      });
+      const hidden = out['last_hidden_state']!;
+      expect(hidden.dims).toEqual([texts.length, n, E]);
+      const data = hidden.data as Float32Array;
+      for (const [i, row] of ids.entries()) {
+        const expected = forward(row);
+        let worst = 0;
+        for (let p = 0; p < row.length; p++) {
+          for (let d = 0; d < E; d++) {
+            worst = Math.max(worst, Math.abs(data[(i * n + p) * E + d]! - expected[p]![d]!));
+          }
+        }
+        expect(worst, `row ${i} (${row.length} of ${n} tokens)`).toBeLessThan(1e-4);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
   it.each([
     ['fp16', 0.999],
     ['q8', 0.99],

@@ -59,6 +59,49 @@ describe('makeTinyEncoder', () => {
     await session.release();
   });
 
+  it('a shaped random transformer honours the attention mask: each padded row is its text alone', async () => {
+    const H = 32;
+    const shape: EncoderShape = {
+      layers: 2,
+      hidden: H,
+      heads: 2,
+      intermediate: 48,
+      vocabSize: 100,
+      maxPositions: 16,
+      gatedMlp: false,
+    };
+    const session = await ort.InferenceSession.create(
+      makeTinyEncoder({ size: shape })['onnx/model.onnx'] as Uint8Array,
+    );
+    try {
+      const run = async (ids: number[][], mask: number[][]) => {
+        const out = await session.run({
+          input_ids: ints(ids),
+          attention_mask: ints(mask),
+          token_type_ids: ints(ids.map((r) => r.map(() => 0))),
+        });
+        return out['last_hidden_state']!.data as Float32Array;
+      };
+      const rows = [
+        [2, 40, 41, 42, 43, 3],
+        [2, 50, 3],
+      ];
+      const n = rows[0]!.length;
+      const padded = await run(
+        rows.map((r) => [...r, ...Array<number>(n - r.length).fill(0)]),
+        rows.map((r) => [...r.map(() => 1), ...Array<number>(n - r.length).fill(0)]),
+      );
+      for (const [i, r] of rows.entries()) {
+        const alone = await run([r], [r.map(() => 1)]);
+        const real = padded.subarray(i * n * H, (i * n + r.length) * H);
+        const worst = Math.max(...real.map((v, j) => Math.abs(v - alone[j]!)));
+        expect(worst, `row ${i}`).toBeLessThan(1e-5);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
   it('sets the embedding width through hiddenSize', async () => {
     const root = await mkdtemp(join(tmpdir(), 't2l-tiny-'));
     roots.push(root);

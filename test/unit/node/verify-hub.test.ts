@@ -4,12 +4,15 @@
  * size, a hash, a missing file, a branch instead of a commit, a gated repository) is a finding.
  */
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import catalog from '../../../models/catalog.json';
 import { BENCHMARK_SOURCES } from '../../../src/core/eval/benchmarks';
+import { MODEL_INFO_MAX_BYTES } from '../../../src/core/hub/model-info';
 import { benchmarkHubRepos } from '../../../src/fixtures/benchmark-datasets';
 import { officialHubRepos } from '../../../src/fixtures/hub-repos';
 import {
@@ -178,5 +181,43 @@ describe('verifyCatalog: the benchmarks\u2019 pinned dataset files', () => {
       'no such file at this revision',
       expect.stringMatching(/^sha256 [0-9a-f]{64} on the Hub, the catalog records 4160597d/),
     ]);
+  });
+});
+
+describe('verifyCatalog: a listing too large to read', () => {
+  it('stops reading a chunked answer (no Content-Length) at the limit, and fails that repository', async () => {
+    // An API answer that never ends: 1 MiB chunks of JSON white space, no Content-Length (Node
+    // sends it chunked), until the client goes or 4× the limit has been sent.
+    const chunk = Buffer.alloc(1 << 20, 32);
+    let sent = 0;
+    let closedEarly = false;
+    const server = createServer((req, res) => {
+      if (!req.url?.startsWith('/api/')) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.on('close', () => (closedEarly = sent < 4 * MODEL_INFO_MAX_BYTES));
+      const more = () => {
+        while (sent < 4 * MODEL_INFO_MAX_BYTES && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.write('{"sha": "');
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const f = await verifyCatalog(mistralOnly(), { endpoint });
+      expect(fails(f)).toContainEqual({
+        level: 'fail',
+        subject: `${T2L}@${PIN}`,
+        message: `${endpoint}/api/models/${T2L}/revision/${PIN}?blobs=true: the answer is over ${MODEL_INFO_MAX_BYTES} bytes`,
+      });
+      await expect.poll(() => closedEarly).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,6 +1,8 @@
 /**
  * The bytes received so far. With the size known up front they go straight into one buffer, so a
- * 1.7 GB encoder is not held twice (chunks, then their concatenation).
+ * 1.7 GB encoder is not held twice (chunks, then their concatenation). The one accumulator of
+ * response bodies: core/files.ts readBody, the page's downloads (app/worker/downloads.ts) and the
+ * Hub listings (core/hub/model-info.ts). Plain TypeScript: no DOM or Node API.
  */
 export class Received {
   private buffer: Uint8Array | null = null;

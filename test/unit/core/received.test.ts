@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Received } from '../../../src/app/worker/received';
+import { Received } from '../../../src/core/received';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
