@@ -1,12 +1,13 @@
 /**
  * The server's wiring, below HTTP: how loadServedModel sets up an int8 package written before
- * per-row activation scales (its rows shared one scale, so they must run one at a time), and the
- * batcher at exactly its row limit.
+ * per-row activation scales (its rows shared one scale, so they must run one at a time), packages
+ * without int8 heads (merged runs), `--backend cuda` (the CPU as its fallback), and the batcher at
+ * exactly its row limit.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../../src/core/checkpoint/load';
 import { rowsShareQuantization } from '../../src/core/package/manifest';
 import { convertCheckpoint, packageFiles } from '../../src/core/package/model';
@@ -16,26 +17,42 @@ import { ModelBatcher } from '../../src/server/batcher';
 import { loadServedModel, type ServedModel } from '../../src/server/models';
 import { CONFORMANCE_DIR } from '../support/conformance';
 
+/** The backends loadServedModel asks onnxruntime-node for, in order (the real runner is used). */
+const asked = vi.hoisted(() => [] as (readonly string[] | undefined)[]);
+vi.mock('../../src/runtime/node', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/runtime/node')>();
+  return {
+    ...real,
+    createNodeRunner: (...args: Parameters<typeof real.createNodeRunner>) => {
+      asked.push(args[1]?.backends);
+      return real.createNodeRunner(...args);
+    },
+  };
+});
+
 const tmp = mkdtempSync(join(tmpdir(), 't2l-wiring-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('loadServedModel with int8 packages', () => {
-  /** Loads the folder as `t2l serve` does and records the rows of every onnxruntime run. */
-  async function served(dir: string): Promise<{ m: ServedModel; runs: number[] }> {
-    const m: ServedModel = { name: 'm', dir, state: 'LOADING', acceptsDescription: false };
-    await loadServedModel(m, { backend: 'cpu', maxBatchRows: 16 });
-    expect(m.state, m.reason).toBe('READY');
-    const runs: number[] = [];
-    const session = m.runner!;
-    const run = session.run.bind(session);
-    // The batcher holds this same object (or a row-by-row wrapper around it): spy on its method.
-    session.run = (feeds) => {
-      runs.push(feeds['task_emb']!.dims[0]!);
-      return run(feeds);
-    };
-    return { m, runs };
-  }
+/** Loads the folder as `t2l serve` does and records the rows of every onnxruntime run. */
+async function served(
+  dir: string,
+  backend: 'cpu' | 'cuda' = 'cpu',
+): Promise<{ m: ServedModel; runs: number[] }> {
+  const m: ServedModel = { name: 'm', dir, state: 'LOADING', acceptsDescription: false };
+  await loadServedModel(m, { backend, maxBatchRows: 16 });
+  expect(m.state, m.reason).toBe('READY');
+  const runs: number[] = [];
+  const session = m.runner!;
+  const run = session.run.bind(session);
+  // The batcher holds this same object (or a row-by-row wrapper around it): spy on its method.
+  session.run = (feeds) => {
+    runs.push(feeds['task_emb']!.dims[0]!);
+    return run(feeds);
+  };
+  return { m, runs };
+}
 
+describe('loadServedModel with int8 packages', () => {
   it('runs an old-format package row by row and a current one in one run, same numbers', async () => {
     const ckpt = await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'S-sft')));
     const model = convertCheckpoint(ckpt, { precision: 'int8' });
@@ -68,6 +85,44 @@ describe('loadServedModel with int8 packages', () => {
     } finally {
       await a.m.runner!.release();
       await b.m.runner!.release();
+    }
+  });
+});
+
+describe('loadServedModel with packages without int8 heads, and --backend cuda', () => {
+  it('runs fp32 and q4 packages in one run: only int8 rows can share a scale', async () => {
+    const ckpt = await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'S-sft')));
+    for (const precision of ['fp32', 'q4'] as const) {
+      const model = convertCheckpoint(ckpt, { precision });
+      expect(rowsShareQuantization(model.manifest)).toBe(false);
+      const dir = join(tmp, precision);
+      await writeFolder(dir, packageFiles(model));
+      const emb: FloatTensor = {
+        dims: [3, model.manifest.taskEmbSize],
+        data: new Float32Array(3 * model.manifest.taskEmbSize).fill(0.25),
+      };
+      const { m, runs } = await served(dir);
+      try {
+        await m.batcher!.run(emb);
+        expect(runs, precision).toEqual([3]);
+      } finally {
+        await m.runner!.release();
+      }
+    }
+  });
+
+  it('asks onnxruntime-node for CUDA, then the CPU: the CPU is its fallback', async () => {
+    const ckpt = await loadCheckpoint(dirSource(join(CONFORMANCE_DIR, 'S-sft')));
+    const dir = join(tmp, 'cuda');
+    await writeFolder(dir, packageFiles(convertCheckpoint(ckpt, { precision: 'fp32' })));
+    asked.length = 0;
+    // READY also where the CUDA provider is not installed (npm skips it here): the CPU ran it.
+    const { m } = await served(dir, 'cuda');
+    try {
+      expect(asked).toEqual([['cuda', 'cpu']]);
+      expect(['cuda', 'cpu']).toContain(m.runner!.backend);
+    } finally {
+      await m.runner!.release();
     }
   });
 });

@@ -30,6 +30,22 @@ describe('share links', () => {
     expect(parseShareQuery(`?${shareQuery(s)}`)).toEqual(s);
   });
 
+  it('carry a blend weight at either end of 0…1', () => {
+    // 1: all of the partner description, 0: none of it; both are weights the Blend slider sets.
+    expect(parseShareQuery('?d=a&blend=b&w=1')).toEqual({
+      description: 'a',
+      blendWith: 'b',
+      blendWeight: 1,
+    });
+    expect(parseShareQuery('?d=a&blend=b&w=0')).toEqual({
+      description: 'a',
+      blendWith: 'b',
+      blendWeight: 0,
+    });
+    const s = { description: 'a', blendWith: 'b', blendWeight: 1 };
+    expect(parseShareQuery(`?${shareQuery(s)}`)).toEqual(s);
+  });
+
   it('ignore what they do not know, and never carry a blend without its weight', () => {
     expect(parseShareQuery('?backend=cuda&precision=int3&dtype=x&view=nope&blend=b')).toEqual({});
     expect(parseShareQuery('?blend=b&w=1.5')).toEqual({});

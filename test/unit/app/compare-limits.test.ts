@@ -3,13 +3,15 @@
  * descriptions run, one more is refused, and the Add buttons stop exactly at the limit. The limits
  * are written out here (4 and 6, as the form's text says) rather than read back from the module.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { compareAccuracyProblem } from '../../../src/app/accuracy/accuracy';
 import { compareActions, compareProblem } from '../../../src/app/compare/compare';
 import {
   useCompare,
   type ColumnConfig,
   type CompareState,
 } from '../../../src/app/compare/compare-store';
+import { useCatalog } from '../../../src/app/shared/catalog-store';
 
 const config = (modelId: string): ColumnConfig => ({
   modelId,
@@ -84,5 +86,46 @@ describe('Add and Remove stop exactly at the limits', () => {
     expect(useCompare.getState().descriptions).toHaveLength(6);
     for (let i = 0; i < 5; i++) compareActions.removeDescription(0);
     expect(useCompare.getState().descriptions).toHaveLength(2);
+  });
+});
+
+describe("Compare's Accuracy row at its column limit", () => {
+  // Its text: "Accuracy compares 2 to 4 finished columns" (written out here, not read back).
+  const done = (i: number) =>
+    ({
+      label: `T2L ${i}`,
+      status: 'done',
+      result: { model: { baseModel: 'demo/tiny' } },
+      adapter: { gguf: new Uint8Array([i]) },
+    }) as never;
+  const columns = (n: number) => Array.from({ length: n }, (_, i) => done(i));
+
+  beforeEach(() => {
+    // The base's URL is resolved against the page's address (Node has none).
+    vi.stubGlobal('location', new URL('http://localhost/'));
+    useCatalog.setState({
+      catalog: {
+        models: [
+          {
+            id: 'demo-L',
+            baseModel: 'demo/tiny',
+            baseGguf: { url: 'https://hub.test/tiny.gguf', size: 1000 },
+          },
+        ],
+        encoders: {},
+      } as never,
+    });
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('runs 2 and exactly 4 finished columns; refuses 1 and 5', () => {
+    useCompare.setState({ columns: columns(2) });
+    expect(compareAccuracyProblem()).toBeNull();
+    useCompare.setState({ columns: columns(4) });
+    expect(compareAccuracyProblem()).toBeNull();
+    useCompare.setState({ columns: columns(5) });
+    expect(compareAccuracyProblem()).toMatch(/at most 4 columns/);
+    useCompare.setState({ columns: columns(1) });
+    expect(compareAccuracyProblem()).toMatch(/2 to 4 finished columns/);
   });
 });

@@ -112,6 +112,20 @@ describe('will it fit', () => {
     expect(estimateFit(4.92 * GB, facts({ deviceMemoryGiB: null })).ok).toBe(true);
   });
 
+  it('takes a base that needs exactly WebAssembly’s limit, refuses one byte more', () => {
+    // Inside wasm (llm-fit.ts): the file + the KV cache + 128 MiB of buffers. An 8 GiB file is
+    // past 4.4 GiB, so its KV cache is the 7-8B figure, 128 KiB per token: 128 MiB at 1024 tokens.
+    const MiB = 2 ** 20;
+    const bytes = 8 * GiB;
+    const need = bytes + 128 * MiB + 128 * MiB;
+    const at = estimateFit(bytes, facts({ deviceMemoryGiB: null, wasmLimit: need }), 1024);
+    expect(at.problems).toEqual([]);
+    expect(at.ok).toBe(true);
+    const over = estimateFit(bytes, facts({ deviceMemoryGiB: null, wasmLimit: need - 1 }), 1024);
+    expect(over.ok).toBe(false);
+    expect(over.problems.join(' ')).toMatch(/inside WebAssembly, more than its limit/);
+  });
+
   it('refuses what exceeds WebAssembly’s memory, and notes storage that cannot cache it', () => {
     const huge = estimateFit(20 * GiB, facts({ deviceMemoryGiB: null }));
     expect(huge.problems.join(' ')).toMatch(/more than its limit of 17\.2 GB/);

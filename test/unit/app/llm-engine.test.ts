@@ -123,6 +123,33 @@ describe('LlmEngine', () => {
     expect(calls.complete[1]).toMatchObject({ temperature: 0, top_k: 1, cache_prompt: false });
   });
 
+  it('loads with the page rendering templates (no Jinja in llama.cpp) and the context asked for', async () => {
+    const engine = new LlmEngine();
+    await engine.load(base, [adapter('a')], options);
+    // llama.cpp's own Jinja engine is unbounded: a hostile GGUF template hung the load. It gets a
+    // built-in template by name; the page renders prompts itself, bounded (chat-prompt.ts).
+    expect(calls.load[0]!.params).toMatchObject({
+      jinja: false,
+      chat_template: 'chatml',
+      n_ctx: 256,
+      n_gpu_layers: 0,
+      n_threads: 2,
+    });
+  });
+
+  it('holds a session only for the same base, context size, GPU layers and mounted adapters', async () => {
+    const engine = new LlmEngine();
+    await engine.load(base, [adapter('a'), adapter('b')], options);
+    expect(engine.holds('b', ['a', 'b'], options)).toBe(true);
+    expect(engine.holds('b', ['b'], options)).toBe(true);
+    expect(engine.holds('b', [], options)).toBe(true);
+    // Anything else needs a new load: another base, context size or offload, an unmounted adapter.
+    expect(engine.holds('other', ['a'], options)).toBe(false);
+    expect(engine.holds('b', ['a'], { ...options, nCtx: 512 })).toBe(false);
+    expect(engine.holds('b', ['a'], { ...options, gpuLayers: 99 })).toBe(false);
+    expect(engine.holds('b', ['c'], options)).toBe(false);
+  });
+
   it('refuses an adapter that is not mounted, and a scale that is not a number', async () => {
     const engine = new LlmEngine();
     await engine.load(base, [adapter('a')], options);

@@ -96,6 +96,25 @@ describe('backend lists of more than one entry', () => {
   });
 });
 
+describe("Auto's memory limit for a remote fallback", () => {
+  // The rule (backend-choice.ts): a session holds about 2.5× the model's bytes while it is
+  // created; the remote endpoint is chosen only when that is more than the device reports.
+  // 2 GiB × 2.5 = 5 GiB exactly: a device reporting 5 GB has just enough.
+  const GiB = 2 ** 30;
+  const ctx = (modelBytes: number) => ({ remoteConfigured: true, modelBytes, deviceMemoryGb: 5 });
+
+  it('keeps a model that needs exactly the reported memory in the browser', () => {
+    const c = chooseBackends('auto', caps({ available: true }), ctx(2 * GiB));
+    expect(c.ok && c.backends).toEqual(['webgpu', 'wasm']);
+  });
+
+  it('sends a model one byte larger to the remote endpoint', () => {
+    const c = chooseBackends('auto', caps({ available: true }), ctx(2 * GiB + 1));
+    expect(c.ok && c.backends).toEqual(['remote']);
+    expect(c.reason).toMatch(/reports 5 GB of memory, too little/);
+  });
+});
+
 describe('an encoder dtype the catalog does not list', () => {
   const wasm = { ok: true as const, backends: ['wasm' as const], reason: '' };
 

@@ -269,6 +269,26 @@ describe('the typed worker client', () => {
     await expect(waiting).resolves.toBe('NEXT');
   });
 
+  it("'at-once' cancel: progress from the cancelled call is not letting go of it", async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(
+      spawn,
+      options({ cancel: { settle: 'at-once', graceMs: 1500 } }),
+    );
+    const stop = new AbortController();
+    const stuck = client.call('slow', null, { signal: stop.signal });
+    const waiting = client.call('echo', { text: 'next' });
+    stop.abort();
+    await expect(stuck).rejects.toMatchObject({ detail: { code: 'cancelled' } });
+    // Still working on it (a download that does not look at the cancel): not done with it.
+    ports[0]!.reply({ type: 'progress', id: 1, progress: { step: 1 } });
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(ports[0]!.terminated).toBe(true);
+    expect(client.restarts).toBe(1);
+    expect(ports[1]!.callIds()).toEqual([2]);
+    ports[1]!.reply({ type: 'result', id: 2, result: 'NEXT' });
+    await expect(waiting).resolves.toBe('NEXT');
+  });
+
   it('moves the buffers a call names to the worker; such a call is failed, not re-sent, when its worker is replaced', async () => {
     const client = createRpcClient<TestMethods, TestProgress>(
       spawn,
@@ -343,6 +363,33 @@ describe('the typed worker client', () => {
     await otherFailed;
   });
 
+  it('a call that settles while its watchdog is armed takes the watchdog with it', async () => {
+    const client = createRpcClient<TestMethods, TestProgress>(
+      spawn,
+      options({
+        watch: (p) =>
+          'type' in p && p.type === 'guard'
+            ? {
+                ms: p.ms,
+                error: { code: 'bad-input', message: 'too slow' },
+                othersMessage: 'stopped for another call',
+              }
+            : undefined,
+      }),
+    );
+    const first = client.call('slow', null);
+    const p = ports[0]!;
+    p.reply({ type: 'progress', id: 1, progress: { type: 'guard', ms: 100 } });
+    // Answered (an error, say) without the event that disarms: the call is over all the same.
+    p.reply({ type: 'result', id: 1, result: 1 });
+    await expect(first).resolves.toBe(1);
+    const next = client.call('echo', { text: 'n' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(p.terminated).toBe(false);
+    p.reply({ type: 'result', id: 2, result: 'N' });
+    await expect(next).resolves.toBe('N');
+  });
+
   it('terminate() fails what the worker held and the next call starts a new one', async () => {
     const client = createRpcClient<TestMethods, TestProgress>(spawn, options());
     const a = client.call('slow', null);
@@ -351,6 +398,26 @@ describe('the typed worker client', () => {
     await expect(a).rejects.toMatchObject({ detail: { message: 'The test worker was stopped.' } });
     void client.call('slow', null);
     expect(ports).toHaveLength(2);
+  });
+
+  it("the T2L worker's client replaces a worker stuck in a cancelled call within 2 s", async () => {
+    const t2lPorts: FakePort[] = [];
+    const client = createWorkerClient(() => {
+      const p = new FakePort();
+      t2lPorts.push(p);
+      return p as never;
+    });
+    const stop = new AbortController();
+    const stuck = client.call('release', null, { signal: stop.signal });
+    stop.abort();
+    await expect(stuck).rejects.toMatchObject({ detail: { code: 'cancelled' } });
+    // A moment to let go (a run between two steps notices the cancel), then a fresh worker: the
+    // next generation does not wait for a synchronous wasm run that cannot be interrupted.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(client.restarts).toBe(0);
+    await vi.advanceTimersByTimeAsync(1900);
+    expect(t2lPorts[0]!.terminated).toBe(true);
+    expect(client.restarts).toBe(1);
   });
 
   it("the T2L worker's client names the generation worker when it crashes", async () => {
