@@ -73,19 +73,27 @@ async function damageCache(page: Page): Promise<Array<{ url: string; inOpfs: boo
 }
 
 /**
- * Turns the encoder's tokenizer.json entry into one written before entries had a checksum (no
- * `x-t2l-xxh128`): it must still be used, after a SHA-256 check, and be rewritten with one.
+ * Turns one of the encoder's small entries (`file`, e.g. tokenizer.json) into one written before
+ * entries had a checksum (no `x-t2l-xxh128`): intact, it must still be used, after a SHA-256
+ * check, and be rewritten with one; with `damage`, one byte changed (the size kept), only that
+ * SHA-256 check can find it, and the file must be downloaded again.
  */
-async function makeLegacyEntry(page: Page): Promise<string> {
-  const { url, body } = await page.evaluate(async () => {
-    const cache = await caches.open('t2l-files-v1');
-    const req = (await cache.keys()).find((r) => r.url.endsWith('/encoder/tokenizer.json'))!;
-    const res = (await cache.match(req))!;
-    const headers = new Headers(res.headers);
-    headers.delete('x-t2l-xxh128');
-    await cache.put(req, new Response(await res.arrayBuffer(), { headers }));
-    return { url: req.url, body: res.headers.get('x-t2l-body') };
-  });
+async function makeLegacyEntry(page: Page, file: string, damage = false): Promise<string> {
+  const { url, body } = await page.evaluate(
+    async ({ file, damage }) => {
+      const cache = await caches.open('t2l-files-v1');
+      const req = (await cache.keys()).find((r) => r.url.endsWith(`/encoder/${file}`))!;
+      const res = (await cache.match(req))!;
+      const headers = new Headers(res.headers);
+      headers.delete('x-t2l-xxh128');
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const mid = bytes.length >> 1;
+      if (damage) bytes[mid] = bytes[mid]! ^ 0x01;
+      await cache.put(req, new Response(bytes, { headers }));
+      return { url: req.url, body: res.headers.get('x-t2l-body') };
+    },
+    { file, damage },
+  );
   // Small enough to be its entry's own body (as every entry was before OPFS).
   expect(body).toBeNull();
   return url;
@@ -162,8 +170,10 @@ test('a reload keeps the description and the cache; damaged cache entries are re
     ['M/t2l.json', false],
     ['onnx/model.onnx', true],
   ]);
-  const legacy = await makeLegacyEntry(page);
+  const legacy = await makeLegacyEntry(page, 'tokenizer.json');
   expect(await checksumOf(page, legacy)).toBeNull();
+  // Another entry without a checksum, damaged: its SHA-256 finds it (none of the checks above do).
+  await makeLegacyEntry(page, 'config.json', true);
   // A new page: the worker of this one already holds the session it opened from the intact files.
   // The pre-warm of the new page finds the damage and leaves it to Generate, which reports it.
   await page.reload();
@@ -172,14 +182,22 @@ test('a reload keeps the description and the cache; damaged cache entries are re
   encoderRequests.length = 0;
   await generateAndWait(page);
   // The demo encoder is fp32 only: its graph is onnx/model.onnx too.
-  expect(await outcomeNames(page, 'refetched')).toEqual(['model.onnx', 'model.onnx', 't2l.json']);
+  expect(await outcomeNames(page, 'refetched')).toEqual([
+    'config.json',
+    'model.onnx',
+    'model.onnx',
+    't2l.json',
+  ]);
   expect(await outcomeNames(page, 'cached')).toEqual(
-    expect.arrayContaining(['config.json', 'tokenizer.json', 'tokenizer_config.json']),
+    expect.arrayContaining(['tokenizer.json', 'tokenizer_config.json']),
   );
   expect(await outcomeNames(page, 'downloaded')).toEqual([]);
   // The entry without a checksum was used (SHA-256 checked) and now has one.
   await expect.poll(() => checksumOf(page, legacy)).toMatch(/^[0-9a-f]{32}$/);
-  expect(encoderRequests).toEqual([expect.stringMatching(/\/encoder\/onnx\/model\.onnx$/)]);
+  expect(encoderRequests.map((u) => u.split('/encoder/')[1]).sort()).toEqual([
+    'config.json',
+    'onnx/model.onnx',
+  ]);
   expect(packageRequests.filter((u) => u.endsWith('model.onnx'))).toHaveLength(1);
   expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);
 
