@@ -482,6 +482,8 @@ interface CsvHeader {
   keys: (string | null)[];
   /** The header's names as written, by key, for messages ("c" for the key "C"). */
   names: Map<string, string>;
+  /** The header's cells as written, in order (to recognize a repeated header). */
+  cells: string[];
 }
 
 /** A choice column's name: one letter, `A` or `a` (read as `A`). */
@@ -520,7 +522,7 @@ function readHeader(cells: string[], line: number, source: string): CsvHeader {
       `the CSV header must name the columns "prompt" and "answer" (found ${cells.map((f) => `"${f}"`).join(', ')})`,
     );
   }
-  return { line, keys, names };
+  return { line, keys, names, cells };
 }
 
 function csvRow(
@@ -598,7 +600,20 @@ function csvRow(
   return out;
 }
 
-function parseCsv(body: string, source: string, maxRows: number): Example[] {
+/**
+ * Whether a row's cells are the header's names again: what `cat a.csv b.csv` leaves where b
+ * starts (b's byte-order mark, if any, was dropped with the others that open a line). Read as a
+ * row, it would be an example whose prompt is "prompt" and whose answer is "answer", which every
+ * model gets wrong.
+ */
+function repeatsHeader(header: CsvHeader, cells: string[]): boolean {
+  return cells.length === header.cells.length && cells.every((c, i) => c === header.cells[i]);
+}
+
+function parseCsv(text: string, source: string, maxRows: number): Example[] {
+  // A byte-order mark opening a line is dropped, as in JSON Lines (`cat a.csv b.csv` with b saved
+  // with one puts it there): left in, it would make `\uFEFF"id"` a cell of six characters.
+  const body = text.replace(/(\r\n|\r|\n)\uFEFF/g, '$1');
   const examples: Example[] = [];
   const lineOf = lineCounter(body);
   let failure: unknown = null;
@@ -622,6 +637,14 @@ function parseCsv(body: string, source: string, maxRows: number): Example[] {
         if (header === null) {
           header = readHeader(cells, line, source);
           return;
+        }
+        if (repeatsHeader(header, cells)) {
+          fail(
+            source,
+            line,
+            null,
+            `repeats the CSV header (line ${header.line}); two files joined (cat a.csv b.csv)? Delete this line, or it would be scored as an example`,
+          );
         }
         if (cells.length !== header.keys.length) {
           fail(

@@ -705,3 +705,27 @@ describe('parseExamples: pretty-printed JSON given as JSON Lines (review 11)', (
     );
   });
 });
+
+describe('parseExamples: joined files and masked CSV errors (review s11-rev21)', () => {
+  it('a CSV header repeated further down (cat a.csv b.csv) is refused, not scored as a row', () => {
+    // Before: the second header became an example {prompt: "prompt", answer: "answer"}, which
+    // every model gets wrong: a silently lower accuracy.
+    refuse(
+      'prompt,answer\nq1,a1\nprompt,answer\nq2,a2\n',
+      /^set\.csv: line 3: repeats the CSV header \(line 1\)/,
+      'set.csv',
+    );
+    // Quoted the same way or not, with b.csv's byte-order mark opening it, with CRLF.
+    refuse(
+      'id,prompt,answer\r\n1,q1,a1\r\n\uFEFF"id","prompt","answer"\r\n2,q2,a2\r\n',
+      /^set\.csv: line 3: repeats the CSV header \(line 1\).*cat a\.csv b\.csv/,
+      'set.csv',
+    );
+    // A byte-order mark opening any other line is dropped too, as in JSON Lines.
+    const bom = parseExamples('prompt,answer\nq1,a1\n\uFEFFq2,a2\n', { source: 'set.csv' });
+    expect(bom.examples.map((e) => e.prompt)).toEqual(['q1', 'q2']);
+    // A row that only shares some of the header's names is a row.
+    const set = parseExamples('prompt,answer\nprompt,x\n', { source: 'set.csv' });
+    expect(set.examples).toEqual([{ id: 'line 2', line: 2, prompt: 'prompt', answer: 'x' }]);
+  });
+});
