@@ -631,7 +631,10 @@ function parseCsv(text: string, source: string, maxRows: number): Example[] {
         // Blank lines that papaparse skipped come before the row: its line is its first non-blank one.
         const line = lineOf(skipBlank(body, rowStart));
         rowStart = results.meta.cursor;
-        const err = results.errors[0];
+        // papaparse guesses the delimiter (",", tab, ";", …) from the first rows and, when it
+        // cannot (an unclosed quote swallows the rest), reads on with "," and reports that first,
+        // on the header: it is no error of the file, and would hide the real one (its line).
+        const err = results.errors.find((e) => e.type !== 'Delimiter');
         if (err) fail(source, line, null, `not valid CSV (${err.message})`);
         const cells = results.data;
         if (header === null) {

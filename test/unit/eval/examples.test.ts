@@ -728,4 +728,18 @@ describe('parseExamples: joined files and masked CSV errors (review s11-rev21)',
     const set = parseExamples('prompt,answer\nprompt,x\n', { source: 'set.csv' });
     expect(set.examples).toEqual([{ id: 'line 2', line: 2, prompt: 'prompt', answer: 'x' }]);
   });
+
+  it("papaparse's delimiter guess failing does not hide the real error (an unclosed quote on line 3)", () => {
+    // Before: "line 1: not valid CSV (Unable to auto-detect delimiting character; defaulted to ',')".
+    refuse(
+      'prompt,answer\nq1,a1\n"unterminated,a\nq3,a3\n',
+      /^set\.csv: line 3: not valid CSV \(Quoted field unterminated\)$/,
+      'set.csv',
+    );
+    refuse(
+      'prompt\nq\n',
+      /^set\.csv: line 1: the CSV header must name the columns "prompt" and "answer" \(found "prompt"\)$/,
+      'set.csv',
+    );
+  });
 });
