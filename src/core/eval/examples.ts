@@ -396,17 +396,20 @@ function opensUnclosedObject(text: string): boolean {
 
 function parseJsonLines(body: string, source: string, maxRows: number): Example[] {
   const examples: Example[] = [];
+  // Lines end at "\r\n", "\n" or "\r" (an old Mac file, whose "\r" JSON.parse would read as
+  // white space between two objects), as the CSV's lines and decodeExampleBytes' count them; a raw
+  // "\r" is never inside a JSON string (a control character). One line at a time: a file of
+  // 16 million line breaks is not split into as many strings at once.
+  const lineEnd = /\r\n|\r|\n/g;
   let start = 0;
   for (let line = 1; start <= body.length; line++) {
-    let end = body.indexOf('\n', start);
-    if (end < 0) end = body.length;
+    lineEnd.lastIndex = start;
+    const m = lineEnd.exec(body);
+    const end = m ? m.index : body.length;
     // A byte-order mark opening a line is dropped, as the file's own is: `cat a.jsonl b.jsonl`
     // with b saved by an editor that writes one puts it there.
-    const lineText = body
-      .slice(start, end)
-      .replace(/\r$/, '')
-      .replace(/^\uFEFF/, '');
-    start = end + 1;
+    const lineText = body.slice(start, end).replace(/^\uFEFF/, '');
+    start = m ? m.index + m[0].length : body.length + 1;
     if (lineText.trim() === '') continue;
     if (examples.length === maxRows) tooMany(source, line, maxRows);
     // An array is no row: refused before it is read (a 16 MiB line of nested arrays is cheap to write).

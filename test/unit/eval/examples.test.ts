@@ -742,4 +742,25 @@ describe('parseExamples: joined files and masked CSV errors (review s11-rev21)',
       'set.csv',
     );
   });
+
+  it('JSON Lines with old Mac line ends ("\\r" only) are read line by line, as an editor shows them', () => {
+    // Before: the whole file was one line: "line 1: not valid JSON (Unexpected non-whitespace …)".
+    const set = parseExamples(
+      `${jsonl({ prompt: 'p1', answer: 'a1' })}\r\r${jsonl({ prompt: 'p2', answer: 'a2' })}\r`,
+      { source: 'set.jsonl' },
+    );
+    expect(set.examples.map((e) => [e.line, e.prompt])).toEqual([
+      [1, 'p1'],
+      [3, 'p2'],
+    ]);
+    refuse(
+      `${jsonl({ prompt: 'p1', answer: 'a1' })}\r${jsonl({ prompt: 'p2' })}\r`,
+      /^set\.jsonl: line 2, field "answer": missing/,
+    );
+    // Mixed with CRLF and LF, the numbering is the CSV's and decodeExampleBytes' (one break each).
+    refuse(
+      `${jsonl({ prompt: 'p1', answer: 'a1' })}\r\n\n\r${jsonl({ prompt: 'p2' })}`,
+      /^set\.jsonl: line 4, field "answer": missing/,
+    );
+  });
 });
