@@ -604,13 +604,15 @@ function csvRow(
 }
 
 /**
- * Whether a row's cells are the header's names again: what `cat a.csv b.csv` leaves where b
- * starts (b's byte-order mark, if any, was dropped with the others that open a line). Read as a
- * row, it would be an example whose prompt is "prompt" and whose answer is "answer", which every
- * model gets wrong.
+ * Whether a row's cells are the header's names again, in any order: what `cat a.csv b.csv` leaves
+ * where b starts (b's byte-order mark, if any, was dropped with the others that open a line; b may
+ * order its columns otherwise). Read as a row, it would be an example whose prompt is "prompt" and
+ * whose answer is "answer", which every model gets wrong.
  */
 function repeatsHeader(header: CsvHeader, cells: string[]): boolean {
-  return cells.length === header.cells.length && cells.every((c, i) => c === header.cells[i]);
+  if (cells.length !== header.cells.length) return false;
+  const sorted = (a: string[]) => [...a].sort().join('\0');
+  return sorted(cells) === sorted(header.cells);
 }
 
 function parseCsv(text: string, source: string, maxRows: number): Example[] {

@@ -721,6 +721,8 @@ describe('parseExamples: joined files and masked CSV errors (review s11-rev21)',
       /^set\.csv: line 3: repeats the CSV header \(line 1\).*cat a\.csv b\.csv/,
       'set.csv',
     );
+    // b's columns in another order: still its header, not a row (answer "prompt", prompt "answer").
+    refuse('prompt,answer\nq1,a1\nanswer,prompt\na2,q2\n', /^set\.csv: line 3: repeats/, 'set.csv');
     // A byte-order mark opening any other line is dropped too, as in JSON Lines.
     const bom = parseExamples('prompt,answer\nq1,a1\n\uFEFFq2,a2\n', { source: 'set.csv' });
     expect(bom.examples.map((e) => e.prompt)).toEqual(['q1', 'q2']);
