@@ -396,17 +396,20 @@ function opensUnclosedObject(text: string): boolean {
 
 function parseJsonLines(body: string, source: string, maxRows: number): Example[] {
   const examples: Example[] = [];
+  // Lines end at "\r\n", "\n" or "\r" (an old Mac file, whose "\r" JSON.parse would read as
+  // white space between two objects), as the CSV's lines and decodeExampleBytes' count them; a raw
+  // "\r" is never inside a JSON string (a control character). One line at a time: a file of
+  // 16 million line breaks is not split into as many strings at once.
+  const lineEnd = /\r\n|\r|\n/g;
   let start = 0;
   for (let line = 1; start <= body.length; line++) {
-    let end = body.indexOf('\n', start);
-    if (end < 0) end = body.length;
+    lineEnd.lastIndex = start;
+    const m = lineEnd.exec(body);
+    const end = m ? m.index : body.length;
     // A byte-order mark opening a line is dropped, as the file's own is: `cat a.jsonl b.jsonl`
     // with b saved by an editor that writes one puts it there.
-    const lineText = body
-      .slice(start, end)
-      .replace(/\r$/, '')
-      .replace(/^\uFEFF/, '');
-    start = end + 1;
+    const lineText = body.slice(start, end).replace(/^\uFEFF/, '');
+    start = m ? m.index + m[0].length : body.length + 1;
     if (lineText.trim() === '') continue;
     if (examples.length === maxRows) tooMany(source, line, maxRows);
     // An array is no row: refused before it is read (a 16 MiB line of nested arrays is cheap to write).
@@ -482,6 +485,8 @@ interface CsvHeader {
   keys: (string | null)[];
   /** The header's names as written, by key, for messages ("c" for the key "C"). */
   names: Map<string, string>;
+  /** The header's cells as written, in order (to recognize a repeated header). */
+  cells: string[];
 }
 
 /** A choice column's name: one letter, `A` or `a` (read as `A`). */
@@ -520,7 +525,7 @@ function readHeader(cells: string[], line: number, source: string): CsvHeader {
       `the CSV header must name the columns "prompt" and "answer" (found ${cells.map((f) => `"${f}"`).join(', ')})`,
     );
   }
-  return { line, keys, names };
+  return { line, keys, names, cells };
 }
 
 function csvRow(
@@ -598,7 +603,22 @@ function csvRow(
   return out;
 }
 
-function parseCsv(body: string, source: string, maxRows: number): Example[] {
+/**
+ * Whether a row's cells are the header's names again, in any order: what `cat a.csv b.csv` leaves
+ * where b starts (b's byte-order mark, if any, was dropped with the others that open a line; b may
+ * order its columns otherwise). Read as a row, it would be an example whose prompt is "prompt" and
+ * whose answer is "answer", which every model gets wrong.
+ */
+function repeatsHeader(header: CsvHeader, cells: string[]): boolean {
+  if (cells.length !== header.cells.length) return false;
+  const sorted = (a: string[]) => [...a].sort().join('\0');
+  return sorted(cells) === sorted(header.cells);
+}
+
+function parseCsv(text: string, source: string, maxRows: number): Example[] {
+  // A byte-order mark opening a line is dropped, as in JSON Lines (`cat a.csv b.csv` with b saved
+  // with one puts it there): left in, it would make `\uFEFF"id"` a cell of six characters.
+  const body = text.replace(/(\r\n|\r|\n)\uFEFF/g, '$1');
   const examples: Example[] = [];
   const lineOf = lineCounter(body);
   let failure: unknown = null;
@@ -616,12 +636,23 @@ function parseCsv(body: string, source: string, maxRows: number): Example[] {
         // Blank lines that papaparse skipped come before the row: its line is its first non-blank one.
         const line = lineOf(skipBlank(body, rowStart));
         rowStart = results.meta.cursor;
-        const err = results.errors[0];
+        // papaparse guesses the delimiter (",", tab, ";", …) from the first rows and, when it
+        // cannot (an unclosed quote swallows the rest), reads on with "," and reports that first,
+        // on the header: it is no error of the file, and would hide the real one (its line).
+        const err = results.errors.find((e) => e.type !== 'Delimiter');
         if (err) fail(source, line, null, `not valid CSV (${err.message})`);
         const cells = results.data;
         if (header === null) {
           header = readHeader(cells, line, source);
           return;
+        }
+        if (repeatsHeader(header, cells)) {
+          fail(
+            source,
+            line,
+            null,
+            `repeats the CSV header (line ${header.line}); two files joined (cat a.csv b.csv)? Delete this line, or it would be scored as an example`,
+          );
         }
         if (cells.length !== header.keys.length) {
           fail(

@@ -71,12 +71,25 @@ function toAsciiDigits(s: string): string {
 }
 
 /**
- * Python's `float(s)` for a string: surrounding Python whitespace ignored; an optional sign; a
+ * The white space Python's float() ignores around a number: str.isspace() characters but
+ * U+001C–U+001F. CPython turns non-ASCII white space into " "
+ * (_PyUnicode_TransformDecimalAndSpaceToASCII), then skips ASCII white space with Py_ISSPACE
+ * (" \t\n\v\f\r"): the four ASCII separators that str.strip() removes stay, and
+ * float("1\x1c") is a ValueError (checked under CPython 3.11).
+ */
+const isFloatSpace = (c: string) => PY_SPACE.has(c) && !(c >= '\u001c' && c <= '\u001f');
+
+/**
+ * Python's `float(s)` for a string: surrounding white space ignored (isFloatSpace); an optional sign; a
  * decimal literal with single underscores between digits, or inf / infinity / nan (any case);
  * Unicode decimal digits read as digits. Returns null where Python raises ValueError.
  */
 export function pyFloat(s: string): number | null {
-  const t = toAsciiDigits(pyStrip(s));
+  let a = 0;
+  let b = s.length;
+  while (a < b && isFloatSpace(s[a]!)) a++;
+  while (b > a && isFloatSpace(s[b - 1]!)) b--;
+  const t = toAsciiDigits(s.slice(a, b));
   const m = /^([+-]?)(?:(inf|infinity)|(nan))$/i.exec(t);
   if (m) return m[3] ? NaN : m[1] === '-' ? -Infinity : Infinity;
   const digits = '[0-9](?:_?[0-9])*';

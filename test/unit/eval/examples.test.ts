@@ -705,3 +705,64 @@ describe('parseExamples: pretty-printed JSON given as JSON Lines (review 11)', (
     );
   });
 });
+
+describe('parseExamples: joined files and masked CSV errors (review s11-rev21)', () => {
+  it('a CSV header repeated further down (cat a.csv b.csv) is refused, not scored as a row', () => {
+    // Before: the second header became an example {prompt: "prompt", answer: "answer"}, which
+    // every model gets wrong: a silently lower accuracy.
+    refuse(
+      'prompt,answer\nq1,a1\nprompt,answer\nq2,a2\n',
+      /^set\.csv: line 3: repeats the CSV header \(line 1\)/,
+      'set.csv',
+    );
+    // Quoted the same way or not, with b.csv's byte-order mark opening it, with CRLF.
+    refuse(
+      'id,prompt,answer\r\n1,q1,a1\r\n\uFEFF"id","prompt","answer"\r\n2,q2,a2\r\n',
+      /^set\.csv: line 3: repeats the CSV header \(line 1\).*cat a\.csv b\.csv/,
+      'set.csv',
+    );
+    // b's columns in another order: still its header, not a row (answer "prompt", prompt "answer").
+    refuse('prompt,answer\nq1,a1\nanswer,prompt\na2,q2\n', /^set\.csv: line 3: repeats/, 'set.csv');
+    // A byte-order mark opening any other line is dropped too, as in JSON Lines.
+    const bom = parseExamples('prompt,answer\nq1,a1\n\uFEFFq2,a2\n', { source: 'set.csv' });
+    expect(bom.examples.map((e) => e.prompt)).toEqual(['q1', 'q2']);
+    // A row that only shares some of the header's names is a row.
+    const set = parseExamples('prompt,answer\nprompt,x\n', { source: 'set.csv' });
+    expect(set.examples).toEqual([{ id: 'line 2', line: 2, prompt: 'prompt', answer: 'x' }]);
+  });
+
+  it("papaparse's delimiter guess failing does not hide the real error (an unclosed quote on line 3)", () => {
+    // Before: "line 1: not valid CSV (Unable to auto-detect delimiting character; defaulted to ',')".
+    refuse(
+      'prompt,answer\nq1,a1\n"unterminated,a\nq3,a3\n',
+      /^set\.csv: line 3: not valid CSV \(Quoted field unterminated\)$/,
+      'set.csv',
+    );
+    refuse(
+      'prompt\nq\n',
+      /^set\.csv: line 1: the CSV header must name the columns "prompt" and "answer" \(found "prompt"\)$/,
+      'set.csv',
+    );
+  });
+
+  it('JSON Lines with old Mac line ends ("\\r" only) are read line by line, as an editor shows them', () => {
+    // Before: the whole file was one line: "line 1: not valid JSON (Unexpected non-whitespace …)".
+    const set = parseExamples(
+      `${jsonl({ prompt: 'p1', answer: 'a1' })}\r\r${jsonl({ prompt: 'p2', answer: 'a2' })}\r`,
+      { source: 'set.jsonl' },
+    );
+    expect(set.examples.map((e) => [e.line, e.prompt])).toEqual([
+      [1, 'p1'],
+      [3, 'p2'],
+    ]);
+    refuse(
+      `${jsonl({ prompt: 'p1', answer: 'a1' })}\r${jsonl({ prompt: 'p2' })}\r`,
+      /^set\.jsonl: line 2, field "answer": missing/,
+    );
+    // Mixed with CRLF and LF, the numbering is the CSV's and decodeExampleBytes' (one break each).
+    refuse(
+      `${jsonl({ prompt: 'p1', answer: 'a1' })}\r\n\n\r${jsonl({ prompt: 'p2' })}`,
+      /^set\.jsonl: line 4, field "answer": missing/,
+    );
+  });
+});

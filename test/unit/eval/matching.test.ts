@@ -50,6 +50,13 @@ describe('free answers: get_accuracy', () => {
     ['-Infinity', '-inf', true],
     ['١٢', '12.0', true], // Arabic-Indic digits: float() reads them
     ['0x10', '16.0', false],
+    // float() strips only ASCII white space (Py_ISSPACE) and non-ASCII white space (turned into
+    // " " first), not U+001C–U+001F, which str.strip() does strip (CPython 3.11: ValueError).
+    ['1\u001c', '1.0', false],
+    ['\u001f1', '1.0', false],
+    ['1\u0085', '1.0', true],
+    ['1\u3000', '1.0', true],
+    ['1\u000b', '1.0', true],
     ['', '', true],
     ['', 'x', false],
   ];
