@@ -6,7 +6,7 @@
  */
 import { saveBytes } from '../shared/save-file';
 import { slug } from '../shared/download-names';
-import type { DataTable } from '../compare/chart-data';
+import type { DataTable } from '../shared/charts/chart-data';
 
 export interface EvalModel {
   /** 'base', 'adapter', 'control', or a Compare column's 'col-<i>'. */

@@ -13,7 +13,7 @@ import {
   type AccuracyForm,
   type AccuracyPanel,
 } from './accuracy-store';
-import { useCompare } from '../compare/compare-store';
+import { useCompare } from '../shared/compare-store';
 import { useDraft } from '../shared/draft-store';
 import { useRun } from '../shared/run-store';
 import { useSettings } from '../shared/settings-store';

@@ -12,7 +12,7 @@ import {
   type ColumnConfig,
   type ColumnOutcome,
   type CompareState,
-} from './compare-store';
+} from '../shared/compare-store';
 import { useDraft } from '../shared/draft-store';
 import { useSettings } from '../shared/settings-store';
 import type { GenerateRequest, ModelSource } from '../worker/protocol';

@@ -1,5 +1,5 @@
 /** Applies a share link's settings on start-up (once), then tidies the address bar. */
-import { defaultConfig, useCompare } from '../compare/compare-store';
+import { defaultConfig, useCompare } from '../shared/compare-store';
 import { useDraft } from '../shared/draft-store';
 import { showView } from './view-store';
 import { useCatalog } from '../shared/catalog-store';

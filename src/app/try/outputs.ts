@@ -6,7 +6,7 @@
  * adapter's answer is kept with its History entry, with the base's.
  */
 import { useCatalog } from '../shared/catalog-store';
-import { useCompare, type ColumnOutcome } from '../compare/compare-store';
+import { useCompare, type ColumnOutcome } from '../shared/compare-store';
 import { emptyPanel, useOutputs, type OutputCell, type OutputsPanel } from './outputs-store';
 import type { CompleteResult } from '../worker/llm-protocol';
 import { catalogBases, type BaseChoice } from './base-models';

@@ -407,7 +407,7 @@ describe('accuracy run in the page', () => {
 describe('Compare’s Accuracy row in History', () => {
   it('keeps the report with every column’s History entry, marked as Compare’s, after a reload', async () => {
     const a = await load();
-    const { useCompare } = await import('../../../src/app/compare/compare-store');
+    const { useCompare } = await import('../../../src/app/shared/compare-store');
     const { useCatalog } = await import('../../../src/app/shared/catalog-store');
     // The browser's globals the base's URL and fit check read (Node 20 has neither): the page's
     // address, and a navigator that knows no memory or quota.
