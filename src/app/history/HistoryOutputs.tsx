@@ -3,7 +3,7 @@
  * Try), and Try: a new prompt answered by the base model and by this entry's adapter, whose GGUF
  * goes from the history straight to the LLM worker.
  */
-import type { HistoryEntry, SavedOutput } from './history-db';
+import type { HistoryEntry, SavedOutput } from '../shared/history/history-db';
 import { historyPanelKey, loadSavedOutputs, runHistoryOutputs } from '../try/outputs';
 import { useOutputs } from '../try/outputs-store';
 import { OutputsPanel } from '../try/OutputsPanel';

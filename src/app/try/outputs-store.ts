@@ -4,7 +4,7 @@
  * being tried (`history-<id>`). State only; try/outputs.ts runs them.
  */
 import { create } from 'zustand';
-import type { SavedOutput } from '../history/history-db';
+import type { SavedOutput } from '../shared/history/history-db';
 
 export interface OutputCell {
   /** "Base model", or the column's / entry's label. */

@@ -18,7 +18,7 @@ import {
   type HistoryEntry,
   type HistoryFiles,
   type SavedOutput,
-} from '../history/history-db';
+} from '../shared/history/history-db';
 import { completeLlm, prepareLlm } from './llm';
 import { deviceFacts, estimateFit } from './llm-fit';
 import { WorkerCallError } from '../shared/worker-rpc';

@@ -102,7 +102,7 @@ async function load() {
   vi.resetModules();
   const accuracy = await import('../../../src/app/accuracy/accuracy');
   const { useAccuracy } = await import('../../../src/app/accuracy/accuracy-store');
-  const db = await import('../../../src/app/history/history-db');
+  const db = await import('../../../src/app/shared/history/history-db');
   const { useSettings } = await import('../../../src/app/shared/settings-store');
   return { ...accuracy, useAccuracy, db, useSettings };
 }
@@ -198,7 +198,7 @@ describe('accuracy run in the page', () => {
     // Kept with the entry, and read back after a "reload" (a fresh module).
     expect(p.savedTo).toBe(entry.id);
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/history/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -256,7 +256,7 @@ describe('accuracy run in the page', () => {
     expect(csv[0]).toMatch(/,template,system$/);
     expect(csv[1]).toMatch(/,"Task: \{prompt\}\n\{choices\}\nAnswer \{\{briefly\}\}:",Be brief\.$/);
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/history/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -307,7 +307,7 @@ describe('accuracy run in the page', () => {
     ]);
     expect(p.savedTo).toBe(entry.id);
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/history/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -455,7 +455,7 @@ describe('Compare’s Accuracy row in History', () => {
     expect(r.rows).toHaveLength(4);
     // A "reload": a fresh module reads the same report from each column's entry.
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/history/history-db');
     for (const e of stored) expect(await again.historyEvals(e.id)).toEqual([r]);
     vi.unstubAllGlobals();
   });
