@@ -15,7 +15,7 @@ import { CompareView } from './compare/CompareView';
 import { HistoryView } from './history/HistoryView';
 import { installDrop } from './shell/drop';
 import { loadHistory } from './history/history';
-import { installHistoryRecorder } from './shared/history/record';
+import { installHistoryRecorder } from './shared/storage/history-record';
 import { initApp } from './shell/init';
 import { applyLinkOnce } from './shell/open-link';
 import { installShortcut } from './shell/shortcut';

@@ -7,7 +7,7 @@
 import { saveBytes } from '../shared/save-file';
 import { slug } from '../shared/download-names';
 import type { DataTable } from '../shared/charts/chart-data';
-import type { EvalReport, EvalRow } from '../shared/history/eval-report';
+import type { EvalReport, EvalRow } from '../shared/storage/eval-report';
 
 export type {
   EvalAnswer,
@@ -15,7 +15,7 @@ export type {
   EvalModelSummary,
   EvalReport,
   EvalRow,
-} from '../shared/history/eval-report';
+} from '../shared/storage/eval-report';
 
 /** Rows where not every model got the same verdict (right or wrong). */
 export function rowsWhereTheyDiffer(rows: EvalRow[]): EvalRow[] {

@@ -29,14 +29,14 @@ import {
   type RunModel,
 } from './accuracy-core';
 import type { EvalModel, EvalReport, EvalRow } from './accuracy-report';
-import type { BaseChoice } from '../try/base-models';
+import type { BaseChoice } from '../shared/llm/base-models';
 import { columnRequest } from '../compare/compare';
 import { cachedInfo } from '../shared/file-cache';
-import { deviceFacts, estimateFit } from '../try/llm-fit';
-import { addHistoryEval, historyEvals } from '../shared/history/history-db';
-import { historyIdOfResult } from '../shared/history/record';
-import { completeLlm, prepareLlm, type AdapterInput } from '../try/llm';
-import { catalogBaseFor } from '../try/outputs';
+import { deviceFacts, estimateFit } from '../shared/llm/llm-fit';
+import { addHistoryEval, historyEvals } from '../shared/storage/history-db';
+import { historyIdOfResult } from '../shared/storage/history-record';
+import { completeLlm, prepareLlm, type AdapterInput } from '../shared/llm/llm';
+import { catalogBaseFor } from '../shared/outputs/outputs';
 import { selectedBase } from '../try/try';
 import { workerClient } from '../shared/worker-client';
 import { WorkerCallError } from '../shared/worker-rpc';

@@ -27,7 +27,7 @@ import {
 } from '../shared/catalog';
 import { explainError } from '../shared/error-hints';
 import { resolvePrecision } from '../generate/generation';
-import { recordAdapter } from '../shared/history/record';
+import { recordAdapter } from '../shared/storage/history-record';
 import { detectCapabilities } from '../shell/init';
 import { allEntries, selectedEntry } from '../shared/models';
 import { downloadFileName, type DownloadKind } from '../shared/download-names';

@@ -1,8 +1,8 @@
 /**
  * The History view's actions: lists, downloads, deletes and reopens kept adapters, and the ones that
- * could not be stored. Writing them is shared/history/record.ts (Generate and Compare both do).
+ * could not be stored. Writing them is shared/storage/history-record.ts (Generate and Compare both do).
  */
-import { useHistory } from '../shared/history/history-store';
+import { useHistory } from '../shared/storage/history-store';
 import { dismissNotice, showNotice } from '../shell/notices-store';
 import { useRun } from '../shared/run-store';
 import { showView } from '../shell/view-store';
@@ -15,7 +15,7 @@ import {
   storageAvailable,
   type HistoryEntry,
   type NewHistoryEntry,
-} from '../shared/history/history-db';
+} from '../shared/storage/history-db';
 import { downloadFileName, type DownloadNaming } from '../shared/download-names';
 import { saveBytes } from '../shared/save-file';
 

@@ -1,5 +1,5 @@
 /** Generate | Compare | History. */
-import { useHistory } from '../shared/history/history-store';
+import { useHistory } from '../shared/storage/history-store';
 import { showView, useView } from './view-store';
 import type { View } from '../shared/share-link';
 import { cx } from '../shared/ui';

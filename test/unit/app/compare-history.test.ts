@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseShareQuery, shareQuery } from '../../../src/app/shared/share-link';
 import { cosineTable, stageTable, toCsv } from '../../../src/app/shared/charts/chart-data';
-import { matchesSearch, type HistoryEntry } from '../../../src/app/shared/history/history-db';
+import { matchesSearch, type HistoryEntry } from '../../../src/app/shared/storage/history-db';
 import {
   analyzeAdapters,
   applyBlend,

@@ -7,14 +7,14 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type * as HistoryDb from '../../../src/app/shared/history/history-db';
+import type * as HistoryDb from '../../../src/app/shared/storage/history-db';
 import { createOldHistoryDb } from '../../support/history-versions';
 
 /** A fresh IndexedDB and a fresh module (it caches its open database). */
 async function fresh(): Promise<typeof HistoryDb> {
   globalThis.indexedDB = new IDBFactory();
   vi.resetModules();
-  return import('../../../src/app/shared/history/history-db');
+  return import('../../../src/app/shared/storage/history-db');
 }
 
 const entry = (description: string, createdAt: number) =>
@@ -54,7 +54,7 @@ describe('History database', () => {
     globalThis.indexedDB = new IDBFactory();
     await createOldHistoryDb(1, { entry: { id: 1, ...entry('old one', 5) } });
     vi.resetModules();
-    const h = await import('../../../src/app/shared/history/history-db');
+    const h = await import('../../../src/app/shared/storage/history-db');
     expect(h.HISTORY_DB_VERSION).toBe(3);
     const list = await h.listHistory();
     expect(list.map((e) => [e.id, e.description])).toEqual([[1, 'old one']]);
