@@ -12,7 +12,7 @@ import {
 import { slug } from '../shared/download-names';
 import type { ColumnOutcome } from '../shared/compare-store';
 import { STAGES } from '../worker/protocol';
-import { STAGE_LABEL } from '../generate/ProgressView';
+import { STAGE_LABEL } from '../shared/labels';
 import { ChartCard } from '../shared/charts/ChartCard';
 import type { ChartOption } from '../shared/charts/EChart';
 import { LazyEChart } from '../shared/charts/LazyEChart';

@@ -5,7 +5,7 @@ import { formatBytes, formatMs } from '../shared/format';
 import { shareUrl } from '../shared/share-link';
 import { useCompare, type ColumnOutcome } from '../shared/compare-store';
 import { STAGES } from '../worker/protocol';
-import { STAGE_LABEL } from '../generate/ProgressView';
+import { STAGE_LABEL } from '../shared/labels';
 import { Badge, Button, Spinner } from '../shared/ui';
 import { CosineMatrix, NormHeatmap, StageBars } from './Charts';
 

@@ -3,9 +3,9 @@
  * could not be stored. Writing them is shared/storage/history-record.ts (Generate and Compare both do).
  */
 import { useHistory } from '../shared/storage/history-store';
-import { dismissNotice, showNotice } from '../shell/notices-store';
+import { dismissNotice, showNotice } from '../shared/notices-store';
 import { useRun } from '../shared/run-store';
-import { showView } from '../shell/view-store';
+import { showView } from '../shared/view-store';
 import { STAGES } from '../worker/protocol';
 import {
   addHistoryEntry,
