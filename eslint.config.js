@@ -39,7 +39,7 @@ export default tseslint.config(
   {
     // The app's layout (docs/app.md, "Layout"): shared/ and the workers serve every feature, so
     // they import no feature folder (features import them, and each other where a view embeds
-    // another's panel).
+    // another's panel), from shared/'s sub-folders (charts, llm, outputs, storage) neither.
     files: ['src/app/shared/**/*.{ts,tsx}', 'src/app/worker/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -56,7 +56,7 @@ export default tseslint.config(
                 'settings',
                 'cache',
                 'shell',
-              ].map((f) => `../${f}/*`),
+              ].flatMap((f) => [`../${f}/*`, `../../${f}/*`]),
               message: 'src/app/shared and src/app/worker import no feature folder.',
             },
           ],
