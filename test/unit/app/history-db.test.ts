@@ -1,5 +1,5 @@
 /**
- * The History database (src/app/history/history-db.ts) against fake-indexeddb, an in-memory
+ * The History database (src/app/shared/storage/history-db.ts) against fake-indexeddb, an in-memory
  * IndexedDB that follows the spec (its upgrade transactions included): a version-1 database from an
  * older app is upgraded with its entries kept and every store the code uses present, and the saved
  * outputs keep at most MAX_SAVED_OUTPUTS runs. The browser specs keep the end-to-end paths.
