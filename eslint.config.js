@@ -3,6 +3,9 @@ import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
+// The app's feature folders (src/app/<feature>), each what a user sees.
+const features = ['generate', 'try', 'accuracy', 'compare', 'history', 'settings', 'cache'];
+
 export default tseslint.config(
   {
     ignores: [
@@ -36,7 +39,7 @@ export default tseslint.config(
   {
     // The app's layout (docs/app.md, "Layout"): shared/ and the workers serve every feature, so
     // they import no feature folder (features import them, and each other where a view embeds
-    // another's panel).
+    // another's panel), from shared/'s sub-folders (charts, llm, outputs, storage) neither.
     files: ['src/app/shared/**/*.{ts,tsx}', 'src/app/worker/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -53,7 +56,7 @@ export default tseslint.config(
                 'settings',
                 'cache',
                 'shell',
-              ].map((f) => `../${f}/*`),
+              ].flatMap((f) => [`../${f}/*`, `../../${f}/*`]),
               message: 'src/app/shared and src/app/worker import no feature folder.',
             },
           ],
@@ -61,6 +64,33 @@ export default tseslint.config(
       ],
     },
   },
+  // The features (docs/app.md, "Layout"): a feature's functions and stores (kebab-case .ts) import
+  // only shared/, the workers' protocol types and the core, never another feature (nor the shell,
+  // which sits above them); its views (.tsx) may also embed another feature's panel, a PascalCase
+  // component file, and nothing else of it. So the features form no circle of functions.
+  ...features.flatMap((feature) => {
+    const others = [...features, 'shell'].filter((f) => f !== feature);
+    const rule = (views) => ({
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: others.flatMap((f) => [`../${f}/*`, ...(views ? [`!../${f}/[A-Z]*`] : [])]),
+              caseSensitive: true,
+              message: views
+                ? `A view of src/app/${feature} imports of another feature only its panel components (PascalCase.tsx); what several features use belongs in src/app/shared.`
+                : `src/app/${feature}'s functions and stores import no other feature (nor the shell); move what several features use to src/app/shared, or pass it in.`,
+            },
+          ],
+        },
+      ],
+    });
+    return [
+      { files: [`src/app/${feature}/**/*.ts`], rules: rule(false) },
+      { files: [`src/app/${feature}/**/*.tsx`], rules: rule(true) },
+    ];
+  }),
   {
     // The core runs in the browser worker, the CLI and the server alike: no Node-only imports.
     files: ['src/core/**/*.ts'],

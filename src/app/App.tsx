@@ -14,13 +14,15 @@ import { AccuracyPanel } from './accuracy/AccuracyPanel';
 import { CompareView } from './compare/CompareView';
 import { HistoryView } from './history/HistoryView';
 import { installDrop } from './shell/drop';
-import { installHistoryRecorder, loadHistory } from './history/history';
+import { loadHistory } from './history/history';
+import { installHistoryRecorder } from './shared/storage/history-record';
 import { initApp } from './shell/init';
 import { applyLinkOnce } from './shell/open-link';
 import { installShortcut } from './shell/shortcut';
 import { APP_VERSION } from './shell/version';
+import { selectedBase } from './try/try';
 import { useTry } from './try/try-store';
-import { useView } from './shell/view-store';
+import { useView } from './shared/view-store';
 
 export function App() {
   const view = useView((s) => s.view);
@@ -70,7 +72,7 @@ export function App() {
         </div>
       </main>
       {/* Below the grid: its per-example table wants the page's width, not the result column's. */}
-      {view === 'generate' && <AccuracyPanel />}
+      {view === 'generate' && <AccuracyPanel selectedBase={selectedBase} />}
       <footer className="mx-auto max-w-6xl px-4 pb-8 text-xs text-zinc-600 sm:px-6 dark:text-zinc-400">
         <span data-testid="app-version">t2l-web {APP_VERSION}</span> · Text-to-LoRA (Sakana AI, ICML
         2025) run with onnxruntime-web and transformers.js. Models and descriptions stay in this

@@ -1,5 +1,5 @@
 /**
- * The History database (src/app/history/history-db.ts, 't2l-history') as older versions of the
+ * The History database (src/app/shared/storage/history-db.ts, 't2l-history') as older versions of the
  * app left it, written with plain IndexedDB calls (not the code under test) into whatever
  * `indexedDB` is global (fake-indexeddb in unit tests), so each upgrade can be tested from it:
  * version 1 had `entries` (key `id`, auto-increment, index `createdAt`) and `files` (key `id`);

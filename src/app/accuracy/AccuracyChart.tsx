@@ -4,9 +4,9 @@
  */
 import { useMemo } from 'react';
 import { accuracyTable, type EvalReport } from './accuracy-report';
-import { ChartCard } from '../compare/ChartCard';
-import type { ChartOption } from '../compare/EChart';
-import { LazyEChart } from '../compare/LazyEChart';
+import { ChartCard } from '../shared/charts/ChartCard';
+import type { ChartOption } from '../shared/charts/EChart';
+import { LazyEChart } from '../shared/charts/LazyEChart';
 
 const TEXT = '#71717a';
 

@@ -9,12 +9,14 @@ import {
 } from './accuracy';
 import { useAccuracy } from './accuracy-store';
 import { useRun } from '../shared/run-store';
+import type { BaseChoice } from '../shared/llm/base-models';
 import { Card } from '../shared/ui';
 import { AccuracyForm } from './AccuracyForm';
 import { AccuracyProgress } from './AccuracyProgress';
 import { AccuracyRows, AccuracySummary } from './AccuracyResults';
 
-export function AccuracyPanel() {
+/** `selectedBase`: the base Try has chosen (the page passes try's selectedBase). */
+export function AccuracyPanel({ selectedBase }: { selectedBase: () => BaseChoice | null }) {
   const resultId = useRun((s) => (s.status === 'done' ? (s.result?.id ?? null) : null));
   const open = useAccuracy((s) => s.open);
   useAccuracy((s) => s.panels[RESULT_PANEL]);
@@ -52,7 +54,7 @@ export function AccuracyPanel() {
               panelKey={RESULT_PANEL}
               testId="accuracy"
               withControl
-              onRun={() => void runResultAccuracy()}
+              onRun={() => void runResultAccuracy(selectedBase())}
             />
             <AccuracyProgress panelKey={RESULT_PANEL} testId="accuracy" />
             {p.report && p.report.rows.length > 0 && (

@@ -7,7 +7,7 @@ import {
   setAccuracyFilter,
 } from './accuracy';
 import { useAccuracy } from './accuracy-store';
-import { useCompare } from '../compare/compare-store';
+import { useCompare } from '../shared/compare-store';
 import { Card } from '../shared/ui';
 import { AccuracyChart } from './AccuracyChart';
 import { AccuracyForm } from './AccuracyForm';

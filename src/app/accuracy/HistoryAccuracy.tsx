@@ -1,7 +1,7 @@
 /** A History entry's accuracy reports (newest first), read when opened. */
 import { loadSavedReports } from './accuracy';
 import { percent } from './accuracy-report';
-import type { HistoryEntry } from '../history/history-db';
+import type { HistoryEntry } from '../shared/storage/history-db';
 import { useAccuracy } from './accuracy-store';
 import { AccuracyReportView } from './AccuracyResults';
 

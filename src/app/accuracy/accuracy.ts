@@ -13,7 +13,7 @@ import {
   type AccuracyForm,
   type AccuracyPanel,
 } from './accuracy-store';
-import { useCompare } from '../compare/compare-store';
+import { useCompare } from '../shared/compare-store';
 import { useDraft } from '../shared/draft-store';
 import { useRun } from '../shared/run-store';
 import { useSettings } from '../shared/settings-store';
@@ -29,15 +29,14 @@ import {
   type RunModel,
 } from './accuracy-core';
 import type { EvalModel, EvalReport, EvalRow } from './accuracy-report';
-import type { BaseChoice } from '../try/base-models';
-import { columnRequest } from '../compare/compare';
+import type { BaseChoice } from '../shared/llm/base-models';
+import { columnRequest } from '../shared/column-request';
 import { cachedInfo } from '../shared/file-cache';
-import { deviceFacts, estimateFit } from '../try/llm-fit';
-import { addHistoryEval, historyEvals } from '../history/history-db';
-import { historyIdOfResult } from '../history/history';
-import { completeLlm, prepareLlm, type AdapterInput } from '../try/llm';
-import { catalogBaseFor } from '../try/outputs';
-import { selectedBase } from '../try/try';
+import { deviceFacts, estimateFit } from '../shared/llm/llm-fit';
+import { addHistoryEval, historyEvals } from '../shared/storage/history-db';
+import { historyIdOfResult } from '../shared/storage/history-record';
+import { completeLlm, prepareLlm, type AdapterInput } from '../shared/llm/llm';
+import { catalogBaseFor } from '../shared/outputs/outputs';
 import { workerClient } from '../shared/worker-client';
 import { WorkerCallError } from '../shared/worker-rpc';
 
@@ -351,8 +350,11 @@ export function cancelAccuracy(key: string): void {
   controllers.get(key)?.abort();
 }
 
-/** The Generate view's Run: base, this result's adapter and the control, on Try's base choice. */
-export async function runResultAccuracy(): Promise<void> {
+/**
+ * The Generate view's Run: base, this result's adapter and the control, on `base`: Try's base
+ * choice, handed in by the page (App.tsx), so this file needs nothing of the try feature.
+ */
+export async function runResultAccuracy(base: BaseChoice | null): Promise<void> {
   const result = useRun.getState().result;
   const adapter = result?.adapters[0];
   if (!result || !adapter) return;
@@ -367,7 +369,6 @@ export async function runResultAccuracy(): Promise<void> {
       },
     });
   }
-  const base = selectedBase();
   if (!base) {
     return setPanel(RESULT_PANEL, {
       status: 'error',

@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { useCache } from './cache-store';
+import { useCache } from '../shared/cache-store';
 import { useUi } from '../shared/ui-store';
-import { clearAll, clearGroup, refreshCache } from './cache-service';
+import { clearAll, clearGroup, refreshCache } from '../shared/cache-service';
 import { formatBytes } from '../shared/format';
 import { Button, ProgressBar } from '../shared/ui';
 import { Dialog } from '../shared/Dialog';

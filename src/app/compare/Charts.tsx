@@ -8,14 +8,14 @@ import {
   normTable,
   stageCsvTable,
   stageTable,
-} from './chart-data';
+} from '../shared/charts/chart-data';
 import { slug } from '../shared/download-names';
-import type { ColumnOutcome } from './compare-store';
+import type { ColumnOutcome } from '../shared/compare-store';
 import { STAGES } from '../worker/protocol';
-import { STAGE_LABEL } from '../generate/ProgressView';
-import { ChartCard } from './ChartCard';
-import type { ChartOption } from './EChart';
-import { LazyEChart } from './LazyEChart';
+import { STAGE_LABEL } from '../shared/labels';
+import { ChartCard } from '../shared/charts/ChartCard';
+import type { ChartOption } from '../shared/charts/EChart';
+import { LazyEChart } from '../shared/charts/LazyEChart';
 
 const TEXT = '#71717a';
 

@@ -3,9 +3,9 @@ import { useMemo } from 'react';
 import { columnSettings, downloadColumn } from './compare';
 import { formatBytes, formatMs } from '../shared/format';
 import { shareUrl } from '../shared/share-link';
-import { useCompare, type ColumnOutcome } from './compare-store';
+import { useCompare, type ColumnOutcome } from '../shared/compare-store';
 import { STAGES } from '../worker/protocol';
-import { STAGE_LABEL } from '../generate/ProgressView';
+import { STAGE_LABEL } from '../shared/labels';
 import { Badge, Button, Spinner } from '../shared/ui';
 import { CosineMatrix, NormHeatmap, StageBars } from './Charts';
 

@@ -18,7 +18,7 @@ import {
   useCompare,
   type ColumnConfig,
   type CompareMode,
-} from './compare-store';
+} from '../shared/compare-store';
 import { Button, Card, cx } from '../shared/ui';
 
 const field =

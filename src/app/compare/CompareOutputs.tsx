@@ -1,6 +1,6 @@
 /** Compare's Outputs row: one prompt answered by the base model and by every column's adapter. */
-import { compareOutputsProblem, runCompareOutputs } from '../try/outputs';
-import { useCompare } from './compare-store';
+import { compareOutputsProblem, runCompareOutputs } from '../shared/outputs/outputs';
+import { useCompare } from '../shared/compare-store';
 import { OutputsPanel } from '../try/OutputsPanel';
 import { Card } from '../shared/ui';
 

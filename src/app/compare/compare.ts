@@ -4,7 +4,7 @@
  * here also goes into the history.
  */
 import { useCapabilities } from '../shared/capabilities-store';
-import { LOCAL_ID, useCatalog } from '../shared/catalog-store';
+import { useCatalog } from '../shared/catalog-store';
 import {
   MAX_CONFIGS,
   MAX_DESCRIPTIONS,
@@ -12,27 +12,17 @@ import {
   type ColumnConfig,
   type ColumnOutcome,
   type CompareState,
-} from './compare-store';
+} from '../shared/compare-store';
 import { useDraft } from '../shared/draft-store';
 import { useSettings } from '../shared/settings-store';
-import type { GenerateRequest, ModelSource } from '../worker/protocol';
-import { chooseBackends } from '../shared/backend-choice';
-import {
-  currentHubEndpoint,
-  encoderTable,
-  hubAccess,
-  remoteModelName,
-  toModelSource,
-  type CatalogEntry,
-} from '../shared/catalog';
+import { currentHubEndpoint, type CatalogEntry } from '../shared/catalog';
 import { explainError } from '../shared/error-hints';
-import { resolvePrecision } from '../generate/generation';
-import { recordAdapter } from '../history/history';
-import { detectCapabilities } from '../shell/init';
+import { columnRequest } from '../shared/column-request';
+import { recordAdapter } from '../shared/storage/history-record';
+import { detectCapabilities } from '../shared/capabilities';
 import { allEntries, selectedEntry } from '../shared/models';
 import { downloadFileName, type DownloadKind } from '../shared/download-names';
 import { saveBytes } from '../shared/save-file';
-import { remoteUrlProblem } from '../shared/remote-url';
 import type { SharedSettings } from '../shared/share-link';
 import { workerClient } from '../shared/worker-client';
 import { WorkerCallError } from '../shared/worker-rpc';
@@ -132,54 +122,6 @@ export function compareProblem(s: CompareState): string | null {
   if (cols.some((c) => !c.description.trim()) || (s.mode === 'blend' && !s.blend.b.trim()))
     return 'Every description needs some text.';
   return null;
-}
-
-/**
- * The worker request that generates `column`'s adapter, or why it cannot run here. `key` keeps
- * the adapter in the worker for the charts' analysis (absent: not kept; the Accuracy control).
- */
-export function columnRequest(
-  column: Pick<ColumnOutcome, 'config' | 'description' | 'blend'>,
-  key?: string,
-): GenerateRequest | string {
-  const entry = entryFor(column.config.modelId);
-  if (!entry) return 'There is no model to run.';
-  const caps = useCapabilities.getState().caps;
-  if (!caps) return 'The generation worker did not start.';
-  const settings = useSettings.getState();
-  const catalog = useCatalog.getState();
-  const choice = chooseBackends(column.config.backend, caps, {
-    remoteConfigured: Boolean(settings.remoteUrl) && !remoteUrlProblem(settings.remoteUrl),
-    ...(entry.remoteFirst ? { remoteFirst: true } : {}),
-    ...(entry.size ? { modelBytes: entry.size } : {}),
-  });
-  if (!choice.ok) return choice.reason;
-  const local = entry.id === LOCAL_ID ? catalog.local : null;
-  const model: ModelSource = local
-    ? { kind: 'files', label: local.label, files: local.files }
-    : toModelSource(entry);
-  return {
-    model,
-    encoders: encoderTable(catalog.catalog),
-    descriptions: [column.description],
-    backends: choice.backends,
-    backendReason: choice.reason,
-    remoteModel: local ? local.label : remoteModelName(entry),
-    dtype: column.config.dtype,
-    precision: resolvePrecision(column.config.precision, choice.backends),
-    encoderDtype: useDraft.getState().encoderDtype,
-    ...(key ? { analysisKey: key } : {}),
-    ...(column.blend ? { blend: column.blend } : {}),
-    ...hubAccess(settings),
-    ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
-      ? {
-          remote: {
-            url: settings.remoteUrl,
-            ...(settings.remoteToken ? { token: settings.remoteToken } : {}),
-          },
-        }
-      : {}),
-  };
 }
 
 export function columnSettings(c: ColumnOutcome): SharedSettings {

@@ -1,7 +1,7 @@
 import { useDraft } from '../shared/draft-store';
 import { useFormErrors } from './form-errors-store';
 import { EXAMPLES } from './examples';
-import { shortcutLabel } from '../shell/shortcut';
+import { shortcutLabel } from '../shared/labels';
 import { GenerateBar, RunStatusLine } from './GenerateBar';
 import { Card, Kbd } from '../shared/ui';
 

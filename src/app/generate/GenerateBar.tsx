@@ -1,6 +1,6 @@
 import { useRun } from '../shared/run-store';
 import { cancel, generate } from './generation';
-import { STAGE_LABEL } from './ProgressView';
+import { STAGE_LABEL } from '../shared/labels';
 import { Button, Spinner } from '../shared/ui';
 
 export function GenerateBar() {

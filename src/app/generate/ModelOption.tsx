@@ -4,7 +4,7 @@ import type { FirstDownload } from './first-download';
 import { formatBytes } from '../shared/format';
 import { hubEndpointFor, hubEndpointName } from '../shared/hub-endpoint';
 import { removeUserModel, selectModel } from '../shared/models';
-import { useNetwork } from '../shell/network-store';
+import { useNetwork } from '../shared/network-store';
 import { useSettings } from '../shared/settings-store';
 import { Badge, cx } from '../shared/ui';
 

@@ -1,4 +1,4 @@
-import { useCache } from '../cache/cache-store';
+import { useCache } from '../shared/cache-store';
 import { useCatalog } from '../shared/catalog-store';
 import { useDraft } from '../shared/draft-store';
 import { useSettings } from '../shared/settings-store';

@@ -2,14 +2,8 @@ import { useEffect, useState } from 'react';
 import { useRun, type FileProgress } from '../shared/run-store';
 import { formatBytes, formatMs, formatSpeed } from '../shared/format';
 import { STAGES, type Stage } from '../worker/protocol';
+import { STAGE_LABEL } from '../shared/labels';
 import { Badge, ProgressBar, Spinner, cx } from '../shared/ui';
-
-export const STAGE_LABEL: Record<Stage, string> = {
-  load: 'Load',
-  encode: 'Encode',
-  hypernetwork: 'Hypernetwork',
-  pack: 'Pack',
-};
 
 function Elapsed({ since }: { since: number }) {
   const [now, setNow] = useState(() => performance.now());

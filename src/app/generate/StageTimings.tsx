@@ -1,7 +1,7 @@
 import type { RunResult } from '../shared/run-store';
 import { formatMs } from '../shared/format';
 import { STAGES, type Stage } from '../worker/protocol';
-import { STAGE_LABEL } from './ProgressView';
+import { STAGE_LABEL } from '../shared/labels';
 import { cx } from '../shared/ui';
 
 const STAGE_COLOR: Record<Stage, string> = {

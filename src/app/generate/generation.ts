@@ -5,10 +5,10 @@ import { useCapabilities } from '../shared/capabilities-store';
 import { LOCAL_ID, useCatalog } from '../shared/catalog-store';
 import { useDraft } from '../shared/draft-store';
 import { useFormErrors } from './form-errors-store';
-import { useNetwork } from '../shell/network-store';
+import { useNetwork } from '../shared/network-store';
 import { upsertFile, useRun, type RunResult } from '../shared/run-store';
 import { useSettings } from '../shared/settings-store';
-import { askPersistentStorage, refreshCache } from '../cache/cache-service';
+import { askPersistentStorage, refreshCache } from '../shared/cache-service';
 import {
   encoderRevision,
   encoderTable,
@@ -25,13 +25,13 @@ import { saveBytes } from '../shared/save-file';
 import { remoteUrlProblem } from '../shared/remote-url';
 import { workerClient } from '../shared/worker-client';
 import { WorkerCallError } from '../shared/worker-rpc';
-import { detectCapabilities } from '../shell/init';
+import { detectCapabilities } from '../shared/capabilities';
 import { clearRunning, markRunning } from './interrupted';
 import type { GenerateRequest, ModelSource, Progress } from '../worker/protocol';
 
-// resolvePrecision lives in its own file so that prewarm.ts (started by init.ts) need not import
-// this one: no import circle generation -> init -> prewarm -> generation.
-import { resolvePrecision } from './precision-choice';
+// resolvePrecision lives in shared/ (prewarm.ts and Compare's requests use it too); re-exported for
+// the Options card.
+import { resolvePrecision } from '../shared/precision-choice';
 export { resolvePrecision };
 
 let controller: AbortController | null = null;

@@ -11,7 +11,7 @@ import { draftOptionsChanged, useDraft } from '../shared/draft-store';
 import { useSettings } from '../shared/settings-store';
 import type { PrepareRequest, PrepareResult } from '../worker/protocol';
 import { encoderTable, hubAccess, knownFiles, toModelSource } from '../shared/catalog';
-import { resolvePrecision } from './precision-choice';
+import { resolvePrecision } from '../shared/precision-choice';
 import { currentSelection } from '../shared/selection';
 import { workerClient } from '../shared/worker-client';
 

@@ -3,9 +3,9 @@
  * Try), and Try: a new prompt answered by the base model and by this entry's adapter, whose GGUF
  * goes from the history straight to the LLM worker.
  */
-import type { HistoryEntry, SavedOutput } from './history-db';
-import { historyPanelKey, loadSavedOutputs, runHistoryOutputs } from '../try/outputs';
-import { useOutputs } from '../try/outputs-store';
+import type { HistoryEntry, SavedOutput } from '../shared/storage/history-db';
+import { historyPanelKey, loadSavedOutputs, runHistoryOutputs } from '../shared/outputs/outputs';
+import { useOutputs } from '../shared/outputs/outputs-store';
 import { OutputsPanel } from '../try/OutputsPanel';
 
 function Saved({ o }: { o: SavedOutput }) {

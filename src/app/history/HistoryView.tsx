@@ -1,6 +1,6 @@
 /** Every adapter generated in this browser: newest first, searchable, re-downloadable, deletable. */
 import { useMemo } from 'react';
-import { matchesSearch, type HistoryEntry } from './history-db';
+import { matchesSearch, type HistoryEntry } from '../shared/storage/history-db';
 import {
   deleteFromHistory,
   dismissHistoryWarning,
@@ -11,7 +11,7 @@ import {
 } from './history';
 import { formatBytes, formatMs } from '../shared/format';
 import { shareUrl } from '../shared/share-link';
-import { useHistory } from './history-store';
+import { useHistory } from '../shared/storage/history-store';
 import { STAGES } from '../worker/protocol';
 import { Badge, Button, Card } from '../shared/ui';
 import { HistoryOutputs } from './HistoryOutputs';

@@ -1,4 +1,4 @@
-import { useCache } from '../cache/cache-store';
+import { useCache } from '../shared/cache-store';
 import { useCapabilities } from '../shared/capabilities-store';
 import { openDialog } from '../shared/ui-store';
 import { adapterName } from '../shared/backend-choice';

@@ -1,4 +1,4 @@
-import { dismissNotice, useNotices } from './notices-store';
+import { dismissNotice, useNotices } from '../shared/notices-store';
 import { Button } from '../shared/ui';
 
 /** Page-wide notices under the view tabs, in a landmark of their own (axe's rule `region`). */

@@ -1,6 +1,6 @@
 /** Generate | Compare | History. */
-import { useHistory } from '../history/history-store';
-import { showView, useView } from './view-store';
+import { useHistory } from '../shared/storage/history-store';
+import { showView, useView } from '../shared/view-store';
 import type { View } from '../shared/share-link';
 import { cx } from '../shared/ui';
 

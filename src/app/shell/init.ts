@@ -1,13 +1,12 @@
 /** Start-up: the catalog, what the browser can run, and what is cached, fetched in parallel. */
-import { useCapabilities } from '../shared/capabilities-store';
+import { detectCapabilities } from '../shared/capabilities';
 import { useCatalog } from '../shared/catalog-store';
-import { refreshCache } from '../cache/cache-service';
+import { refreshCache } from '../shared/cache-service';
 import { parseCatalog } from '../shared/catalog';
 import { startPrewarm } from '../generate/prewarm';
 import { reportInterruptedRun } from '../generate/interrupted';
 import { installServiceWorker } from './pwa';
-import { installNetworkWatch } from './network-store';
-import { workerClient } from '../shared/worker-client';
+import { installNetworkWatch } from '../shared/network-store';
 
 export async function loadCatalog(): Promise<void> {
   useCatalog.setState({ status: 'loading', error: null });
@@ -19,15 +18,6 @@ export async function loadCatalog(): Promise<void> {
     useCatalog.setState({ status: 'ready', catalog: parseCatalog(await res.json()) });
   } catch (e) {
     useCatalog.setState({ status: 'error', error: e instanceof Error ? e.message : String(e) });
-  }
-}
-
-export async function detectCapabilities(): Promise<void> {
-  try {
-    const caps = await workerClient().call('capabilities', null);
-    useCapabilities.setState({ caps, error: null });
-  } catch (e) {
-    useCapabilities.setState({ error: e instanceof Error ? e.message : String(e) });
   }
 }
 

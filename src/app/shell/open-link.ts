@@ -1,9 +1,9 @@
 /** Applies a share link's settings on start-up (once), then tidies the address bar. */
-import { defaultConfig, useCompare } from '../compare/compare-store';
+import { defaultConfig, useCompare } from '../shared/compare-store';
 import { useDraft } from '../shared/draft-store';
-import { showView } from './view-store';
+import { showView } from '../shared/view-store';
 import { useCatalog } from '../shared/catalog-store';
-import { showNotice } from './notices-store';
+import { showNotice } from '../shared/notices-store';
 import { useSettings } from '../shared/settings-store';
 import { allEntries, selectedEntry } from '../shared/models';
 import {

@@ -3,7 +3,7 @@
  * told when a new version has been deployed (Reload applies it) and when the app works offline.
  * The dev server has none: the import is skipped there.
  */
-import { showNotice } from './notices-store';
+import { showNotice } from '../shared/notices-store';
 
 export function installServiceWorker(): void {
   if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return;

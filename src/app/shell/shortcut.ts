@@ -1,12 +1,6 @@
 /** Ctrl+Enter (⌘+Enter on Apple keyboards) generates from anywhere on the page. */
 import { generate } from '../generate/generation';
 
-const isApple = () => /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
-
-export function shortcutLabel(): string {
-  return isApple() ? '⌘' : 'Ctrl';
-}
-
 export function installShortcut(): () => void {
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !e.isComposing) {

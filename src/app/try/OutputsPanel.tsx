@@ -3,9 +3,9 @@
  * Stop, and one cell per answer as it streams in. Used by Compare's Outputs row and by History's
  * Try; the caller says what Run does.
  */
-import { editOutputs, stopOutputs } from './outputs';
+import { editOutputs, stopOutputs } from '../shared/outputs/outputs';
 import { formatBytes, formatMs } from '../shared/format';
-import { emptyPanel, useOutputs, type OutputCell } from './outputs-store';
+import { emptyPanel, useOutputs, type OutputCell } from '../shared/outputs/outputs-store';
 import { Badge, Button, ProgressBar, Spinner } from '../shared/ui';
 
 function Cell({ c, testId }: { c: OutputCell; testId: string }) {

@@ -1,8 +1,8 @@
 /** The Try panel (Generate view): the chosen base, the prompt and settings, and the last run. */
 import { create } from 'zustand';
-import type { BaseChoice } from './base-models';
+import type { BaseChoice } from '../shared/llm/base-models';
 import type { ShownError } from '../shared/error-hints';
-import type { FitEstimate } from './llm-fit';
+import type { FitEstimate } from '../shared/llm/llm-fit';
 import type { FileProgress } from '../shared/run-store';
 import type {
   CompleteResult,

@@ -11,11 +11,16 @@ import { useTry } from './try-store';
 import type { LlmProgress } from '../worker/llm-protocol';
 import type { WorkerError } from '../worker/rpc-protocol';
 import { WorkerCallError } from '../shared/worker-rpc';
-import { baseFromFile, baseFromInput, catalogBases, type BaseChoice } from './base-models';
+import {
+  baseFromFile,
+  baseFromInput,
+  catalogBases,
+  type BaseChoice,
+} from '../shared/llm/base-models';
 import { explainError, type ShownError } from '../shared/error-hints';
 import { cachedInfo } from '../shared/file-cache';
-import { deviceFacts, estimateFit } from './llm-fit';
-import { completeLlm, prepareLlm } from './llm';
+import { deviceFacts, estimateFit } from '../shared/llm/llm-fit';
+import { completeLlm, prepareLlm } from '../shared/llm/llm';
 
 let controller: AbortController | null = null;
 

@@ -30,7 +30,7 @@ describe('History database version 3: accuracy reports', () => {
       runs: [{ at: 3, prompt: 'p' }],
     });
     vi.resetModules();
-    const h = await import('../../../src/app/history/history-db');
+    const h = await import('../../../src/app/shared/storage/history-db');
     expect(h.HISTORY_DB_VERSION).toBe(3);
     expect((await h.listHistory()).map((e) => e.description)).toEqual(['kept']);
     expect((await h.historyOutputs(1)).map((o) => o.prompt)).toEqual(['p']);
@@ -38,7 +38,7 @@ describe('History database version 3: accuracy reports', () => {
     expect(await h.addHistoryEval(1, report(10))).toEqual([report(10)]);
     // A fresh module (a page reload) reads the same report back.
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/storage/history-db');
     expect(await again.historyEvals(1)).toEqual([report(10)]);
     await again.deleteHistoryEntry(1);
     expect(await again.historyEvals(1)).toEqual([]);
@@ -48,7 +48,7 @@ describe('History database version 3: accuracy reports', () => {
   it('keeps at most MAX_SAVED_EVALS reports, oldest dropped, and refuses an entry not stored', async () => {
     globalThis.indexedDB = new IDBFactory();
     vi.resetModules();
-    const h = await import('../../../src/app/history/history-db');
+    const h = await import('../../../src/app/shared/storage/history-db');
     const e = await h.addHistoryEntry(
       { createdAt: 1, description: 'd' } as unknown as Parameters<typeof h.addHistoryEntry>[0],
       { safetensors: new Uint8Array(1), zip: new Uint8Array(1) },

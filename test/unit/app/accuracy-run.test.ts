@@ -1,5 +1,5 @@
 /**
- * The page's accuracy run (accuracy/accuracy.ts) with the LLM worker's API (try/llm.ts) faked:
+ * The page's accuracy run (accuracy/accuracy.ts) with the LLM worker's API (shared/llm/llm.ts) faked:
  * the worker runs llama.cpp in wasm, which cannot run here (the e2e runs the real one). Everything
  * else is real: the core's parser, prompts, matching and statistics, the store, and History's
  * IndexedDB (fake-indexeddb). Expected verdicts and intervals are worked out here, not read back
@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PromptInput } from '../../../src/app/try/llm';
+import type { PromptInput } from '../../../src/app/shared/llm/llm';
 import {
   BENCHMARK_FIXTURE_ROWS,
   benchmarkHubRepos,
@@ -23,7 +23,7 @@ const calls: PromptInput[] = [];
 const answers: Record<string, Record<string, string>> = {};
 let onCall: (n: number) => void = () => undefined;
 
-vi.mock('../../../src/app/try/llm', () => ({
+vi.mock('../../../src/app/shared/llm/llm', () => ({
   prepareLlm: vi.fn(async (_base: unknown, adapters: unknown[]) => ({
     prepared: {
       model: { name: 'fake-base' },
@@ -102,7 +102,7 @@ async function load() {
   vi.resetModules();
   const accuracy = await import('../../../src/app/accuracy/accuracy');
   const { useAccuracy } = await import('../../../src/app/accuracy/accuracy-store');
-  const db = await import('../../../src/app/history/history-db');
+  const db = await import('../../../src/app/shared/storage/history-db');
   const { useSettings } = await import('../../../src/app/shared/settings-store');
   return { ...accuracy, useAccuracy, db, useSettings };
 }
@@ -198,7 +198,7 @@ describe('accuracy run in the page', () => {
     // Kept with the entry, and read back after a "reload" (a fresh module).
     expect(p.savedTo).toBe(entry.id);
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/storage/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -256,7 +256,7 @@ describe('accuracy run in the page', () => {
     expect(csv[0]).toMatch(/,template,system$/);
     expect(csv[1]).toMatch(/,"Task: \{prompt\}\n\{choices\}\nAnswer \{\{briefly\}\}:",Be brief\.$/);
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/storage/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -307,7 +307,7 @@ describe('accuracy run in the page', () => {
     ]);
     expect(p.savedTo).toBe(entry.id);
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/storage/history-db');
     expect(await again.historyEvals(entry.id)).toEqual([r]);
   });
 
@@ -407,7 +407,7 @@ describe('accuracy run in the page', () => {
 describe('Compare’s Accuracy row in History', () => {
   it('keeps the report with every column’s History entry, marked as Compare’s, after a reload', async () => {
     const a = await load();
-    const { useCompare } = await import('../../../src/app/compare/compare-store');
+    const { useCompare } = await import('../../../src/app/shared/compare-store');
     const { useCatalog } = await import('../../../src/app/shared/catalog-store');
     // The browser's globals the base's URL and fit check read (Node 20 has neither): the page's
     // address, and a navigator that knows no memory or quota.
@@ -455,7 +455,7 @@ describe('Compare’s Accuracy row in History', () => {
     expect(r.rows).toHaveLength(4);
     // A "reload": a fresh module reads the same report from each column's entry.
     vi.resetModules();
-    const again = await import('../../../src/app/history/history-db');
+    const again = await import('../../../src/app/shared/storage/history-db');
     for (const e of stored) expect(await again.historyEvals(e.id)).toEqual([r]);
     vi.unstubAllGlobals();
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseShareQuery, shareQuery } from '../../../src/app/shared/share-link';
-import { cosineTable, stageTable, toCsv } from '../../../src/app/compare/chart-data';
-import { matchesSearch, type HistoryEntry } from '../../../src/app/history/history-db';
+import { cosineTable, stageTable, toCsv } from '../../../src/app/shared/charts/chart-data';
+import { matchesSearch, type HistoryEntry } from '../../../src/app/shared/storage/history-db';
 import {
   analyzeAdapters,
   applyBlend,
@@ -9,7 +9,7 @@ import {
   cosines,
   descriptionsToEmbed,
 } from '../../../src/app/worker/analysis';
-import type { ColumnOutcome } from '../../../src/app/compare/compare-store';
+import type { ColumnOutcome } from '../../../src/app/shared/compare-store';
 import type { GenerateRequest } from '../../../src/app/worker/protocol';
 import type { GeneratedAdapter } from '../../../src/core/generate';
 import type { PackageManifest } from '../../../src/core/package/manifest';

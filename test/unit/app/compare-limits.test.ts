@@ -10,7 +10,7 @@ import {
   useCompare,
   type ColumnConfig,
   type CompareState,
-} from '../../../src/app/compare/compare-store';
+} from '../../../src/app/shared/compare-store';
 import { useCatalog } from '../../../src/app/shared/catalog-store';
 
 const config = (modelId: string): ColumnConfig => ({

@@ -1,5 +1,5 @@
 /**
- * The History database (src/app/history/history-db.ts) against fake-indexeddb, an in-memory
+ * The History database (src/app/shared/storage/history-db.ts) against fake-indexeddb, an in-memory
  * IndexedDB that follows the spec (its upgrade transactions included): a version-1 database from an
  * older app is upgraded with its entries kept and every store the code uses present, and the saved
  * outputs keep at most MAX_SAVED_OUTPUTS runs. The browser specs keep the end-to-end paths.
@@ -7,14 +7,14 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type * as HistoryDb from '../../../src/app/history/history-db';
+import type * as HistoryDb from '../../../src/app/shared/storage/history-db';
 import { createOldHistoryDb } from '../../support/history-versions';
 
 /** A fresh IndexedDB and a fresh module (it caches its open database). */
 async function fresh(): Promise<typeof HistoryDb> {
   globalThis.indexedDB = new IDBFactory();
   vi.resetModules();
-  return import('../../../src/app/history/history-db');
+  return import('../../../src/app/shared/storage/history-db');
 }
 
 const entry = (description: string, createdAt: number) =>
@@ -54,7 +54,7 @@ describe('History database', () => {
     globalThis.indexedDB = new IDBFactory();
     await createOldHistoryDb(1, { entry: { id: 1, ...entry('old one', 5) } });
     vi.resetModules();
-    const h = await import('../../../src/app/history/history-db');
+    const h = await import('../../../src/app/shared/storage/history-db');
     expect(h.HISTORY_DB_VERSION).toBe(3);
     const list = await h.listHistory();
     expect(list.map((e) => [e.id, e.description])).toEqual([[1, 'old one']]);

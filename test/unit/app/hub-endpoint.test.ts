@@ -10,7 +10,7 @@ import {
   ggufUrl,
   toBaseSource,
   type BaseChoice,
-} from '../../../src/app/try/base-models';
+} from '../../../src/app/shared/llm/base-models';
 import {
   encoderTable,
   hubAccess,

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { baseFromInput, catalogBases, toBaseSource } from '../../../src/app/try/base-models';
+import { baseFromInput, catalogBases, toBaseSource } from '../../../src/app/shared/llm/base-models';
 import { parseCatalog } from '../../../src/app/shared/catalog';
-import { estimateFit, WASM64_LIMIT, type DeviceFacts } from '../../../src/app/try/llm-fit';
+import { estimateFit, WASM64_LIMIT, type DeviceFacts } from '../../../src/app/shared/llm/llm-fit';
 
 const GB = 1e9;
 const GiB = 2 ** 30;

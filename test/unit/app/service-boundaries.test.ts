@@ -8,7 +8,7 @@ import { chooseBackends } from '../../../src/app/shared/backend-choice';
 import type { Catalog, CatalogEntry } from '../../../src/app/shared/catalog';
 import { bytesTag, downloadFileName, slug } from '../../../src/app/shared/download-names';
 import { expectedEncoderDtype, firstDownload } from '../../../src/app/generate/first-download';
-import { resolvePrecision } from '../../../src/app/generate/precision-choice';
+import { resolvePrecision } from '../../../src/app/shared/precision-choice';
 import type { Capabilities } from '../../../src/app/worker/protocol';
 
 const caps = (gpu: { available: boolean; fallback?: boolean; f16?: boolean }): Capabilities => ({

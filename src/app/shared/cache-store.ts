@@ -1,6 +1,6 @@
 /** What the browser cache holds, as last listed, and how much storage the origin may use. */
 import { create } from 'zustand';
-import type { CachedFileInfo } from '../shared/file-cache';
+import type { CachedFileInfo } from './file-cache';
 
 export interface CacheState {
   entries: CachedFileInfo[];

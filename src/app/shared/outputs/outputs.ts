@@ -1,16 +1,16 @@
 /**
  * LLM outputs side by side (Compare's Outputs row, History's Try): one prompt answered by the base
  * model and by each adapter, streamed into the panel's cells in turn, greedy so they are comparable.
- * The base is prepared once with every adapter of the panel mounted (try/llm.ts), so going
+ * The base is prepared once with every adapter of the panel mounted (shared/llm/llm.ts), so going
  * from one adapter to the next only changes the per-request LoRA scales, never reloads. Each
  * adapter's answer is kept with its History entry, with the base's.
  */
-import { useCatalog } from '../shared/catalog-store';
-import { useCompare, type ColumnOutcome } from '../compare/compare-store';
+import { useCatalog } from '../catalog-store';
+import { useCompare, type ColumnOutcome } from '../compare-store';
 import { emptyPanel, useOutputs, type OutputCell, type OutputsPanel } from './outputs-store';
-import type { CompleteResult } from '../worker/llm-protocol';
-import { catalogBases, type BaseChoice } from './base-models';
-import { cachedInfo } from '../shared/file-cache';
+import type { CompleteResult } from '../../worker/llm-protocol';
+import { catalogBases, type BaseChoice } from '../llm/base-models';
+import { cachedInfo } from '../file-cache';
 import {
   addHistoryOutput,
   historyFiles,
@@ -18,10 +18,10 @@ import {
   type HistoryEntry,
   type HistoryFiles,
   type SavedOutput,
-} from '../history/history-db';
-import { completeLlm, prepareLlm } from './llm';
-import { deviceFacts, estimateFit } from './llm-fit';
-import { WorkerCallError } from '../shared/worker-rpc';
+} from '../storage/history-db';
+import { completeLlm, prepareLlm } from '../llm/llm';
+import { deviceFacts, estimateFit } from '../llm/llm-fit';
+import { WorkerCallError } from '../worker-rpc';
 
 /** One adapter to answer with. */
 export interface OutputTarget {

@@ -1,7 +1,7 @@
 /** Listing and clearing the browser cache for the page (the worker reads and writes it). */
 import { useCache } from './cache-store';
-import { clearCache, deleteCached, listCached } from '../shared/file-cache';
-import { workerClient } from '../shared/worker-client';
+import { clearCache, deleteCached, listCached } from './file-cache';
+import { workerClient } from './worker-client';
 
 export async function refreshCache(): Promise<void> {
   useCache.setState({ loading: true });

@@ -1,10 +1,10 @@
 /**
  * LLM outputs side by side: one prompt answered by the base model and by one or more adapters.
  * One panel per place that shows them: Compare's Outputs row ('compare') and each History entry
- * being tried (`history-<id>`). State only; try/outputs.ts runs them.
+ * being tried (`history-<id>`). State only; shared/outputs/outputs.ts runs them.
  */
 import { create } from 'zustand';
-import type { SavedOutput } from '../history/history-db';
+import type { SavedOutput } from '../storage/history-db';
 
 export interface OutputCell {
   /** "Base model", or the column's / entry's label. */

@@ -7,8 +7,8 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import type { AdapterDType } from '../../core/adapter/adapter-files';
 import type { Precision } from '../../core/package/manifest';
-import type { BackendPreference } from '../shared/backend-choice';
-import type { ShownError } from '../shared/error-hints';
+import type { BackendPreference } from './backend-choice';
+import type { ShownError } from './error-hints';
 import type { AdapterAnalysis, GeneratedFile, GenerateResult, Stage } from '../worker/protocol';
 
 export type CompareMode = 'configs' | 'descriptions' | 'blend';

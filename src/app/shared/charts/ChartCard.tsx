@@ -1,7 +1,7 @@
 /** A chart with its numbers one click away: a Table toggle and a CSV download. */
 import { useState, type ReactNode } from 'react';
 import { downloadCsv, type DataTable } from './chart-data';
-import { Button } from '../shared/ui';
+import { Button } from '../ui';
 
 function format(v: number | null, digits: number): string {
   if (v === null) return '—';

@@ -2,9 +2,9 @@
  * The numbers behind each Compare chart as plain tables (header row + rows), shared by the chart
  * options, the table view and the CSV download, so what is drawn is what is listed.
  */
-import type { ColumnOutcome } from './compare-store';
-import { STAGES } from '../worker/protocol';
-import { saveBytes } from '../shared/save-file';
+import type { ColumnOutcome } from '../compare-store';
+import { STAGES } from '../../worker/protocol';
+import { saveBytes } from '../save-file';
 
 export interface DataTable {
   /** Column headers; the first names the row labels. */

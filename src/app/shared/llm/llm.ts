@@ -12,19 +12,19 @@
  * the worker's life); a later call with a new adapter reloads it with all of them (wllama 3.8.1
  * cannot add an adapter to a loaded model). Switching adapter or scale per request never reloads.
  */
-import { useCapabilities } from '../shared/capabilities-store';
-import { useSettings } from '../shared/settings-store';
-import type { MatchRule } from '../../core/eval/matching';
+import { useCapabilities } from '../capabilities-store';
+import { useSettings } from '../settings-store';
+import type { MatchRule } from '../../../core/eval/matching';
 import type {
   CompleteResult,
   LlmAdapter,
   LlmProgress,
   PrepareResult,
   SamplingSettings,
-} from '../worker/llm-protocol';
+} from '../../worker/llm-protocol';
 import { toBaseSource, type BaseChoice } from './base-models';
-import { sha256Hex } from '../../core/digest';
-import { llmClient } from '../shared/llm-client';
+import { sha256Hex } from '../../../core/digest';
+import { llmClient } from '../llm-client';
 
 /** One adapter for the LLM worker: its GGUF LoRA bytes (GeneratedFile.gguf) and a label. */
 export interface AdapterInput {

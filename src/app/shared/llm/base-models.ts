@@ -4,14 +4,14 @@
  * whether this device can hold it before fetching anything. Users bring their own GGUF too: a URL,
  * a Hub path (owner/repo/file.gguf) or a file from disk.
  */
-import type { BaseSource } from '../worker/llm-protocol';
-import { currentHubEndpoint, type CatalogEntry } from '../shared/catalog';
-import type { BaseGguf } from '../shared/base-gguf';
-import { hubResolveUrl, sendsTokenTo } from '../shared/hub-endpoint';
+import type { BaseSource } from '../../worker/llm-protocol';
+import { currentHubEndpoint, type CatalogEntry } from '../catalog';
+import type { BaseGguf } from '../base-gguf';
+import { hubResolveUrl, sendsTokenTo } from '../hub-endpoint';
 
 // The catalog's field and its check live in base-gguf.ts so that catalog.ts need not import this file
 // (which imports the catalog's types): no import circle.
-export { checkBaseGguf, type BaseGguf } from '../shared/base-gguf';
+export { checkBaseGguf, type BaseGguf } from '../base-gguf';
 
 /** A base the Try panel can load: from the catalog, or the user's own. */
 export interface BaseChoice {

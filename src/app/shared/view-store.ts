@@ -1,6 +1,6 @@
 /** Which view is shown: Generate, Compare or History. */
 import { create } from 'zustand';
-import type { View } from '../shared/share-link';
+import type { View } from './share-link';
 
 export const useView = create<{ view: View }>()(() => ({ view: 'generate' }));
 

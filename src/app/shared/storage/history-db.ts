@@ -6,9 +6,9 @@
  * disk into a HistoryQuotaError the page explains; nothing is dropped without saying so.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { SharedSettings } from '../shared/share-link';
-import type { GenerateResult, Timings } from '../worker/protocol';
-import type { EvalReport } from '../accuracy/accuracy-report';
+import type { SharedSettings } from '../share-link';
+import type { GenerateResult, Timings } from '../../worker/protocol';
+import type { EvalReport } from './eval-report';
 
 export interface HistoryEntry {
   id: number;
