@@ -81,8 +81,9 @@ export interface EvalOptions {
 }
 
 function wholeNumber(value: string, name: string, min: number, max: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+  // Decimal digits only: Number() alone also reads "1e2", "0x10" and " 7 ".
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
     throw new T2LError(
       'bad-input',
       `${name} must be a whole number from ${min} to ${max}, found ${value}`,

@@ -552,6 +552,15 @@ describe(
           [...evalArgs(FREE), '--max-tokens', '513'],
           /^t2l: error: --max-tokens must be a whole number from 1 to 512, found 513\n$/,
         ),
+        // Written in decimal digits only: JavaScript's Number() reads 1e2 as 100 and 0x10 as 16.
+        refused(
+          [...evalArgs(FREE), '--max-tokens', '1e2'],
+          /^t2l: error: --max-tokens must be a whole number from 1 to 512, found 1e2\n$/,
+        ),
+        refused(
+          [...evalArgs(FREE), '--limit', '0x10'],
+          /^t2l: error: --limit must be a whole number from 1 to [\d,]+, found 0x10\n$/,
+        ),
         // 512 is accepted: the command goes on to the examples, whose fault is then the error.
         refused(
           [...evalArgs(write('mt.jsonl', '{"prompt": "a", "answer": }\n')), '--max-tokens', '512'],
