@@ -20,6 +20,8 @@
  * strings; a row with both is refused (which list is meant?), as is a JSON Lines row with `A`/`B` (or `a`/`b`)
  * fields (its choices go in `choices`). A CSV column without a name (`prompt,answer,,`: a
  * spreadsheet's empty columns) is allowed while every cell under it is empty (white space is).
+ * Header names are read with the spaces around them trimmed, and `id`, `prompt`, `answer` and
+ * `choices` in any case (`Prompt, Answer`); two names for one column are refused.
  *
  * Other fields and columns (a category, a source, notes) are allowed and not read: a file exported
  * from a larger table scores as it is. They are still bounded and checked as text (json-row.ts):
@@ -492,17 +494,34 @@ interface CsvHeader {
 /** A choice column's name: one letter, `A` or `a` (read as `A`). */
 const isChoiceLetter = (name: string) => /^[A-Za-z]$/.test(name);
 
+/** The columns a row is read from, besides the choice letters. */
+const CSV_FIELDS = ['id', 'prompt', 'answer', 'choices'];
+
+/**
+ * The key a column's cells are read under, from its name with the spaces around it trimmed (a
+ * hand-written `prompt, answer` header): the fields in any case (`Prompt` as `prompt`, as a
+ * spreadsheet's header often capitalizes them), a choice letter in upper case, any other name as
+ * it is (read, not used).
+ */
+function columnKey(name: string): string {
+  const lower = name.toLowerCase();
+  if (CSV_FIELDS.includes(lower)) return lower;
+  return isChoiceLetter(name) ? name.toUpperCase() : name;
+}
+
 /**
  * Reads a CSV header (see parseExamples): refuses two columns of one name (which one is the
- * answer?), counting `a` and `A` as one choice column, and a header without `prompt` and
+ * answer?), counting `a` and `A` as one choice column and `Prompt` and ` prompt` as `prompt`
+ * (columnKey), and a header without `prompt` and
  * `answer`. An empty name is an unnamed column: allowed (a spreadsheet's export often ends its rows
  * with empty columns: `prompt,answer,,`) as long as every cell under it is empty (csvRow).
  */
 function readHeader(cells: string[], line: number, source: string): CsvHeader {
   const names = new Map<string, string>();
   const keys = cells.map((name) => {
-    if (name.trim() === '') return null;
-    const key = isChoiceLetter(name) ? name.toUpperCase() : name;
+    const plain = name.trim();
+    if (plain === '') return null;
+    const key = columnKey(plain);
     const before = names.get(key);
     if (before !== undefined) {
       fail(
@@ -511,7 +530,7 @@ function readHeader(cells: string[], line: number, source: string): CsvHeader {
         null,
         before === name
           ? `the CSV header names the column "${name}" twice; name each column once`
-          : `the CSV header has both "${before}" and "${name}", which name one choice column (${key}); keep one`,
+          : `the CSV header has both "${before}" and "${name}", which name one ${isChoiceLetter(key) ? 'choice ' : ''}column (${key}); keep one`,
       );
     }
     names.set(key, name);

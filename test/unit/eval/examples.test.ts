@@ -612,6 +612,24 @@ describe('parseExamples: lowercase choice columns (review 11)', () => {
     );
   });
 
+  it('header names: spaces around them trimmed, the fields in any case (a hand-written or spreadsheet header)', () => {
+    const set = parseExamples('Prompt, Answer , ID ,A, b\nSky?,b,s1,green,blue\n', {
+      source: 'set.csv',
+    });
+    expect(set.examples).toEqual([
+      { id: 's1', line: 2, prompt: 'Sky?', choices: ['green', 'blue'], answer: 'B' },
+    ]);
+    refuse(
+      'prompt,answer,Prompt\nq,a,r\n',
+      /set\.csv: line 1: the CSV header has both "prompt" and "Prompt", which name one column \(prompt\); keep one/,
+      'set.csv',
+    );
+    // Other columns keep their names as written (read, not used).
+    expect(parseExamples('prompt,answer,Notes\nq,a,n\n', { source: 'set.csv' }).examples).toEqual([
+      { id: 'line 2', line: 2, prompt: 'q', answer: 'a' },
+    ]);
+  });
+
   it('a header with both A and a is refused: two columns for one choice', () => {
     refuse(
       'prompt,answer,A,B,a\nq,a,x,y,z\n',
