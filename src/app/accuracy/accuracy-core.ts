@@ -106,10 +106,13 @@ export function checkTemplate(template: string): void {
 export function parseOwnExamples(
   text: string,
   name: string,
-  options: { maxTokens: number; template: string; system: string },
+  options: { maxTokens: number; template: string; system: string; pasted?: boolean },
 ): LoadedSet {
   const template = userTemplate(options.template);
-  const set = parseExamples(text, { source: name });
+  const set = parseExamples(text, {
+    source: name,
+    ...(options.pasted ? { kind: 'pasted text' as const } : {}),
+  });
   const { maxTokens, system } = options;
   return {
     kind: 'own',

@@ -104,6 +104,7 @@ async function loadSet(form: AccuracyForm): Promise<LoadedSet> {
     maxTokens: form.maxTokens,
     template: form.template,
     system: form.system,
+    pasted: form.fileName === null,
   });
 }
 

@@ -84,6 +84,8 @@ export interface ParseExamplesOptions {
   format?: ExampleFormat;
   /** Most rows (default MAX_EXAMPLE_ROWS). */
   maxRows?: number;
+  /** What the text is, for the wording of errors about it as a whole (default 'file'). */
+  kind?: 'file' | 'pasted text';
 }
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -721,9 +723,16 @@ function formatOf(source: string, body: string): ExampleFormat {
 export function parseExamples(text: string, options: ParseExamplesOptions): ExampleSet {
   const { source } = options;
   const maxRows = options.maxRows ?? MAX_EXAMPLE_ROWS;
-  if (text.length > MAX_EXAMPLE_BYTES) checkExampleFileSize(text.length, source);
+  const kind = options.kind ?? 'file';
+  // A string's length counts UTF-16 units, not bytes: at most as many as its UTF-8 bytes.
+  if (text.length > MAX_EXAMPLE_BYTES) {
+    throw new T2LError(
+      'bad-input',
+      `${source}: the ${kind} is ${text.length} characters, more than the ${MAX_EXAMPLE_BYTES} accepted for an example set`,
+    );
+  }
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  if (body.trim() === '') throw new T2LError('bad-input', `${source}: the file is empty`);
+  if (body.trim() === '') throw new T2LError('bad-input', `${source}: the ${kind} is empty`);
   const format = options.format ?? formatOf(source, body);
   const examples =
     format === 'jsonl' ? parseJsonLines(body, source, maxRows) : parseCsv(body, source, maxRows);

@@ -4,7 +4,7 @@
  * is test/cli/eval.test.ts ("--max-tokens past the shared limit").
  */
 import { describe, expect, it } from 'vitest';
-import { answerTokensField } from '../../../src/app/accuracy/accuracy-core';
+import { answerTokensField, parseOwnExamples } from '../../../src/app/accuracy/accuracy-core';
 import { MAX_ANSWER_TOKENS } from '../../../src/core/eval/protocol';
 
 describe('the answer-token limit shared by the page and t2l eval', () => {
@@ -22,5 +22,15 @@ describe('the answer-token limit shared by the page and t2l eval', () => {
     expect(answerTokensField('-5')).toBe(1);
     expect(answerTokensField('')).toBe(1);
     expect(answerTokensField('abc')).toBe(1);
+  });
+});
+
+describe('pasted examples', () => {
+  it('an empty paste is named as pasted text, a picked file as a file', () => {
+    const options = { maxTokens: 8, template: '', system: '' };
+    expect(() => parseOwnExamples('', 'pasted examples', { ...options, pasted: true })).toThrow(
+      'pasted examples: the pasted text is empty',
+    );
+    expect(() => parseOwnExamples('', 'set.csv', options)).toThrow('set.csv: the file is empty');
   });
 });

@@ -87,6 +87,22 @@ describe('parseExamples: JSON Lines', () => {
     refuse('\n  \n', /the file is empty/);
   });
 
+  it('pasted text is called text, and its size counted in characters (review 11)', () => {
+    const pasted = { source: 'pasted examples', kind: 'pasted text' as const };
+    expect(() => parseExamples(' \n', pasted)).toThrow(
+      /^pasted examples: the pasted text is empty$/,
+    );
+    const big = 'x'.repeat(MAX_EXAMPLE_BYTES + 1);
+    expect(() => parseExamples(big, pasted)).toThrow(
+      new RegExp(
+        `^pasted examples: the pasted text is ${MAX_EXAMPLE_BYTES + 1} characters, more than the ${MAX_EXAMPLE_BYTES} accepted`,
+      ),
+    );
+    expect(() => parseExamples(big, { source: 'set.jsonl' })).toThrow(
+      /^set\.jsonl: the file is \d+ characters/,
+    );
+  });
+
   it('too many rows: refused at the first row over the limit, naming its line', () => {
     const rows = Array.from({ length: 6 }, () => ({ prompt: 'p', answer: 'a' }));
     refuse(jsonl(...rows), /line 6: more than 5 rows/, 'set.jsonl', 5);
