@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { join } from 'node:path';
+import { bodyLockName } from '../src/app/shared/stored-bodies';
 import {
   cliAdapter,
   DEMO,
@@ -201,8 +202,40 @@ test('a reload keeps the description and the cache; damaged cache entries are re
   expect(packageRequests.filter((u) => u.endsWith('model.onnx'))).toHaveLength(1);
   expectSameAdapter((await downloadZip(page))['adapter_model.safetensors']!, await expected);
 
-  // Clearing the cache empties the view.
+  // Bodies no entry names (a write cut off when its tab closed, a Clear while another tab read
+  // one) are removed when the cache is listed (Refresh, or the next start); one whose lock a writer
+  // holds (its body written, its entry not yet: another tab) is kept.
+  const named = await page.evaluate(async () => {
+    const cache = await caches.open('t2l-files-v1');
+    const bodies: string[] = [];
+    for (const req of await cache.keys()) {
+      const body = (await cache.match(req))?.headers.get('x-t2l-body');
+      if (body) bodies.push(body);
+    }
+    return bodies;
+  });
+  expect(named).toHaveLength(2);
+  expect((await opfsBodies(page)).sort()).toEqual([...named].sort());
+  await page.evaluate(async (lock) => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('t2l-files-v1');
+    for (const name of ['orphan-cut-off', 'orphan-being-written']) {
+      const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
+      await w.write(new Uint8Array(1024));
+      await w.close();
+    }
+    const held = await new Promise<() => void>((take) => {
+      void navigator.locks.request(lock, () => new Promise<void>((release) => take(release)));
+    });
+    (window as unknown as { releaseWriter: () => void }).releaseWriter = held;
+  }, bodyLockName('orphan-being-written'));
   await page.getByRole('button', { name: 'Cache' }).click();
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect
+    .poll(async () => (await opfsBodies(page)).sort())
+    .toEqual([...named, 'orphan-being-written'].sort());
+  await page.evaluate(() => (window as unknown as { releaseWriter: () => void }).releaseWriter());
+
+  // Clearing the cache empties the view.
   await page.getByTestId('cache-clear').click();
   await expect(page.getByTestId('cache-empty')).toBeVisible();
   expect(await opfsBodies(page)).toEqual([]);

@@ -1,11 +1,17 @@
 /** Listing and clearing the browser cache for the page (the worker reads and writes it). */
 import { useCache } from './cache-store';
-import { clearCache, deleteCached, listCached } from './file-cache';
+import { clearCache, deleteCached, listCached, sweepCache } from './file-cache';
 import { workerClient } from './worker-client';
 
+/**
+ * Lists the cache for the Cache view, after removing the stored bodies no entry names (left by an
+ * interrupted write or a Clear while another tab read one): the view's usage then counts only
+ * what it lists.
+ */
 export async function refreshCache(): Promise<void> {
   useCache.setState({ loading: true });
   try {
+    await sweepCache().catch(() => 0);
     const entries = await listCached();
     const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
     const persisted = await navigator.storage?.persisted?.().catch(() => null);

@@ -24,6 +24,8 @@ import {
   canStoreBodies,
   clearBodies,
   readBody,
+  sweepBodies,
+  withBodyLock,
   removeBodies,
   writeBody,
   yieldToEventLoop,
@@ -164,26 +166,67 @@ export async function writeCached(
   const sha256 = meta.sha256 ?? (await sha256Hex(bytes));
   const bodyName =
     bytes.length >= OPFS_MIN_BYTES && canStoreBodies() ? await bodyNameOf(url) : null;
-  const inOpfs = bodyName !== null && (await writeBody(bodyName, bytes));
+  const checksum = await checksumOf(bytes);
+  // The body and its entry are written under the body's lock: a sweep in another tab between the
+  // two would take the body for an orphan (stored-bodies.ts sweepBodies).
+  return bodyName === null
+    ? putEntry(cache, url, bytes, false, null, { ...meta, sha256, checksum })
+    : withBodyLock(bodyName, async () =>
+        putEntry(cache, url, bytes, await writeBody(bodyName, bytes), bodyName, {
+          ...meta,
+          sha256,
+          checksum,
+        }),
+      );
+}
+
+async function putEntry(
+  cache: Cache,
+  url: string,
+  bytes: Uint8Array,
+  inOpfs: boolean,
+  bodyName: string | null,
+  meta: { group: string; name: string; sha256: string; checksum: string },
+): Promise<boolean> {
   const headers = new Headers({
     'content-type': 'application/octet-stream',
     'content-length': String(inOpfs ? 0 : bytes.length),
     [H_SIZE]: String(bytes.length),
-    [H_SHA]: sha256,
-    [H_XXH]: await checksumOf(bytes),
+    [H_SHA]: meta.sha256,
+    [H_XXH]: meta.checksum,
     [H_GROUP]: encodeURIComponent(meta.group),
     [H_NAME]: encodeURIComponent(meta.name),
     [H_STORED]: String(Date.now()),
-    ...(inOpfs ? { [H_BODY]: bodyName } : {}),
+    ...(inOpfs && bodyName ? { [H_BODY]: bodyName } : {}),
   });
   try {
     const entry = inOpfs ? new Uint8Array(0) : (bytes as Uint8Array<ArrayBuffer>);
     await cache.put(url, new Response(entry, { headers }));
     return true;
   } catch {
-    if (inOpfs) await removeBodies([bodyName]);
+    if (inOpfs && bodyName) await removeBodies([bodyName]);
     return false;
   }
+}
+
+/** The OPFS body names the cache's entries hold. */
+async function listedBodies(cache: Cache): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const req of await cache.keys()) {
+    const body = (await cache.match(req))?.headers.get(H_BODY);
+    if (body) names.add(body);
+  }
+  return names;
+}
+
+/**
+ * Removes the OPFS bodies no entry names (an interrupted write, a Clear while another tab read a
+ * body): see stored-bodies.ts sweepBodies. Returns how many were removed.
+ */
+export async function sweepCache(): Promise<number> {
+  const cache = await open();
+  if (!cache) return 0;
+  return (await sweepBodies(() => listedBodies(cache))).length;
 }
 
 export async function listCached(): Promise<CachedFileInfo[]> {

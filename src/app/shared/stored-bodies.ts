@@ -139,19 +139,78 @@ export async function readBody(name: string, size: number): Promise<Uint8Array> 
   }
 }
 
+/** The Web Lock a body's writer holds (every tab of the origin sees it): `t2l-body:<name>`. */
+export const bodyLockName = (name: string): string => `t2l-body:${name}`;
+
+function lockManager(): LockManager | null {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  return typeof locks?.request === 'function' ? locks : null;
+}
+
+/**
+ * Runs `write` holding the body's lock (Web Locks, shared by the origin's tabs and workers), so
+ * that a sweep (sweepBodies) never takes a body whose entry is still being written for an orphan.
+ * Without Web Locks it runs `write` as it is.
+ */
+export async function withBodyLock<T>(name: string, write: () => Promise<T>): Promise<T> {
+  const locks = lockManager();
+  return locks ? locks.request(bodyLockName(name), write) : write();
+}
+
+/**
+ * Removes the bodies no cache entry names: those of a write cut off (a tab closed between the
+ * body and its entry) and those a Clear could not remove because another tab had them open, which
+ * would otherwise take disk space the Cache view does not show. `listed()` gives the body names
+ * the entries hold; it is asked again for each unlisted body with that body's lock taken (only
+ * when free: a write in progress keeps its body), so an entry written meanwhile keeps its body. A
+ * body another tab is reading cannot be removed and is left for a later sweep. Returns the names
+ * removed.
+ */
+export async function sweepBodies(listed: () => Promise<Set<string>>): Promise<string[]> {
+  const dir = await directory(false);
+  if (!dir) return [];
+  const names: string[] = [];
+  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+    names.push(name);
+  }
+  const known = await listed();
+  const removed: string[] = [];
+  const locks = lockManager();
+  for (const name of names.filter((n) => !known.has(n))) {
+    const remove = async () => {
+      if ((await listed()).has(name)) return;
+      await dir.removeEntry(name).then(
+        () => removed.push(name),
+        () => undefined,
+      );
+    };
+    if (!locks) await remove();
+    else {
+      await locks.request(bodyLockName(name), { ifAvailable: true }, (lock) =>
+        lock ? remove() : undefined,
+      );
+    }
+  }
+  return removed;
+}
+
 /** Removes bodies; missing ones are fine. */
 export async function removeBodies(names: string[]): Promise<void> {
   const dir = await directory(false);
   if (dir) await Promise.all(names.map((n) => dir.removeEntry(n).catch(() => undefined)));
 }
 
-/** Removes every body (the Cache view's "Clear", and leftovers of interrupted writes). */
+/**
+ * Removes every body (the Cache view's "Clear"), one file at a time: a body another tab has open
+ * cannot be removed and stays (the folder's recursive removal failed whole then, keeping them all);
+ * a later sweep (sweepBodies) removes it once its entry is gone.
+ */
 export async function clearBodies(): Promise<void> {
-  const root = opfsRoot();
-  if (!root) return;
-  try {
-    await (await root()).removeEntry(DIR, { recursive: true });
-  } catch {
-    // Nothing stored yet, or a body still open in a worker: the next clear removes it.
+  const dir = await directory(false);
+  if (!dir) return;
+  const names: string[] = [];
+  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+    names.push(name);
   }
+  await removeBodies(names);
 }

@@ -13,11 +13,20 @@ import {
   writeBody,
 } from '../../../src/app/shared/stored-bodies';
 
-/** An OPFS root that records what is asked of it; the bodies' folder holds nothing. */
-function fakeRoot() {
+/**
+ * An OPFS root that records what is asked of it; the bodies' folder lists `names`, and refuses to
+ * remove those in `open` (as Chromium does a file another tab has a sync access handle on).
+ */
+function fakeRoot(names: string[] = [], open: string[] = []) {
   const calls: string[] = [];
   const folder = {
-    removeEntry: async (name: string) => void calls.push(`folder.removeEntry ${name}`),
+    removeEntry: async (name: string) => {
+      calls.push(`folder.removeEntry ${name}`);
+      if (open.includes(name)) throw new DOMException('open', 'NoModificationAllowedError');
+    },
+    keys: async function* () {
+      yield* names;
+    },
     getFileHandle: async (name: string) => {
       throw new DOMException(`${name} not found`, 'NotFoundError');
     },
@@ -65,13 +74,17 @@ describe('stored bodies where the browser has OPFS', () => {
     expect(canStoreBodies()).toBe(true);
   });
 
-  it('"Clear" removes the bodies\' folder, and a remove asks for it without creating it', async () => {
-    const root = fakeRoot();
+  it('"Clear" removes each body (one open elsewhere stays), and a remove asks for the folder without creating it', async () => {
+    const root = fakeRoot(['a', 'b', 'c'], ['b']);
     vi.stubGlobal('navigator', { storage: { getDirectory: root.getDirectory } });
-    await clearBodies();
+    await expect(clearBodies()).resolves.toBeUndefined();
     await removeBodies(['a']);
     expect(root.calls).toEqual([
-      'removeEntry t2l-files-v1 true',
+      'getDirectoryHandle t2l-files-v1 false',
+      'getDirectoryHandle t2l-files-v1 false',
+      'folder.removeEntry a',
+      'folder.removeEntry b',
+      'folder.removeEntry c',
       'getDirectoryHandle t2l-files-v1 false',
       'folder.removeEntry a',
     ]);
