@@ -97,7 +97,11 @@ export function CacheDialog() {
           </ul>
         )}
         <div className="flex items-center justify-between gap-2">
-          <Button variant="ghost" onClick={() => run(refreshCache)} disabled={busy}>
+          <Button
+            variant="ghost"
+            onClick={() => run(() => refreshCache({ sweep: true }))}
+            disabled={busy}
+          >
             Refresh
           </Button>
           <Button

@@ -4,14 +4,15 @@ import { clearCache, deleteCached, listCached, sweepCache } from './file-cache';
 import { workerClient } from './worker-client';
 
 /**
- * Lists the cache for the Cache view, after removing the stored bodies no entry names (left by an
- * interrupted write or a Clear while another tab read one): the view's usage then counts only
- * what it lists.
+ * Lists the cache for the Cache view. With `sweep` (start-up, the view's Refresh, after a Clear)
+ * it first removes the stored bodies no entry names (left by an interrupted write or a Clear while
+ * another tab read one), so the view's usage counts only what it lists; not after each generation,
+ * whose result is being shown then.
  */
-export async function refreshCache(): Promise<void> {
+export async function refreshCache({ sweep = false } = {}): Promise<void> {
   useCache.setState({ loading: true });
   try {
-    await sweepCache().catch(() => 0);
+    if (sweep) await sweepCache().catch(() => 0);
     const entries = await listCached();
     const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
     const persisted = await navigator.storage?.persisted?.().catch(() => null);
@@ -36,7 +37,7 @@ async function releaseSessions(): Promise<void> {
 export async function clearAll(): Promise<void> {
   await releaseSessions();
   await clearCache();
-  await refreshCache();
+  await refreshCache({ sweep: true });
 }
 
 export async function clearGroup(group: string): Promise<void> {

@@ -27,6 +27,6 @@ export function initApp(): void {
   installServiceWorker();
   void loadCatalog();
   void detectCapabilities();
-  void refreshCache();
+  void refreshCache({ sweep: true });
   startPrewarm();
 }
