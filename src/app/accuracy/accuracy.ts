@@ -31,8 +31,7 @@ import {
 import type { EvalModel, EvalReport, EvalRow } from './accuracy-report';
 import type { BaseChoice } from '../shared/llm/base-models';
 import { columnRequest } from '../shared/column-request';
-import { cachedInfo } from '../shared/file-cache';
-import { deviceFacts, estimateFit } from '../shared/llm/llm-fit';
+import { refuseUnfitBase } from '../shared/llm/llm-fit';
 import { addHistoryEval, historyEvals } from '../shared/storage/history-db';
 import { historyIdOfResult } from '../shared/storage/history-record';
 import { completeLlm, prepareLlm, type AdapterInput } from '../shared/llm/llm';
@@ -211,16 +210,7 @@ export async function runAccuracy(
   const models: EvalModel[] = [];
   let report: EvalReport | null;
   try {
-    // As Compare's Outputs: a base this device cannot hold is refused before any download.
-    if (base.source.kind === 'url') {
-      const fit = estimateFit(
-        base.size,
-        await deviceFacts((await cachedInfo(base.source.url)) !== null),
-      );
-      if (!fit.ok) {
-        throw new Error(`${base.label} is too large for this device: ${fit.problems.join(' ')}`);
-      }
-    }
+    await refuseUnfitBase(base);
     if (options.control) {
       setPanel(key, { stage: `Generating the control adapter from “${options.control}”` });
       all.push({

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { baseFromInput, catalogBases, toBaseSource } from '../../../src/app/shared/llm/base-models';
 import { parseCatalog } from '../../../src/app/shared/catalog';
-import { estimateFit, WASM64_LIMIT, type DeviceFacts } from '../../../src/app/shared/llm/llm-fit';
+import {
+  estimateFit,
+  refuseUnfitBase,
+  WASM64_LIMIT,
+  type DeviceFacts,
+} from '../../../src/app/shared/llm/llm-fit';
 
 const GB = 1e9;
 const GiB = 2 ** 30;
@@ -136,5 +141,32 @@ describe('will it fit', () => {
       estimateFit(1.71 * GB, facts({ storageQuota: 2 * GB, storageUsage: 1 * GB, cached: true }))
         .notes,
     ).toEqual([]);
+  });
+});
+
+describe("refuseUnfitBase (Compare's Outputs and accuracy runs, before any download)", () => {
+  const base = (size: number) => ({
+    label: 'Big base',
+    size,
+    source: { kind: 'url' as const, url: 'http://localhost:5173/big.gguf', name: 'big.gguf' },
+  });
+
+  it('refuses a catalog base the device reports too little memory for, naming it', async () => {
+    // 2 GiB reported; a 1.71 GB file needs about 2 × 1.71 GB + KV cache + 128 MiB to load.
+    vi.stubGlobal('navigator', { deviceMemory: 2 });
+    await expect(refuseUnfitBase(base(1.71 * GB))).rejects.toThrow(
+      /^Big base is too large for this device: Loading it takes about .* this device reports 2 GB/,
+    );
+    await expect(refuseUnfitBase(base(1_146_496))).resolves.toBeUndefined();
+  });
+
+  it('leaves a base picked from a file alone', async () => {
+    vi.stubGlobal('navigator', { deviceMemory: 0.25 });
+    const file = {
+      label: 'Mine',
+      size: 5 * GB,
+      source: { kind: 'file' as const, file: {} as File },
+    };
+    await expect(refuseUnfitBase(file)).resolves.toBeUndefined();
   });
 });

@@ -9,6 +9,9 @@
  * wasm heap) + the KV cache + about 128 MiB of runtime and compute buffers. Rough on purpose; the
  * refusal says what it assumed.
  */
+import { cachedInfo } from '../file-cache';
+import type { BaseChoice } from './base-models';
+
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
@@ -101,4 +104,22 @@ export async function deviceFacts(cached: boolean): Promise<DeviceFacts> {
     cached,
     wasmLimit: WASM64_LIMIT,
   };
+}
+
+/**
+ * Refuses, before anything is downloaded, a catalog base (a URL) this device cannot hold, as
+ * Compare's Outputs and accuracy runs do: throws Error naming the base and what does not fit. A
+ * base the user picked from a file is not checked here (its bytes are already in the browser).
+ */
+export async function refuseUnfitBase(
+  base: Pick<BaseChoice, 'label' | 'size' | 'source'>,
+): Promise<void> {
+  if (base.source.kind !== 'url') return;
+  const fit = estimateFit(
+    base.size,
+    await deviceFacts((await cachedInfo(base.source.url)) !== null),
+  );
+  if (!fit.ok) {
+    throw new Error(`${base.label} is too large for this device: ${fit.problems.join(' ')}`);
+  }
 }

@@ -10,7 +10,6 @@ import { useCompare, type ColumnOutcome } from '../compare-store';
 import { emptyPanel, useOutputs, type OutputCell, type OutputsPanel } from './outputs-store';
 import type { CompleteResult } from '../../worker/llm-protocol';
 import { catalogBases, type BaseChoice } from '../llm/base-models';
-import { cachedInfo } from '../file-cache';
 import {
   addHistoryOutput,
   historyFiles,
@@ -20,7 +19,7 @@ import {
   type SavedOutput,
 } from '../storage/history-db';
 import { completeLlm, prepareLlm } from '../llm/llm';
-import { deviceFacts, estimateFit } from '../llm/llm-fit';
+import { refuseUnfitBase } from '../llm/llm-fit';
 import { WorkerCallError } from '../worker-rpc';
 
 /** One adapter to answer with. */
@@ -96,15 +95,7 @@ export async function runOutputs(
   ];
   setPanel(key, { running: true, error: null, cells, stage: `Getting ${base.label}` });
   try {
-    if (base.source.kind === 'url') {
-      const fit = estimateFit(
-        base.size,
-        await deviceFacts((await cachedInfo(base.source.url)) !== null),
-      );
-      if (!fit.ok) {
-        throw new Error(`${base.label} is too large for this device: ${fit.problems.join(' ')}`);
-      }
-    }
+    await refuseUnfitBase(base);
     const { prepared, ids } = await prepareLlm(
       base,
       targets.map((t) => ({ label: t.label, gguf: t.gguf })),
