@@ -22,7 +22,7 @@ import { hubEndpointFor } from '../shared/hub-endpoint';
 import { currentSelection } from '../shared/selection';
 import { downloadFileName, type DownloadNaming } from '../shared/download-names';
 import { saveBytes } from '../shared/save-file';
-import { remoteUrlProblem } from '../shared/remote-url';
+import { remoteAccess } from '../shared/remote-url';
 import { workerClient } from '../shared/worker-client';
 import { WorkerCallError } from '../shared/worker-rpc';
 import { detectCapabilities } from '../shared/capabilities';
@@ -129,14 +129,7 @@ async function run(): Promise<void> {
     precision: resolvePrecision(draft.precision, choice.backends),
     encoderDtype: draft.encoderDtype,
     ...hubAccess(settings),
-    ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
-      ? {
-          remote: {
-            url: settings.remoteUrl,
-            ...(settings.remoteToken ? { token: settings.remoteToken } : {}),
-          },
-        }
-      : {}),
+    ...remoteAccess(settings),
   };
 
   const id = ++runs;

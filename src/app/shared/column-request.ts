@@ -19,7 +19,7 @@ import {
 } from './catalog';
 import { allEntries, selectedEntry } from './models';
 import { resolvePrecision } from './precision-choice';
-import { remoteUrlProblem } from './remote-url';
+import { remoteAccess, remoteUrlProblem } from './remote-url';
 
 function entryFor(modelId: string): CatalogEntry | undefined {
   return selectedEntry(
@@ -65,13 +65,6 @@ export function columnRequest(
     ...(key ? { analysisKey: key } : {}),
     ...(column.blend ? { blend: column.blend } : {}),
     ...hubAccess(settings),
-    ...(settings.remoteUrl && !remoteUrlProblem(settings.remoteUrl)
-      ? {
-          remote: {
-            url: settings.remoteUrl,
-            ...(settings.remoteToken ? { token: settings.remoteToken } : {}),
-          },
-        }
-      : {}),
+    ...remoteAccess(settings),
   };
 }

@@ -1,4 +1,5 @@
 /** Checks the remote endpoint typed in Settings before anything is sent to it. */
+import type { RemoteEndpoint } from '../worker/protocol';
 
 /**
  * Why this text is not a usable endpoint URL, or null when it is (or is empty: no endpoint).
@@ -24,4 +25,20 @@ export function remoteUrlProblem(text: string): string | null {
     return `Give the server's root, without /v2/models/…: ${url.origin}${url.pathname.replace(/\/v2\/models.*$/, '')}`;
   }
   return null;
+}
+
+/**
+ * The remote endpoint a generation request carries (GenerateRequest.remote): the URL typed in
+ * Settings, with its token when one is given, if the URL is usable (remoteUrlProblem); else none.
+ */
+export function remoteAccess(settings: { remoteUrl: string; remoteToken: string }): {
+  remote?: RemoteEndpoint;
+} {
+  if (!settings.remoteUrl || remoteUrlProblem(settings.remoteUrl)) return {};
+  return {
+    remote: {
+      url: settings.remoteUrl,
+      ...(settings.remoteToken ? { token: settings.remoteToken } : {}),
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesTag, downloadFileName, slug } from '../../../src/app/shared/download-names';
 import { explainError } from '../../../src/app/shared/error-hints';
 import { expectedEncoderDtype, firstDownload } from '../../../src/app/generate/first-download';
-import { remoteUrlProblem } from '../../../src/app/shared/remote-url';
+import { remoteAccess, remoteUrlProblem } from '../../../src/app/shared/remote-url';
 import { ignoredShareParams } from '../../../src/app/shared/share-link';
 import type { Catalog } from '../../../src/app/shared/catalog';
 import type { Capabilities } from '../../../src/app/worker/protocol';
@@ -79,6 +79,16 @@ describe('errors that point the right way', () => {
     expect(remoteUrlProblem('localhost:8080')).toMatch(/http:\/\/localhost:8080/);
     expect(remoteUrlProblem('ftp://x')).toMatch(/http\(s\)/);
     expect(remoteUrlProblem('http://h/v2/models/x')).toMatch(/root/);
+  });
+
+  it('a request carries the remote endpoint only when its URL is usable, the token only when given', () => {
+    const url = 'http://localhost:8080';
+    expect(remoteAccess({ remoteUrl: url, remoteToken: 'tok' })).toEqual({
+      remote: { url, token: 'tok' },
+    });
+    expect(remoteAccess({ remoteUrl: url, remoteToken: '' })).toEqual({ remote: { url } });
+    expect(remoteAccess({ remoteUrl: 'localhost:8080', remoteToken: 'tok' })).toEqual({});
+    expect(remoteAccess({ remoteUrl: '', remoteToken: 'tok' })).toEqual({});
   });
 
   it('a web page at the endpoint is named as such, not as a JSON parse error', async () => {
