@@ -166,45 +166,43 @@ export async function writeCached(
   const sha256 = meta.sha256 ?? (await sha256Hex(bytes));
   const bodyName =
     bytes.length >= OPFS_MIN_BYTES && canStoreBodies() ? await bodyNameOf(url) : null;
-  const checksum = await checksumOf(bytes);
+  const stored = { ...meta, sha256, checksum: await checksumOf(bytes) };
   // The body and its entry are written under the body's lock: a sweep in another tab between the
   // two would take the body for an orphan (stored-bodies.ts sweepBodies).
-  return bodyName === null
-    ? putEntry(cache, url, bytes, false, null, { ...meta, sha256, checksum })
-    : withBodyLock(bodyName, async () =>
-        putEntry(cache, url, bytes, await writeBody(bodyName, bytes), bodyName, {
-          ...meta,
-          sha256,
-          checksum,
-        }),
-      );
+  if (bodyName === null) return putEntry(cache, url, bytes, null, stored);
+  return withBodyLock(bodyName, async () =>
+    putEntry(cache, url, bytes, (await writeBody(bodyName, bytes)) ? bodyName : null, stored),
+  );
 }
 
+/**
+ * The cache entry of `url`: metadata in its headers; the bytes as its body, or in the OPFS file
+ * `body` (already written) when one is named.
+ */
 async function putEntry(
   cache: Cache,
   url: string,
   bytes: Uint8Array,
-  inOpfs: boolean,
-  bodyName: string | null,
+  body: string | null,
   meta: { group: string; name: string; sha256: string; checksum: string },
 ): Promise<boolean> {
   const headers = new Headers({
     'content-type': 'application/octet-stream',
-    'content-length': String(inOpfs ? 0 : bytes.length),
+    'content-length': String(body ? 0 : bytes.length),
     [H_SIZE]: String(bytes.length),
     [H_SHA]: meta.sha256,
     [H_XXH]: meta.checksum,
     [H_GROUP]: encodeURIComponent(meta.group),
     [H_NAME]: encodeURIComponent(meta.name),
     [H_STORED]: String(Date.now()),
-    ...(inOpfs && bodyName ? { [H_BODY]: bodyName } : {}),
+    ...(body ? { [H_BODY]: body } : {}),
   });
   try {
-    const entry = inOpfs ? new Uint8Array(0) : (bytes as Uint8Array<ArrayBuffer>);
+    const entry = body ? new Uint8Array(0) : (bytes as Uint8Array<ArrayBuffer>);
     await cache.put(url, new Response(entry, { headers }));
     return true;
   } catch {
-    if (inOpfs && bodyName) await removeBodies([bodyName]);
+    if (body) await removeBodies([body]);
     return false;
   }
 }

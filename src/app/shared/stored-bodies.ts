@@ -139,6 +139,15 @@ export async function readBody(name: string, size: number): Promise<Uint8Array> 
   }
 }
 
+/** The names of the files in the bodies' folder (TypeScript's DOM lib lacks its `keys()`). */
+async function bodyFiles(dir: FileSystemDirectoryHandle): Promise<string[]> {
+  const names: string[] = [];
+  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+    names.push(name);
+  }
+  return names;
+}
+
 /** The Web Lock a body's writer holds (every tab of the origin sees it): `t2l-body:<name>`. */
 export const bodyLockName = (name: string): string => `t2l-body:${name}`;
 
@@ -169,10 +178,7 @@ export async function withBodyLock<T>(name: string, write: () => Promise<T>): Pr
 export async function sweepBodies(listed: () => Promise<Set<string>>): Promise<string[]> {
   const dir = await directory(false);
   if (!dir) return [];
-  const names: string[] = [];
-  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
-    names.push(name);
-  }
+  const names = await bodyFiles(dir);
   const known = await listed();
   const removed: string[] = [];
   const locks = lockManager();
@@ -208,9 +214,6 @@ export async function removeBodies(names: string[]): Promise<void> {
 export async function clearBodies(): Promise<void> {
   const dir = await directory(false);
   if (!dir) return;
-  const names: string[] = [];
-  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
-    names.push(name);
-  }
+  const names = await bodyFiles(dir);
   await removeBodies(names);
 }
