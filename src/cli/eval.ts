@@ -36,8 +36,8 @@ import {
   type EvalItem,
 } from '../core/eval/protocol';
 import {
+  evalResult,
   runEval,
-  summarize,
   type CompleteFn,
   type EvalModel,
   type EvalResult,
@@ -436,14 +436,7 @@ export async function evalCommand(dirs: string[], opts: EvalOptions): Promise<vo
       } catch (e) {
         if (finished.length === 0) throw e;
         failure = { error: e, message: e instanceof Error ? e.message : String(e) };
-        result = {
-          models,
-          rows: finished,
-          summaries: summarize(models, finished),
-          total: items.length,
-          cancelled: false,
-          elapsedSeconds: (Date.now() - started) / 1000,
-        };
+        result = evalResult(models, finished, items.length, false, (Date.now() - started) / 1000);
         if (tty) process.stderr.write('\n');
       }
     } finally {

@@ -101,6 +101,27 @@ export interface EvalResult {
   elapsedSeconds: number;
 }
 
+/**
+ * The result of scoring `models` on the finished `rows` of `total` items: what runEval returns,
+ * and what a caller keeps of a run that failed partway (the rows given to `onRow` before it).
+ */
+export function evalResult(
+  models: readonly EvalModel[],
+  rows: EvalRow[],
+  total: number,
+  cancelled: boolean,
+  elapsedSeconds: number,
+): EvalResult {
+  return {
+    models: [...models],
+    rows,
+    summaries: summarize(models, rows),
+    total,
+    cancelled,
+    elapsedSeconds,
+  };
+}
+
 export interface RunEvalOptions {
   items: EvalItem[];
   /** The base model (adapter null) first, then the adapters. */
@@ -210,12 +231,5 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
       secondsLeft: rate > 0 ? (items.length - rows.length) / rate : null,
     });
   }
-  return {
-    models: [...models],
-    rows,
-    summaries: summarize(models, rows),
-    total: items.length,
-    cancelled,
-    elapsedSeconds: elapsed(),
-  };
+  return evalResult(models, rows, items.length, cancelled, elapsed());
 }
